@@ -1,0 +1,1 @@
+"""Online queue booking at ASAN service centres (Q-1 … Q-10)."""

@@ -1,0 +1,1 @@
+"""The monitoring consumer and automated-control reports (M-1 … M-4)."""

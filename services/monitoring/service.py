@@ -1,0 +1,12 @@
+"""nameko entrypoints of the monitoring service: thin, the logic lives elsewhere."""
+from pathlib import Path
+
+from shared.db import Database
+from shared.platform import PlatformService
+
+from .events import CATALOG
+
+
+class MonitoringService(PlatformService):
+    name = "monitoring"
+    db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")

@@ -1,0 +1,1 @@
+"""Emails to citizens: templates, SMTP delivery and its states."""

@@ -1,0 +1,116 @@
+"""The catalogue of a service's event types: the marshmallow schema each type's
+``data`` must satisfy, its schema version, and what of it may leave the service.
+
+An event type is registered once, in the service's ``events.py``::
+
+    CATALOG = EventCatalog("booking")
+    CATALOG.register("BookingRequested", BookingRequestedData, public=BookingRequestedPublic)
+
+``public`` is the schema of what outside systems read (D-3): by default the whole
+``data``; a narrower schema drops private fields (hashed codes, contact details);
+``public=None`` keeps the type inside the service. The store validates ``data`` with
+the full schema when appending, and a consumer validates the public form again when
+it receives it.
+"""
+from dataclasses import dataclass
+
+from marshmallow import EXCLUDE, Schema, ValidationError
+
+from .amqp import events_exchange_name
+from .envelope import Envelope, new_id, utcnow
+
+ALL_DATA = object()
+
+
+class UnknownEventType(LookupError):
+    pass
+
+
+class InvalidEventData(ValueError):
+    def __init__(self, event_type, messages):
+        super().__init__(f"{event_type}: {messages}")
+        self.event_type = event_type
+        self.messages = messages
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    schema: Schema
+    version: int
+    public_schema: Schema | None
+
+    @property
+    def is_public(self):
+        return self.public_schema is not None
+
+
+class EventCatalog:
+    def __init__(self, service):
+        self.service = service
+        self.source = f"/asan/{service}"
+        self.exchange = events_exchange_name(service)
+        self._types = {}
+
+    def register(self, name, schema, version=1, public=ALL_DATA):
+        if name in self._types:
+            raise ValueError(f"event type {name} registered twice")
+        full = schema()
+        public_schema = full if public is ALL_DATA else (public() if public else None)
+        self._types[name] = EventType(name, full, version, public_schema)
+        return self._types[name]
+
+    def __getitem__(self, name):
+        try:
+            return self._types[name]
+        except KeyError:
+            raise UnknownEventType(f"{self.service} has no event type {name!r}") from None
+
+    def __contains__(self, name):
+        return name in self._types
+
+    def __iter__(self):
+        return iter(self._types.values())
+
+    def normalized(self, name, data):
+        """``data`` validated against the full schema, as JSON-ready primitives."""
+        schema = self[name].schema
+        try:
+            return schema.dump(schema.load(data))
+        except ValidationError as error:
+            raise InvalidEventData(name, error.messages) from None
+
+    def public_data(self, name, data):
+        """What of ``data`` may leave the service, or ``None`` for a private type."""
+        public_schema = self[name].public_schema
+        if public_schema is None:
+            return None
+        return public_schema.dump(public_schema.load(data, unknown=EXCLUDE))
+
+    def validate_message(self, envelope, private=False):
+        """A consumer's check of a received message against the contract: the public
+        schema of an event, or the full schema of a private message."""
+        event_type = self[envelope.type]
+        schema = event_type.schema if private else event_type.public_schema
+        if schema is None:
+            raise UnknownEventType(f"{envelope.type} is not a public event of {self.service}")
+        try:
+            # Unknown fields are ignored: a publisher may add fields in a later version.
+            schema.load(envelope.data, unknown=EXCLUDE)
+        except ValidationError as error:
+            raise InvalidEventData(envelope.type, error.messages) from None
+
+    def new(self, name, subject, data, correlation_id, causation_id=None, event_id=None,
+            time=None):
+        """A new envelope of type ``name``, its data validated and normalized."""
+        return Envelope(
+            id=event_id or new_id(),
+            type=name,
+            source=self.source,
+            subject=subject,
+            time=time or utcnow(),
+            schemaversion=self[name].version,
+            correlationid=correlation_id,
+            causationid=causation_id,
+            data=self.normalized(name, data),
+        )

@@ -1,0 +1,126 @@
+"""PostgreSQL access for nameko services: migrations at start-up, a connection pool,
+and the unit of work a worker uses to change state.
+
+Each service owns its database (D-1); ``DATABASE_URL`` in its config says which.
+"""
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+
+from nameko.extensions import DependencyProvider
+from psycopg_pool import ConnectionPool
+from yoyo import get_backend, read_migrations
+
+from .envelope import new_id
+from .eventstore import AlreadyHandled, EventStore, unit_of_work
+from .metrics import EVENTS_APPENDED
+
+log = logging.getLogger(__name__)
+
+PLATFORM_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def yoyo_url(database_url):
+    """yoyo picks its driver from the URL scheme; ours is psycopg 3."""
+    scheme, rest = database_url.split("://", 1)
+    return f"postgresql+psycopg://{rest}" if scheme in ("postgres", "postgresql") else database_url
+
+
+def apply_migrations(database_url, service_migrations=None):
+    """Apply the platform's and the service's SQL migrations (yoyo takes a lock, so
+    several instances starting at once are safe). Returns the ids applied."""
+    sources = [str(PLATFORM_MIGRATIONS)]
+    if service_migrations and Path(service_migrations).is_dir():
+        sources.append(str(service_migrations))
+    backend = get_backend(yoyo_url(database_url))
+    migrations = read_migrations(*sources)
+    with backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    return [migration.id for migration in pending]
+
+
+def make_pool(database_url, size=10, name="pool"):
+    pool = ConnectionPool(database_url, min_size=1, max_size=size, name=name, open=False,
+                          kwargs={"autocommit": False})
+    pool.open(wait=True, timeout=30)
+    return pool
+
+
+class Database(DependencyProvider):
+    """Gives each worker a :class:`ServiceDatabase`.
+
+    ``Database(CATALOG, migrations=Path(__file__).parent / "migrations")``.
+    """
+
+    def __init__(self, catalog, migrations=None):
+        self.catalog = catalog
+        self.migrations = migrations
+        self.pool = None
+
+    def setup(self):
+        config = self.container.config
+        url = config["DATABASE_URL"]
+        apply_migrations(url, self.migrations)
+        self.pool = make_pool(url, size=int(config.get("DB_POOL_SIZE", 10)),
+                              name=self.container.service_name)
+        self.store = EventStore(self.catalog)
+
+    def stop(self):
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx):
+        return ServiceDatabase(self.pool, self.store, worker_ctx)
+
+
+class ServiceDatabase:
+    def __init__(self, pool, store, worker_ctx):
+        self.pool = pool
+        self.store = store
+        self.worker_ctx = worker_ctx
+
+    @property
+    def correlation_id(self):
+        context = self.worker_ctx.context_data
+        if not context.get("correlation_id"):
+            context["correlation_id"] = new_id()
+        return context["correlation_id"]
+
+    @contextmanager
+    def unit_of_work(self, causation_id=None):
+        with unit_of_work(self.pool, self.store, self.correlation_id, causation_id) as uow:
+            yield uow
+        for recorded in uow.recorded:  # counted only once committed
+            EVENTS_APPENDED.labels(self.store.catalog.service, recorded.type).inc()
+
+    @contextmanager
+    def handling(self, envelope):
+        """The unit of work of an event handler: records the event id for this
+        handler in the same transaction as its effect, so a redelivered event has no
+        second effect (the consumer entrypoint acks on :class:`AlreadyHandled`)."""
+        consumer = f"{self.worker_ctx.service_name}.{self.worker_ctx.entrypoint.method_name}"
+        with self.unit_of_work(causation_id=envelope.id) as uow:
+            uow.claim(consumer, envelope.id)
+            yield uow
+
+    @contextmanager
+    def connection(self):
+        """A pooled connection for reads (read models, queries)."""
+        with self.pool.connection() as conn:
+            yield conn
+
+    def read_stream(self, stream_id):
+        with self.connection() as conn:
+            return self.store.read_stream(conn, stream_id)
+
+    def ping(self):
+        with self.connection() as conn:
+            conn.execute("SELECT 1")
+        return True
+
+
+__all__ = ["Database", "ServiceDatabase", "AlreadyHandled", "apply_migrations", "make_pool"]

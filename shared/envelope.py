@@ -1,0 +1,81 @@
+"""The one envelope for everything that leaves a service: CloudEvents 1.0,
+structured JSON mode, plus our extension attributes.
+
+Extension attributes (CloudEvents requires lower-case alphanumeric names):
+``schemaversion`` (the version of the ``data`` schema of this ``type``),
+``correlationid`` (the user request that started it all) and ``causationid``
+(the event or command that directly caused this one).
+"""
+import json
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+SPECVERSION = "1.0"
+CONTENT_TYPE = "application/cloudevents+json"
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+def new_id():
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class Envelope:
+    id: str
+    type: str
+    source: str
+    subject: str
+    time: datetime
+    schemaversion: int
+    correlationid: str
+    data: dict = field(default_factory=dict)
+    causationid: str | None = None
+    specversion: str = SPECVERSION
+    datacontenttype: str = "application/json"
+
+    def with_data(self, data):
+        return replace(self, data=data)
+
+    def to_dict(self):
+        return EnvelopeSchema().dump(self)
+
+    def to_json(self):
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+class EnvelopeSchema(Schema):
+    """Validates an envelope as it arrives from the broker (``load``) and renders it
+    for the wire (``dump``)."""
+
+    specversion = fields.String(required=True, validate=validate.Equal(SPECVERSION))
+    id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    source = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    time = fields.AwareDateTime(required=True, format="iso")
+    datacontenttype = fields.String(required=True, validate=validate.Equal("application/json"))
+    schemaversion = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    correlationid = fields.UUID(required=True)
+    causationid = fields.UUID(load_default=None, allow_none=True)
+    data = fields.Dict(required=True)
+
+    class Meta:
+        ordered = True
+
+
+def envelope_from_dict(payload):
+    """Parse and validate a structured CloudEvent; raises ``ValidationError``."""
+    if not isinstance(payload, dict):
+        raise ValidationError("a CloudEvent in structured mode is a JSON object")
+    loaded = EnvelopeSchema().load(payload)
+    loaded["id"] = str(loaded["id"])
+    loaded["correlationid"] = str(loaded["correlationid"])
+    if loaded.get("causationid") is not None:
+        loaded["causationid"] = str(loaded["causationid"])
+    return Envelope(**loaded)

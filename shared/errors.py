@@ -1,0 +1,142 @@
+"""Refusals: every "no" says why, in Azerbaijani and English (Q-5).
+
+A refusal is an exception the HTTP layer maps to a 4xx JSON body, once, in
+``shared.http``::
+
+    {"error": "validation_failed",
+     "message": {"az": "...", "en": "..."},
+     "reasons": [{"field": "email", "code": "invalid", "az": "...", "en": "..."}]}
+
+Validators raise ``marshmallow.ValidationError(Text("code", az, en))``; marshmallow's
+own messages (required, wrong type…) are translated by :func:`reasons_from_marshmallow`.
+"""
+from dataclasses import dataclass
+
+
+class Text(str):
+    """A message in both languages. As a ``str`` it is the English text, so it passes
+    through marshmallow unchanged and we can still find its Azerbaijani twin."""
+
+    def __new__(cls, code, az, en):
+        text = super().__new__(cls, en)
+        text.code, text.az, text.en = code, az, en
+        return text
+
+    def as_dict(self):
+        return {"code": self.code, "az": self.az, "en": self.en}
+
+
+@dataclass(frozen=True)
+class Reason:
+    field: str | None
+    code: str
+    az: str
+    en: str
+
+    def as_dict(self):
+        return {"field": self.field, "code": self.code, "az": self.az, "en": self.en}
+
+
+class Refusal(Exception):
+    """A request we refuse, with the reasons. Never a 500, never a partial write."""
+
+    status = 400
+    error = "refused"
+
+    def __init__(self, message, reasons=(), status=None, error=None, headers=None):
+        super().__init__(message.en)
+        self.message = message
+        self.reasons = list(reasons)
+        self.status = status or self.status
+        self.error = error or self.error
+        self.headers = headers or {}
+
+    def as_dict(self):
+        return {"error": self.error,
+                "message": {"az": self.message.az, "en": self.message.en},
+                "reasons": [reason.as_dict() for reason in self.reasons]}
+
+
+class ValidationFailed(Refusal):
+    status = 400
+    error = "validation_failed"
+
+    def __init__(self, reasons):
+        super().__init__(Text("validation_failed", "Məlumatlarda səhvlər var.",
+                              "The data contains errors."), reasons)
+
+
+class NotFound(Refusal):
+    status = 404
+    error = "not_found"
+
+
+class Conflict(Refusal):
+    status = 409
+    error = "conflict"
+
+
+class Unauthorized(Refusal):
+    status = 401
+    error = "unauthorized"
+
+
+class Forbidden(Refusal):
+    status = 403
+    error = "forbidden"
+
+
+class TooManyRequests(Refusal):
+    status = 429
+    error = "too_many_requests"
+
+
+# marshmallow's own messages, in Azerbaijani. Anything not listed keeps its English
+# text and gets a generic Azerbaijani one, so no reason is ever left untranslated.
+_MARSHMALLOW_AZ = {
+    "Missing data for required field.": ("required", "Bu sahə mütləq doldurulmalıdır."),
+    "Field may not be null.": ("required", "Bu sahə boş ola bilməz."),
+    "Unknown field.": ("unknown_field", "Belə sahə yoxdur."),
+    "Not a valid string.": ("invalid_type", "Mətn olmalıdır."),
+    "Not a valid integer.": ("invalid_type", "Tam ədəd olmalıdır."),
+    "Not a valid number.": ("invalid_type", "Ədəd olmalıdır."),
+    "Not a valid boolean.": ("invalid_type", "Bəli/xeyr dəyəri olmalıdır."),
+    "Not a valid date.": ("invalid_date", "Tarix düzgün deyil (İİİİ-AA-GG)."),
+    "Not a valid datetime.": ("invalid_datetime", "Tarix və saat düzgün deyil."),
+    "Not a valid time.": ("invalid_time", "Saat düzgün deyil (SS:DD)."),
+    "Not a valid email address.": ("invalid_email", "E-poçt ünvanı düzgün deyil."),
+    "Not a valid UUID.": ("invalid_id", "İdentifikator düzgün deyil."),
+    "Not a valid list.": ("invalid_type", "Siyahı olmalıdır."),
+    "Not a valid mapping type.": ("invalid_type", "Obyekt olmalıdır."),
+    "Invalid input type.": ("invalid_type", "Məlumatın tipi düzgün deyil."),
+    "Invalid value.": ("invalid", "Dəyər düzgün deyil."),
+}
+
+
+def translate(message):
+    if isinstance(message, Text):
+        return message
+    code, az = _MARSHMALLOW_AZ.get(message, ("invalid", "Dəyər düzgün deyil."))
+    if message.startswith("Must be one of"):
+        code, az = "not_allowed", "Dəyər icazə verilənlərdən biri olmalıdır."
+    elif message.startswith(("Length must", "Shorter than", "Longer than")):
+        code, az = "length", "Uzunluq düzgün deyil."
+    return Text(code, az, message)
+
+
+def reasons_from_marshmallow(messages, prefix=None):
+    """Flatten marshmallow's nested ``{field: [messages]}`` into reasons."""
+    reasons = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = key if prefix is None else f"{prefix}.{key}"
+            if key == "_schema":
+                name = prefix
+            reasons += reasons_from_marshmallow(value, name)
+    elif isinstance(messages, (list, tuple)):
+        for item in messages:
+            reasons += reasons_from_marshmallow(item, prefix)
+    else:
+        text = translate(str(messages)) if not isinstance(messages, Text) else messages
+        reasons.append(Reason(prefix, text.code, text.az, text.en))
+    return reasons

@@ -1,0 +1,69 @@
+"""Prometheus metrics shared by every service (D-4).
+
+Every metric carries a ``service`` label so one dashboard covers the platform.
+``EntrypointMetrics`` is a dependency each service class declares once; it times
+every worker (HTTP, RPC, event handler, timer) and counts it by outcome.
+"""
+import time
+
+from nameko.extensions import DependencyProvider
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+ENTRYPOINT_CALLS = Counter(
+    "asan_entrypoint_calls_total", "Entrypoint calls by outcome",
+    ["service", "entrypoint", "outcome"])
+ENTRYPOINT_LATENCY = Histogram(
+    "asan_entrypoint_duration_seconds", "Entrypoint latency", ["service", "entrypoint"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+EVENTS_APPENDED = Counter(
+    "asan_events_appended_total", "Events appended to the event store", ["service", "type"])
+EVENTS_PUBLISHED = Counter(
+    "asan_events_published_total", "Outbox messages confirmed by RabbitMQ",
+    ["service", "exchange"])
+EVENTS_CONSUMED = Counter(
+    "asan_events_consumed_total",
+    "Events received by a consumer, by outcome (ok, duplicate, retry, dead_lettered)",
+    ["service", "consumer", "outcome"])
+EVENTS_DEAD_LETTERED = Counter(
+    "asan_events_dead_lettered_total", "Messages parked in a dead-letter queue",
+    ["service", "consumer"])
+RELAY_LAG = Gauge(
+    "asan_relay_lag_seconds", "Age of the oldest message still waiting in the outbox",
+    ["service"])
+RELAY_PENDING = Gauge(
+    "asan_outbox_pending", "Messages waiting in the outbox", ["service"])
+
+
+def exposition():
+    """The body and content type of a ``/metrics`` response."""
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+class EntrypointMetrics(DependencyProvider):
+    def worker_setup(self, worker_ctx):
+        worker_ctx.data["_metrics_started"] = time.perf_counter()
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        started = worker_ctx.data.pop("_metrics_started", None)
+        service = worker_ctx.service_name
+        name = worker_ctx.entrypoint.method_name
+        outcome = outcome_of(result, exc_info)
+        ENTRYPOINT_CALLS.labels(service, name, outcome).inc()
+        if started is not None:
+            ENTRYPOINT_LATENCY.labels(service, name).observe(time.perf_counter() - started)
+
+
+def outcome_of(result, exc_info):
+    """``ok``, ``refused`` (a 4xx answer: the caller's fault) or ``error``."""
+    if exc_info is not None:
+        from .errors import Refusal  # local: errors imports nothing of ours either way
+
+        return "refused" if isinstance(exc_info[1], Refusal) else "error"
+    status = getattr(result, "status_code", None)
+    if status is None and isinstance(result, tuple) and result and isinstance(result[0], int):
+        status = result[0]
+    if status is not None and status >= 500:
+        return "error"
+    if status is not None and status >= 400:
+        return "refused"
+    return "ok"

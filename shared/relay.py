@@ -1,0 +1,137 @@
+"""The outbox relay: publishes what committed transactions put in a service's outbox.
+
+    python -m shared.relay services/booking/config.yaml
+
+One loop: lock a batch of outbox rows (``FOR UPDATE SKIP LOCKED``, so several relays
+may run), publish them all with publisher confirms, delete them, commit. A crash
+anywhere before the commit leaves the rows in place and they are published again on
+restart, with the same ``message_id`` (= event id): consumers are idempotent. It
+wakes on ``NOTIFY outbox`` from committing writers, and polls as a fallback.
+"""
+import argparse
+import logging
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+
+from .amqp import CLOUDEVENTS_JSON, BatchPublisher
+from .config import load_config
+from .logs import configure_logging
+from .metrics import EVENTS_PUBLISHED, RELAY_LAG, RELAY_PENDING
+
+log = logging.getLogger("shared.relay")
+
+FAULT_ENV = "ASAN_RELAY_FAULT"  # test hook: "after-fetch" or "after-publish" → SIGKILL self
+
+
+def _fault_point(name):
+    if os.environ.get(FAULT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Relay:
+    def __init__(self, service, database_url, amqp_uri, batch_size=500, poll_interval=1.0):
+        self.service = service
+        self.database_url = database_url
+        self.publisher = BatchPublisher(amqp_uri)
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.stopping = threading.Event()
+
+    def relay_once(self, conn):
+        """Publish one batch; returns how many messages went out."""
+        with conn.transaction():
+            rows = conn.execute(
+                "SELECT id, message_id, exchange, routing_key, body, headers FROM outbox"
+                " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED", (self.batch_size,)).fetchall()
+            if not rows:
+                return 0
+            _fault_point("after-fetch")
+            self.publisher.publish_batch(self._message(row) for row in rows)
+            _fault_point("after-publish")
+            conn.execute("DELETE FROM outbox WHERE id = ANY(%s)", ([row[0] for row in rows],))
+        for row in rows:
+            EVENTS_PUBLISHED.labels(self.service, row[2]).inc()
+        return len(rows)
+
+    @staticmethod
+    def _message(row):
+        _, message_id, exchange, routing_key, body, headers = row
+        properties = {
+            "content_type": CLOUDEVENTS_JSON,
+            "content_encoding": "utf-8",
+            "message_id": str(message_id),
+            "type": routing_key,
+            "application_headers": dict(headers or {}),
+        }
+        if headers and headers.get("correlation_id"):
+            properties["correlation_id"] = headers["correlation_id"]
+        return exchange, routing_key, bytes(body), properties
+
+    def measure_lag(self, conn):
+        pending, lag = conn.execute(
+            "SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(created_at)), 0)"
+            " FROM outbox").fetchone()
+        conn.commit()
+        RELAY_PENDING.labels(self.service).set(pending)
+        RELAY_LAG.labels(self.service).set(float(lag))
+        return pending
+
+    def run(self):
+        """Relay until :meth:`stop`; reconnects after broker or database failures."""
+        backoff = 0.5
+        while not self.stopping.is_set():
+            try:
+                with psycopg.connect(self.database_url) as conn, \
+                        psycopg.connect(self.database_url, autocommit=True) as listener:
+                    listener.execute("LISTEN outbox")
+                    backoff = 0.5
+                    self._loop(conn, listener)
+            except Exception:  # noqa: BLE001 - any failure: nothing is lost, try again
+                log.exception("relay failed; retrying in %.1f s", backoff)
+                self.publisher.close()
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, 30)
+        self.publisher.close()
+
+    def _loop(self, conn, listener):
+        while not self.stopping.is_set():
+            sent = self.relay_once(conn)
+            self.measure_lag(conn)
+            if sent < self.batch_size:
+                # Sleep until a writer commits (NOTIFY) or the poll interval passes.
+                for _ in listener.notifies(timeout=self.poll_interval, stop_after=1):
+                    pass
+
+    def stop(self, *_):
+        self.stopping.set()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config", help="the service's config.yaml")
+    parser.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
+    args = parser.parse_args(argv)
+    config = load_config(args.config)
+    service = config.get("SERVICE_NAME") or Path(args.config).resolve().parent.name
+    configure_logging(service=f"{service}-relay")
+    relay = Relay(service, config["DATABASE_URL"], config["AMQP_URI"],
+                  batch_size=int(config.get("RELAY_BATCH_SIZE", 500)),
+                  poll_interval=float(config.get("RELAY_POLL_INTERVAL", 1.0)))
+    port = args.metrics_port or config.get("RELAY_METRICS_PORT")
+    if port:
+        from prometheus_client import start_http_server
+
+        start_http_server(int(port), addr="127.0.0.1")
+    signal.signal(signal.SIGTERM, relay.stop)
+    signal.signal(signal.SIGINT, relay.stop)
+    log.info("relay started", extra={"service": service, "metrics_port": port})
+    relay.run()
+
+
+if __name__ == "__main__":
+    main()

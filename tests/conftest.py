@@ -1,0 +1,41 @@
+"""Fixtures shared by every test ring.
+
+Integration and end-to-end tests talk to the real PostgreSQL and RabbitMQ started by
+``make test`` (see deploy/bin/test). Each test that writes gets its own fresh
+database and, through nameko's ``rabbit_config`` fixture, its own RabbitMQ vhost,
+so tests never see each other's data or messages.
+"""
+import os
+import uuid
+
+import psycopg
+import pytest
+
+from shared.db import apply_migrations
+
+PG_ADMIN_URL = os.environ.get(
+    "ASAN_PG_ADMIN_URL", "postgresql://asan:asan@127.0.0.1:55432/postgres")
+
+
+def _database_url(name):
+    base, _ = PG_ADMIN_URL.rsplit("/", 1)
+    return f"{base}/{name}"
+
+
+@pytest.fixture
+def fresh_database():
+    """A new, migrated database (platform tables); dropped after the test."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = _database_url(name)
+    apply_migrations(url)
+    yield url
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def amqp_uri_for_vhost(rabbit_config):
+    """The AMQP URI of this test's own vhost (nameko's rabbit_config made it)."""
+    return rabbit_config["AMQP_URI"]

@@ -1,0 +1,170 @@
+"""The event store on the real PostgreSQL (issue: platform foundation; D-1)."""
+import random
+import threading
+import time
+import uuid
+
+import psycopg
+import pytest
+
+from shared.catalog import InvalidEventData
+from shared.db import make_pool
+from shared.eventstore import NO_STREAM, ConcurrencyError, EventStore, unit_of_work
+from tests.demo import CATALOG, thing
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def store():
+    return EventStore(CATALOG)
+
+
+@pytest.fixture
+def pool(fresh_database):
+    pool = make_pool(fresh_database, size=12)
+    yield pool
+    pool.close()
+
+
+def corr():
+    return str(uuid.uuid4())
+
+
+def test_append_then_read_stream(pool, store):
+    with unit_of_work(pool, store, corr()) as uow:
+        uow.append("thing-1", NO_STREAM, thing(uow, "1", 5), thing(uow, "1", 7))
+    with pool.connection() as conn:
+        events = store.read_stream(conn, "thing-1")
+    assert [(e.version, e.data["amount"]) for e in events] == [(1, 5), (2, 7)]
+    assert events[0].global_position < events[1].global_position
+
+
+def test_two_writers_race_on_one_version_exactly_one_wins(pool, store):
+    with unit_of_work(pool, store, corr()) as uow:
+        uow.append("thing-r", NO_STREAM, thing(uow, "r"))
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def writer(amount):
+        try:
+            with unit_of_work(pool, store, corr()) as uow:
+                uow.conn.execute("SELECT 1")
+                barrier.wait(timeout=10)  # both read version 1 before either appends
+                uow.append("thing-r", 1, thing(uow, "r", amount))
+            outcomes.append("won")
+        except ConcurrencyError:
+            outcomes.append("concurrency error")
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in (10, 20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["concurrency error", "won"]
+    with pool.connection() as conn:
+        assert [e.version for e in store.read_stream(conn, "thing-r")] == [1, 2]
+
+
+def test_appending_an_event_already_stored_is_a_no_op(pool, store):
+    with unit_of_work(pool, store, corr()) as uow:
+        event = thing(uow, "d", 3)
+        uow.append("thing-d", NO_STREAM, event)
+    with unit_of_work(pool, store, corr()) as uow:
+        uow.append("thing-d", NO_STREAM, event)  # a retried command: same event id
+    with pool.connection() as conn:
+        assert len(store.read_stream(conn, "thing-d")) == 1
+        assert conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
+
+
+def test_invalid_event_data_is_refused_and_nothing_is_written(pool, store):
+    with pytest.raises(InvalidEventData):
+        with unit_of_work(pool, store, corr()) as uow:
+            uow.conn.execute("CREATE TABLE side_effect (x int)")
+            uow.append("thing-x", NO_STREAM, uow.store.catalog.new(
+                "ThingHappened", "thing-x", {"thing_id": "x", "amount": 1}, corr())
+                .with_data({"thing_id": "x", "amount": "many"}))
+    with pool.connection() as conn:
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+        assert conn.execute("SELECT to_regclass('side_effect')").fetchone()[0] is None
+
+
+def test_outbox_holds_only_the_public_form(pool, store):
+    with unit_of_work(pool, store, corr()) as uow:
+        uow.append("thing-p", NO_STREAM, thing(uow, "p", 1, secret="s3cr3t-code"))
+        uow.emit("thing-p", 1, "ThingNoted", {"thing_id": "p", "amount": 2})
+    with pool.connection() as conn:
+        rows = conn.execute("SELECT routing_key, body FROM outbox").fetchall()
+        stored = conn.execute("SELECT data FROM events WHERE event_type = 'ThingHappened'")\
+            .fetchone()[0]
+    assert [row[0] for row in rows] == ["ThingHappened"]  # the private type is not queued
+    assert b"s3cr3t-code" not in bytes(rows[0][1])
+    assert stored["secret"] == "s3cr3t-code"  # kept in the service's own store
+
+
+def test_eight_concurrent_writers_a_follower_sees_every_event_once_in_order(pool, store):
+    """Writers commit out of order (random delays between taking a position and
+    committing); a follower reading "after my last position" misses nothing."""
+    writers, per_writer = 8, 15
+    done = threading.Event()
+    seen = []
+
+    def follower():
+        position = 0
+        with psycopg.connect(pool.conninfo, autocommit=True) as conn:
+            while True:
+                finished = done.is_set()
+                batch = store.read_all(conn, after=position, limit=50)
+                for event in batch:
+                    seen.append((event.global_position, event.envelope.id))
+                    position = event.global_position
+                if finished and not batch:
+                    return
+                time.sleep(0.002)
+
+    def writer(n):
+        for i in range(per_writer):
+            with unit_of_work(pool, store, corr()) as uow:
+                uow.append(f"thing-{n}-{i}", NO_STREAM, thing(uow, f"{n}-{i}"))
+                uow.flush()  # positions taken now…
+                time.sleep(random.uniform(0, 0.01))  # …commit a little later
+
+    reader = threading.Thread(target=follower)
+    reader.start()
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    done.set()
+    reader.join(timeout=60)
+
+    with pool.connection() as conn:
+        committed = [(e.global_position, e.envelope.id) for e in store.read_all(conn, 0, 10_000)]
+    assert len(committed) == writers * per_writer
+    assert seen == committed  # every event, exactly once, in commit (= position) order
+
+
+def test_without_the_append_lock_a_follower_would_skip_events(pool):
+    """The control for the test above: bigserial positions alone are not enough. A
+    transaction that takes a position and commits late is invisible to a follower
+    that has already moved past a later position — which the lock prevents."""
+    early = psycopg.connect(pool.conninfo)
+    late_position = None
+    with psycopg.connect(pool.conninfo, autocommit=True) as other:
+        early.execute(
+            "INSERT INTO events (stream_id, version, event_id, event_type, schema_version, data,"
+            " occurred_at, correlation_id) VALUES ('a', 1, gen_random_uuid(), 'ThingNoted', 1,"
+            " '{}', now(), gen_random_uuid())")
+        late_position = other.execute(
+            "INSERT INTO events (stream_id, version, event_id, event_type, schema_version, data,"
+            " occurred_at, correlation_id) VALUES ('b', 1, gen_random_uuid(), 'ThingNoted', 1,"
+            " '{}', now(), gen_random_uuid()) RETURNING global_position").fetchone()[0]
+        follower_sees = [row[0] for row in other.execute(
+            "SELECT global_position FROM events WHERE global_position > 0")]
+        early.commit()
+        after_commit = [row[0] for row in other.execute(
+            "SELECT global_position FROM events WHERE global_position > %s", (late_position,))]
+    early.close()
+    assert follower_sees == [late_position]  # the earlier position was not visible yet…
+    assert after_commit == []  # …and a follower past it never sees it: skipped
