@@ -39,3 +39,12 @@ def fresh_database():
 def amqp_uri_for_vhost(rabbit_config):
     """The AMQP URI of this test's own vhost (nameko's rabbit_config made it)."""
     return rabbit_config["AMQP_URI"]
+
+
+@pytest.fixture
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

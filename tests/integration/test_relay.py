@@ -1,0 +1,148 @@
+"""The outbox relay on the real PostgreSQL and RabbitMQ (non-negotiable 3):
+an event is published iff its transaction committed, even when the relay dies."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import yaml
+
+from shared.amqp import connect, events_exchange_name
+from shared.db import make_pool
+from shared.eventstore import NO_STREAM, EventStore, unit_of_work
+from shared.relay import FAULT_ENV
+from tests.demo import CATALOG, thing
+
+pytestmark = pytest.mark.integration
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture
+def bound_queue(amqp_uri_for_vhost):
+    """A queue bound to the demo exchange, as a plain outside subscriber would (D-3)."""
+    conn = connect(amqp_uri_for_vhost)
+    channel = conn.channel()
+    channel.exchange_declare(events_exchange_name("demo"), "topic", durable=True,
+                             auto_delete=False)
+    name = f"subscriber-{uuid.uuid4().hex[:8]}"
+    channel.queue_declare(name, durable=True, auto_delete=False)
+    channel.queue_bind(name, events_exchange_name("demo"), "#")
+    yield channel, name
+    conn.close()
+
+
+@pytest.fixture
+def relay_config(tmp_path, fresh_database, amqp_uri_for_vhost):
+    path = tmp_path / "demo" / "config.yaml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump({"SERVICE_NAME": "demo", "DATABASE_URL": fresh_database,
+                                    "AMQP_URI": amqp_uri_for_vhost, "RELAY_BATCH_SIZE": 20,
+                                    "RELAY_POLL_INTERVAL": 0.2}))
+    return path
+
+
+def run_relay(config, fault=None):
+    env = dict(os.environ)
+    env.pop(FAULT_ENV, None)
+    if fault:
+        env[FAULT_ENV] = fault
+    return subprocess.Popen([sys.executable, "-m", "shared.relay", str(config)], cwd=REPO,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def drain(channel, queue, expect, timeout=30):
+    """Messages of ``queue`` until ``expect`` distinct ids arrived (or time is up)."""
+    received = []
+    deadline = time.monotonic() + timeout
+    while len({m["id"] for m in received}) < expect and time.monotonic() < deadline:
+        message = channel.basic_get(queue, no_ack=True)
+        if message is None:
+            time.sleep(0.05)
+            continue
+        assert message.properties["content_type"] == "application/cloudevents+json"
+        body = json.loads(message.body)
+        assert message.properties["message_id"] == body["id"]
+        received.append(body)
+    return received
+
+
+def commit_events(database_url, count):
+    pool = make_pool(database_url, size=2)
+    ids = []
+    try:
+        for n in range(count):
+            with unit_of_work(pool, EventStore(CATALOG), str(uuid.uuid4())) as uow:
+                event = thing(uow, str(n), n, secret="hidden")
+                uow.append(f"thing-{n}", NO_STREAM, event)
+                ids.append(event.id)
+    finally:
+        pool.close()
+    return ids
+
+
+def outbox_size(database_url):
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        return conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+
+
+@pytest.mark.parametrize("fault", ["after-fetch", "after-publish"])
+def test_relay_killed_mid_flight_loses_nothing(fault, fresh_database, relay_config,
+                                               bound_queue):
+    channel, queue = bound_queue
+    ids = commit_events(fresh_database, 45)
+
+    dying = run_relay(relay_config, fault=fault)
+    assert dying.wait(timeout=60) == -signal.SIGKILL  # it really died, mid-batch
+    assert outbox_size(fresh_database) == 45  # nothing was marked sent
+
+    relay = run_relay(relay_config)
+    try:
+        received = drain(channel, queue, expect=45)
+    finally:
+        relay.terminate()
+        relay.wait(timeout=30)
+
+    assert {m["id"] for m in received} == set(ids)  # every committed event arrived
+    for message in received:  # a duplicate is the same event: same id, same data
+        assert message["type"] == "ThingHappened" and "secret" not in message["data"]
+    if fault == "after-fetch":
+        assert len(received) == 45  # nothing had gone out before the crash
+    assert outbox_size(fresh_database) == 0
+
+
+def test_rolled_back_transaction_publishes_nothing(fresh_database, relay_config, bound_queue):
+    channel, queue = bound_queue
+    pool = make_pool(fresh_database, size=2)
+    try:
+        with pytest.raises(RuntimeError):
+            with unit_of_work(pool, EventStore(CATALOG), str(uuid.uuid4())) as uow:
+                uow.append("thing-rb", NO_STREAM, thing(uow, "rb"))
+                uow.flush()
+                raise RuntimeError("the command failed after its events were written")
+    finally:
+        pool.close()
+    committed = commit_events(fresh_database, 1)  # a marker that does go out
+    relay = run_relay(relay_config)
+    try:
+        received = drain(channel, queue, expect=1)
+        time.sleep(0.5)
+        while (message := channel.basic_get(queue, no_ack=True)) is not None:
+            received.append(json.loads(message.body))
+    finally:
+        relay.terminate()
+        relay.wait(timeout=30)
+    assert [m["id"] for m in received] == committed
+
+
+def test_relay_stops_cleanly_on_sigterm(relay_config):
+    relay = run_relay(relay_config)
+    time.sleep(1.5)
+    relay.send_signal(signal.SIGTERM)
+    assert relay.wait(timeout=20) == 0
