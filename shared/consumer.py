@@ -24,11 +24,13 @@ entrypoint is why we do not use it.
 import json
 import logging
 import traceback
+from dataclasses import dataclass
 
 import kombu.serialization
 from kombu import Queue
 from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher as AmqpPublisher
+from nameko.extensions import DependencyProvider
 from nameko.messaging import Consumer, QueueConsumer
 
 from .amqp import CLOUDEVENTS_JSON, events_exchange_name, kombu_exchange, private_exchange_name
@@ -42,6 +44,8 @@ log = logging.getLogger(__name__)
 DEFAULT_RETRY_DELAYS_MS = (1000, 5000, 30000)
 ATTEMPT_HEADER = "x-asan-attempt"
 ERROR_HEADER = "x-asan-error"
+ATTEMPT_CONTEXT = "asan_attempt"
+FINAL_CONTEXT = "asan_final_attempt"
 
 kombu.serialization.register(
     "cloudevents", lambda obj: json.dumps(obj, ensure_ascii=False),
@@ -120,6 +124,9 @@ class EventConsumer(Consumer):
             return
         context_data = self.unpack_message_headers(message)
         context_data["correlation_id"] = envelope.correlationid
+        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
+        context_data[ATTEMPT_CONTEXT] = attempt
+        context_data[FINAL_CONTEXT] = attempt > len(self.delays)
         handle_result = lambda worker_ctx, result=None, exc_info=None: self.handle_result(  # noqa: E731
             message, worker_ctx, result, exc_info)
         self.container.spawn_worker(self, (envelope,), {}, context_data=context_data,
@@ -168,3 +175,19 @@ class EventConsumer(Consumer):
 
 
 on_event = EventConsumer.decorator
+
+
+class Delivery(DependencyProvider):
+    """Which attempt this is, for handlers that record their own failures (e.g. an
+    email's temporary failure) and need to know whether another try will follow."""
+
+    def get_dependency(self, worker_ctx):
+        context = worker_ctx.context_data
+        return DeliveryInfo(int(context.get(ATTEMPT_CONTEXT, 1)),
+                            bool(context.get(FINAL_CONTEXT, False)))
+
+
+@dataclass(frozen=True)
+class DeliveryInfo:
+    attempt: int
+    final: bool

@@ -1,4 +1,104 @@
-"""The event types of the booking service and their schemas (its public contract)."""
+"""The event types of the booking service and their schemas (its public contract).
+
+The full schema is what the booking service stores; the public schema is what other
+systems read on ``booking.events``: never a code (not even hashed), an ID card
+number, a name, an email or a phone number (non-negotiable 5).
+"""
+from marshmallow import Schema, fields, validate
+
 from shared.catalog import EventCatalog
 
+CHANNELS = ("web", "api", "call_centre")
+
+
+class _BookingRef(Schema):
+    booking_id = fields.UUID(required=True)
+
+
+class _Slot(_BookingRef):
+    centre = fields.String(required=True)
+    service = fields.String(required=True)
+    date = fields.Date(required=True)
+    time = fields.String(required=True, validate=validate.Regexp(r"^\d{2}:\d{2}$"))
+
+
+class ApplicantData(Schema):
+    name = fields.String(required=True)
+    surname = fields.String(required=True)
+    patronymic = fields.String(required=True)
+    id_card = fields.String(required=True)
+    phone = fields.String(required=True)
+    email = fields.String(required=True)
+
+
+class BookingRequestedPublic(_Slot):
+    language = fields.String(required=True, validate=validate.OneOf(("az", "en")))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    requested_at = fields.AwareDateTime(required=True)
+    hold_expires_at = fields.AwareDateTime(required=True)
+
+
+class BookingRequestedData(BookingRequestedPublic):
+    code_hash = fields.String(required=True)
+    max_wrong_codes = fields.Integer(required=True)
+    applicant = fields.Nested(ApplicantData, required=True)
+
+
+class CodeRejectedData(_BookingRef):
+    attempts_left = fields.Integer(required=True)
+
+
+class BookingVoidedData(_BookingRef):
+    reason = fields.String(required=True)
+
+
+class HoldExpiredData(_BookingRef):
+    expired_at = fields.AwareDateTime(required=True)
+
+
+class CodeConfirmedPublic(_Slot):
+    confirmed_at = fields.AwareDateTime(required=True)
+
+
+class CodeConfirmedData(CodeConfirmedPublic):
+    order_code_hash = fields.String(required=True)
+
+
+class BookingCancelledData(_BookingRef):
+    cancelled_at = fields.AwareDateTime(required=True)
+    by = fields.String(required=True, validate=validate.OneOf(("citizen", "operator")))
+
+
+class RefusalReason(Schema):
+    field = fields.String(allow_none=True)
+    code = fields.String(required=True)
+
+
+class BookingRefusedData(Schema):
+    """A form refused (Q-5): which fields and why — never what was typed."""
+    refusal_id = fields.UUID(required=True)
+    channel = fields.String(required=True)
+    centre = fields.String(allow_none=True)
+    service = fields.String(allow_none=True)
+    reasons = fields.List(fields.Nested(RefusalReason), required=True)
+
+
+class EmailRequestedData(Schema):
+    """Private: to the notification service only (it carries codes)."""
+    intent_id = fields.String(required=True)
+    template = fields.String(required=True)
+    language = fields.String(required=True, validate=validate.OneOf(("az", "en")))
+    to = fields.String(required=True)
+    reference = fields.String(required=True)  # e.g. booking-<id>: what the email is about
+    variables = fields.Dict(keys=fields.String(), required=True)
+
+
 CATALOG = EventCatalog("booking")
+CATALOG.register("BookingRequested", BookingRequestedData, public=BookingRequestedPublic)
+CATALOG.register("CodeRejected", CodeRejectedData)
+CATALOG.register("BookingVoided", BookingVoidedData)
+CATALOG.register("HoldExpired", HoldExpiredData)
+CATALOG.register("CodeConfirmed", CodeConfirmedData, public=CodeConfirmedPublic)
+CATALOG.register("BookingCancelled", BookingCancelledData)
+CATALOG.register("BookingRefused", BookingRefusedData)
+CATALOG.register("EmailRequested", EmailRequestedData, public=None)

@@ -1,12 +1,167 @@
-"""nameko entrypoints of the booking service: thin, the logic lives elsewhere."""
+"""nameko entrypoints of the booking service: thin. The rules are in ``domain``,
+the use cases in ``handlers``."""
+from datetime import date, time
 from pathlib import Path
 
-from shared.db import Database
-from shared.platform import PlatformService
+from marshmallow import ValidationError
+from nameko.extensions import DependencyProvider
 
+from shared.auth import require_token
+from shared.clock import Clock
+from shared.db import Database
+from shared.errors import Reason, ValidationFailed, reasons_from_marshmallow
+from shared.http import http, read_json
+from shared.platform import PlatformService
+from shared.timer import every
+
+from . import api, domain, handlers, schemas
 from .events import CATALOG
+from .reference import ReferenceData
+
+class BookingConfig(DependencyProvider):
+    """Reference data and settings, loaded once at start-up."""
+
+    def setup(self):
+        config = self.container.config
+        self.reference = ReferenceData.load(extra_closed_days=config.get("EXTRA_CLOSED_DAYS") or ())
+        self.settings = handlers.Settings(
+            code_key=str(config["BOOKING_CODE_KEY"]),
+            policy=domain.Policy(
+                hold_minutes=float(config.get("HOLD_MINUTES", 15)),
+                max_wrong_codes=int(config.get("MAX_WRONG_CODES", 5)),
+                horizon_days=int(config.get("HORIZON_DAYS", 30)),
+                max_active_per_id_card=int(config.get("MAX_ACTIVE_PER_ID_CARD", 1))))
+        self.operator_tokens = config.get("OPERATOR_TOKEN_SHA256") or []
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+
+def _visit_from_raw(raw, field_errors):
+    """The visit fields that parsed on their own, so that the visit rules (Q-1,
+    holidays, hours, slot) are reported together with any other wrong field."""
+    try:
+        day = date.fromisoformat(str(raw.get("date")))
+        moment = time.fromisoformat(str(raw.get("time")))
+    except ValueError:
+        return None
+    if {"date", "time", "centre", "service"} & set(field_errors):
+        return None
+    return domain.Visit(str(raw.get("centre")), str(raw.get("service")), day, moment)
 
 
 class BookingService(PlatformService):
     name = "booking"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
+    config = BookingConfig()
+    clock = Clock()
+
+    # --- reference data ------------------------------------------------------------
+    @http("GET", "/centres")
+    def centres(self, request):
+        return [centre.as_dict() for centre in self.config.reference.centres.values()]
+
+    @http("GET", "/services")
+    def services(self, request):
+        return [service.as_dict() for service in self.config.reference.services.values()]
+
+    @http("GET", "/centres/<string:centre>/services/<string:service>/slots")
+    def slots(self, request, centre, service):
+        query = schemas.SlotQuerySchema().load(request.args.to_dict())
+        with self.db.connection() as conn:
+            slots, problems = handlers.free_slots(conn, self.config.reference, centre, service,
+                                                  query["date"], self.clock(),
+                                                  self.config.settings.policy)
+        if problems:
+            raise ValidationFailed(problems)
+        return slots
+
+    # --- the booking process -------------------------------------------------------
+    @http("POST", "/bookings")
+    def request_booking(self, request):
+        """Q-1, Q-2, Q-5: every reason at once; a refusal is recorded (M-2)."""
+        now = self.clock()
+        raw, form, reasons = {}, None, []
+        try:
+            raw = read_json(request, _RawForm())
+            form = schemas.BookingRequestSchema().load(raw)
+        except ValidationFailed as refusal:
+            reasons = refusal.reasons
+        except ValidationError as error:
+            reasons = reasons_from_marshmallow(error.messages)
+        visit = form["visit"] if form else _visit_from_raw(raw, {r.field for r in reasons})
+        if visit is not None:
+            reasons += domain.visit_problems(visit, self.config.reference, now,
+                                             self.config.settings.policy)
+        if reasons:
+            with self.db.unit_of_work() as uow:
+                handlers.record_refusal(uow, reasons, "api", raw)
+            raise ValidationFailed(reasons)
+        with self.db.unit_of_work() as uow:
+            result = handlers.request_booking(uow, self.config.reference, self.config.settings,
+                                              form["applicant"], form["visit"], form["language"],
+                                              "api", now)
+        result["message"] = {
+            "az": "Təsdiqedici şifrə e-poçt ünvanınıza göndərildi.",
+            "en": "A confirmation code has been sent to your email address."}
+        return 202, result
+
+    @http("POST", "/bookings/<uuid:booking_id>/confirm")
+    def confirm(self, request, booking_id):
+        body = read_json(request, schemas.ConfirmSchema())
+        with self.db.unit_of_work() as uow:
+            result, refusal = handlers.confirm_booking(uow, self.config.reference,
+                                                       self.config.settings, str(booking_id),
+                                                       body["code"], self.clock())
+        if refusal is not None:
+            raise refusal  # its events (a wrong try, a void request) are committed
+        result["message"] = {"az": "Növbə qeydə alındı; sifariş kodu e-poçtunuza göndərildi.",
+                             "en": "Your booking is registered; the order code has been "
+                                   "sent to your email."}
+        return result
+
+    @http("POST", "/bookings/cancel")
+    def cancel(self, request):
+        body = read_json(request, schemas.OrderCodeSchema())
+        with self.db.unit_of_work() as uow:
+            result = handlers.cancel_booking(uow, self.config.reference, self.config.settings,
+                                             body["order_code"], self.clock())
+        result["message"] = {"az": "Növbə ləğv olundu.", "en": "The booking has been cancelled."}
+        return result
+
+    @every("HOLD_SWEEP_SECONDS", 30)
+    def sweep_holds(self):
+        """Unconfirmed holds lapse and free their slots."""
+        with self.db.unit_of_work() as uow:
+            handlers.expire_holds(uow, self.clock())
+
+    # --- the call centre (Q-9) -----------------------------------------------------
+    @http("POST", "/operator/bookings/search")
+    def operator_search(self, request):
+        require_token(request, self.config.operator_tokens)
+        criteria = read_json(request, schemas.OperatorSearchSchema())
+        with self.db.connection() as conn:
+            return {"bookings": handlers.search(conn, self.config.settings.code_key, criteria)}
+
+    @http("GET", "/operator/bookings/<uuid:booking_id>")
+    def operator_booking(self, request, booking_id):
+        require_token(request, self.config.operator_tokens)
+        with self.db.connection() as conn:
+            found = handlers.search(conn, self.config.settings.code_key,
+                                    {"booking_id": str(booking_id)})
+            events = handlers.history(self.db.store, conn, str(booking_id))
+        return {"booking": found[0] if found else None, "history": events}
+
+    @http("GET", "/openapi.json")
+    def openapi(self, request):
+        return api.spec()
+
+
+class _RawForm(schemas.Schema):
+    """Accept any JSON object: the real schema runs next, with every reason at once."""
+
+    class Meta:
+        unknown = "include"
+
+
+__all__ = ["BookingService", "Reason"]

@@ -1,4 +1,39 @@
-"""The event types of the notification service and their schemas (its public contract)."""
+"""The event types of the notification service (its public contract).
+
+Delivery states as GOV.UK Notify has them, one event each. Never the recipient's
+address, never the content: only which intent, which template, what happened.
+"""
+from marshmallow import Schema, fields, validate
+
 from shared.catalog import EventCatalog
 
+
+class _Email(Schema):
+    intent_id = fields.String(required=True)
+    template = fields.String(required=True)
+    template_version = fields.Integer(required=True)
+    reference = fields.String(required=True, metadata={"description": "e.g. booking-<id>"})
+
+
+class EmailCreatedData(_Email):
+    language = fields.String(required=True, validate=validate.OneOf(("az", "en")))
+    requested_at = fields.AwareDateTime(required=True)
+
+
+class EmailDeliveredData(_Email):
+    attempt = fields.Integer(required=True)
+
+
+class EmailFailedData(_Email):
+    attempt = fields.Integer(required=True)
+    will_retry = fields.Boolean(required=True)
+    smtp_code = fields.Integer(allow_none=True)
+    detail = fields.String(required=True)
+
+
 CATALOG = EventCatalog("notification")
+CATALOG.register("EmailCreated", EmailCreatedData)
+CATALOG.register("EmailDelivered", EmailDeliveredData)
+CATALOG.register("EmailTemporaryFailure", EmailFailedData)
+CATALOG.register("EmailPermanentFailure", EmailFailedData)
+CATALOG.register("EmailTechnicalFailure", EmailFailedData)

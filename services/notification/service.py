@@ -1,12 +1,48 @@
-"""nameko entrypoints of the notification service: thin, the logic lives elsewhere."""
+"""nameko entrypoints of the notification service: emails to citizens."""
 from pathlib import Path
 
+from shared.clock import Clock
+from shared.consumer import Delivery, on_event
 from shared.db import Database
+from shared.http import http
 from shared.platform import PlatformService
 
+from services.booking import events as booking_events
+
+from . import handlers
 from .events import CATALOG
+from .sender import Smtp
+from .templates import Templates
+
+TEMPLATES = Templates()
 
 
 class NotificationService(PlatformService):
     name = "notification"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
+    smtp = Smtp()
+    clock = Clock()
+    delivery = Delivery()
+
+    @on_event("booking", "EmailRequested", catalog=booking_events.CATALOG, private=True)
+    def on_booking_email(self, request):
+        """Codes reach us over booking's private exchange, never in public events."""
+        self._deliver(request)
+
+    def _deliver(self, request):
+        with self.db.unit_of_work(causation_id=request.id) as uow:
+            outcome = handlers.deliver(uow, TEMPLATES, self.smtp, request, self.delivery,
+                                       self.clock())
+        if outcome == "retry":
+            raise handlers.TryAgainLater(request.data["intent_id"])
+
+    @http("GET", "/emails/<path:reference>")
+    def emails_of(self, request, reference):
+        """What happened to the emails about one thing (e.g. booking-<id>): states only."""
+        with self.db.connection() as conn:
+            rows = conn.execute(
+                "SELECT intent_id, status, template, template_version, attempts, updated_at"
+                " FROM emails WHERE reference = %s ORDER BY created_at", (reference,)).fetchall()
+        keys = ("intent_id", "status", "template", "template_version", "attempts", "updated_at")
+        return [dict(zip(keys, (str(v) if k == "updated_at" else v for k, v in zip(keys, row))))
+                for row in rows]

@@ -1,0 +1,34 @@
+"""The booking service's HTTP API, described once: routes for OpenAPI."""
+from shared.openapi import Route, build_spec
+
+from . import schemas
+
+ROUTES = [
+    Route("GET", "/centres", "ASAN service centres, their hours and services", tags=("reference",),
+          errors=()),
+    Route("GET", "/services", "Services that can be booked", tags=("reference",), errors=()),
+    Route("GET", "/centres/{centre}/services/{service}/slots", "Free times of a day",
+          query=schemas.SlotQuerySchema, response=schemas.FreeSlot, many=True, errors=(400, 404),
+          tags=("reference",)),
+    Route("POST", "/bookings", "Fill the form; a confirmation code is emailed (Q-1, Q-2, Q-5)",
+          request=schemas.BookingRequestSchema, response=schemas.BookingRequestedResponse,
+          status=202, errors=(400, 409), tags=("booking",)),
+    Route("POST", "/bookings/{booking_id}/confirm",
+          "Send the emailed code; the order code is emailed at once (Q-3, Q-4, Q-6)",
+          request=schemas.ConfirmSchema, response=schemas.BookingStatusResponse,
+          errors=(400, 404, 409, 422), tags=("booking",)),
+    Route("POST", "/bookings/cancel", "Cancel a booking with its order code",
+          request=schemas.OrderCodeSchema, response=schemas.BookingStatusResponse,
+          errors=(400, 404, 409), tags=("booking",)),
+    Route("POST", "/operator/bookings/search", "Call centre: find bookings (Q-9)",
+          request=schemas.OperatorSearchSchema, errors=(400, 401), security=True,
+          tags=("operator",)),
+    Route("GET", "/operator/bookings/{booking_id}", "Call centre: a booking and its history (Q-9)",
+          errors=(401, 404), security=True, tags=("operator",)),
+]
+
+
+def spec():
+    return build_spec("ASAN xidmət — online queue booking", "1.0.0",
+                      "Seed 000: book a place in the queue of an ASAN service centre. "
+                      "Errors: one format, reasons in Azerbaijani and English.", ROUTES)

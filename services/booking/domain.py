@@ -1,0 +1,310 @@
+"""The rules of online queue booking (seed 000), pure: no database, no broker, no
+clock of its own. Every function takes what it needs, so a unit test reads "given
+this state, when this command, then these events (or this refusal)".
+
+The decider: :func:`evolve` folds a booking's events into :class:`Booking`;
+``request`` / ``confirm`` / ``cancel`` / ``expire_hold`` decide the new events.
+"""
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from hashlib import sha256
+
+import email_validator
+import phonenumbers
+
+from shared.errors import Conflict, NotFound, Reason, Refusal, Text
+
+from .reference import baku_now, slot_start
+
+# --- the form (Q-5: every field required, every wrong one named) -------------------
+
+AZ_LETTERS = "A-Za-zÇçƏəĞğIıİiÖöŞşÜü"
+NAME_RE = re.compile(rf"^[{AZ_LETTERS}]+(?:[ '\-][{AZ_LETTERS}]+)*$")
+ID_CARD_RE = re.compile(r"^(AZE\d{8}|AA\d{7})$")
+
+
+def normalize_name(value):
+    """NFC, single spaces; the letters themselves are kept as typed."""
+    return " ".join(unicodedata.normalize("NFC", value).split())
+
+
+def name_problem(value):
+    if not 2 <= len(value) <= 60:
+        return Text("length", "2 ilə 60 hərf arasında olmalıdır.",
+                    "Must be between 2 and 60 letters.")
+    if not NAME_RE.match(value):
+        return Text("letters", "Yalnız Azərbaycan əlifbasının hərfləri (ə, ı, İ, ğ, ş, ç, ö, ü"
+                    " daxil) yazılmalıdır.",
+                    "Only letters of the Azerbaijani alphabet (including ə, ı, İ, ğ, ş, ç, ö, ü).")
+    return None
+
+
+def normalize_id_card(value):
+    return re.sub(r"[\s\-]", "", value).upper()
+
+
+def id_card_problem(value):
+    if not ID_CARD_RE.match(value):
+        return Text("id_card_format",
+                    "Şəxsiyyət vəsiqəsinin seriyası və nömrəsi AZE və 8 rəqəm və ya AA və"
+                    " 7 rəqəm olmalıdır (məs. AZE12345678).",
+                    "The ID card series and number must be AZE and 8 digits, or AA and 7"
+                    " digits (e.g. AZE12345678).")
+    return None
+
+
+def normalize_phone(value):
+    """E.164 of an Azerbaijani number, or ``None``."""
+    try:
+        number = phonenumbers.parse(value, "AZ")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number) or \
+            phonenumbers.region_code_for_number(number) != "AZ":
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+PHONE_PROBLEM = Text("phone", "Azərbaycan telefon nömrəsi düzgün deyil (məs. +994 50 123 45 67).",
+                     "Not a valid Azerbaijani phone number (e.g. +994 50 123 45 67).")
+
+
+def normalize_email(value):
+    """The normalized address, or ``None``. Deliverability (DNS) is not checked here:
+    the confirmation code itself proves the address works (Q-2)."""
+    try:
+        return email_validator.validate_email(value, check_deliverability=False).normalized
+    except email_validator.EmailNotValidError:
+        return None
+
+
+EMAIL_PROBLEM = Text("email", "E-poçt ünvanı düzgün deyil.", "Not a valid email address.")
+
+
+@dataclass(frozen=True)
+class Applicant:
+    name: str
+    surname: str
+    patronymic: str
+    id_card: str
+    phone: str
+    email: str
+
+    def as_dict(self):
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Visit:
+    centre: str
+    service: str
+    day: date
+    time: time
+
+
+@dataclass(frozen=True)
+class Policy:
+    hold_minutes: int = 15
+    max_wrong_codes: int = 5
+    horizon_days: int = 30
+    max_active_per_id_card: int = 1
+
+
+def visit_problems(visit, reference, now, policy):
+    """Reasons why the visit cannot be booked, per field (Q-1, Q-5)."""
+    reasons = []
+
+    def refuse(field, code, az, en):
+        reasons.append(Reason(field, code, az, en))
+
+    centre = reference.centres.get(visit.centre)
+    service = reference.services.get(visit.service)
+    if centre is None:
+        refuse("centre", "unknown_centre", "Belə xidmət mərkəzi yoxdur.", "No such service centre.")
+    if service is None:
+        refuse("service", "unknown_service", "Belə xidmət yoxdur.", "No such service.")
+    if centre and service and service.code not in centre.services:
+        refuse("service", "not_offered", "Bu xidmət seçilmiş mərkəzdə göstərilmir.",
+               "This service is not offered at the chosen centre.")
+    today = baku_now(now).date()
+    if visit.day <= today:
+        refuse("date", "too_late",
+               "Növbə ən gec gəliş günündən bir gün əvvəl götürülməlidir (Bakı vaxtı ilə).",
+               "A booking must be made at the latest one day before the visit (Baku time).")
+        return reasons
+    if visit.day > today + timedelta(days=policy.horizon_days):
+        refuse("date", "beyond_horizon",
+               f"Növbə ən çoxu {policy.horizon_days} gün qabağa götürülə bilər.",
+               f"A booking can be made at most {policy.horizon_days} days ahead.")
+        return reasons
+    holiday = reference.holiday(visit.day)
+    if holiday:
+        refuse("date", "holiday", f"Bu gün bayram (qeyri-iş) günüdür: {holiday}.",
+               f"That day is a public holiday: {holiday}.")
+        return reasons
+    if centre and reference.hours(centre, visit.day) is None:
+        refuse("date", "closed", "Mərkəz bu gün işləmir.", "The centre is closed on that day.")
+        return reasons
+    if centre and service and service.code in centre.services and \
+            visit.time not in reference.slot_times(centre, service, visit.day):
+        refuse("time", "no_such_slot", "Bu saatda bu xidmət üçün qəbul yoxdur.",
+               "There is no appointment for this service at this time.")
+    return reasons
+
+
+# --- codes (Q-2, Q-4): stored only as keyed hashes -------------------------------
+
+ORDER_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: easy on a keypad
+ORDER_CODE_LENGTH = 8
+
+
+def new_confirmation_code():
+    return f"{secrets.randbelow(10 ** 6):06d}"
+
+
+def new_order_code():
+    return "".join(secrets.choice(ORDER_CODE_ALPHABET) for _ in range(ORDER_CODE_LENGTH))
+
+
+def normalize_order_code(value):
+    return re.sub(r"[\s\-]", "", str(value)).upper()
+
+
+def format_order_code(code):
+    return f"{code[:4]}-{code[4:]}"
+
+
+def code_hash(key, purpose, *parts):
+    """HMAC-SHA256 with the service's secret key: deterministic (so an order code can
+    be looked up), useless without the key (so a leaked table reveals no code)."""
+    message = ":".join((purpose, *parts)).encode("utf-8")
+    return hmac.new(key.encode("utf-8"), message, sha256).hexdigest()
+
+
+# --- the decider ----------------------------------------------------------------
+
+ACTIVE = ("requested", "confirmed")
+
+
+@dataclass(frozen=True)
+class Booking:
+    booking_id: str | None = None
+    status: str = "new"
+    centre: str | None = None
+    service: str | None = None
+    day: date | None = None
+    time: time | None = None
+    code_hash: str | None = None
+    hold_expires_at: datetime | None = None
+    attempts_left: int = 0
+    order_code_hash: str | None = None
+    version: int = 0
+
+    @property
+    def stream_id(self):
+        return f"booking-{self.booking_id}"
+
+
+def evolve(state, event_type, data):
+    state = replace(state, version=state.version + 1)
+    if event_type == "BookingRequested":
+        return replace(state, booking_id=data["booking_id"], status="requested",
+                       centre=data["centre"], service=data["service"],
+                       day=date.fromisoformat(data["date"]),
+                       time=time.fromisoformat(data["time"]), code_hash=data["code_hash"],
+                       hold_expires_at=datetime.fromisoformat(data["hold_expires_at"]),
+                       attempts_left=data["max_wrong_codes"])
+    if event_type == "CodeRejected":
+        return replace(state, attempts_left=data["attempts_left"])
+    if event_type == "CodeConfirmed":
+        return replace(state, status="confirmed", code_hash=None,
+                       order_code_hash=data["order_code_hash"])
+    status = {"BookingVoided": "void", "HoldExpired": "expired", "BookingCancelled": "cancelled",
+              "BookingActivated": "activated", "BookingLapsed": "lapsed"}.get(event_type)
+    return replace(state, status=status) if status else state
+
+
+def fold(events):
+    state = Booking()
+    for event_type, data in events:
+        state = evolve(state, event_type, data)
+    return state
+
+
+def request(booking_id, applicant, visit, language, channel, code_hash_, now, policy):
+    """Q-2: a valid form holds the slot and a code goes out by email."""
+    hold_expires_at = now + timedelta(minutes=policy.hold_minutes)
+    return [("BookingRequested", {
+        "booking_id": booking_id, "centre": visit.centre, "service": visit.service,
+        "date": visit.day.isoformat(), "time": visit.time.strftime("%H:%M"),
+        "language": language, "channel": channel, "requested_at": now.isoformat(),
+        "hold_expires_at": hold_expires_at.isoformat(), "code_hash": code_hash_,
+        "max_wrong_codes": policy.max_wrong_codes, "applicant": applicant.as_dict(),
+    })]
+
+
+class CodeRefused(Refusal):
+    """Q-6. The events it carries (CodeRejected, BookingVoided, HoldExpired) are
+    recorded before the refusal is sent."""
+
+    status = 422
+    error = "code_refused"
+
+
+def confirm(state, code_is_right, order_code_hash, now):
+    """Q-3, Q-4, Q-6. Returns (events, refusal or None)."""
+    if state.status == "new":
+        raise NotFound(Text("no_booking", "Belə sorğu tapılmadı.", "No such booking request."))
+    if state.status == "confirmed":
+        raise Conflict(Text("already_confirmed", "Bu növbə artıq təsdiqlənib.",
+                            "This booking has already been confirmed."))
+    if state.status != "requested":
+        raise Conflict(Text("not_pending", "Bu sorğu artıq qüvvədə deyil; yenidən növbə götürün.",
+                            "This request is no longer valid; please book again."))
+    if now >= state.hold_expires_at:
+        return ([("HoldExpired", {"booking_id": state.booking_id, "expired_at": now.isoformat()})],
+                CodeRefused(Text("code_expired",
+                                 "Təsdiqedici şifrənin vaxtı keçib; yenidən növbə götürün.",
+                                 "The confirmation code has expired; please book again.")))
+    if not code_is_right:
+        left = state.attempts_left - 1
+        events = [("CodeRejected", {"booking_id": state.booking_id, "attempts_left": left})]
+        if left <= 0:
+            events.append(("BookingVoided", {"booking_id": state.booking_id,
+                                             "reason": "too_many_wrong_codes"}))
+            return events, CodeRefused(Text(
+                "too_many_wrong_codes", "Şifrə dəfələrlə səhv daxil edildi; sorğu ləğv olundu.",
+                "The code was entered wrongly too many times; the request is void."))
+        wrong = Text("wrong_code", f"Təsdiqedici şifrə səhvdir. Qalan cəhdlər: {left}.",
+                     f"The confirmation code is wrong. Tries left: {left}.")
+        return events, CodeRefused(wrong, [Reason("code", wrong.code, wrong.az, wrong.en)])
+    return [("CodeConfirmed", {
+        "booking_id": state.booking_id, "centre": state.centre, "service": state.service,
+        "date": state.day.isoformat(), "time": state.time.strftime("%H:%M"),
+        "confirmed_at": now.isoformat(), "order_code_hash": order_code_hash,
+    })], None
+
+
+def cancel(state, now):
+    """Cancellation by the citizen with the order code."""
+    if state.status != "confirmed":
+        raise NotFound(Text("no_active_booking", "Bu sifariş koduna aktiv növbə yoxdur.",
+                            "There is no active booking with this order code."))
+    if now >= slot_start(state.day, state.time):
+        raise Conflict(Text("visit_started", "Növbənin vaxtı artıq çatıb; ləğv etmək olmaz.",
+                            "The booked time has come; the booking can no longer be cancelled."))
+    return [("BookingCancelled", {"booking_id": state.booking_id, "cancelled_at": now.isoformat(),
+                                  "by": "citizen"})]
+
+
+def expire_hold(state, now):
+    """An unconfirmed hold lapses and frees the slot."""
+    if state.status != "requested" or now < state.hold_expires_at:
+        return []
+    return [("HoldExpired", {"booking_id": state.booking_id, "expired_at": now.isoformat()})]

@@ -1,0 +1,300 @@
+"""The service layer of booking: one function per use case, each inside a unit of
+work given by the caller. Loads a booking by folding its events, lets the domain
+decide, records the events and keeps the read models in step."""
+import uuid
+from dataclasses import dataclass
+
+from shared.errors import Conflict, NotFound, Reason, Text, ValidationFailed
+
+from . import domain
+from .reference import BAKU, slot_start
+
+
+@dataclass(frozen=True)
+class Settings:
+    code_key: str
+    policy: domain.Policy
+
+
+def load(uow, booking_id):
+    events = uow.read_stream(f"booking-{booking_id}")
+    return domain.fold((event.type, event.data) for event in events)
+
+
+def record(uow, state, events):
+    """Append ``events`` to the booking's stream and project them."""
+    envelopes = [uow.new_event(name, state.stream_id, data) for name, data in events]
+    uow.append(state.stream_id, state.version, *envelopes)
+    for offset, (name, data) in enumerate(events, start=1):
+        project(uow.conn, name, data, state.version + offset)
+
+
+def project(conn, name, data, version):
+    """Keep ``bookings`` and ``slot_usage`` equal to the fold of the events."""
+    booking_id = data.get("booking_id")
+    if name == "BookingRequested":
+        applicant = data["applicant"]
+        conn.execute(
+            "INSERT INTO bookings (booking_id, status, centre, service, day, slot_time, name,"
+            " surname, patronymic, id_card, phone, email, language, channel, hold_expires_at,"
+            " version, requested_at) VALUES (%s, 'requested', %s, %s, %s, %s, %s, %s, %s, %s,"
+            " %s, %s, %s, %s, %s, %s, %s)",
+            (booking_id, data["centre"], data["service"], data["date"], data["time"],
+             applicant["name"], applicant["surname"], applicant["patronymic"],
+             applicant["id_card"], applicant["phone"], applicant["email"], data["language"],
+             data["channel"], data["hold_expires_at"], version, data["requested_at"]))
+        return
+    status = {"CodeConfirmed": "confirmed", "BookingVoided": "void", "HoldExpired": "expired",
+              "BookingCancelled": "cancelled", "BookingActivated": "activated",
+              "BookingLapsed": "lapsed"}.get(name)
+    if status in ("void", "expired", "cancelled"):
+        conn.execute(
+            "UPDATE slot_usage u SET taken = taken - 1 FROM bookings b"
+            " WHERE b.booking_id = %s AND u.centre = b.centre AND u.service = b.service"
+            " AND u.day = b.day AND u.slot_time = b.slot_time", (booking_id,))
+    conn.execute(
+        "UPDATE bookings SET status = coalesce(%s, status),"
+        " order_code_hash = coalesce(%s, order_code_hash), version = %s,"
+        " updated_at = clock_timestamp() WHERE booking_id = %s",
+        (status, data.get("order_code_hash"), version, booking_id))
+
+
+def _names(reference, visit_or_state, language):
+    centre = reference.centres[visit_or_state.centre]
+    service = reference.services[visit_or_state.service]
+    pick = (lambda item: item.az) if language == "az" else (lambda item: item.en)
+    return {"centre": pick(centre), "address": centre.address, "service": pick(service)}
+
+
+def _reserve(conn, reference, visit, now):
+    """Take one place in the slot, or refuse: capacity is never exceeded, whatever the
+    concurrency, because every request for the slot updates the same row."""
+    service = reference.services[visit.service]
+    conn.execute(
+        "INSERT INTO slot_usage (centre, service, day, slot_time, capacity)"
+        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        (visit.centre, visit.service, visit.day, visit.time, service.counters))
+    taken = conn.execute(
+        "UPDATE slot_usage SET taken = taken + 1 WHERE centre = %s AND service = %s"
+        " AND day = %s AND slot_time = %s AND taken < capacity RETURNING taken",
+        (visit.centre, visit.service, visit.day, visit.time)).fetchone()
+    return taken is not None
+
+
+def _expire_stale_holds_of_slot(uow, visit, now):
+    """Holds that lapsed but were not swept yet give their places back first."""
+    rows = uow.conn.execute(
+        "SELECT booking_id FROM bookings WHERE status = 'requested' AND hold_expires_at <= %s"
+        " AND centre = %s AND service = %s AND day = %s AND slot_time = %s"
+        " FOR UPDATE SKIP LOCKED", (now, visit.centre, visit.service, visit.day, visit.time))
+    for (booking_id,) in rows.fetchall():
+        state = load(uow, booking_id)
+        record(uow, state, domain.expire_hold(state, now))
+
+
+SLOT_FULL = Text("slot_full", "Bu saatda boş yer qalmayıb; başqa vaxt seçin.",
+                 "This time is fully booked; please choose another time.")
+TOO_MANY = Text("already_booked",
+                "Bu şəxsiyyət vəsiqəsi ilə həmin gün bu xidmətə artıq növbə götürülüb.",
+                "A booking for this service on that day already exists for this ID card.")
+
+
+def request_booking(uow, reference, settings, applicant, visit, language, channel, now):
+    """Q-1, Q-2: check the slot, hold it, record BookingRequested, email the code."""
+    problems = domain.visit_problems(visit, reference, now, settings.policy)
+    if problems:
+        raise ValidationFailed(problems)
+    conn = uow.conn
+    # Against hoarding: one booking per ID card, service and day (configurable).
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                 (f"{applicant.id_card}|{visit.service}|{visit.day}",))
+    active = conn.execute(
+        "SELECT count(*) FROM bookings WHERE id_card = %s AND service = %s AND day = %s"
+        " AND status IN ('requested', 'confirmed') AND NOT (status = 'requested'"
+        " AND hold_expires_at <= %s)", (applicant.id_card, visit.service, visit.day, now)
+    ).fetchone()[0]
+    if active >= settings.policy.max_active_per_id_card:
+        raise Conflict(TOO_MANY, [Reason("id_card", TOO_MANY.code, TOO_MANY.az, TOO_MANY.en)])
+    _expire_stale_holds_of_slot(uow, visit, now)
+    if not _reserve(conn, reference, visit, now):
+        raise Conflict(SLOT_FULL, [Reason("time", SLOT_FULL.code, SLOT_FULL.az, SLOT_FULL.en)])
+
+    booking_id = str(uuid.uuid4())
+    code = domain.new_confirmation_code()
+    code_hash = domain.code_hash(settings.code_key, "confirm", booking_id, code)
+    events = domain.request(booking_id, applicant, visit, language, channel, code_hash, now,
+                            settings.policy)
+    state = domain.Booking(booking_id=booking_id)
+    record(uow, state, events)
+    hold_expires_at = events[0][1]["hold_expires_at"]
+    uow.send_private("EmailRequested", state.stream_id, {
+        "intent_id": f"{booking_id}:confirmation-code", "template": "booking_confirmation_code",
+        "language": language, "to": applicant.email, "reference": state.stream_id,
+        "variables": {
+            "name": applicant.name, "code": code, "date": visit.day.isoformat(),
+            "time": visit.time.strftime("%H:%M"), "hold_minutes": settings.policy.hold_minutes,
+            **_names(reference, visit, language)}})
+    return {"booking_id": booking_id, "status": "requested", "hold_expires_at": hold_expires_at}
+
+
+def confirm_booking(uow, reference, settings, booking_id, code, now):
+    """Q-3, Q-4, Q-6. Returns (result, refusal): a refusal's events are recorded too."""
+    state = load(uow, booking_id)
+    right = state.code_hash is not None and domain.hmac.compare_digest(
+        state.code_hash, domain.code_hash(settings.code_key, "confirm", booking_id, code))
+    order_code = None
+    order_code_hash = None
+    if right and state.status == "requested":
+        order_code = _unused_order_code(uow.conn, settings.code_key)
+        order_code_hash = domain.code_hash(settings.code_key, "order", order_code)
+    events, refusal = domain.confirm(state, right, order_code_hash, now)
+    record(uow, state, events)
+    if refusal is not None:
+        return None, refusal
+    booking = uow.conn.execute("SELECT email, language, name FROM bookings WHERE booking_id = %s",
+                               (booking_id,)).fetchone()
+    email, language, name = booking
+    uow.send_private("EmailRequested", state.stream_id, {
+        "intent_id": f"{booking_id}:order-code", "template": "booking_order_code",
+        "language": language, "to": email, "reference": state.stream_id,
+        "variables": {"name": name, "order_code": domain.format_order_code(order_code),
+                      "date": state.day.isoformat(), "time": state.time.strftime("%H:%M"),
+                      **_names(reference, state, language)}})
+    return {"booking_id": booking_id, "status": "confirmed", "centre": state.centre,
+            "service": state.service, "date": state.day.isoformat(),
+            "time": state.time.strftime("%H:%M")}, None
+
+
+def _unused_order_code(conn, key):
+    """An order code no active booking has (the unique index is the final guard)."""
+    for _ in range(10):
+        code = domain.new_order_code()
+        taken = conn.execute("SELECT 1 FROM bookings WHERE order_code_hash = %s"
+                             " AND status = 'confirmed'",
+                             (domain.code_hash(key, "order", code),)).fetchone()
+        if not taken:
+            return code
+    raise RuntimeError("could not find an unused order code")  # ~never: 31^8 codes
+
+
+def find_by_order_code(conn, key, order_code, lock=False):
+    code_hash = domain.code_hash(key, "order", domain.normalize_order_code(order_code))
+    return conn.execute(
+        "SELECT booking_id FROM bookings WHERE order_code_hash = %s AND status = 'confirmed'"
+        + (" FOR UPDATE" if lock else ""), (code_hash,)).fetchone()
+
+
+def cancel_booking(uow, reference, settings, order_code, now):
+    row = find_by_order_code(uow.conn, settings.code_key, order_code, lock=True)
+    if row is None:
+        domain.cancel(domain.Booking(), now)  # raises the uniform refusal
+    booking_id = str(row[0])
+    state = load(uow, booking_id)
+    record(uow, state, domain.cancel(state, now))
+    email, language, name = uow.conn.execute(
+        "SELECT email, language, name FROM bookings WHERE booking_id = %s", (booking_id,)
+    ).fetchone()
+    uow.send_private("EmailRequested", state.stream_id, {
+        "intent_id": f"{booking_id}:cancelled", "template": "booking_cancelled",
+        "language": language, "to": email, "reference": state.stream_id,
+        "variables": {"name": name, "date": state.day.isoformat(),
+                      "time": state.time.strftime("%H:%M"), **_names(reference, state, language)}})
+    return {"booking_id": booking_id, "status": "cancelled"}
+
+
+def expire_holds(uow, now, limit=200):
+    """The sweep: every lapsed hold gives its place back. Safe with several instances
+    running (SKIP LOCKED, and the expected version guards each stream)."""
+    rows = uow.conn.execute(
+        "SELECT booking_id FROM bookings WHERE status = 'requested' AND hold_expires_at <= %s"
+        " ORDER BY hold_expires_at LIMIT %s FOR UPDATE SKIP LOCKED", (now, limit)).fetchall()
+    for (booking_id,) in rows:
+        state = load(uow, str(booking_id))
+        record(uow, state, domain.expire_hold(state, now))
+    return len(rows)
+
+
+def record_refusal(uow, reasons, channel, raw):
+    """Q-5 and M-2: a refused form is an event too (which fields, which reasons)."""
+    refusal_id = str(uuid.uuid4())
+    envelope = uow.new_event("BookingRefused", f"refusal-{refusal_id}", {
+        "refusal_id": refusal_id, "channel": channel,
+        "centre": raw.get("centre") if isinstance(raw.get("centre"), str) else None,
+        "service": raw.get("service") if isinstance(raw.get("service"), str) else None,
+        "reasons": [{"field": reason.field, "code": reason.code} for reason in reasons]})
+    uow.append(envelope.subject, 0, envelope)
+
+
+def free_slots(conn, reference, centre_code, service_code, day, now, policy):
+    centre = reference.centres.get(centre_code)
+    service = reference.services.get(service_code)
+    if centre is None or service is None:
+        raise NotFound(Text("unknown", "Belə mərkəz və ya xidmət yoxdur.",
+                            "No such centre or service."))
+    visit = domain.Visit(centre_code, service_code, day, None)
+    problems = [p for p in domain.visit_problems(visit, reference, now, policy)
+                if p.field != "time"]
+    if problems:
+        return [], problems
+    taken = dict(conn.execute(
+        "SELECT u.slot_time, u.taken - (SELECT count(*) FROM bookings b WHERE b.centre = u.centre"
+        " AND b.service = u.service AND b.day = u.day AND b.slot_time = u.slot_time"
+        " AND b.status = 'requested' AND b.hold_expires_at <= %s)"
+        " FROM slot_usage u WHERE u.centre = %s AND u.service = %s AND u.day = %s",
+        (now, centre_code, service_code, day)).fetchall())
+    slots = []
+    for moment in reference.slot_times(centre, service, day):
+        free = service.counters - taken.get(moment, 0)
+        slots.append({"time": moment.strftime("%H:%M"), "free": max(free, 0),
+                      "capacity": service.counters})
+    return slots, []
+
+
+def search(conn, key, criteria):
+    """Q-9: bookings matching any given criterion, newest first."""
+    clauses, params = [], []
+    if criteria.get("booking_id"):
+        clauses.append("booking_id = %s")
+        params.append(criteria["booking_id"])
+    if criteria.get("id_card"):
+        clauses.append("id_card = %s")
+        params.append(domain.normalize_id_card(criteria["id_card"]))
+    if criteria.get("email"):
+        clauses.append("lower(email) = lower(%s)")
+        params.append(criteria["email"].strip())
+    if criteria.get("phone"):
+        clauses.append("phone = %s")
+        params.append(domain.normalize_phone(criteria["phone"]) or criteria["phone"])
+    if criteria.get("order_code"):
+        clauses.append("order_code_hash = %s")
+        params.append(domain.code_hash(key, "order",
+                                       domain.normalize_order_code(criteria["order_code"])))
+    if not clauses:
+        raise ValidationFailed([Reason(None, "no_criteria", "Ən azı bir axtarış meyarı verin.",
+                                       "Give at least one search criterion.")])
+    rows = conn.execute(
+        "SELECT booking_id, status, centre, service, day, slot_time, name, surname, patronymic,"
+        " id_card, phone, email, requested_at FROM bookings WHERE " + " OR ".join(clauses)
+        + " ORDER BY requested_at DESC LIMIT 50", params).fetchall()
+    keys = ("booking_id", "status", "centre", "service", "date", "time", "name", "surname",
+            "patronymic", "id_card", "phone", "email", "requested_at")
+    return [{k: (str(v) if k in ("booking_id", "date", "requested_at") else v)
+             for k, v in zip(keys, row)} | {"time": row[5].strftime("%H:%M")} for row in rows]
+
+
+HIDDEN = ("code_hash", "order_code_hash")
+
+
+def history(store, conn, booking_id):
+    """Q-9: the whole history of a booking, for the call centre (never the codes)."""
+    events = store.read_stream(conn, f"booking-{booking_id}")
+    if not events:
+        raise NotFound(Text("no_booking", "Belə növbə tapılmadı.", "No such booking."))
+    return [{"version": event.version, "type": event.type,
+             "time": event.envelope.time.astimezone(BAKU).isoformat(),
+             "data": {k: v for k, v in event.data.items() if k not in HIDDEN}}
+            for event in events]
+
+
+__all__ = ["Settings", "request_booking", "confirm_booking", "cancel_booking", "expire_holds",
+           "free_slots", "search", "history", "record_refusal", "slot_start"]

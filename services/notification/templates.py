@@ -1,0 +1,45 @@
+"""Versioned email templates (Jinja2), in Azerbaijani and English, with a text and
+an HTML part. Codes are rendered into the body only, never the subject (subjects end
+up in mail server logs)."""
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+FOLDER = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    template: str
+    version: int
+    language: str
+    subject: str
+    text: str
+    html: str
+
+
+class UnknownTemplate(LookupError):
+    pass
+
+
+class Templates:
+    def __init__(self, folder=FOLDER):
+        self.folder = Path(folder)
+        self.versions = yaml.safe_load((self.folder / "catalog.yaml").read_text("utf-8"))
+        self._env = Environment(
+            loader=ChoiceLoader([FileSystemLoader(str(self.folder))]),
+            autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+            undefined=StrictUndefined, keep_trailing_newline=True)
+
+    def render(self, template, language, variables):
+        if template not in self.versions:
+            raise UnknownTemplate(template)
+        version = int(self.versions[template])
+        base = f"{template}/v{version}/{language}"
+        context = dict(variables, language=language)
+        subject = self._env.get_template(f"{base}/subject.txt").render(context).strip()
+        text = self._env.get_template(f"{base}/body.txt").render(context)
+        html = self._env.get_template(f"{base}/body.html").render(context)
+        return RenderedEmail(template, version, language, subject, text, html)

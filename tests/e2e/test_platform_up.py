@@ -1,0 +1,42 @@
+"""`make run` brings every service up (make test starts the platform with the very
+same script, deploy/bin/run, before the tests): each service and each relay answers
+/metrics, and each service's /health says its database is reachable (D-4)."""
+import os
+
+import pytest
+import requests
+
+from shared.config import SERVICES, service_config
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_answers_health_and_metrics(service):
+    address = service_config(service)["WEB_SERVER_ADDRESS"]
+    health = requests.get(f"http://{address}/health", timeout=10)
+    assert health.status_code == 200
+    assert health.json() == {"service": service, "status": "ok",
+                             "checks": {"database": "ok"}}
+    metrics = requests.get(f"http://{address}/metrics", timeout=10)
+    assert metrics.status_code == 200
+    assert f'asan_entrypoint_calls_total{{entrypoint="health",outcome="ok",service="{service}"}}' \
+        in metrics.text
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_relay_reports_its_lag(service):
+    port = service_config(service)["RELAY_METRICS_PORT"]
+    metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+    assert metrics.status_code == 200
+    assert f'asan_relay_lag_seconds{{service="{service}"}}' in metrics.text
+    assert f'asan_outbox_pending{{service="{service}"}}' in metrics.text
+
+
+def test_unknown_urls_get_the_json_error_format():
+    address = service_config("booking")["WEB_SERVER_ADDRESS"]
+    response = requests.get(f"http://{address}/no/such/page", timeout=10)
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+    assert set(response.json()["message"]) == {"az", "en"}
+    assert os.environ.get("ASAN_STATE_DIR") is None or response.headers["X-Correlation-Id"]
