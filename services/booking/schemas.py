@@ -5,6 +5,8 @@ lists every wrong field at once (Q-5).
 """
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
+from shared.errors import Text
+
 from . import domain
 
 REQUIRED = {"required": "Missing data for required field.", "null": "Field may not be null."}
@@ -73,9 +75,15 @@ class BookingRequestSchema(Schema):
 
 
 class ConfirmSchema(Schema):
-    code = fields.String(required=True, validate=validate.Regexp(
-        r"^\d{6}$", error="The confirmation code is 6 digits."),
-        metadata={"description": "Təsdiqedici şifrə (6 digits, from the email)"})
+    code = fields.String(required=True,
+                         metadata={"description": "Təsdiqedici şifrə (6 digits, from the email)",
+                                   "example": "042517"})
+
+    @validates("code")
+    def six_digits(self, value, **_):
+        if not (len(value.strip()) == 6 and value.strip().isdigit()):
+            raise ValidationError(Text("code_format", "Təsdiqedici şifrə 6 rəqəmdən ibarətdir.",
+                                       "The confirmation code is 6 digits."))
 
 
 class OrderCodeSchema(Schema):
@@ -85,7 +93,8 @@ class OrderCodeSchema(Schema):
     @validates("order_code")
     def readable(self, value, **_):
         if not domain.normalize_order_code(value).isalnum():
-            raise ValidationError("Not a valid order code.")
+            raise ValidationError(Text("order_code_format", "Sifariş kodu düzgün deyil.",
+                                       "Not a valid order code."))
 
 
 class SlotQuerySchema(Schema):

@@ -1,0 +1,109 @@
+"""Local SMTP mail sink for development and tests.
+
+Locally no mail may leave the machine, so `deploy/bin/infra up` starts this
+sink and the services send their SMTP here. Each message received is stored
+as one file `<UTC timestamp>-<uuid>.eml` in $ASAN_MAIL_DIR: the raw RFC 5322
+bytes as received, with the SMTP envelope prepended as `X-Envelope-From` and
+`X-Envelope-To` headers, so tests and developers can read what was "sent".
+A file appears atomically: it is written under a hidden temporary name and
+then renamed, so a reader never sees half a message.
+
+Failure modes, so tests can drive every delivery state of the notification service
+against a real SMTP conversation: a recipient whose local part starts with
+`refuse-temp` is refused with 451 (temporary), `refuse-perm` with 550 (permanent),
+and `drop` makes the sink close the connection without answering (technical).
+
+Settings come from the environment (defaults in deploy/env.sh): SMTP_HOST,
+SMTP_PORT, ASAN_MAIL_DIR. SIGTERM or SIGINT stops the sink cleanly.
+"""
+
+import asyncio
+import datetime
+import logging
+import os
+import signal
+import uuid
+from pathlib import Path
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+log = logging.getLogger("mailsink")
+
+
+class MaildirHandler:
+    """aiosmtpd handler that writes every message to one .eml file."""
+
+    def __init__(self, mail_dir: Path) -> None:
+        self.mail_dir = mail_dir
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, rcpt_options: list) -> str:
+        local = address.split("@", 1)[0].lower()
+        if local.startswith("refuse-temp"):
+            return "451 4.3.0 Mailbox temporarily unavailable, try again later"
+        if local.startswith("refuse-perm"):
+            return "550 5.1.1 No such mailbox"
+        if local.startswith("drop"):
+            server.transport.close()
+            return "421 4.4.2 Connection dropped"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or b""
+        eol = b"\r\n" if b"\r\n" in content else b"\n"
+        headers = (
+            b"X-Envelope-From: " + (envelope.mail_from or "").encode() + eol
+            + b"X-Envelope-To: " + ", ".join(envelope.rcpt_tos).encode() + eol
+        )
+        path = self.store(headers + content)
+        log.info(
+            "stored %s from=%s to=%s bytes=%d",
+            path.name, envelope.mail_from, ",".join(envelope.rcpt_tos), len(content),
+        )
+        return "250 Message accepted for delivery"
+
+    def store(self, data: bytes) -> Path:
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        name = f"{stamp}-{uuid.uuid4().hex}.eml"
+        tmp = self.mail_dir / f".{name}.tmp"
+        tmp.write_bytes(data)
+        os.rename(tmp, self.mail_dir / name)
+        return self.mail_dir / name
+
+
+async def serve(host: str, port: int, mail_dir: Path) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    handler = MaildirHandler(mail_dir)
+    # An explicit hostname: the default would do a (slow, offline) FQDN lookup.
+    server = await loop.create_server(
+        lambda: SMTP(handler, hostname="mailsink.local", enable_SMTPUTF8=True),
+        host=host,
+        port=port,
+    )
+    log.info("listening on %s:%d, writing to %s", host, port, mail_dir)
+    await stop.wait()
+    log.info("stopping")
+    server.close()
+    await server.wait_closed()
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+    # aiosmtpd logs every SMTP command at INFO; one line per message is enough.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    host = os.environ.get("SMTP_HOST", "127.0.0.1")
+    port = int(os.environ.get("SMTP_PORT", "55025"))
+    mail_dir = Path(os.environ.get("ASAN_MAIL_DIR", ".state/mail"))
+    mail_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(serve(host, port, mail_dir))
+
+
+if __name__ == "__main__":
+    main()

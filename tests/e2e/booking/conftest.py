@@ -1,0 +1,63 @@
+"""Helpers for booking tests against the running platform (make test started it)."""
+import random
+import uuid
+from datetime import date, datetime, timedelta
+
+import pytest
+import requests
+
+from services.booking.reference import BAKU, ReferenceData
+from shared.config import service_config
+
+REF = ReferenceData.load()
+BOOKING = "http://" + service_config("booking")["WEB_SERVER_ADDRESS"]
+
+
+def new_id_card():
+    return f"AZE{random.randrange(10 ** 8):08d}"
+
+
+def new_email():
+    return f"citizen-{uuid.uuid4().hex[:12]}@example.az"
+
+
+def free_slot(service="passport", need=None):
+    """A slot nobody has touched yet (tests share the running platform's database),
+    on a working day within the horizon, at a centre offering ``service``."""
+    capacity = REF.services[service].counters
+    need = need or capacity
+    today = datetime.now(BAKU).date()
+    centres = [c for c in REF.centres.values() if service in c.services]
+    for _ in range(200):
+        centre = random.choice(centres)
+        day = today + timedelta(days=random.randint(2, 28))
+        times = REF.slot_times(centre, REF.services[service], day)
+        if not times:
+            continue
+        response = requests.get(f"{BOOKING}/centres/{centre.code}/services/{service}/slots",
+                                params={"date": day.isoformat()}, timeout=10)
+        free = [s for s in response.json() if s["free"] >= need and s["free"] == capacity]
+        if free:
+            return centre.code, day, random.choice(free)["time"]
+    raise AssertionError("no free slot found")
+
+
+def form(**overrides):
+    centre, day, at = free_slot()
+    data = {"name": "Leyla", "surname": "Məmmədova", "patronymic": "Əli qızı",
+            "id_card": new_id_card(), "phone": "+994 50 123 45 67", "email": new_email(),
+            "service": "passport", "centre": centre, "date": day.isoformat(), "time": at}
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def booking_form():
+    return form()
+
+
+def post(path, payload, **kwargs):
+    return requests.post(f"{BOOKING}{path}", json=payload, timeout=30, **kwargs)
+
+
+__all__ = ["BOOKING", "form", "free_slot", "new_email", "new_id_card", "post", "date"]

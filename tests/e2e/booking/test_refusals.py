@@ -1,0 +1,78 @@
+"""Q-5: a refusal names every wrong field, in Azerbaijani and English, and writes
+nothing but the record of the refusal."""
+from datetime import datetime, timedelta
+
+import pytest
+
+from services.booking.reference import BAKU
+
+from .conftest import form, post
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("field, value, code", [
+    ("name", "L3yla", "letters"),
+    ("surname", "", "length"),
+    ("patronymic", "Ali!", "letters"),
+    ("id_card", "AZE123", "id_card_format"),
+    ("phone", "+7 912 345 67 89", "phone"),
+    ("email", "leyla@", "email"),
+    ("service", "teleport", "unknown_service"),
+    ("centre", "mars-1", "unknown_centre"),
+    ("date", "31.12.2026", "invalid_date"),
+    ("time", "25:00", "invalid_time"),
+])
+def test_each_invalid_field_is_refused_with_its_reason(field, value, code):
+    response = post("/bookings", form(**{field: value}))
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"] == "validation_failed"
+    reasons = {(r["field"], r["code"]) for r in body["reasons"]}
+    assert (field, code) in reasons
+    assert all(r["az"] and r["en"] for r in body["reasons"])
+
+
+@pytest.mark.parametrize("missing", ["name", "surname", "patronymic", "id_card", "phone",
+                                     "email", "service", "centre", "date", "time"])
+def test_every_field_of_the_form_is_required(missing):
+    data = form()
+    del data[missing]
+    response = post("/bookings", data)
+    assert response.status_code == 400
+    assert (missing, "required") in {(r["field"], r["code"]) for r in response.json()["reasons"]}
+
+
+def test_every_reason_is_given_at_once():
+    today = datetime.now(BAKU).date()
+    response = post("/bookings", form(name="1", id_card="X", email="no", date=today.isoformat()))
+    fields = {r["field"] for r in response.json()["reasons"]}
+    assert fields == {"name", "id_card", "email", "date"}
+
+
+@pytest.mark.parametrize("days", [0, -1, -30])
+def test_q1_today_and_past_dates_are_refused(days):
+    day = datetime.now(BAKU).date() + timedelta(days=days)
+    response = post("/bookings", form(date=day.isoformat()))
+    assert response.status_code == 400
+    assert ("date", "too_late") in {(r["field"], r["code"]) for r in response.json()["reasons"]}
+
+
+def test_a_sunday_and_a_time_outside_the_slots_are_refused():
+    today = datetime.now(BAKU).date()
+    sunday = today + timedelta(days=(6 - today.weekday()) % 7 or 7)
+    response = post("/bookings", form(date=sunday.isoformat()))
+    assert ("date", "closed") in {(r["field"], r["code"]) for r in response.json()["reasons"]}
+    response = post("/bookings", form(time="07:00"))
+    assert ("time", "no_such_slot") in {(r["field"], r["code"]) for r in response.json()["reasons"]}
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b"", "{\"name\": \"\u0259\"".encode()])
+def test_a_body_that_is_not_a_json_object_is_a_clear_400(body):
+    import requests
+
+    from .conftest import BOOKING
+
+    response = requests.post(f"{BOOKING}/bookings", data=body, timeout=10)
+    assert response.status_code == 400
+    assert response.json()["error"] in ("invalid_json", "validation_failed")
