@@ -4,11 +4,13 @@ import platform as host
 import subprocess
 import time
 
+from . import booking as booking_bench
 from . import platform as platform_bench
 
 SECTIONS = {
-    "appends": platform_bench.appends,
-    "relay": platform_bench.relay,
+    "appends": lambda: [platform_bench.appends()],
+    "relay": lambda: [platform_bench.relay()],
+    "bookings": booking_bench.complete_bookings,
 }
 
 
@@ -19,7 +21,7 @@ def main(argv=None):
     rows = []
     for name in args.sections:
         print(f"… {name}", flush=True)
-        rows.append(SECTIONS[name]())
+        rows += SECTIONS[name]()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     print()

@@ -29,6 +29,13 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 log = logging.getLogger("mailsink")
 
+# Test addresses (see the module docstring): local-part prefix -> RCPT reply.
+REFUSALS = {
+    "refuse-temp": "451 4.3.0 Mailbox temporarily unavailable, try again later",
+    "refuse-perm": "550 5.1.1 No such mailbox",
+}
+DROP = "drop"
+
 
 class MaildirHandler:
     """aiosmtpd handler that writes every message to one .eml file."""
@@ -36,17 +43,21 @@ class MaildirHandler:
     def __init__(self, mail_dir: Path) -> None:
         self.mail_dir = mail_dir
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
-                          address: str, rcpt_options: list) -> str:
-        local = address.split("@", 1)[0].lower()
-        if local.startswith("refuse-temp"):
-            return "451 4.3.0 Mailbox temporarily unavailable, try again later"
-        if local.startswith("refuse-perm"):
-            return "550 5.1.1 No such mailbox"
-        if local.startswith("drop"):
-            server.transport.close()
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options
+    ) -> str:
+        local_part = address.split("@", 1)[0].lower()
+        if local_part.startswith(DROP):
+            log.info("dropping the connection at RCPT %s (test address)", address)
+            # abort(), not close(): nothing may reach the client, not even this reply.
+            server.transport.abort()
             return "421 4.4.2 Connection dropped"
+        for prefix, reply in REFUSALS.items():
+            if local_part.startswith(prefix):
+                log.info("refusing RCPT %s: %s", address, reply)
+                return reply
         envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:

@@ -56,7 +56,9 @@ class JsonWsgiApp(WsgiApp):
         except HTTPException as exc:
             if exc.code and exc.code >= 400:
                 refusal = _refusal_for_http_error(exc)
-                return json_response(refusal.as_dict(), exc.code)(environ, start_response)
+                response = json_response(refusal.as_dict(), exc.code)
+                response.headers[CORRELATION_HEADER] = str(uuid.uuid4())
+                return response(environ, start_response)
         return super().__call__(environ, start_response)
 
 

@@ -26,6 +26,11 @@ class PlatformService:
         checks = {"database": "ok" if db is None or db.ping() else "down"}
         return {"service": self.name, "status": "ok", "checks": checks}
 
+    @http("GET", "/live")
+    def live(self, request):
+        """Liveness: the process answers (no dependency is touched)."""
+        return {"service": self.name, "status": "live"}
+
     @http("GET", "/metrics")
     def prometheus_metrics(self, request):
         body, content_type = exposition()

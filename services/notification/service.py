@@ -9,7 +9,7 @@ from shared.platform import PlatformService
 
 from services.booking import events as booking_events
 
-from . import handlers
+from . import api, handlers
 from .events import CATALOG
 from .sender import Smtp
 from .templates import Templates
@@ -46,3 +46,7 @@ class NotificationService(PlatformService):
         keys = ("intent_id", "status", "template", "template_version", "attempts", "updated_at")
         return [dict(zip(keys, (str(v) if k == "updated_at" else v for k, v in zip(keys, row))))
                 for row in rows]
+
+    @http("GET", "/openapi.json")
+    def openapi(self, request):
+        return api.spec()

@@ -1,7 +1,7 @@
 """`make run` brings every service up (make test starts the platform with the very
 same script, deploy/bin/run, before the tests): each service and each relay answers
 /metrics, and each service's /health says its database is reachable (D-4)."""
-import os
+import uuid
 
 import pytest
 import requests
@@ -39,4 +39,12 @@ def test_unknown_urls_get_the_json_error_format():
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
     assert set(response.json()["message"]) == {"az", "en"}
-    assert os.environ.get("ASAN_STATE_DIR") is None or response.headers["X-Correlation-Id"]
+    assert uuid.UUID(response.headers["X-Correlation-Id"])
+
+
+def test_a_correlation_id_sent_by_the_caller_is_kept():
+    address = service_config("booking")["WEB_SERVER_ADDRESS"]
+    mine = str(uuid.uuid4())
+    response = requests.get(f"http://{address}/health", headers={"X-Correlation-Id": mine},
+                            timeout=10)
+    assert response.headers["X-Correlation-Id"] == mine
