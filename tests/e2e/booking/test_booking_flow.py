@@ -12,6 +12,12 @@ pytestmark = pytest.mark.e2e
 OPERATOR = {"Authorization": "Bearer operator-dev-token"}
 
 
+def free_places(data):
+    slots = requests.get(f"{BOOKING}/centres/{data['centre']}/services/{data['service']}/slots",
+                         params={"date": data["date"]}, timeout=10).json()
+    return next(s["free"] for s in slots if s["time"] == data["time"])
+
+
 def test_q1_to_q4_request_confirm_then_cancel(booking_form):
     response = post("/bookings", booking_form)
     assert response.status_code == 202, response.text
@@ -27,8 +33,10 @@ def test_q1_to_q4_request_confirm_then_cancel(booking_form):
     code = order_code(order_mail)
     assert code.replace("-", "") not in confirmed.text  # the code travels by email only
 
+    assert free_places(booking_form) == 2  # passport: 3 counters, one taken
     cancelled = post("/bookings/cancel", {"order_code": code.lower()})
     assert cancelled.status_code == 200, cancelled.text
+    assert free_places(booking_form) == 3  # the cancellation freed the place
     wait_for_mail(booking_form["email"], "booking_cancelled")
     again = post("/bookings/cancel", {"order_code": code})
     assert again.status_code == 404  # the code no longer names an active booking
