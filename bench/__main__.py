@@ -34,8 +34,8 @@ def main(argv=None):
     for row in rows:
         extra = row.get("note", "")
         print(f"| {row['what']} | {row['ours']:,.0f} {row['unit']} | {row['baseline']:,.0f} "
-              f"{row['unit']} ({row['baseline_what']}) | {row['ours'] / row['baseline']:.2f}"
-              f"{extra} |")
+              f"{row.get('baseline_unit', row['unit'])} ({row['baseline_what']}) | "
+              f"{row['ours'] / row['baseline']:.2f}{extra} |")
 
 
 if __name__ == "__main__":
