@@ -73,6 +73,13 @@ class JsonHttp(HttpRequestHandler):
 
     server = JsonWebServer()
 
+    def __init__(self, method, url, expected_exceptions=(), **kwargs):
+        # A refusal is an answer, not a fault: nameko logs it as expected.
+        expected = tuple(expected_exceptions) if isinstance(expected_exceptions, (tuple, list)) \
+            else (expected_exceptions,)
+        super().__init__(method, url, expected_exceptions=expected + (Refusal, ValidationError),
+                         **kwargs)
+
     def handle_request(self, request):
         request.shallow = False
         correlation_id = _correlation_id(request)

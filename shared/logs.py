@@ -55,6 +55,9 @@ def configure_logging(service=None, level=None):
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level or logging.INFO)
+    # nameko logs an expected exception (a refusal: the caller's mistake, answered with
+    # a 4xx) as a warning with its traceback; unexpected ones stay at error level.
+    logging.getLogger("nameko.containers").setLevel(logging.ERROR)
     if service:
         structlog.contextvars.bind_contextvars(service=service)
 
