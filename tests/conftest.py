@@ -23,16 +23,30 @@ def _database_url(name):
 
 
 @pytest.fixture
-def fresh_database():
+def make_database():
+    """Creates new, migrated databases (platform tables, plus a service's migrations
+    if named); all dropped after the test."""
+    names = []
+
+    def make(service_migrations=None):
+        name = f"test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        names.append(name)
+        url = _database_url(name)
+        apply_migrations(url, service_migrations)
+        return url
+
+    yield make
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_database(make_database):
     """A new, migrated database (platform tables); dropped after the test."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = _database_url(name)
-    apply_migrations(url)
-    yield url
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return make_database()
 
 
 @pytest.fixture
@@ -41,10 +55,14 @@ def amqp_uri_for_vhost(rabbit_config):
     return rabbit_config["AMQP_URI"]
 
 
-@pytest.fixture
-def free_port():
+def unused_port():
     import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture
+def free_port():
+    return unused_port()

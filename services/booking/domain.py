@@ -303,6 +303,44 @@ def cancel(state, now):
                                   "by": "citizen"})]
 
 
+@dataclass(frozen=True)
+class Window:
+    """When a booking can be activated at the kiosk: from ``early`` before the booked
+    time until ``grace`` after it (ASAN practice: 30 and 10 minutes)."""
+    early: timedelta = timedelta(minutes=30)
+    grace: timedelta = timedelta(minutes=10)
+
+
+def _slot(state):
+    return {"booking_id": state.booking_id, "centre": state.centre, "service": state.service,
+            "date": state.day.isoformat(), "time": state.time.strftime("%H:%M")}
+
+
+def activate(state, centre, kiosk_id, now, window):
+    """Q-7, Q-8. Returns (events, outcome): outcome is ``activated``, or the reason it
+    was not: ``invalid`` (no active booking: unknown, used, cancelled — one answer for
+    all, so a kiosk cannot learn which codes exist), ``other_centre``, ``too_early``,
+    ``lapsed``."""
+    if state.status != "confirmed":
+        return [], "invalid"
+    if centre != state.centre:
+        return [], "other_centre"
+    starts = slot_start(state.day, state.time)
+    if now < starts - window.early:
+        return [], "too_early"
+    if now > starts + window.grace:
+        return lapse(state, now, window), "lapsed"
+    return [("BookingActivated", {**_slot(state), "activated_at": now.isoformat(),
+                                  "kiosk_id": kiosk_id})], "activated"
+
+
+def lapse(state, now, window):
+    """Q-8: a booking not activated by its time plus the grace period lapses."""
+    if state.status != "confirmed" or now <= slot_start(state.day, state.time) + window.grace:
+        return []
+    return [("BookingLapsed", {**_slot(state), "lapsed_at": now.isoformat()})]
+
+
 def expire_hold(state, now):
     """An unconfirmed hold lapses and frees the slot."""
     if state.status != "requested" or now < state.hold_expires_at:

@@ -69,6 +69,15 @@ class BookingCancelledData(_BookingRef):
     by = fields.String(required=True, validate=validate.OneOf(("citizen", "operator")))
 
 
+class BookingActivatedData(_Slot):
+    activated_at = fields.AwareDateTime(required=True)
+    kiosk_id = fields.String(required=True)
+
+
+class BookingLapsedData(_Slot):
+    lapsed_at = fields.AwareDateTime(required=True)
+
+
 class RefusalReason(Schema):
     field = fields.String(allow_none=True)
     code = fields.String(required=True)
@@ -101,4 +110,6 @@ CATALOG.register("HoldExpired", HoldExpiredData)
 CATALOG.register("CodeConfirmed", CodeConfirmedData, public=CodeConfirmedPublic)
 CATALOG.register("BookingCancelled", BookingCancelledData)
 CATALOG.register("BookingRefused", BookingRefusedData)
+CATALOG.register("BookingActivated", BookingActivatedData)
+CATALOG.register("BookingLapsed", BookingLapsedData)
 CATALOG.register("EmailRequested", EmailRequestedData, public=None)

@@ -55,8 +55,10 @@ def project(conn, name, data, version):
     conn.execute(
         "UPDATE bookings SET status = coalesce(%s, status),"
         " order_code_hash = coalesce(%s, order_code_hash), version = %s,"
+        " activated_at = coalesce(%s, activated_at), activated_by = coalesce(%s, activated_by),"
         " updated_at = clock_timestamp() WHERE booking_id = %s",
-        (status, data.get("order_code_hash"), version, booking_id))
+        (status, data.get("order_code_hash"), version, data.get("activated_at"),
+         data.get("kiosk_id"), booking_id))
 
 
 def _names(reference, visit_or_state, language):
@@ -212,6 +214,57 @@ def expire_holds(uow, now, limit=200):
         state = load(uow, str(booking_id))
         record(uow, state, domain.expire_hold(state, now))
     return len(rows)
+
+
+def _visit_of(state):
+    return {"booking_id": state.booking_id, "centre": state.centre, "service": state.service,
+            "date": state.day.isoformat(), "time": state.time.strftime("%H:%M")}
+
+
+def activate_booking(uow, settings, order_code, centre, kiosk_id, now, window):
+    """Q-7 for the kiosk gateway (over RPC). Returns a plain dict: ``outcome`` and,
+    when the code named a booking, what the gateway needs for the ticket."""
+    code_hash = domain.code_hash(settings.code_key, "order",
+                                 domain.normalize_order_code(order_code))
+    row = uow.conn.execute(
+        "SELECT booking_id, activated_by, activated_at FROM bookings WHERE order_code_hash = %s"
+        " AND status IN ('confirmed', 'activated') ORDER BY requested_at DESC LIMIT 1"
+        " FOR UPDATE", (code_hash,)).fetchone()
+    if row is None:
+        return {"outcome": "invalid"}
+    state = load(uow, str(row[0]))
+    if state.status == "activated":
+        return {"outcome": "already_activated", **_visit_of(state), "kiosk_id": row[1],
+                "activated_at": row[2].isoformat()}
+    events, outcome = domain.activate(state, centre, kiosk_id, now, window)
+    record(uow, state, events)
+    result = {"outcome": outcome}
+    if outcome in ("activated", "too_early", "lapsed"):
+        result |= _visit_of(state)
+    if outcome == "too_early":
+        result["from"] = (slot_start(state.day, state.time) - window.early).isoformat()
+    if outcome == "other_centre":
+        result["centre"] = state.centre
+    return result
+
+
+def lapse_due(uow, now, window, limit=200):
+    """Q-8, the scheduled job: confirmed bookings whose time plus grace has passed
+    lapse. Correct with several instances running: each row is taken by one of them
+    (SKIP LOCKED), and the expected version would refuse a second BookingLapsed."""
+    latest = (now.astimezone(BAKU) - window.grace)
+    rows = uow.conn.execute(
+        "SELECT booking_id FROM bookings WHERE status = 'confirmed'"
+        " AND (day < %s OR (day = %s AND slot_time < %s))"
+        " ORDER BY day, slot_time LIMIT %s FOR UPDATE SKIP LOCKED",
+        (latest.date(), latest.date(), latest.time(), limit)).fetchall()
+    lapsed = 0
+    for (booking_id,) in rows:
+        state = load(uow, str(booking_id))
+        events = domain.lapse(state, now, window)
+        record(uow, state, events)
+        lapsed += len(events)
+    return lapsed
 
 
 def record_refusal(uow, reasons, channel, raw):

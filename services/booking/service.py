@@ -1,10 +1,11 @@
 """nameko entrypoints of the booking service: thin. The rules are in ``domain``,
 the use cases in ``handlers``."""
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 
 from marshmallow import ValidationError
 from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
 
 from shared.auth import require_token
 from shared.clock import Clock
@@ -31,6 +32,9 @@ class BookingConfig(DependencyProvider):
                 max_wrong_codes=int(config.get("MAX_WRONG_CODES", 5)),
                 horizon_days=int(config.get("HORIZON_DAYS", 30)),
                 max_active_per_id_card=int(config.get("MAX_ACTIVE_PER_ID_CARD", 1))))
+        self.window = domain.Window(
+            early=timedelta(minutes=float(config.get("ACTIVATION_EARLY_MINUTES", 30))),
+            grace=timedelta(minutes=float(config.get("ACTIVATION_GRACE_MINUTES", 10))))
         self.operator_tokens = config.get("OPERATOR_TOKEN_SHA256") or []
 
     def get_dependency(self, worker_ctx):
@@ -133,7 +137,31 @@ class BookingService(PlatformService):
     def sweep_holds(self):
         """Unconfirmed holds lapse and free their slots."""
         with self.db.unit_of_work() as uow:
-            handlers.expire_holds(uow, self.clock())
+            return handlers.expire_holds(uow, self.clock())
+
+    @every("LAPSE_SWEEP_SECONDS", 60)
+    def sweep_lapses(self):
+        """Q-8: bookings not activated by their time plus grace lapse (no-shows)."""
+        with self.db.unit_of_work() as uow:
+            return handlers.lapse_due(uow, self.clock(), self.config.window)
+
+    # --- the kiosk gateway (D-5: kiosks reach us only through it) ------------------
+    @rpc
+    def activate(self, order_code, centre, kiosk_id):
+        """Q-7: activate the booking named by ``order_code`` at ``centre``."""
+        with self.db.unit_of_work() as uow:
+            return handlers.activate_booking(uow, self.config.settings, order_code, centre,
+                                             kiosk_id, self.clock(), self.config.window)
+
+    @rpc
+    def service_catalogue(self):
+        """Names and ticket prefixes of the services and centres, for tickets."""
+        reference = self.config.reference
+        return {"services": {code: {"az": s.az, "en": s.en, "prefix": s.prefix}
+                             for code, s in reference.services.items()},
+                "centres": {code: {"az": c.az, "en": c.en, "address": c.address,
+                                   "services": sorted(c.services)}
+                            for code, c in reference.centres.items()}}
 
     # --- the call centre (Q-9) -----------------------------------------------------
     @http("POST", "/operator/bookings/search")

@@ -1,12 +1,155 @@
-"""nameko entrypoints of the kiosk_gateway service: thin, the logic lives elsewhere."""
+"""nameko entrypoints of the kiosk gateway: the only door for the kiosks (D-5)."""
+from datetime import timedelta
 from pathlib import Path
 
-from shared.db import Database
-from shared.platform import PlatformService
+from marshmallow import Schema, fields
+from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy
+from prometheus_client import Counter, Gauge
 
+from shared.auth import require_token
+from shared.clock import Clock
+from shared.db import Database
+from shared.errors import TooManyRequests
+from shared.http import http, read_json
+from shared.platform import PlatformService
+from shared.timer import every
+
+from . import api, handlers
 from .events import CATALOG
+
+KIOSKS_NOT_SEEN = Gauge("asan_kiosks_not_seen",
+                        "Active kiosks without a heartbeat within KIOSK_STALE_SECONDS",
+                        ["centre"])
+KIOSK_SLOWED = Counter("asan_kiosk_slowed_down_total",
+                       "Kiosk calls refused because the kiosk sent too many wrong codes",
+                       ["centre"])
+ACTIVATIONS = Counter("asan_kiosk_activations_total", "Activation attempts at kiosks",
+                      ["centre", "outcome"])
+
+
+class GatewayConfig(DependencyProvider):
+    def setup(self):
+        config = self.container.config
+        self.admin_tokens = config.get("ADMIN_TOKEN_SHA256") or []
+        self.stale = timedelta(seconds=float(config.get("KIOSK_STALE_SECONDS", 120)))
+        self.policy = handlers.Policy(
+            repeat_window=timedelta(minutes=float(config.get("REPEAT_WINDOW_MINUTES", 10))),
+            free_failures=int(config.get("FREE_FAILURES", 5)),
+            base_delay=timedelta(seconds=float(config.get("SLOW_DOWN_SECONDS", 2))))
+        self.catalogue = None
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+
+class OrderCode(Schema):
+    order_code = fields.String(required=True)
+
+
+class WalkIn(Schema):
+    service = fields.String(required=True)
+
+
+class NewKiosk(Schema):
+    centre = fields.String(required=True)
 
 
 class KioskGatewayService(PlatformService):
     name = "kiosk_gateway"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
+    booking = RpcProxy("booking")
+    config = GatewayConfig()
+    clock = Clock()
+
+    def _catalogue(self):
+        if self.config.catalogue is None:  # fetched once, from the owner of the data
+            self.config.catalogue = self.booking.service_catalogue()
+        return self.config.catalogue
+
+    def _kiosk(self, request):
+        with self.db.connection() as conn:
+            return handlers.authenticate(conn, request)
+
+    # --- kiosks -----------------------------------------------------------------------
+    @http("POST", "/kiosk/activations")
+    def activate(self, request):
+        """Q-7: the order code in, a ticket out; the same request again, the same ticket."""
+        kiosk_id, centre = self._kiosk(request)
+        body = read_json(request, OrderCode())
+        catalogue = self._catalogue()
+        try:
+            with self.db.unit_of_work() as uow:
+                ticket, refusal = handlers.activate(uow, self.booking, catalogue, kiosk_id,
+                                                    centre, body["order_code"], self.clock(),
+                                                    self.config.policy)
+        except TooManyRequests:
+            KIOSK_SLOWED.labels(centre).inc()
+            raise
+        ACTIVATIONS.labels(centre, "ticket" if ticket else refusal.error).inc()
+        if refusal is not None:
+            raise refusal
+        return ticket
+
+    @http("POST", "/kiosk/walk-ins")
+    def walk_in(self, request):
+        kiosk_id, centre = self._kiosk(request)
+        body = read_json(request, WalkIn())
+        with self.db.unit_of_work() as uow:
+            return handlers.walk_in(uow, self._catalogue(), kiosk_id, centre, body["service"],
+                                    self.clock())
+
+    @http("POST", "/kiosk/heartbeat")
+    def heartbeat(self, request):
+        kiosk_id, centre = self._kiosk(request)
+        with self.db.connection() as conn:
+            handlers.heartbeat(conn, kiosk_id, self.clock())
+            conn.commit()
+        return {"kiosk_id": kiosk_id, "centre": centre, "status": "ok"}
+
+    @http("GET", "/kiosk/queue")
+    def queue(self, request):
+        _, centre = self._kiosk(request)
+        with self.db.connection() as conn:
+            return {"centre": centre, "queue": handlers.queue(conn, centre, self.clock())}
+
+    @every("KIOSK_HEALTH_SECONDS", 15)
+    def kiosk_health(self):
+        with self.db.connection() as conn:
+            for centre, count in handlers.kiosks_not_seen(conn, self.clock(),
+                                                          self.config.stale).items():
+                KIOSKS_NOT_SEEN.labels(centre).set(count)
+
+    # --- administration of kiosks (staff of the agency) ----------------------------
+    @http("POST", "/admin/kiosks")
+    def register(self, request):
+        require_token(request, self.config.admin_tokens)
+        body = read_json(request, NewKiosk())
+        with self.db.unit_of_work() as uow:
+            return 201, handlers.register_kiosk(uow, body["centre"], self._catalogue()["centres"])
+
+    @http("POST", "/admin/kiosks/<string:kiosk_id>/rotate")
+    def rotate(self, request, kiosk_id):
+        require_token(request, self.config.admin_tokens)
+        with self.db.unit_of_work() as uow:
+            return handlers.rotate_credential(uow, kiosk_id, self.clock())
+
+    @http("POST", "/admin/kiosks/<string:kiosk_id>/revoke")
+    def revoke(self, request, kiosk_id):
+        require_token(request, self.config.admin_tokens)
+        with self.db.unit_of_work() as uow:
+            return handlers.revoke_kiosk(uow, kiosk_id)
+
+    @http("GET", "/admin/kiosks")
+    def kiosks(self, request):
+        require_token(request, self.config.admin_tokens)
+        with self.db.connection() as conn:
+            rows = conn.execute("SELECT kiosk_id, centre, status, last_seen, failures"
+                                " FROM kiosks ORDER BY kiosk_id").fetchall()
+        return [{"kiosk_id": r[0], "centre": r[1], "status": r[2],
+                 "last_seen": r[3].isoformat() if r[3] else None, "wrong_codes_in_a_row": r[4]}
+                for r in rows]
+
+    @http("GET", "/openapi.json")
+    def openapi(self, request):
+        return api.spec()

@@ -1,0 +1,67 @@
+"""The kiosk gateway's HTTP API, described once: routes for OpenAPI."""
+from marshmallow import Schema, fields
+
+from shared.openapi import Route, build_spec
+
+
+class OrderCodeBody(Schema):
+    order_code = fields.String(required=True, metadata={"example": "K7M2-QX4P"})
+
+
+class WalkInBody(Schema):
+    service = fields.String(required=True, metadata={"example": "passport"})
+
+
+class NewKioskBody(Schema):
+    centre = fields.String(required=True, metadata={"example": "baku-1"})
+
+
+class TicketResponse(Schema):
+    ticket_id = fields.UUID()
+    number = fields.String(metadata={"example": "B-017"})
+    series = fields.String(metadata={"description": "booked or walk_in"})
+    service = fields.Dict()
+    centre = fields.Dict()
+    date = fields.Date()
+    booked_time = fields.String(allow_none=True)
+    issued_at = fields.DateTime()
+    print = fields.Dict(metadata={"description": "ready-to-print text for 32- and 48-column "
+                                                 "thermal printers, keyed by width"})
+
+
+class KioskCredential(Schema):
+    kiosk_id = fields.String()
+    centre = fields.String()
+    token = fields.String(metadata={"description": "shown once: Bearer <kiosk id>.<secret>"})
+
+
+ROUTES = [
+    Route("POST", "/kiosk/activations", "Activate a booking with its order code; print the "
+          "ticket (Q-7). Repeating the same request returns the same ticket.",
+          request=OrderCodeBody, response=TicketResponse, errors=(400, 401, 404, 409, 410, 429),
+          security=True, tags=("kiosk",),
+          description="404 invalid_code for an unknown, used or cancelled code alike; 409 "
+                      "other_centre or too_early (with the time it opens); 410 lapsed; 429 "
+                      "after repeated wrong codes (Retry-After)."),
+    Route("POST", "/kiosk/walk-ins", "A ticket without a booking (own number series)",
+          request=WalkInBody, response=TicketResponse, errors=(400, 401, 404), security=True,
+          tags=("kiosk",)),
+    Route("POST", "/kiosk/heartbeat", "The kiosk is alive", errors=(401,), security=True,
+          tags=("kiosk",)),
+    Route("GET", "/kiosk/queue", "Today's tickets of the kiosk's centre, in call order",
+          errors=(401,), security=True, tags=("kiosk",)),
+    Route("POST", "/admin/kiosks", "Register a kiosk of a centre; its credential is shown once",
+          request=NewKioskBody, response=KioskCredential, status=201, errors=(400, 401, 404),
+          security=True, tags=("admin",)),
+    Route("POST", "/admin/kiosks/{kiosk_id}/rotate", "A new credential; the old one stops working",
+          response=KioskCredential, errors=(401, 404, 409), security=True, tags=("admin",)),
+    Route("POST", "/admin/kiosks/{kiosk_id}/revoke", "The kiosk is refused from now on",
+          errors=(401, 404), security=True, tags=("admin",)),
+    Route("GET", "/admin/kiosks", "Kiosks, their status and last heartbeat", errors=(401,),
+          security=True, tags=("admin",)),
+]
+
+
+def spec():
+    return build_spec("ASAN xidmət — kiosk gateway", "1.0.0",
+                      "The only door for the queue machines at the centres (D-5).", ROUTES)

@@ -1,0 +1,69 @@
+"""A kiosk at a centre, in the terminal, for demos and tests.
+
+    python -m services.kiosk_gateway.simulator register baku-1          # admin: a new kiosk
+    python -m services.kiosk_gateway.simulator activate K7M2-QX4P --token <kiosk token>
+    python -m services.kiosk_gateway.simulator walk-in passport --token <kiosk token>
+    python -m services.kiosk_gateway.simulator heartbeat --token <kiosk token>
+
+It prints the ticket as the kiosk's thermal printer would (``--width 32`` or 48), or
+the refusal in both languages.
+"""
+import argparse
+import json
+import os
+import sys
+
+import requests
+
+from shared.config import service_config
+
+
+def gateway_url():
+    return os.environ.get("KIOSK_GATEWAY_URL") or \
+        "http://" + service_config("kiosk_gateway")["WEB_SERVER_ADDRESS"]
+
+
+def call(method, path, token, body=None):
+    return requests.request(method, f"{gateway_url()}{path}", json=body, timeout=30,
+                            headers={"Authorization": f"Bearer {token}"})
+
+
+def show(response, width):
+    body = response.json()
+    if response.status_code >= 400:
+        print(f"[{response.status_code}] {body['message']['az']}\n       {body['message']['en']}")
+        return 1
+    if "print" in body:
+        print(body["print"][str(width)])
+    else:
+        print(json.dumps(body, indent=2, ensure_ascii=False))
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="A kiosk simulator.")
+    parser.add_argument("--token", default=os.environ.get("KIOSK_TOKEN"),
+                        help="the kiosk's token (or the admin token for register)")
+    parser.add_argument("--width", type=int, choices=(32, 48), default=32)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("register").add_argument("centre")
+    sub.add_parser("activate").add_argument("order_code")
+    sub.add_parser("walk-in").add_argument("service")
+    sub.add_parser("heartbeat")
+    args = parser.parse_args(argv)
+    if args.command == "register":
+        token = args.token or "admin-dev-token"
+        return show(call("POST", "/admin/kiosks", token, {"centre": args.centre}), args.width)
+    if not args.token:
+        parser.error("--token (or KIOSK_TOKEN) is required")
+    if args.command == "activate":
+        return show(call("POST", "/kiosk/activations", args.token,
+                         {"order_code": args.order_code}), args.width)
+    if args.command == "walk-in":
+        return show(call("POST", "/kiosk/walk-ins", args.token, {"service": args.service}),
+                    args.width)
+    return show(call("POST", "/kiosk/heartbeat", args.token), args.width)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

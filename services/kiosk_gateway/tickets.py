@@ -1,0 +1,75 @@
+"""Tickets, pure: their numbers, the order in which they are called, and the text a
+thermal printer prints (32 or 48 columns)."""
+import textwrap
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+WIDTHS = (32, 48)
+
+
+def ticket_number(prefix, series, sequence):
+    """``B-017`` for a booked visitor, ``BW-003`` for a walk-in of the same service."""
+    return f"{prefix}{'W' if series == 'walk_in' else ''}-{sequence:03d}"
+
+
+@dataclass(frozen=True)
+class Ticket:
+    ticket_id: str
+    centre: str
+    day: date
+    number: str
+    sequence: int
+    series: str
+    service: str
+    booking_id: str | None
+    booked_time: time | None
+    kiosk_id: str
+    issued_at: datetime
+
+    def call_key(self):
+        """Booked visitors at their booked time, walk-ins at the time they came; at
+        the same minute a booked visitor goes first."""
+        moment = self.booked_time if self.booked_time else self.issued_at.time()
+        return (moment.replace(second=0, microsecond=0), 0 if self.series == "booked" else 1,
+                self.issued_at)
+
+
+def call_order(tickets):
+    return sorted(tickets, key=Ticket.call_key)
+
+
+def _center(text, width):
+    return text.center(width).rstrip()
+
+
+def _fold(text):
+    """Printers with a basic code page: keep the letters readable without ə, ş…"""
+    table = str.maketrans({"ə": "e", "Ə": "E", "ı": "i", "İ": "I", "ş": "s", "Ş": "S",
+                           "ğ": "g", "Ğ": "G", "ç": "c", "Ç": "C", "ö": "o", "Ö": "O",
+                           "ü": "u", "Ü": "U"})
+    return unicodedata.normalize("NFC", text).translate(table)
+
+
+def layout(ticket, centre_name, service_name, width, ascii_only=False):
+    """The ticket as lines of at most ``width`` characters; ``ascii_only`` for printers
+    whose code page has no Azerbaijani letters."""
+    fix = _fold if ascii_only else (lambda text: text)
+    rule = "=" * width
+    booked = (f"Növbə vaxtı / Booked: {ticket.booked_time:%H:%M}" if width >= 40
+              else f"Vaxt / Time: {ticket.booked_time:%H:%M}") if ticket.booked_time \
+        else "Canlı növbə / Walk-in"
+    lines = [rule, _center("ASAN xidmət", width)]
+    lines += [_center(part, width) for part in textwrap.wrap(fix(centre_name), width)]
+    lines += [rule, "", _center(f"*** {ticket.number} ***", width), ""]
+    lines += [_center(part, width) for part in textwrap.wrap(fix(service_name), width)]
+    lines += [_center(booked, width),
+              _center(f"{ticket.day:%d.%m.%Y} {ticket.issued_at:%H:%M}", width), "",
+              _center("Nömrənizi gözləyin", width), _center("Please wait for your number", width),
+              rule]
+    return [fix(line)[:width] for line in lines]
+
+
+def print_layouts(ticket, centre_name, service_name):
+    return {str(width): "\n".join(layout(ticket, centre_name, service_name, width))
+            for width in WIDTHS}

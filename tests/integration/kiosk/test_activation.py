@@ -1,0 +1,133 @@
+"""Q-7, Q-8, D-5: activation at the kiosk, its window, its refusals, the ticket."""
+import eventlet
+import pytest
+import requests
+
+from .conftest import ADMIN
+
+pytestmark = pytest.mark.integration
+
+
+def test_q7_activation_inside_the_window_prints_a_ticket_and_a_repeat_gets_the_same(stack):
+    kiosk = stack.kiosk("baku-1")
+    booking_id, order_code = stack.confirmed_booking(at="10:15")
+    stack.clock.set("2026-11-24", "10:05")
+    first = stack.activate(kiosk["token"], order_code)
+    assert first.status_code == 200, first.text
+    ticket = first.json()
+    assert ticket["number"] == "C-001"  # passport tickets are C
+    assert ticket["booked_time"] == "10:15" and ticket["centre"]["code"] == "baku-1"
+    for width in ("32", "48"):
+        lines = ticket["print"][width].splitlines()
+        assert max(len(line) for line in lines) <= int(width)
+        assert any("C-001" in line for line in lines)
+    repeat = stack.activate(kiosk["token"], order_code.lower())  # the answer was lost
+    assert repeat.json() == ticket
+    assert stack.booking_events(booking_id)[-1] == "BookingActivated"
+
+
+def test_refusals(stack):
+    kiosk = stack.kiosk("baku-1")
+    neighbour = stack.kiosk("baku-1")  # another kiosk of the same centre
+    other = stack.kiosk("ganja")
+    _, early = stack.confirmed_booking(at="11:00")
+    _, used = stack.confirmed_booking(at="10:15")
+    _, late = stack.confirmed_booking(at="09:30")
+    _, mine = stack.confirmed_booking(at="10:30")
+    cancelled_id, cancelled = stack.confirmed_booking(at="10:45")
+    assert requests.post(f"{stack.booking_url}/bookings/cancel", json={"order_code": cancelled},
+                         timeout=10).status_code == 200
+    stack.clock.set("2026-11-24", "10:10")
+    assert stack.activate(kiosk["token"], used).status_code == 200
+
+    def refused(token, code):
+        response = stack.activate(token, code)
+        return response.status_code, response.json()["error"], response.json()["message"]["en"]
+
+    assert refused(other["token"], mine)[:2] == (409, "conflict")
+    assert "another centre" in refused(other["token"], mine)[2]
+    assert refused(None, mine)[:2] == (401, "unauthorized")
+    assert refused(f"{kiosk['kiosk_id']}.wrong-secret", mine)[:2] == (401, "unauthorized")
+    status, error, message = refused(kiosk["token"], early)
+    assert (status, error) == (409, "too_early") and "10:30" in message
+    assert refused(kiosk["token"], late)[:2] == (410, "lapsed")
+    invalid = (404, "invalid_code")
+    assert refused(kiosk["token"], "ZZZZ-ZZZZ")[:2] == invalid  # unknown
+    assert refused(neighbour["token"], used)[:2] == invalid  # used
+    assert refused(kiosk["token"], cancelled)[:2] == invalid  # cancelled
+    assert refused(kiosk["token"], "ZZZZ-ZZZZ")[2] == refused(neighbour["token"], used)[2]
+
+    requests.post(f"{stack.gateway_url}/admin/kiosks/{kiosk['kiosk_id']}/revoke", headers=ADMIN,
+                  timeout=10)
+    assert refused(kiosk["token"], mine)[:2] == (401, "unauthorized")  # revoked
+    assert "BookingActivated" not in stack.booking_events(cancelled_id)
+
+
+def test_q8_a_booking_not_activated_in_time_has_lapsed(stack):
+    kiosk = stack.kiosk("baku-1")
+    booking_id, code = stack.confirmed_booking(at="10:15")
+    stack.clock.set("2026-11-24", "10:26")  # grace is 10 minutes
+    assert stack.activate(kiosk["token"], code).status_code == 410
+    assert stack.booking_events(booking_id)[-1] == "BookingLapsed"
+
+
+def test_a_used_code_repeated_after_the_repeat_window_is_refused(stack):
+    kiosk = stack.kiosk("baku-1")
+    _, code = stack.confirmed_booking(at="10:15")
+    stack.clock.set("2026-11-24", "10:00")
+    assert stack.activate(kiosk["token"], code).status_code == 200
+    stack.clock.set("2026-11-24", "10:11")
+    assert stack.activate(kiosk["token"], code).status_code == 404
+
+
+def test_twenty_concurrent_activations_at_one_centre_get_twenty_consecutive_numbers(start_stack):
+    stack = start_stack(booking_config={"ACTIVATION_EARLY_MINUTES": 180})
+    kiosks = [stack.kiosk("baku-1")["token"] for _ in range(4)]
+    times = [f"{9 + n // 4}:{(n % 4) * 15:02d}".zfill(5) for n in range(12)]
+    codes = [stack.confirmed_booking(at=times[n // 2])[1] for n in range(20)]
+    stack.clock.set("2026-11-24", "09:05")
+    pool = eventlet.GreenPool(20)
+    answers = list(pool.imap(lambda n: stack.activate(kiosks[n % 4], codes[n]), range(20)))
+    assert [a.status_code for a in answers] == [200] * 20
+    numbers = sorted(int(a.json()["number"].split("-")[1]) for a in answers)
+    assert numbers == list(range(1, 21))
+
+
+def test_walk_ins_have_their_own_series_and_go_after_booked_visitors_at_the_same_time(stack):
+    kiosk = stack.kiosk("baku-1")
+    _, code = stack.confirmed_booking(at="10:15")
+    stack.clock.set("2026-11-24", "10:15")
+    headers = {"Authorization": f"Bearer {kiosk['token']}"}
+    walk_in = requests.post(f"{stack.gateway_url}/kiosk/walk-ins", json={"service": "passport"},
+                            headers=headers, timeout=10)
+    assert walk_in.status_code == 200 and walk_in.json()["number"] == "CW-001"
+    booked = stack.activate(kiosk["token"], code)
+    assert booked.json()["number"] == "C-001"
+    queue = requests.get(f"{stack.gateway_url}/kiosk/queue", headers=headers, timeout=10).json()
+    assert [t["number"] for t in queue["queue"]] == ["C-001", "CW-001"]
+
+
+def test_repeated_wrong_codes_slow_a_kiosk_down(start_stack):
+    stack = start_stack(gateway_config={"FREE_FAILURES": 3, "SLOW_DOWN_SECONDS": 60})
+    kiosk = stack.kiosk("baku-1")
+    _, code = stack.confirmed_booking(at="10:15")
+    stack.clock.set("2026-11-24", "10:05")
+    assert [stack.activate(kiosk["token"], f"WRNG-00{n}").status_code for n in range(3)] == \
+        [404] * 3
+    slowed = stack.activate(kiosk["token"], code)  # even the right code waits now
+    assert slowed.status_code == 429 and int(slowed.headers["Retry-After"]) > 0
+    stack.clock.set("2026-11-24", "10:06:01")
+    assert stack.activate(kiosk["token"], code).status_code == 200
+
+
+def test_a_rotated_credential_replaces_the_old_one(stack):
+    kiosk = stack.kiosk("baku-1")
+    rotated = requests.post(f"{stack.gateway_url}/admin/kiosks/{kiosk['kiosk_id']}/rotate",
+                            headers=ADMIN, timeout=10).json()
+    heartbeat = f"{stack.gateway_url}/kiosk/heartbeat"
+    assert requests.post(heartbeat, headers={"Authorization": f"Bearer {kiosk['token']}"},
+                         timeout=10).status_code == 401
+    assert requests.post(heartbeat, headers={"Authorization": f"Bearer {rotated['token']}"},
+                         timeout=10).status_code == 200
+    assert requests.post(f"{stack.gateway_url}/admin/kiosks", json={"centre": "baku-1"},
+                         timeout=10).status_code == 401  # admin needs its token
