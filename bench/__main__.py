@@ -5,12 +5,14 @@ import subprocess
 import time
 
 from . import booking as booking_bench
+from . import kiosk as kiosk_bench
 from . import platform as platform_bench
 
 SECTIONS = {
     "appends": lambda: [platform_bench.appends()],
     "relay": lambda: [platform_bench.relay()],
     "bookings": booking_bench.complete_bookings,
+    "activations": kiosk_bench.activations,
 }
 
 

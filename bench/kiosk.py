@@ -1,0 +1,180 @@
+"""Activations per second through the kiosk gateway (kiosk → gateway → booking over
+RPC → ticket), next to the gateway's trivial GET /live, measured in the same run."""
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, time as clock_time, timedelta
+from urllib.parse import quote
+
+import psycopg
+import requests
+
+from services.booking import domain, handlers
+from services.booking.events import CATALOG
+from services.booking.reference import BAKU, ReferenceData
+from shared.db import make_pool
+from shared.eventstore import EventStore, unit_of_work
+
+from .booking import percentile
+from .platform import AMQP_URI, drop_database, fresh_database
+
+REF = ReferenceData.load()
+KEY = "bench-key"
+ADMIN_TOKEN_SHA256 = "78abf365bb5655ddc086c68b35f02e42b589a9afabb58684be7af259d96b492a"
+
+
+def _vhost(name):
+    api = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:55673")
+    requests.put(f"{api}/api/vhosts/{quote(name, safe='')}", timeout=10).raise_for_status()
+    requests.put(f"{api}/api/permissions/{quote(name, safe='')}/guest", timeout=10,
+                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    return api
+
+
+def _prepare_bookings(url, count, day, settings):
+    """Confirmed bookings for ``day``, made the day before through the service layer."""
+    from shared.config import REPO_ROOT
+    from shared.db import apply_migrations
+
+    apply_migrations(url, REPO_ROOT / "services" / "booking" / "migrations")
+    pool = make_pool(url, size=4)
+    store = EventStore(CATALOG)
+    the_day_before = datetime.combine(day - timedelta(days=1), clock_time(10), tzinfo=BAKU)
+    combos = [(c.code, s, t) for c in REF.centres.values() for s in sorted(c.services)
+              for t in REF.slot_times(c, REF.services[s], day)
+              for _ in range(REF.services[s].counters)]
+    random.shuffle(combos)
+    bookings = []
+    try:
+        for centre, service, moment in combos[:count]:
+            applicant = domain.Applicant("Leyla", "Məmmədova", "Əli qızı",
+                                         f"AZE{random.randrange(10 ** 8):08d}", "+994501234567",
+                                         f"b-{uuid.uuid4().hex[:8]}@example.az")
+            visit = domain.Visit(centre, service, day, moment)
+            with unit_of_work(pool, store, str(uuid.uuid4())) as uow:
+                booking_id = handlers.request_booking(uow, REF, settings, applicant, visit, "az",
+                                                      "api", the_day_before)["booking_id"]
+            codes = {}
+            with pool.connection() as conn:
+                for (body,) in conn.execute("DELETE FROM outbox RETURNING body"):
+                    data = json.loads(bytes(body))["data"]
+                    if data.get("variables"):
+                        codes[data["template"]] = data["variables"]
+            code = codes["booking_confirmation_code"]["code"]
+            with unit_of_work(pool, store, str(uuid.uuid4())) as uow:
+                handlers.confirm_booking(uow, REF, settings, booking_id, code, the_day_before)
+            with pool.connection() as conn:
+                for (body,) in conn.execute("DELETE FROM outbox RETURNING body"):
+                    data = json.loads(bytes(body))["data"]
+                    if data.get("template") == "booking_order_code":
+                        bookings.append((centre, data["variables"]["order_code"]))
+    finally:
+        pool.close()
+    return bookings
+
+
+def _wait_up(url, process, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the benchmark stack exited")
+        try:
+            if requests.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(url)
+
+
+def activations(count=1500, concurrency=16):
+    today = datetime.now(BAKU).date()
+    day = today + timedelta(days=1)
+    vhost = f"asan-bench-{uuid.uuid4().hex[:6]}"
+    api = _vhost(vhost)
+    amqp = AMQP_URI.rsplit("/", 1)[0] + "/" + quote(vhost, safe="")
+    booking_db = fresh_database("asan_bench_kiosk_booking")
+    gateway_db = fresh_database("asan_bench_kiosk_gateway")
+    settings = handlers.Settings(KEY, domain.Policy())
+    bookings = _prepare_bookings(booking_db, count, day, settings)
+    config = {
+        "booking": {"AMQP_URI": amqp, "DATABASE_URL": booking_db, "BOOKING_CODE_KEY": KEY,
+                    "WEB_SERVER_ADDRESS": "127.0.0.1:18101", "ACTIVATION_EARLY_MINUTES": 720,
+                    "ACTIVATION_GRACE_MINUTES": 720, "HOLD_SWEEP_SECONDS": 3600,
+                    "LAPSE_SWEEP_SECONDS": 3600, "max_workers": 20},
+        "gateway": {"AMQP_URI": amqp, "DATABASE_URL": gateway_db,
+                    "WEB_SERVER_ADDRESS": "127.0.0.1:18103", "KIOSK_HEALTH_SECONDS": 3600,
+                    "ADMIN_TOKEN_SHA256": [ADMIN_TOKEN_SHA256], "max_workers": 20},
+    }
+    env = dict(os.environ, BENCH_NOW=datetime.combine(day, clock_time(13), tzinfo=BAKU)
+               .isoformat())
+    stack = subprocess.Popen([sys.executable, "-m", "bench.kiosk_stack", json.dumps(config)],
+                             env=env, stderr=subprocess.DEVNULL)
+    gateway = "http://127.0.0.1:18103"
+    try:
+        _wait_up("http://127.0.0.1:18101", stack)
+        _wait_up(gateway, stack)
+        admin = {"Authorization": "Bearer admin-dev-token"}
+        tokens = {centre: requests.post(f"{gateway}/admin/kiosks", json={"centre": centre},
+                                        headers=admin, timeout=10).json()["token"]
+                  for centre in REF.centres}
+        latencies, lock = [], threading.Lock()
+        queue = iter(bookings)
+
+        def client(_):
+            session = requests.Session()
+            while True:
+                with lock:
+                    item = next(queue, None)
+                if item is None:
+                    return
+                centre, code = item
+                t0 = time.perf_counter()
+                response = session.post(f"{gateway}/kiosk/activations",
+                                        json={"order_code": code}, timeout=30,
+                                        headers={"Authorization": f"Bearer {tokens[centre]}"})
+                assert response.status_code == 200, response.text
+                latencies.append((time.perf_counter() - t0) * 1000)
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(client, range(concurrency)))
+        seconds = time.perf_counter() - started
+
+        live = []
+
+        def ping(_):
+            session = requests.Session()
+            for _ in range(len(bookings) // concurrency):
+                t0 = time.perf_counter()
+                session.get(f"{gateway}/live", timeout=30)
+                live.append((time.perf_counter() - t0) * 1000)
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(ping, range(concurrency)))
+        live_seconds = time.perf_counter() - started
+    finally:
+        stack.terminate()
+        stack.wait(timeout=60)
+        drop_database("asan_bench_kiosk_booking")
+        drop_database("asan_bench_kiosk_gateway")
+        requests.delete(f"{api}/api/vhosts/{quote(vhost, safe='')}", timeout=10)
+    return [{
+        "what": f"kiosk activations through the gateway ({len(bookings)}, {concurrency} kiosks "
+                "at once): order code → gateway → booking (RPC) → ticket",
+        "ours": len(bookings) / seconds, "unit": "activations/s",
+        "baseline": len(live) / live_seconds, "baseline_unit": "requests/s",
+        "baseline_what": "trivial nameko @http GET /live of the gateway, same clients",
+        "note": f"; activation p50 {statistics.median(latencies):.1f} ms, p99 "
+                f"{percentile(latencies, 99):.1f} ms",
+    }]
+
+
