@@ -19,6 +19,7 @@ import email_validator
 import phonenumbers
 
 from shared.errors import Conflict, NotFound, Reason, Refusal, Text
+from shared.identity import is_id_card, normalize_id_card  # noqa: F401 - part of this API
 
 from .reference import baku_now, slot_start
 
@@ -26,7 +27,6 @@ from .reference import baku_now, slot_start
 
 AZ_LETTERS = "A-Za-zÇçƏəĞğIıİiÖöŞşÜü"
 NAME_RE = re.compile(rf"^[{AZ_LETTERS}]+(?:[ '\-][{AZ_LETTERS}]+)*$")
-ID_CARD_RE = re.compile(r"^(AZE\d{8}|AA\d{7})$")
 
 
 def normalize_name(value):
@@ -45,12 +45,8 @@ def name_problem(value):
     return None
 
 
-def normalize_id_card(value):
-    return re.sub(r"[\s\-]", "", value).upper()
-
-
 def id_card_problem(value):
-    if not ID_CARD_RE.match(value):
+    if not is_id_card(value):
         return Text("id_card_format",
                     "Şəxsiyyət vəsiqəsinin seriyası və nömrəsi AZE və 8 rəqəm və ya AA və"
                     " 7 rəqəm olmalıdır (məs. AZE12345678).",

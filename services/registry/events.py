@@ -1,4 +1,58 @@
-"""The event types of the registry service and their schemas (its public contract)."""
+"""The event types of the registry (its public contract).
+
+Changes to the personal data are events of the registry's own store and never leave
+it (FINs, names and document numbers are personal data): ``public=None``. What
+leaves is the audit of each query without any of it (F-6), and the fact of an import.
+"""
+from marshmallow import Schema, fields, validate
+
 from shared.catalog import EventCatalog
 
+OUTCOMES = ("found", "not_found", "ambiguous", "invalid", "throttled")
+
+
+class PersonRegisteredData(Schema):
+    fin = fields.String(required=True)
+    name = fields.String(required=True)
+    surname = fields.String(required=True)
+    patronymic = fields.String(required=True)
+    sex = fields.String(required=True, validate=validate.OneOf(("M", "F")))
+    birth_date = fields.Date(required=True)
+    status = fields.String(required=True)
+
+
+class IdCardIssuedData(Schema):
+    fin = fields.String(required=True)
+    series_number = fields.String(required=True)
+    issued_on = fields.Date(required=True)
+    expires_on = fields.Date(required=True)
+
+
+class IdCardInvalidatedData(Schema):
+    fin = fields.String(required=True)
+    series_number = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("replaced", "lost")))
+
+
+class PopulationImportedData(Schema):
+    people = fields.Integer(required=True)
+    documents = fields.Integer(required=True)
+    seed = fields.Integer(required=True)
+    source = fields.String(required=True)
+
+
+class FinQueriedData(Schema):
+    query_id = fields.UUID(required=True)
+    method = fields.String(required=True, validate=validate.OneOf(("id_card", "name")))
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    latency_ms = fields.Float(required=True)
+    channel = fields.String(required=True)
+    asked_at = fields.AwareDateTime(required=True)
+
+
 CATALOG = EventCatalog("registry")
+CATALOG.register("PersonRegistered", PersonRegisteredData, public=None)
+CATALOG.register("IdCardIssued", IdCardIssuedData, public=None)
+CATALOG.register("IdCardInvalidated", IdCardInvalidatedData, public=None)
+CATALOG.register("PopulationImported", PopulationImportedData)
+CATALOG.register("FinQueried", FinQueriedData)

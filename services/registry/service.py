@@ -1,12 +1,136 @@
-"""nameko entrypoints of the registry service: thin, the logic lives elsewhere."""
+"""nameko entrypoints of the registry: the FIN lookup, always open (F-5)."""
+import time
 from pathlib import Path
 
+from marshmallow import Schema, ValidationError, fields, validate, validates
+from nameko.extensions import DependencyProvider
+from prometheus_client import Counter
+
+from shared.auth import require_token
+from shared.clock import Clock
 from shared.db import Database
+from shared.errors import ValidationFailed, reasons_from_marshmallow
+from shared.http import http, read_json
 from shared.platform import PlatformService
 
+from . import api, handlers, lookup
 from .events import CATALOG
+from .reference import BAKU
+
+FIN_QUERIES = Counter("asan_fin_queries_total", "FIN lookups by method and outcome",
+                      ["method", "outcome"])
+FIN_THROTTLED = Counter("asan_fin_throttled_total",
+                        "FIN lookups answered 'try again in a moment' (per-client throttle)",
+                        ["method"])
+
+
+class RegistryConfig(DependencyProvider):
+    def setup(self):
+        config = self.container.config
+        self.throttle = lookup.Throttle(per_minute=float(config.get("THROTTLE_PER_MINUTE", 60)),
+                                        burst=int(config.get("THROTTLE_BURST", 30)))
+        self.staff_tokens = config.get("STAFF_TOKEN_SHA256") or []
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+
+class _Any(Schema):
+    class Meta:
+        unknown = "include"
+
+
+class CardBody(Schema):
+    series_number = fields.String(required=True)
+    issued_on = fields.Date(required=True)
+    expires_on = fields.Date(required=True)
+
+    @validates("series_number")
+    def well_formed(self, value, **_):
+        lookup.IdCardQuery().well_formed(value)
+
+
+class PersonBody(Schema):
+    fin = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-HJ-NP-Z]{7}$"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    surname = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    patronymic = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    sex = fields.String(required=True, validate=validate.OneOf(("M", "F")))
+    birth_date = fields.Date(required=True)
+    status = fields.String(load_default="citizen", validate=validate.OneOf(
+        ("citizen", "permanent_resident", "stateless")))
+    card = fields.Nested(CardBody, required=True)
+
+
+class InvalidateBody(Schema):
+    status = fields.String(required=True)
 
 
 class RegistryService(PlatformService):
     name = "registry"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
+    config = RegistryConfig()
+    clock = Clock()
+
+    def _lookup(self, request, method, schema):
+        started = time.perf_counter()
+        asked_at = self.clock()
+        client = request.remote_addr or "unknown"
+        raw = read_json(request, _Any())
+        wait = self.config.throttle.take(client)
+        if wait:
+            FIN_THROTTLED.labels(method).inc()
+            FIN_QUERIES.labels(method, "throttled").inc()
+            with self.db.unit_of_work() as uow:
+                handlers.audit_refused(uow, method, {}, client, "throttled", asked_at, started)
+            raise lookup.throttled(wait)
+        try:
+            query = schema.load(raw)
+        except ValidationError as error:
+            FIN_QUERIES.labels(method, "invalid").inc()
+            with self.db.unit_of_work() as uow:
+                handlers.audit_refused(uow, method, raw, client, "invalid", asked_at, started)
+            raise ValidationFailed(reasons_from_marshmallow(error.messages)) from None
+        with self.db.unit_of_work() as uow:
+            answer, refusal = handlers.find(uow, method, query, client,
+                                            asked_at.astimezone(BAKU).date(), asked_at, started)
+        FIN_QUERIES.labels(method, answer.outcome).inc()
+        if refusal is not None:
+            raise refusal  # the query is registered all the same
+        return {"fin": answer.fin, "message": {"az": "Fərdi identifikasiya nömrəniz (FİN).",
+                                               "en": "Your personal identification number."}}
+
+    @http("POST", "/fin/by-id-card")
+    def by_id_card(self, request):
+        """F-1: by the series and number of the ID card."""
+        return self._lookup(request, "id_card", lookup.IdCardQuery())
+
+    @http("POST", "/fin/by-name")
+    def by_name(self, request):
+        """F-2: by name, surname, patronymic and birth date, when there is no card."""
+        return self._lookup(request, "name", lookup.NameQuery())
+
+    # --- staff of the Population State Registry ------------------------------------
+    @http("POST", "/admin/persons")
+    def register_person(self, request):
+        require_token(request, self.config.staff_tokens)
+        body = read_json(request, PersonBody())
+        card = body.pop("card")
+        with self.db.unit_of_work() as uow:
+            handlers.register_person(uow, body, card)
+        return 201, {"fin": body["fin"], "status": "registered"}
+
+    @http("POST", "/admin/id-cards/<string:series_number>/invalidate")
+    def invalidate_card(self, request, series_number):
+        require_token(request, self.config.staff_tokens)
+        body = read_json(request, InvalidateBody())
+        if body["status"] not in ("replaced", "lost"):
+            raise ValidationFailed(reasons_from_marshmallow({"status": ["Invalid value."]}))
+        with self.db.unit_of_work() as uow:
+            handlers.invalidate_card(uow, series_number, body["status"])
+        return {"series_number": series_number, "status": body["status"]}
+
+    @http("GET", "/openapi.json")
+    def openapi(self, request):
+        return api.spec()
+

@@ -1,0 +1,196 @@
+"""Seed 001 on the real PostgreSQL and RabbitMQ: the FIN lookup by ID card (F-1) and
+by name (F-2), its uniform refusal (F-4), its throttle (F-5) and audit (F-6)."""
+import json
+import time
+import unicodedata
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+from prometheus_client import REGISTRY
+
+from services.registry.service import RegistryService
+from tests.conftest import unused_port
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[3]
+STAFF = {"Authorization": "Bearer registry-dev-token"}
+STAFF_HASH = "f" * 64
+
+
+@pytest.fixture
+def registry(container_factory, rabbit_config, make_database):
+    def start(**config):
+        import hashlib
+
+        database = make_database(ROOT / "services" / "registry" / "migrations")
+        port = unused_port()
+        container = container_factory(RegistryService, dict(
+            rabbit_config, DATABASE_URL=database, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
+            STAFF_TOKEN_SHA256=[hashlib.sha256(b"registry-dev-token").hexdigest()], **config))
+        container.start()
+        url = f"http://127.0.0.1:{port}"
+        return url, database
+    return start
+
+
+PEOPLE = [
+    ("5AB2C7D", "İlham", "Məmmədov", "Əli oğlu", "M", "1985-04-17", "AZE10000001"),
+    ("6HJ3K8L", "Işıq", "Süleymanlı", "Rəşid qızı", "F", "1992-11-03", "AZE10000002"),
+    ("7MN4P9Q", "Gülnarə", "Şükürova", "Vüqar qızı", "F", "1979-02-28", "AZE10000003"),
+    # two people with the same name, patronymic and birth date (F-2: ambiguous)
+    ("8RS5T1U", "Elçin", "Quliyev", "Kamal oğlu", "M", "1990-01-01", "AZE10000004"),
+    ("9VW6X2Y", "Elçin", "Quliyev", "Kamal oğlu", "M", "1990-01-01", "AZE10000005"),
+    ("2ZA7B3C", "Aysel", "Həsənova", "Tofiq qızı", "F", "2012-06-01", "AA1000006"),
+]
+
+
+def populate(url):
+    for fin, name, surname, patronymic, sex, born, card in PEOPLE:
+        response = requests.post(f"{url}/admin/persons", headers=STAFF, timeout=10, json={
+            "fin": fin, "name": name, "surname": surname, "patronymic": patronymic, "sex": sex,
+            "birth_date": born, "card": {"series_number": card, "issued_on": "2020-01-01",
+                                         "expires_on": "2030-01-01"}})
+        assert response.status_code == 201, response.text
+
+
+@pytest.fixture
+def filled(registry):
+    url, database = registry()
+    populate(url)
+    return url, database
+
+
+def by_card(url, card, **extra):
+    return requests.post(f"{url}/fin/by-id-card", json={"id_card": card, **extra}, timeout=10)
+
+
+def by_name(url, name, surname, patronymic, born, **extra):
+    return requests.post(f"{url}/fin/by-name", timeout=10, json={
+        "name": name, "surname": surname, "patronymic": patronymic, "birth_date": born, **extra})
+
+
+def test_f1_by_id_card(filled):
+    url, _ = filled
+    assert by_card(url, "AZE10000001").json()["fin"] == "5AB2C7D"
+    assert by_card(url, "aze 1000 0001").json()["fin"] == "5AB2C7D"
+    assert by_card(url, "AA1000006").json()["fin"] == "2ZA7B3C"  # a child's card
+
+
+def test_f1_a_replaced_or_lost_card_does_not_answer(filled):
+    url, _ = filled
+    assert requests.post(f"{url}/admin/id-cards/AZE10000002/invalidate", headers=STAFF,
+                         json={"status": "lost"}, timeout=10).status_code == 200
+    assert by_card(url, "AZE10000002").status_code == 404
+    # a new card replaces the old one, and only the new one answers (F-1)
+    assert by_name(url, "Işıq", "Süleymanlı", "Rəşid qızı", "1992-11-03").json()["fin"] == \
+        "6HJ3K8L"
+
+
+@pytest.mark.parametrize("name, surname, patronymic", [
+    ("İlham", "Məmmədov", "Əli oğlu"),
+    ("İLHAM", "MƏMMƏDOV", "ƏLİ OĞLU"),
+    ("ilham", "məmmədov", "əli"),  # without "oğlu"
+    ("  İlham ", "Məmmədov", "Əli   oğlu"),
+    ("ilham", "m\u04d9mm\u04d9dov", "\u04d8li"),  # Cyrillic schwa for ə
+])
+def test_f2_by_name_whatever_the_case_spacing_or_form_of_the_letters(filled, name, surname,
+                                                                      patronymic):
+    url, _ = filled
+    answer = by_name(url, name, surname, patronymic, "1985-04-17")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["fin"] == "5AB2C7D"
+
+
+def test_f2_azerbaijani_dotless_i_and_decomposed_letters(filled):
+    url, _ = filled
+    assert by_name(url, "IŞIQ", "SÜLEYMANLI", "RƏŞİD QIZI", "1992-11-03").json()["fin"] == \
+        "6HJ3K8L"
+    assert by_name(url, "ışıq", "süleymanlı", "rəşid", "1992-11-03").json()["fin"] == "6HJ3K8L"
+    decomposed = [unicodedata.normalize("NFD", text) for text in ("Gülnarə", "Şükürova")]
+    assert decomposed[0] != "Gülnarə"
+    assert by_name(url, *decomposed, "Vüqar", "1979-02-28").json()["fin"] == "7MN4P9Q"
+    # Python's own lower() would have made "ILHAM" "ilham" and matched: Azerbaijani does not
+    assert by_name(url, "ILHAM", "Məmmədov", "Əli", "1985-04-17").status_code == 404
+
+
+def test_f2_exact_match_only(filled):
+    url, _ = filled
+    assert by_name(url, "İlh", "Məmmədov", "Əli", "1985-04-17").status_code == 404
+    assert by_name(url, "İlham%", "Məmmədov", "Əli", "1985-04-17").status_code in (400, 404)
+
+
+def test_f2_two_people_match_the_answer_is_to_use_the_id_card_never_two_fins(filled):
+    url, _ = filled
+    answer = by_name(url, "Elçin", "Quliyev", "Kamal oğlu", "1990-01-01")
+    assert answer.status_code == 409 and answer.json()["error"] == "ambiguous"
+    assert "8RS5T1U" not in answer.text and "9VW6X2Y" not in answer.text
+    assert by_card(url, "AZE10000005").json()["fin"] == "9VW6X2Y"
+
+
+def test_f4_the_refusal_does_not_say_which_field_was_wrong(filled):
+    url, _ = filled
+    wrong_surname = by_name(url, "İlham", "Əliyev", "Əli", "1985-04-17")
+    wrong_date = by_name(url, "İlham", "Məmmədov", "Əli", "1985-04-18")
+    wrong_card = by_card(url, "AZE19999999")
+    assert wrong_surname.status_code == wrong_date.status_code == wrong_card.status_code == 404
+    assert wrong_surname.json() == wrong_date.json() == wrong_card.json()
+    assert by_name(url, "İlham", "Məmmədov", "Əli", "1985-04-17").status_code == 200  # again
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"id_card": "123"}, "id_card"), ({"id_card": ""}, "id_card"), ({}, "id_card")])
+def test_malformed_card_queries_are_refused_with_reasons(filled, body, field):
+    url, _ = filled
+    answer = requests.post(f"{url}/fin/by-id-card", json=body, timeout=10)
+    assert answer.status_code == 400
+    assert field in {r["field"] for r in answer.json()["reasons"]}
+
+
+def test_malformed_name_queries_are_refused_with_every_reason(filled):
+    url, _ = filled
+    answer = by_name(url, "İlham1", "", "Əli", "17.04.1985")
+    assert answer.status_code == 400
+    assert {r["field"] for r in answer.json()["reasons"]} >= {"name", "surname", "birth_date"}
+    assert all(r["az"] and r["en"] for r in answer.json()["reasons"])
+
+
+def test_f6_every_query_is_registered_and_the_public_event_has_no_personal_data(filled):
+    url, database = filled
+    by_card(url, "AZE10000001")
+    by_name(url, "İlham", "Əliyev", "Əli", "1985-04-17")
+    by_name(url, "Elçin", "Quliyev", "Kamal", "1990-01-01")
+    by_card(url, "bad")
+    with psycopg.connect(database) as conn:
+        audit = conn.execute("SELECT method, outcome, answered_fin, asked, client FROM fin_queries"
+                             " ORDER BY asked_at").fetchall()
+        bodies = [bytes(row[0]).decode() for row in conn.execute(
+            "SELECT body FROM outbox WHERE routing_key = 'FinQueried' ORDER BY id")]
+    assert [(m, o) for m, o, *_ in audit] == [("id_card", "found"), ("name", "not_found"),
+                                             ("name", "ambiguous"), ("id_card", "invalid")]
+    assert audit[0][2] == "5AB2C7D" and audit[0][3]["id_card"] == "AZE10000001"
+    assert audit[1][3]["surname"] == "Əliyev" and audit[0][4] == "127.0.0.1"
+    outcomes = [json.loads(body)["data"]["outcome"] for body in bodies]
+    assert outcomes == ["found", "not_found", "ambiguous", "invalid"]
+    for body in bodies:
+        for secret in ("5AB2C7D", "AZE10000001", "İlham", "Əliyev", "Quliyev", "1985-04-17",
+                       "1990-01-01", "127.0.0.1", "Kamal"):
+            assert secret not in body
+    with psycopg.connect(database) as conn:  # the registry's own changes stay private
+        assert conn.execute("SELECT count(*) FROM outbox WHERE routing_key IN"
+                            " ('PersonRegistered', 'IdCardIssued')").fetchone()[0] == 0
+
+
+def test_f5_a_client_far_above_human_rates_is_asked_to_wait_never_locked_out(registry):
+    url, database = registry(THROTTLE_PER_MINUTE=120, THROTTLE_BURST=3)
+    before = REGISTRY.get_sample_value("asan_fin_throttled_total", {"method": "id_card"}) or 0
+    answers = [by_card(url, "AZE10000001").status_code for _ in range(4)]
+    assert answers == [404, 404, 404, 429]
+    assert REGISTRY.get_sample_value("asan_fin_throttled_total", {"method": "id_card"}) == \
+        before + 1
+    time.sleep(0.6)  # two a second refill
+    assert by_card(url, "AZE10000001").status_code == 404
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM fin_queries WHERE outcome = 'throttled'"
+                            ).fetchone()[0] == 1
