@@ -6,6 +6,7 @@ import time
 
 from . import booking as booking_bench
 from . import kiosk as kiosk_bench
+from . import registry as registry_bench
 from . import platform as platform_bench
 
 SECTIONS = {
@@ -13,6 +14,7 @@ SECTIONS = {
     "relay": lambda: [platform_bench.relay()],
     "bookings": booking_bench.complete_bookings,
     "activations": kiosk_bench.activations,
+    "registry": registry_bench.lookups,
 }
 
 
@@ -35,9 +37,10 @@ def main(argv=None):
     print("|---|---|---|---|")
     for row in rows:
         extra = row.get("note", "")
+        ratio = f"{row['ours'] / row['baseline']:.2f}" if row.get("ratio", True) else "—"
         print(f"| {row['what']} | {row['ours']:,.0f} {row['unit']} | {row['baseline']:,.0f} "
               f"{row.get('baseline_unit', row['unit'])} ({row['baseline_what']}) | "
-              f"{row['ours'] / row['baseline']:.2f}{extra} |")
+              f"{ratio}{extra} |")
 
 
 if __name__ == "__main__":

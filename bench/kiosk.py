@@ -30,7 +30,7 @@ KEY = "bench-key"
 ADMIN_TOKEN_SHA256 = "78abf365bb5655ddc086c68b35f02e42b589a9afabb58684be7af259d96b492a"
 
 
-def _vhost(name):
+def vhost(name):
     api = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:55673")
     requests.put(f"{api}/api/vhosts/{quote(name, safe='')}", timeout=10).raise_for_status()
     requests.put(f"{api}/api/permissions/{quote(name, safe='')}/guest", timeout=10,
@@ -80,7 +80,7 @@ def _prepare_bookings(url, count, day, settings):
     return bookings
 
 
-def _wait_up(url, process, timeout=60):
+def wait_up(url, process, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -97,9 +97,9 @@ def _wait_up(url, process, timeout=60):
 def activations(count=1500, concurrency=16):
     today = datetime.now(BAKU).date()
     day = today + timedelta(days=1)
-    vhost = f"asan-bench-{uuid.uuid4().hex[:6]}"
-    api = _vhost(vhost)
-    amqp = AMQP_URI.rsplit("/", 1)[0] + "/" + quote(vhost, safe="")
+    vhost_name = f"asan-bench-{uuid.uuid4().hex[:6]}"
+    api = vhost(vhost_name)
+    amqp = AMQP_URI.rsplit("/", 1)[0] + "/" + quote(vhost_name, safe="")
     booking_db = fresh_database("asan_bench_kiosk_booking")
     gateway_db = fresh_database("asan_bench_kiosk_gateway")
     settings = handlers.Settings(KEY, domain.Policy())
@@ -115,12 +115,16 @@ def activations(count=1500, concurrency=16):
     }
     env = dict(os.environ, BENCH_NOW=datetime.combine(day, clock_time(13), tzinfo=BAKU)
                .isoformat())
-    stack = subprocess.Popen([sys.executable, "-m", "bench.kiosk_stack", json.dumps(config)],
+    services = {"services": [
+        {"class": "services.booking.service:BookingService", "config": config["booking"]},
+        {"class": "services.kiosk_gateway.service:KioskGatewayService",
+         "config": config["gateway"]}]}
+    stack = subprocess.Popen([sys.executable, "-m", "bench.stack", json.dumps(services)],
                              env=env, stderr=subprocess.DEVNULL)
     gateway = "http://127.0.0.1:18103"
     try:
-        _wait_up("http://127.0.0.1:18101", stack)
-        _wait_up(gateway, stack)
+        wait_up("http://127.0.0.1:18101", stack)
+        wait_up(gateway, stack)
         admin = {"Authorization": "Bearer admin-dev-token"}
         tokens = {centre: requests.post(f"{gateway}/admin/kiosks", json={"centre": centre},
                                         headers=admin, timeout=10).json()["token"]
@@ -166,7 +170,7 @@ def activations(count=1500, concurrency=16):
         stack.wait(timeout=60)
         drop_database("asan_bench_kiosk_booking")
         drop_database("asan_bench_kiosk_gateway")
-        requests.delete(f"{api}/api/vhosts/{quote(vhost, safe='')}", timeout=10)
+        requests.delete(f"{api}/api/vhosts/{quote(vhost_name, safe='')}", timeout=10)
     return [{
         "what": f"kiosk activations through the gateway ({len(bookings)}, {concurrency} kiosks "
                 "at once): order code → gateway → booking (RPC) → ticket",
