@@ -166,8 +166,9 @@ def activations(count=1500, concurrency=16):
             list(pool.map(ping, range(concurrency)))
         live_seconds = time.perf_counter() - started
     finally:
-        stack.terminate()
-        stack.wait(timeout=60)
+        from .registry import stop
+
+        stop(stack)
         drop_database("asan_bench_kiosk_booking")
         drop_database("asan_bench_kiosk_gateway")
         requests.delete(f"{api}/api/vhosts/{quote(vhost_name, safe='')}", timeout=10)

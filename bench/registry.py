@@ -66,6 +66,15 @@ def _run(clients, queries, one):
     return len(queries) / (time.perf_counter() - started), latencies
 
 
+def stop(process):
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def lookups(people=PEOPLE, count=6000, clients=16):
     url = fresh_database("asan_bench_registry")
     apply_migrations(url, REPO_ROOT / "services" / "registry" / "migrations")
@@ -82,7 +91,7 @@ def lookups(people=PEOPLE, count=6000, clients=16):
         "DATABASE_URL": url, "WEB_SERVER_ADDRESS": "127.0.0.1:18104", "DB_POOL_SIZE": 16,
         "THROTTLE_PER_MINUTE": 10 ** 9, "THROTTLE_BURST": 10 ** 9, "max_workers": 32}}]}
     stack = subprocess.Popen([sys.executable, "-m", "bench.stack", json.dumps(config)],
-                             stderr=subprocess.DEVNULL)
+                             stderr=open(os.environ.get("BENCH_STACK_LOG", os.devnull), "w"))
     try:
         wait_up("http://127.0.0.1:18104", stack)
 
@@ -107,8 +116,7 @@ def lookups(people=PEOPLE, count=6000, clients=16):
 
         sql_rate, sql_ms = _run(clients, queries, straight)
     finally:
-        stack.terminate()
-        stack.wait(timeout=60)
+        stop(stack)
         requests.delete(f"{api}/api/vhosts/{quote(name, safe='')}", timeout=10)
     with psycopg.connect(url) as conn:
         audited = conn.execute("SELECT count(*) FROM fin_queries").fetchone()[0]
