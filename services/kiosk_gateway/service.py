@@ -2,7 +2,6 @@
 from datetime import timedelta
 from pathlib import Path
 
-from marshmallow import Schema, fields
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 from prometheus_client import Counter, Gauge
@@ -43,18 +42,6 @@ class GatewayConfig(DependencyProvider):
         return self
 
 
-class OrderCode(Schema):
-    order_code = fields.String(required=True)
-
-
-class WalkIn(Schema):
-    service = fields.String(required=True)
-
-
-class NewKiosk(Schema):
-    centre = fields.String(required=True)
-
-
 class KioskGatewayService(PlatformService):
     name = "kiosk_gateway"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
@@ -76,7 +63,7 @@ class KioskGatewayService(PlatformService):
     def activate(self, request):
         """Q-7: the order code in, a ticket out; the same request again, the same ticket."""
         kiosk_id, centre = self._kiosk(request)
-        body = read_json(request, OrderCode())
+        body = read_json(request, api.OrderCodeBody())
         catalogue = self._catalogue()
         try:
             with self.db.unit_of_work() as uow:
@@ -94,7 +81,7 @@ class KioskGatewayService(PlatformService):
     @http("POST", "/kiosk/walk-ins")
     def walk_in(self, request):
         kiosk_id, centre = self._kiosk(request)
-        body = read_json(request, WalkIn())
+        body = read_json(request, api.WalkInBody())
         with self.db.unit_of_work() as uow:
             return handlers.walk_in(uow, self._catalogue(), kiosk_id, centre, body["service"],
                                     self.clock())
@@ -124,7 +111,7 @@ class KioskGatewayService(PlatformService):
     @http("POST", "/admin/kiosks")
     def register(self, request):
         require_token(request, self.config.admin_tokens)
-        body = read_json(request, NewKiosk())
+        body = read_json(request, api.NewKioskBody())
         with self.db.unit_of_work() as uow:
             return 201, handlers.register_kiosk(uow, body["centre"], self._catalogue()["centres"])
 

@@ -1,5 +1,5 @@
 """The registry's HTTP API, described once: routes for OpenAPI."""
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate, validates
 
 from shared.openapi import Route, build_spec
 
@@ -11,20 +11,31 @@ class FinAnswer(Schema):
     message = fields.Dict()
 
 
+class CardBody(Schema):
+    series_number = fields.String(required=True)
+    issued_on = fields.Date(required=True)
+    expires_on = fields.Date(required=True)
+
+    @validates("series_number")
+    def well_formed(self, value, **_):
+        lookup.IdCardQuery().well_formed(value)
+
+
 class PersonBody(Schema):
-    fin = fields.String(required=True)
-    name = fields.String(required=True)
-    surname = fields.String(required=True)
-    patronymic = fields.String(required=True)
-    sex = fields.String(required=True, metadata={"enum": ["M", "F"]})
+    fin = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-HJ-NP-Z]{7}$"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    surname = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    patronymic = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    sex = fields.String(required=True, validate=validate.OneOf(("M", "F")))
     birth_date = fields.Date(required=True)
-    status = fields.String(metadata={"enum": ["citizen", "permanent_resident", "stateless"]})
-    card = fields.Dict(required=True, metadata={
-        "description": "{series_number, issued_on, expires_on}"})
+    status = fields.String(load_default="citizen", validate=validate.OneOf(
+        ("citizen", "permanent_resident", "stateless")))
+    card = fields.Nested(CardBody, required=True)
 
 
 class InvalidateBody(Schema):
-    status = fields.String(required=True, metadata={"enum": ["replaced", "lost"]})
+    status = fields.String(required=True, validate=validate.OneOf(("replaced", "lost")))
+
 
 
 NOTE = ("Always open: no account, no fee (F-5). Every query is registered (F-6). A "

@@ -2,7 +2,7 @@
 import time
 from pathlib import Path
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
 
@@ -38,32 +38,6 @@ class RegistryConfig(DependencyProvider):
 class _Any(Schema):
     class Meta:
         unknown = "include"
-
-
-class CardBody(Schema):
-    series_number = fields.String(required=True)
-    issued_on = fields.Date(required=True)
-    expires_on = fields.Date(required=True)
-
-    @validates("series_number")
-    def well_formed(self, value, **_):
-        lookup.IdCardQuery().well_formed(value)
-
-
-class PersonBody(Schema):
-    fin = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-HJ-NP-Z]{7}$"))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    surname = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    patronymic = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    sex = fields.String(required=True, validate=validate.OneOf(("M", "F")))
-    birth_date = fields.Date(required=True)
-    status = fields.String(load_default="citizen", validate=validate.OneOf(
-        ("citizen", "permanent_resident", "stateless")))
-    card = fields.Nested(CardBody, required=True)
-
-
-class InvalidateBody(Schema):
-    status = fields.String(required=True)
 
 
 class RegistryService(PlatformService):
@@ -114,7 +88,7 @@ class RegistryService(PlatformService):
     @http("POST", "/admin/persons")
     def register_person(self, request):
         require_token(request, self.config.staff_tokens)
-        body = read_json(request, PersonBody())
+        body = read_json(request, api.PersonBody())
         card = body.pop("card")
         with self.db.unit_of_work() as uow:
             handlers.register_person(uow, body, card)
@@ -123,9 +97,7 @@ class RegistryService(PlatformService):
     @http("POST", "/admin/id-cards/<string:series_number>/invalidate")
     def invalidate_card(self, request, series_number):
         require_token(request, self.config.staff_tokens)
-        body = read_json(request, InvalidateBody())
-        if body["status"] not in ("replaced", "lost"):
-            raise ValidationFailed(reasons_from_marshmallow({"status": ["Invalid value."]}))
+        body = read_json(request, api.InvalidateBody())
         with self.db.unit_of_work() as uow:
             handlers.invalidate_card(uow, series_number, body["status"])
         return {"series_number": series_number, "status": body["status"]}

@@ -194,3 +194,19 @@ def test_f5_a_client_far_above_human_rates_is_asked_to_wait_never_locked_out(reg
     with psycopg.connect(database) as conn:
         assert conn.execute("SELECT count(*) FROM fin_queries WHERE outcome = 'throttled'"
                             ).fetchone()[0] == 1
+
+
+def test_staff_changes_refuse_bad_input_with_reasons_and_need_the_token(filled):
+    url, _ = filled
+    bad = requests.post(f"{url}/admin/id-cards/AZE10000001/invalidate", headers=STAFF,
+                        json={"status": "stolen"}, timeout=10)
+    assert bad.status_code == 400 and bad.json()["reasons"][0]["field"] == "status"
+    assert by_card(url, "AZE10000001").status_code == 200  # nothing was changed
+    person = requests.post(f"{url}/admin/persons", headers=STAFF, timeout=10, json={
+        "fin": "IIIIIII", "name": "X", "surname": "Y", "patronymic": "Z", "sex": "Q",
+        "birth_date": "nope", "card": {"series_number": "123"}})
+    assert person.status_code == 400
+    assert {r["field"] for r in person.json()["reasons"]} >= {"fin", "sex", "birth_date",
+                                                              "card.series_number"}
+    assert requests.post(f"{url}/admin/id-cards/AZE10000001/invalidate", timeout=10,
+                         json={"status": "lost"}).status_code == 401
