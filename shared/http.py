@@ -130,10 +130,10 @@ class JsonHttp(HttpRequestHandler):
 http = JsonHttp.decorator
 
 
-def read_json(request, schema, partial=False):
+def read_json(request, schema=None, partial=False):
     """Parse the request body as JSON and load it with ``schema`` (a marshmallow
-    ``Schema`` instance). Every problem becomes a :class:`ValidationFailed` listing
-    all the reasons at once."""
+    ``Schema`` instance), or return the object as it is when there is none. Every
+    problem becomes a :class:`ValidationFailed` listing all the reasons at once."""
     if request.content_length and request.content_length > MAX_BODY_BYTES:
         raise Refusal(Text("too_large", "Sorğu çox böyükdür.", "The request is too large."),
                       status=413, error="too_large")
@@ -149,6 +149,8 @@ def read_json(request, schema, partial=False):
     if not isinstance(payload, dict):
         raise Refusal(Text("invalid_json", "Sorğunun mətni JSON obyekt olmalıdır.",
                            "The request body must be a JSON object."), error="invalid_json")
+    if schema is None:
+        return payload
     try:
         return schema.load(payload, partial=partial)
     except ValidationError as error:

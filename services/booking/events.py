@@ -6,6 +6,7 @@ number, a name, an email or a phone number (non-negotiable 5).
 """
 from marshmallow import Schema, fields, validate
 
+from services.notification.contract import EmailRequestedData
 from shared.catalog import EventCatalog
 
 CHANNELS = ("web", "api", "call_centre")
@@ -90,16 +91,6 @@ class BookingRefusedData(Schema):
     centre = fields.String(allow_none=True)
     service = fields.String(allow_none=True)
     reasons = fields.List(fields.Nested(RefusalReason), required=True)
-
-
-class EmailRequestedData(Schema):
-    """Private: to the notification service only (it carries codes)."""
-    intent_id = fields.String(required=True)
-    template = fields.String(required=True)
-    language = fields.String(required=True, validate=validate.OneOf(("az", "en")))
-    to = fields.String(required=True)
-    reference = fields.String(required=True)  # e.g. booking-<id>: what the email is about
-    variables = fields.Dict(keys=fields.String(), required=True)
 
 
 CATALOG = EventCatalog("booking")

@@ -1,12 +1,120 @@
-"""nameko entrypoints of the complaints service: thin, the logic lives elsewhere."""
+"""nameko entrypoints of the complaints service (C-1 … C-4)."""
 from pathlib import Path
 
-from shared.db import Database
-from shared.platform import PlatformService
+from marshmallow import ValidationError
+from nameko.extensions import DependencyProvider
+from prometheus_client import Gauge
 
+from shared.auth import require_token
+from shared.clock import Clock
+from shared.db import Database
+from shared.errors import ValidationFailed, reasons_from_marshmallow
+from shared.http import http, read_json
+from shared.platform import PlatformService
+from shared.timer import every
+
+from . import api, domain, handlers
 from .events import CATALOG
+from .reference import BAKU
+
+OVERDUE = Gauge("asan_complaints_overdue", "Open complaints past their one-month deadline")
+APPROACHING = Gauge("asan_complaints_due_soon",
+                    "Open complaints within COMPLAINT_WARN_DAYS of their deadline")
+
+
+class ComplaintsConfig(DependencyProvider):
+    def setup(self):
+        config = self.container.config
+        self.staff_tokens = config.get("STAFF_TOKEN_SHA256") or []
+        self.warn_days = int(config.get("COMPLAINT_WARN_DAYS", 5))
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+
+def _load(request, schema):
+    """Field errors and the C-2 identity rule, reported together."""
+    raw = read_json(request)
+    reasons = domain.identity_problems(raw)
+    try:
+        body = schema.load(raw)
+    except ValidationError as error:
+        reasons = reasons_from_marshmallow(error.messages) + reasons
+        body = None
+    if reasons:
+        raise ValidationFailed(reasons)
+    return body
 
 
 class ComplaintsService(PlatformService):
     name = "complaints"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
+    config = ComplaintsConfig()
+    clock = Clock()
+
+    @http("POST", "/complaints")
+    def file_electronic(self, request):
+        body = _load(request, api.ComplaintBody())
+        with self.db.unit_of_work() as uow:
+            return 201, handlers.file(uow, body, "electronic", self.clock())
+
+    @http("POST", "/complaints/withdraw")
+    def withdraw(self, request):
+        body = read_json(request, api.WithdrawBody())
+        with self.db.unit_of_work() as uow:
+            return handlers.withdraw(uow, body["reference"], self.clock())
+
+    @http("POST", "/staff/complaints")
+    def file_paper(self, request):
+        require_token(request, self.config.staff_tokens)
+        body = _load(request, api.PaperComplaintBody())
+        with self.db.unit_of_work() as uow:
+            return 201, handlers.file(uow, body, "paper", self.clock())
+
+    @http("GET", "/staff/complaints")
+    def listing(self, request):
+        require_token(request, self.config.staff_tokens)
+        criteria = api.ListQuery().load(request.args.to_dict())
+        with self.db.connection() as conn:
+            return handlers.listing(conn, criteria, self.clock().astimezone(BAKU).date())
+
+    @http("GET", "/staff/complaints/<uuid:complaint_id>")
+    def detail(self, request, complaint_id):
+        require_token(request, self.config.staff_tokens)
+        with self.db.connection() as conn:
+            return {"history": handlers.history(self.db.store, conn, str(complaint_id))}
+
+    @http("POST", "/staff/complaints/<uuid:complaint_id>/assign")
+    def assign(self, request, complaint_id):
+        require_token(request, self.config.staff_tokens)
+        body = read_json(request, api.AssignBody())
+        with self.db.unit_of_work() as uow:
+            return handlers.assign(uow, str(complaint_id), body["reviewer"], self.clock())
+
+    @http("POST", "/staff/complaints/<uuid:complaint_id>/answer")
+    def answer(self, request, complaint_id):
+        require_token(request, self.config.staff_tokens)
+        body = read_json(request, api.AnswerBody())
+        with self.db.unit_of_work() as uow:
+            return handlers.answer(uow, str(complaint_id), body["decision"], body["answer"],
+                                   self.clock())
+
+    @every("DEADLINE_CHECK_SECONDS", 300)
+    def check_deadlines(self):
+        """C-3: warnings and breaches, once each, and the gauges operators watch."""
+        today = self.clock().astimezone(BAKU).date()
+        with self.db.unit_of_work() as uow:
+            found = handlers.check_deadlines(uow, today, self.config.warn_days)
+        with self.db.connection() as conn:
+            overdue, soon = conn.execute(
+                "SELECT count(*) FILTER (WHERE due_on < %s), count(*) FILTER (WHERE due_on >= %s"
+                " AND due_on - %s <= %s) FROM complaints WHERE status IN ('filed',"
+                " 'acknowledged', 'assigned')", (today, today, self.config.warn_days, today)
+            ).fetchone()
+        OVERDUE.set(overdue)
+        APPROACHING.set(soon)
+        return found
+
+    @http("GET", "/openapi.json")
+    def openapi(self, request):
+        return api.spec()

@@ -8,6 +8,7 @@ from shared.http import http
 from shared.platform import PlatformService
 
 from services.booking import events as booking_events
+from services.complaints import events as complaints_events
 
 from . import api, handlers
 from .events import CATALOG
@@ -27,6 +28,11 @@ class NotificationService(PlatformService):
     @on_event("booking", "EmailRequested", catalog=booking_events.CATALOG, private=True)
     def on_booking_email(self, request):
         """Codes reach us over booking's private exchange, never in public events."""
+        self._deliver(request)
+
+    @on_event("complaints", "EmailRequested", catalog=complaints_events.CATALOG, private=True)
+    def on_complaint_email(self, request):
+        """Acknowledgements with the reference number, and answers (C-1, C-3)."""
         self._deliver(request)
 
     def _deliver(self, request):

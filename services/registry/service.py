@@ -2,7 +2,7 @@
 import time
 from pathlib import Path
 
-from marshmallow import Schema, ValidationError
+from marshmallow import ValidationError
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
 
@@ -35,11 +35,6 @@ class RegistryConfig(DependencyProvider):
         return self
 
 
-class _Any(Schema):
-    class Meta:
-        unknown = "include"
-
-
 class RegistryService(PlatformService):
     name = "registry"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
@@ -50,7 +45,7 @@ class RegistryService(PlatformService):
         started = time.perf_counter()
         asked_at = self.clock()
         client = request.remote_addr or "unknown"
-        raw = read_json(request, _Any())
+        raw = read_json(request)
         wait = self.config.throttle.take(client)
         if wait:
             FIN_THROTTLED.labels(method).inc()

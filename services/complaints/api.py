@@ -1,0 +1,72 @@
+"""The complaints service's HTTP API: request schemas (used to validate) and routes."""
+from marshmallow import Schema, fields, validate
+
+from shared.openapi import Route, build_spec
+
+from .domain import SERVICES
+
+
+class ComplaintBody(Schema):
+    """C-1, C-2. Identity fields are checked together, so every missing one is named."""
+    service = fields.String(required=True, validate=validate.OneOf(SERVICES))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=10000))
+    booking_id = fields.String(load_default=None, allow_none=True)
+    name = fields.String(load_default=None, allow_none=True)
+    patronymic = fields.String(load_default=None, allow_none=True)
+    surname = fields.String(load_default=None, allow_none=True)
+    address = fields.String(load_default=None, allow_none=True)
+    email = fields.Email(load_default=None, allow_none=True)
+    postal_address = fields.String(load_default=None, allow_none=True)
+    workplace = fields.String(load_default=None, allow_none=True)
+    language = fields.String(load_default="az", validate=validate.OneOf(("az", "en")))
+
+
+class PaperComplaintBody(ComplaintBody):
+    """C-4: registered by staff from a letter."""
+    received_on = fields.Date(required=True)
+    scan_reference = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class WithdrawBody(Schema):
+    reference = fields.String(required=True)
+
+
+class AssignBody(Schema):
+    reviewer = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class AnswerBody(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(("resolved", "rejected")))
+    answer = fields.String(required=True, validate=validate.Length(min=1, max=10000))
+
+
+class ListQuery(Schema):
+    status = fields.String()
+    service = fields.String()
+    reviewer = fields.String()
+    overdue = fields.Boolean()
+
+
+ROUTES = [
+    Route("POST", "/complaints", "File a complaint electronically (C-1, C-2)",
+          request=ComplaintBody, status=201, errors=(400,), tags=("citizen",)),
+    Route("POST", "/complaints/withdraw", "Withdraw a complaint by its reference number",
+          request=WithdrawBody, errors=(400, 404, 409), tags=("citizen",)),
+    Route("POST", "/staff/complaints", "Register a paper complaint (C-4)",
+          request=PaperComplaintBody, status=201, errors=(400, 401), security=True,
+          tags=("staff",)),
+    Route("GET", "/staff/complaints", "List and filter complaints", query=ListQuery,
+          errors=(401,), security=True, tags=("staff",)),
+    Route("GET", "/staff/complaints/{complaint_id}", "A complaint's full history",
+          errors=(401, 404), security=True, tags=("staff",)),
+    Route("POST", "/staff/complaints/{complaint_id}/assign", "Assign a reviewer",
+          request=AssignBody, errors=(400, 401, 404, 409), security=True, tags=("staff",)),
+    Route("POST", "/staff/complaints/{complaint_id}/answer", "Answer: resolved or rejected",
+          request=AnswerBody, errors=(400, 401, 404, 409), security=True, tags=("staff",)),
+]
+
+
+def spec():
+    return build_spec("ASAN xidmət and Ministry of Justice — complaints", "1.0.0",
+                      "Complaints about the queue booking and the FIN lookup, reviewed within "
+                      "one month (C-3).", ROUTES)
