@@ -9,6 +9,8 @@ import time
 from nameko.extensions import DependencyProvider
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
+from .errors import Refusal
+
 ENTRYPOINT_CALLS = Counter(
     "asan_entrypoint_calls_total", "Entrypoint calls by outcome",
     ["service", "entrypoint", "outcome"])
@@ -56,8 +58,6 @@ class EntrypointMetrics(DependencyProvider):
 def outcome_of(result, exc_info):
     """``ok``, ``refused`` (a 4xx answer: the caller's fault) or ``error``."""
     if exc_info is not None:
-        from .errors import Refusal  # local: errors imports nothing of ours either way
-
         return "refused" if isinstance(exc_info[1], Refusal) else "error"
     status = getattr(result, "status_code", None)
     if status is None and isinstance(result, tuple) and result and isinstance(result[0], int):

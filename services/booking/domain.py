@@ -307,7 +307,8 @@ class Window:
     grace: timedelta = timedelta(minutes=10)
 
 
-def _slot(state):
+def slot_of(state):
+    """What a booking is for: the slot, as events and the kiosk gateway carry it."""
     return {"booking_id": state.booking_id, "centre": state.centre, "service": state.service,
             "date": state.day.isoformat(), "time": state.time.strftime("%H:%M")}
 
@@ -326,7 +327,7 @@ def activate(state, centre, kiosk_id, now, window):
         return [], "too_early"
     if now > starts + window.grace:
         return lapse(state, now, window), "lapsed"
-    return [("BookingActivated", {**_slot(state), "activated_at": now.isoformat(),
+    return [("BookingActivated", {**slot_of(state), "activated_at": now.isoformat(),
                                   "kiosk_id": kiosk_id})], "activated"
 
 
@@ -334,7 +335,7 @@ def lapse(state, now, window):
     """Q-8: a booking not activated by its time plus the grace period lapses."""
     if state.status != "confirmed" or now <= slot_start(state.day, state.time) + window.grace:
         return []
-    return [("BookingLapsed", {**_slot(state), "lapsed_at": now.isoformat()})]
+    return [("BookingLapsed", {**slot_of(state), "lapsed_at": now.isoformat()})]
 
 
 def expire_hold(state, now):

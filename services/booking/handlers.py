@@ -216,11 +216,6 @@ def expire_holds(uow, now, limit=200):
     return len(rows)
 
 
-def _visit_of(state):
-    return {"booking_id": state.booking_id, "centre": state.centre, "service": state.service,
-            "date": state.day.isoformat(), "time": state.time.strftime("%H:%M")}
-
-
 def activate_booking(uow, settings, order_code, centre, kiosk_id, now, window):
     """Q-7 for the kiosk gateway (over RPC). Returns a plain dict: ``outcome`` and,
     when the code named a booking, what the gateway needs for the ticket."""
@@ -234,13 +229,13 @@ def activate_booking(uow, settings, order_code, centre, kiosk_id, now, window):
         return {"outcome": "invalid"}
     state = load(uow, str(row[0]))
     if state.status == "activated":
-        return {"outcome": "already_activated", **_visit_of(state), "kiosk_id": row[1],
+        return {"outcome": "already_activated", **domain.slot_of(state), "kiosk_id": row[1],
                 "activated_at": row[2].isoformat()}
     events, outcome = domain.activate(state, centre, kiosk_id, now, window)
     record(uow, state, events)
     result = {"outcome": outcome}
     if outcome in ("activated", "too_early", "lapsed"):
-        result |= _visit_of(state)
+        result |= domain.slot_of(state)
     if outcome == "too_early":
         result["from"] = (slot_start(state.day, state.time) - window.early).isoformat()
     if outcome == "other_centre":
@@ -348,6 +343,3 @@ def history(store, conn, booking_id):
              "data": {k: v for k, v in event.data.items() if k not in HIDDEN}}
             for event in events]
 
-
-__all__ = ["Settings", "request_booking", "confirm_booking", "cancel_booking", "expire_holds",
-           "free_slots", "search", "history", "record_refusal", "slot_start"]

@@ -10,7 +10,7 @@ from nameko.rpc import rpc
 from shared.auth import require_token
 from shared.clock import Clock
 from shared.db import Database
-from shared.errors import Reason, ValidationFailed, reasons_from_marshmallow
+from shared.errors import ValidationFailed, reasons_from_marshmallow
 from shared.http import http, read_json
 from shared.platform import PlatformService
 from shared.timer import every
@@ -184,5 +184,3 @@ class BookingService(PlatformService):
     def openapi(self, request):
         return api.spec()
 
-
-__all__ = ["BookingService", "Reason"]

@@ -3,7 +3,7 @@ booking service (over RPC), tickets, walk-ins, heartbeats, slowing down guessers
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.auth import bearer_token, token_hash
@@ -167,8 +167,6 @@ def issue_ticket(uow, centre, service, prefix, series, kiosk_id, now, booking=No
 
 
 def _time(text):
-    from datetime import time
-
     return time.fromisoformat(text)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validates, validates_schema
+from psycopg.types.json import Jsonb
 
 from shared.errors import Conflict, NotFound, Text, TooManyRequests
 from shared.identity import is_id_card, normalize_id_card
@@ -123,8 +124,6 @@ def audit(uow, method, asked, client, channel, answer_outcome, fin, started, ask
 
 
 def _json(value):
-    from psycopg.types.json import Jsonb
-
     return Jsonb({k: (v.isoformat() if isinstance(v, date) else v) for k, v in value.items()})
 
 
