@@ -34,6 +34,7 @@ _default RABBIT_PORT 55672
 _default RABBIT_MGMT_PORT 55673
 _default RABBIT_DIST_PORT 55674
 _default RABBIT_EPMD_PORT 55675
+_default RABBIT_NODENAME asan@localhost  # another stack on the same machine needs its own
 _default RABBIT_USER guest
 _default RABBIT_PASSWORD guest
 
