@@ -1,4 +1,9 @@
-"""Bearer tokens for staff and machine clients, kept as SHA-256 hashes in config."""
+"""Bearer tokens for staff and machine clients, kept as SHA-256 hashes in config.
+
+A browser cannot send a bearer token by itself, so pages for staff (the monitoring
+reports) also take the token as the password of HTTP Basic authentication."""
+import base64
+import binascii
 import hashlib
 import hmac
 
@@ -18,12 +23,25 @@ def bearer_token(request):
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def require_token(request, allowed_hashes):
-    """The hash of the presented token, if it is one of ``allowed_hashes``; else 401."""
-    token = bearer_token(request)
+def basic_password(request):
+    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[2] or None
+
+
+def require_token(request, allowed_hashes, basic_realm=None):
+    """The hash of the presented token, if it is one of ``allowed_hashes``; else 401.
+    With ``basic_realm``, the token may also come as an HTTP Basic password."""
+    token = bearer_token(request) or (basic_password(request) if basic_realm else None)
     if token:
         presented = token_hash(token)
         for allowed in allowed_hashes or ():
             if hmac.compare_digest(presented, str(allowed)):
                 return presented
-    raise Unauthorized(UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
+    challenge = f'Bearer, Basic realm="{basic_realm}", charset="UTF-8"' if basic_realm else "Bearer"
+    raise Unauthorized(UNAUTHORIZED, headers={"WWW-Authenticate": challenge})

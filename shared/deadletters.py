@@ -29,12 +29,20 @@ def depth(channel, queue):
 
 
 def list_dead_letters(amqp_uri, services=SERVICES):
+    """(DLQ name, messages) of every handler; a DLQ not declared yet counts as empty."""
     conn = connect(amqp_uri)
+    found = []
     try:
         channel = conn.channel()
-        return [(names.dlq, depth(channel, names.dlq)) for names in all_consumer_queues(services)]
+        for names in all_consumer_queues(services):
+            try:
+                found.append((names.dlq, depth(channel, names.dlq)))
+            except amqp.exceptions.NotFound:  # the broker closed the channel
+                found.append((names.dlq, 0))
+                channel = conn.channel()
     finally:
         conn.close()
+    return found
 
 
 def show(amqp_uri, queue, limit=20):

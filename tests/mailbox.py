@@ -1,5 +1,6 @@
 """Reading what the services "sent": the .eml files of the local mail sink."""
 import email
+import email.parser
 import email.policy
 import os
 import re
@@ -10,13 +11,24 @@ MAIL_DIR = Path(os.environ.get("ASAN_MAIL_DIR", Path(__file__).resolve().parent.
                                / ".state" / "mail"))
 
 
+_RECIPIENTS = {}  # path → X-Envelope-To, lower case: files never change once written
+
+
+def _recipients(path):
+    if path not in _RECIPIENTS:
+        with open(path, "rb") as handle:
+            headers = email.parser.BytesHeaderParser(policy=email.policy.default).parse(handle)
+        _RECIPIENTS[path] = str(headers.get("X-Envelope-To", "")).lower()
+    return _RECIPIENTS[path]
+
+
 def messages_to(recipient):
     found = []
     for path in sorted(MAIL_DIR.glob("*.eml")):
-        with open(path, "rb") as handle:
-            message = email.message_from_binary_file(handle, policy=email.policy.default)
-        if recipient.lower() in str(message.get("X-Envelope-To", "")).lower():
-            found.append(message)
+        if recipient.lower() in _recipients(path):
+            with open(path, "rb") as handle:
+                found.append(email.message_from_binary_file(handle,
+                                                            policy=email.policy.default))
     return found
 
 

@@ -88,6 +88,7 @@ class BookingRefusedData(Schema):
     """A form refused (Q-5): which fields and why — never what was typed."""
     refusal_id = fields.UUID(required=True)
     channel = fields.String(required=True)
+    refused_at = fields.AwareDateTime(metadata={"description": "absent in events before M-1"})
     centre = fields.String(allow_none=True)
     service = fields.String(allow_none=True)
     reasons = fields.List(fields.Nested(RefusalReason), required=True)

@@ -262,11 +262,11 @@ def lapse_due(uow, now, window, limit=200):
     return lapsed
 
 
-def record_refusal(uow, reasons, channel, raw):
+def record_refusal(uow, reasons, channel, raw, now):
     """Q-5 and M-2: a refused form is an event too (which fields, which reasons)."""
     refusal_id = str(uuid.uuid4())
     envelope = uow.new_event("BookingRefused", f"refusal-{refusal_id}", {
-        "refusal_id": refusal_id, "channel": channel,
+        "refusal_id": refusal_id, "channel": channel, "refused_at": now.isoformat(),
         "centre": raw.get("centre") if isinstance(raw.get("centre"), str) else None,
         "service": raw.get("service") if isinstance(raw.get("service"), str) else None,
         "reasons": [{"field": reason.field, "code": reason.code} for reason in reasons]})

@@ -99,7 +99,7 @@ class BookingService(PlatformService):
                                              self.config.settings.policy)
         if reasons:
             with self.db.unit_of_work() as uow:
-                handlers.record_refusal(uow, reasons, "api", raw)
+                handlers.record_refusal(uow, reasons, "api", raw, now)
             raise ValidationFailed(reasons)
         with self.db.unit_of_work() as uow:
             result = handlers.request_booking(uow, self.config.reference, self.config.settings,

@@ -1,4 +1,29 @@
 """The event types of the monitoring service and their schemas (its public contract)."""
+from marshmallow import Schema, fields, validate
+
 from shared.catalog import EventCatalog
 
+
+class FailureSummary(Schema):
+    code_email_not_delivered = fields.Integer(required=True)
+    order_code_email_not_delivered = fields.Integer(required=True)
+    emails_failed = fields.Integer(required=True)
+    complaints_overdue = fields.Integer(required=True)
+    dead_letters = fields.Integer(required=True)
+
+
+class ControlReportGeneratedData(Schema):
+    """M-4: a control report was made (daily by the timer, or on demand); where to read
+    it, and how many failures and shortcomings it found. Counts only, no ids."""
+    report_id = fields.UUID(required=True)
+    day = fields.Date(required=True)
+    trigger = fields.String(required=True, validate=validate.OneOf(("daily", "on_demand")))
+    centre = fields.String(allow_none=True)
+    service = fields.String(allow_none=True)
+    as_of = fields.AwareDateTime(required=True)
+    failures = fields.Nested(FailureSummary, required=True)
+    href = fields.String(required=True, metadata={"example": "/reports/<report_id>"})
+
+
 CATALOG = EventCatalog("monitoring")
+CATALOG.register("ControlReportGenerated", ControlReportGeneratedData)

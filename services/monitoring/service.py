@@ -1,12 +1,213 @@
-"""nameko entrypoints of the monitoring service: thin, the logic lives elsewhere."""
+"""nameko entrypoints of the monitoring service (M-1 … M-4, D-4).
+
+Every public event of every other service arrives on this service's own durable
+queue for that service (``monitoring.on_<source>_event``, bound with ``#``) and is
+applied to the read models in the same transaction that records its id: exactly
+once, whatever RabbitMQ redelivers. Reports are computed from the read models.
+"""
+import uuid
+from datetime import timedelta
 from pathlib import Path
 
-from shared.db import Database
-from shared.platform import PlatformService
+from nameko.extensions import DependencyProvider
+from prometheus_client import Counter, Gauge
+from psycopg.types.json import Jsonb
+from werkzeug.wrappers import Response
 
+from services.booking import events as booking_events
+from services.complaints import events as complaints_events
+from services.kiosk_gateway import events as kiosk_events
+from services.notification import events as notification_events
+from services.registry import events as registry_events
+from shared.auth import require_token
+from shared.clock import Clock
+from shared.consumer import on_event
+from shared.db import Database
+from shared.deadletters import list_dead_letters
+from shared.errors import NotFound, Text
+from shared.http import http, read_json
+from shared.platform import PlatformService
+from shared.timer import every
+
+from . import api, outputs, projection, report
 from .events import CATALOG
+
+STUCK = Gauge("asan_stuck_processes",
+              "Processes stuck where they should not be, in the last 24 hours (M-3)", ["kind"])
+DEAD_LETTERS = Gauge("asan_dead_letter_messages", "Messages parked in a dead-letter queue",
+                     ["queue"])
+REPORTS = Counter("asan_control_reports_total", "Control reports generated", ["trigger"])
+REALM = "ASAN monitoring"
+NO_REPORT = Text("report_not_found", "Belə hesabat yoxdur.", "There is no such report.")
+
+
+class MonitoringConfig(DependencyProvider):
+    def setup(self):
+        config = self.container.config
+        self.tokens = config.get("REPORT_TOKEN_SHA256") or []
+        self.stuck_after = timedelta(minutes=float(config.get("STUCK_AFTER_MINUTES", 10)))
+        hours, minutes = str(config.get("DAILY_REPORT_AFTER", "00:30")).split(":")
+        self.daily_after = timedelta(hours=int(hours), minutes=int(minutes))
+        self.amqp_uri = config["AMQP_URI"]
+
+    def dead_letters(self):
+        return tuple(list_dead_letters(self.amqp_uri))
+
+    def get_dependency(self, worker_ctx):
+        return self
 
 
 class MonitoringService(PlatformService):
     name = "monitoring"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
+    config = MonitoringConfig()
+    clock = Clock()
+
+    # --- the consumer: every public event of every service -------------------------
+    @on_event("booking", "#", catalog=booking_events.CATALOG)
+    def on_booking_event(self, event):
+        self._project(event)
+
+    @on_event("notification", "#", catalog=notification_events.CATALOG)
+    def on_notification_event(self, event):
+        self._project(event)
+
+    @on_event("kiosk_gateway", "#", catalog=kiosk_events.CATALOG)
+    def on_kiosk_gateway_event(self, event):
+        self._project(event)
+
+    @on_event("registry", "#", catalog=registry_events.CATALOG)
+    def on_registry_event(self, event):
+        self._project(event)
+
+    @on_event("complaints", "#", catalog=complaints_events.CATALOG)
+    def on_complaints_event(self, event):
+        self._project(event)
+
+    def _project(self, event):
+        with self.db.handling(event) as uow:
+            projection.apply(uow.conn, event)
+
+    # --- reports -------------------------------------------------------------------
+    def _params(self, query):
+        return report.Params(
+            day=query["day"], as_of=query.get("as_of") or self.clock(),
+            stuck_after=(timedelta(minutes=query["stuck_after_minutes"])
+                         if query.get("stuck_after_minutes") else self.config.stuck_after),
+            centre=query.get("centre"), service=query.get("service"),
+            dead_letters=self.config.dead_letters())
+
+    @http("GET", "/reports/control")
+    def control_report(self, request):
+        require_token(request, self.config.tokens, basic_realm=REALM)
+        query = api.ReportQuery().load(request.args.to_dict())
+        with self.db.connection() as conn:
+            built = report.build(conn, self._params(query))
+        return _render(built, query["format"])
+
+    @http("POST", "/reports/control")
+    def generate_on_demand(self, request):
+        require_token(request, self.config.tokens, basic_realm=REALM)
+        body = read_json(request, api.GenerateBody())
+        return 201, self._generate(self._params(body), "on_demand")
+
+    @http("GET", "/reports")
+    def generated(self, request):
+        require_token(request, self.config.tokens, basic_realm=REALM)
+        query = api.ListQuery().load(request.args.to_dict())
+        with self.db.connection() as conn:
+            rows = conn.execute(
+                "SELECT report_id, day, trigger, centre, service, as_of, generated_at,"
+                " report -> 'failures' -> 'summary' FROM control_reports"
+                " WHERE (%(day)s::date IS NULL OR day = %(day)s)"
+                " AND (%(trigger)s::text IS NULL OR trigger = %(trigger)s)"
+                " ORDER BY generated_at DESC, report_id LIMIT 200", query).fetchall()
+        return [_summary(*row) for row in rows]
+
+    @http("GET", "/reports/<uuid:report_id>")
+    def generated_report(self, request, report_id):
+        require_token(request, self.config.tokens, basic_realm=REALM)
+        query = api.FormatQuery().load(request.args.to_dict())
+        with self.db.connection() as conn:
+            row = conn.execute("SELECT report FROM control_reports WHERE report_id = %s",
+                               (report_id,)).fetchone()
+        if row is None:
+            raise NotFound(NO_REPORT)
+        return _render(row[0], query["format"], report_id=str(report_id))
+
+    @http("GET", "/openapi.json")
+    def openapi(self, request):
+        return api.spec()
+
+    # --- scheduled jobs ------------------------------------------------------------
+    @every("DAILY_REPORT_CHECK_SECONDS", 60)
+    def daily_report(self):
+        """Yesterday's report (Baku), once, shortly after midnight; several instances
+        may run this, the unique index lets one of them keep it."""
+        now = self.clock().astimezone(report.BAKU)
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if now - midnight < self.config.daily_after:
+            return
+        day = midnight.date() - timedelta(days=1)
+        with self.db.connection() as conn:
+            done = conn.execute("SELECT 1 FROM control_reports WHERE day = %s"
+                                " AND trigger = 'daily'", (day,)).fetchone()
+        if not done:
+            self._generate(self._params({"day": day, "as_of": now}), "daily")
+
+    @every("MONITOR_GAUGE_SECONDS", 15)
+    def refresh_gauges(self):
+        """What Prometheus alerts on (D-4): stuck processes of the last 24 hours and
+        the dead letters now."""
+        now = self.clock()
+        params = report.Params(day=now.astimezone(report.BAKU).date(), as_of=now,
+                               stuck_after=self.config.stuck_after,
+                               since=now - timedelta(hours=24), until=now,
+                               dead_letters=self.config.dead_letters())
+        with self.db.connection() as conn:
+            summary = report.failures(conn, params)["summary"]
+        for kind, count in summary.items():
+            if kind != "dead_letters":
+                STUCK.labels(kind).set(count)
+        for queue, messages in params.dead_letters:
+            DEAD_LETTERS.labels(queue).set(messages)
+
+    def _generate(self, params, trigger):
+        report_id = str(uuid.uuid4())
+        with self.db.unit_of_work() as uow:
+            built = report.build(uow.conn, params)
+            inserted = uow.conn.execute(
+                "INSERT INTO control_reports (report_id, day, trigger, centre, service, as_of,"
+                " report) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+                " RETURNING generated_at",
+                (report_id, params.day, trigger, params.centre, params.service, params.as_of,
+                 Jsonb(built))).fetchone()
+            if inserted is None:  # another instance made today's daily report first
+                return None
+            summary = built["failures"]["summary"]
+            uow.emit(f"report-{report_id}", 0, "ControlReportGenerated", {
+                "report_id": report_id, "day": params.day.isoformat(), "trigger": trigger,
+                "centre": params.centre, "service": params.service,
+                "as_of": params.as_of.isoformat(), "failures": summary,
+                "href": f"/reports/{report_id}"})
+        REPORTS.labels(trigger).inc()
+        return _summary(report_id, params.day, trigger, params.centre, params.service,
+                        params.as_of, inserted[0], summary)
+
+
+def _summary(report_id, day, trigger, centre, service, as_of, generated_at, failures):
+    return {"report_id": str(report_id), "day": day.isoformat(), "trigger": trigger,
+            "centre": centre, "service": service, "as_of": as_of.isoformat(),
+            "generated_at": generated_at.isoformat(), "failures": failures,
+            "href": f"/reports/{report_id}"}
+
+
+def _render(built, fmt, report_id=None):
+    if fmt == "csv":
+        name = f"control-report-{built['day']}.csv"
+        return Response(outputs.to_csv(built), content_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    if fmt == "html":
+        return Response(outputs.to_html(built, report_id=report_id),
+                        content_type="text/html; charset=utf-8")
+    return built

@@ -1,0 +1,77 @@
+"""The monitoring service's HTTP API (M-4): request schemas and routes."""
+from marshmallow import Schema, fields, validate
+
+from services.booking.reference import ReferenceData
+from shared.openapi import Route, build_spec
+
+_REFERENCE = ReferenceData.load()
+CENTRES = tuple(sorted(_REFERENCE.centres))
+SERVICES = tuple(sorted(_REFERENCE.services))
+FORMATS = ("json", "csv", "html")
+
+
+class ReportQuery(Schema):
+    """Which day (Baku), optionally one centre and one service; what to call stuck."""
+    day = fields.Date(required=True)
+    centre = fields.String(load_default=None, validate=validate.OneOf(CENTRES))
+    service = fields.String(load_default=None, validate=validate.OneOf(SERVICES))
+    as_of = fields.AwareDateTime(load_default=None, metadata={
+        "description": "judge stuck processes as of this moment (default: now)"})
+    stuck_after_minutes = fields.Integer(load_default=None,
+                                         validate=validate.Range(min=1, max=7 * 24 * 60))
+    format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
+
+
+class GenerateBody(Schema):
+    day = fields.Date(required=True)
+    centre = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(CENTRES))
+    service = fields.String(load_default=None, allow_none=True,
+                            validate=validate.OneOf(SERVICES))
+    stuck_after_minutes = fields.Integer(load_default=None,
+                                         validate=validate.Range(min=1, max=7 * 24 * 60))
+
+
+class FormatQuery(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
+
+
+class ListQuery(Schema):
+    day = fields.Date(load_default=None)
+    trigger = fields.String(load_default=None, validate=validate.OneOf(("daily", "on_demand")))
+
+
+class GeneratedReport(Schema):
+    report_id = fields.UUID(required=True)
+    day = fields.Date(required=True)
+    trigger = fields.String(required=True)
+    centre = fields.String(allow_none=True)
+    service = fields.String(allow_none=True)
+    as_of = fields.AwareDateTime(required=True)
+    generated_at = fields.AwareDateTime(required=True)
+    failures = fields.Dict(required=True)
+    href = fields.String(required=True)
+
+
+_FORMAT_NOTE = ("`format=json` (default), `csv` (metric,value rows) or `html` (a page with "
+                "charts). Staff token as Bearer, or as the password of HTTP Basic in a browser.")
+
+ROUTES = [
+    Route("GET", "/reports/control", "The control report of a day, computed now (M-1 … M-3)",
+          query=ReportQuery, errors=(400, 401), security=True, description=_FORMAT_NOTE,
+          tags=("reports",)),
+    Route("POST", "/reports/control", "Generate, keep and announce a report (on demand)",
+          request=GenerateBody, response=GeneratedReport, status=201, errors=(400, 401),
+          security=True, tags=("reports",)),
+    Route("GET", "/reports", "Reports generated so far (daily and on demand), newest first",
+          query=ListQuery, response=GeneratedReport, many=True, errors=(400, 401),
+          security=True, tags=("reports",)),
+    Route("GET", "/reports/{report_id}", "One generated report, as it was made",
+          query=FormatQuery, errors=(400, 401, 404), security=True, description=_FORMAT_NOTE,
+          tags=("reports",)),
+]
+
+
+def spec():
+    return build_spec("ASAN xidmət — monitoring and automated-control reports", "1.0.0",
+                      "Control reports per day, centre and service (M-1 … M-4), built from the "
+                      "public events of every service.", ROUTES)

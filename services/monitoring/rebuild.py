@@ -1,0 +1,92 @@
+"""Rebuild the monitoring read models from the services' event logs.
+
+    python -m services.monitoring.rebuild [--config services/monitoring/config.yaml]
+
+For a new monitoring database, after a change of a read model, or when in doubt. In
+one transaction: the read models and the consumers' processed-event records are
+emptied, then every stored event of every service is read in commit order, cut to
+its public form (what RabbitMQ carried: the catalogue's public schema), applied by
+the same ``projection.apply`` as the live consumers and recorded as processed. The
+report of any day is then the same as the live consumers had made it. Events
+published while it runs are applied after it commits, or found already applied.
+Generated reports (``control_reports``) are kept: they are what was announced.
+"""
+import argparse
+import logging
+from pathlib import Path
+
+import psycopg
+
+from services.booking import events as booking_events
+from services.complaints import events as complaints_events
+from services.kiosk_gateway import events as kiosk_events
+from services.notification import events as notification_events
+from services.registry import events as registry_events
+from shared.config import load_config
+from shared.db import apply_migrations
+from shared.eventstore import EventStore, UnitOfWork
+
+from . import projection
+
+log = logging.getLogger(__name__)
+
+CATALOGS = {"booking": booking_events.CATALOG, "notification": notification_events.CATALOG,
+            "kiosk_gateway": kiosk_events.CATALOG, "registry": registry_events.CATALOG,
+            "complaints": complaints_events.CATALOG}
+CONFIG = Path(__file__).resolve().parent / "config.yaml"
+BATCH = 5000
+
+
+def consumer_of(source):
+    """The processed-event name of the live consumer of ``source`` (service.py)."""
+    return f"monitoring.on_{source}_event"
+
+
+def public_events(conn, catalog):
+    """The stored events of one service that were published, in their public form."""
+    store, after = EventStore(catalog), 0
+    while True:
+        batch = store.read_all(conn, after=after, limit=BATCH)
+        if not batch:
+            return
+        for recorded in batch:
+            public = catalog.public_data(recorded.type, recorded.data)
+            if public is not None:
+                yield recorded.envelope.with_data(public)
+        after = batch[-1].global_position
+
+
+def rebuild(database_url, event_logs):
+    """Returns {source: events applied}."""
+    apply_migrations(database_url, Path(__file__).resolve().parent / "migrations")
+    applied = {}
+    with psycopg.connect(database_url) as conn, conn.transaction():
+        conn.execute(f"TRUNCATE {', '.join(projection.READ_MODELS)}")
+        conn.execute("DELETE FROM processed_events WHERE consumer = ANY(%s)",
+                     ([consumer_of(source) for source in CATALOGS],))
+        uow = UnitOfWork(conn, store=None, correlation_id=None)
+        for source, catalog in CATALOGS.items():
+            count = 0
+            with psycopg.connect(event_logs[source]) as log_conn:
+                log_conn.read_only = True
+                with log_conn.transaction():
+                    for envelope in public_events(log_conn, catalog):
+                        uow.claim(consumer_of(source), envelope.id)
+                        projection.apply(conn, envelope)
+                        count += 1
+            applied[source] = count
+    return applied
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(CONFIG))
+    args = parser.parse_args(argv)
+    config = load_config(args.config)
+    applied = rebuild(config["DATABASE_URL"], config["EVENT_LOGS"])
+    for source, count in applied.items():
+        print(f"rebuild: {count:8d} events of {source}")
+
+
+if __name__ == "__main__":
+    main()
