@@ -4,7 +4,7 @@
 SHELL := bash
 .DEFAULT_GOAL := help
 
-.PHONY: help run test stop setup infra-up infra-down status clean bench dlq replay
+.PHONY: help run test stop setup infra-up infra-down status clean bench dlq replay prometheus
 
 help: ## list the targets
 	@echo "Targets:"
@@ -45,3 +45,8 @@ dlq: ## list dead-lettered messages
 replay: ## replay dead letters of one queue: make replay QUEUE=name
 	@test -n "$(QUEUE)" || { echo "usage: make replay QUEUE=<queue name>" >&2; exit 2; }
 	. deploy/env.sh && .venv/bin/python -m shared.deadletters replay $(QUEUE)
+
+prometheus: ## Prometheus with deploy/prometheus/ against the running stack (127.0.0.1:59090)
+	. deploy/env.sh && mkdir -p "$$ASAN_STATE_DIR/prometheus" && \
+		prometheus --config.file=deploy/prometheus/prometheus.yml \
+		--storage.tsdb.path="$$ASAN_STATE_DIR/prometheus" --web.listen-address=127.0.0.1:59090

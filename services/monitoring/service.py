@@ -46,8 +46,7 @@ class MonitoringConfig(DependencyProvider):
         config = self.container.config
         self.tokens = config.get("REPORT_TOKEN_SHA256") or []
         self.stuck_after = timedelta(minutes=float(config.get("STUCK_AFTER_MINUTES", 10)))
-        hours, minutes = str(config.get("DAILY_REPORT_AFTER", "00:30")).split(":")
-        self.daily_after = timedelta(hours=int(hours), minutes=int(minutes))
+        self.daily_after = timedelta(minutes=float(config.get("DAILY_REPORT_AFTER_MINUTES", 30)))
         self.amqp_uri = config["AMQP_URI"]
 
     def dead_letters(self):

@@ -13,6 +13,8 @@ RETRYABLE = (smtp.TEMPORARY, smtp.TECHNICAL)
 FINAL = ("delivered", smtp.PERMANENT)
 EVENT_OF = {smtp.DELIVERED: "EmailDelivered", smtp.TEMPORARY: "EmailTemporaryFailure",
             smtp.PERMANENT: "EmailPermanentFailure", smtp.TECHNICAL: "EmailTechnicalFailure"}
+OUTCOME_OF = {"EmailDelivered": "delivered", "EmailTemporaryFailure": "temporary",
+              "EmailPermanentFailure": "permanent", "EmailTechnicalFailure": "technical"}
 
 
 class TryAgainLater(Exception):

@@ -1,6 +1,8 @@
 """nameko entrypoints of the notification service: emails to citizens."""
 from pathlib import Path
 
+from prometheus_client import Counter
+
 from shared.clock import Clock
 from shared.consumer import Delivery, on_event
 from shared.db import Database
@@ -16,6 +18,9 @@ from .sender import Smtp
 from .templates import Templates
 
 TEMPLATES = Templates()
+EMAILS = Counter("asan_emails_total",
+                 "Delivery attempts by outcome: delivered, temporary, permanent, technical",
+                 ["template", "outcome"])
 
 
 class NotificationService(PlatformService):
@@ -39,6 +44,9 @@ class NotificationService(PlatformService):
         with self.db.unit_of_work(causation_id=request.id) as uow:
             outcome = handlers.deliver(uow, TEMPLATES, self.smtp, request, self.delivery,
                                        self.clock())
+        attempted = uow.recorded[-1] if uow.recorded else None
+        if attempted is not None and attempted.type in handlers.OUTCOME_OF:
+            EMAILS.labels(attempted.data["template"], handlers.OUTCOME_OF[attempted.type]).inc()
         if outcome == "retry":
             raise handlers.TryAgainLater(request.data["intent_id"])
 

@@ -222,7 +222,7 @@ def test_m4_reports_daily_and_on_demand_are_kept_and_announced(start_platform):
     assert kept["receipt"]["booking_requests"]["total"] == 1
     assert kept["filters"] == {"centre": "baku-1", "service": None}
 
-    platform.clock.set(DAY2, "00:45")  # after DAILY_REPORT_AFTER (00:30): yesterday's report
+    platform.clock.set(DAY2, "00:45")  # 30 minutes after midnight have passed: yesterday's report
     deadline = time.monotonic() + 20
     while True:
         daily = requests.get(platform.url("monitoring", "/reports"), headers=staff,
