@@ -6,6 +6,7 @@ import time
 
 from . import booking as booking_bench
 from . import kiosk as kiosk_bench
+from . import monitoring as monitoring_bench
 from . import registry as registry_bench
 from . import platform as platform_bench
 
@@ -15,6 +16,7 @@ SECTIONS = {
     "bookings": booking_bench.complete_bookings,
     "activations": kiosk_bench.activations,
     "registry": registry_bench.lookups,
+    "monitoring": monitoring_bench.consumer,
 }
 
 
