@@ -46,6 +46,9 @@ class _Email(fields.String):
         return email
 
 
+SELF_SERVICE_CHANNELS = ("web", "api")
+
+
 class BookingRequestSchema(Schema):
     """The annex form. Every field is required."""
     name = _Name(required=True, metadata={"description": "Ad", "example": "Leyla"})
@@ -65,13 +68,17 @@ class BookingRequestSchema(Schema):
     time = fields.Time(required=True, format="%H:%M",
                        metadata={"description": "Saat", "example": "10:15"})
     language = fields.String(load_default="az", validate=validate.OneOf(("az", "en")))
+    channel = fields.String(load_default="api", validate=validate.OneOf(SELF_SERVICE_CHANNELS),
+                            metadata={"description": "where the form was filled in: the "
+                                      "citizen pages send `web`; counted by monitoring (M-1)"})
 
     @post_load
     def split(self, data, **_):
         applicant = domain.Applicant(data["name"], data["surname"], data["patronymic"],
                                      data["id_card"], data["phone"], data["email"])
         visit = domain.Visit(data["centre"], data["service"], data["date"], data["time"])
-        return {"applicant": applicant, "visit": visit, "language": data["language"]}
+        return {"applicant": applicant, "visit": visit, "language": data["language"],
+                "channel": data["channel"]}
 
 
 class ConfirmSchema(Schema):

@@ -99,12 +99,14 @@ class BookingService(PlatformService):
                                              self.config.settings.policy)
         if reasons:
             with self.db.unit_of_work() as uow:
-                handlers.record_refusal(uow, reasons, "api", raw, now)
+                channel = raw.get("channel")
+                channel = channel if channel in schemas.SELF_SERVICE_CHANNELS else "api"
+                handlers.record_refusal(uow, reasons, channel, raw, now)
             raise ValidationFailed(reasons)
         with self.db.unit_of_work() as uow:
             result = handlers.request_booking(uow, self.config.reference, self.config.settings,
                                               form["applicant"], form["visit"], form["language"],
-                                              "api", now)
+                                              form["channel"], now)
         result["message"] = {
             "az": "Təsdiqedici şifrə e-poçt ünvanınıza göndərildi.",
             "en": "A confirmation code has been sent to your email address."}

@@ -66,11 +66,12 @@ class Platform:
 
     # --- booking ---------------------------------------------------------------
     def form(self, centre="baku-1", service="passport", day="2026-11-24", at="10:15",
-             email=None):
+             email=None, channel="api"):
         return {"name": "Leyla", "surname": "Məmmədova", "patronymic": "Əli qızı",
                 "id_card": f"AZE{uuid.uuid4().int % 10 ** 8:08d}", "phone": "+994501234567",
                 "email": email or f"mon-{uuid.uuid4().hex[:10]}@example.az",
-                "service": service, "centre": centre, "date": day, "time": at}
+                "service": service, "centre": centre, "date": day, "time": at,
+                "channel": channel}
 
     def request_booking(self, **form):
         form = self.form(**form)

@@ -33,8 +33,8 @@ def scripted_day(platform):
     booked = [platform.request_booking(**visit) for visit in visits]
     codes = [platform.confirm(*booking) for booking in booked]  # within the 15-minute hold
     clock.set(DAY1, "14:00")
-    booked += [platform.request_booking(centre="baku-2", at="12:00"),
-               platform.request_booking(centre="baku-2", at="12:15")]
+    booked += [platform.request_booking(centre="baku-2", at="12:00", channel="web"),
+               platform.request_booking(centre="baku-2", at="12:15", channel="web")]
     codes.append(platform.confirm(*booked[3]))  # the fifth code is never typed
     # Two forms refused, with every reason listed.
     refused_reasons = Counter(platform.refused_form(name="", email="not-an-email"))
@@ -90,8 +90,8 @@ def test_m1_m3_the_report_of_a_scripted_day_counts_what_happened(start_platform)
     day1 = platform.report(DAY1, as_of=AS_OF).json()
     requests_in = day1["receipt"]["booking_requests"]
     assert requests_in["total"] == 5
-    assert requests_in["by_channel"] == {"api": 5}
-    assert requests_in["by_hour"] == {"10": {"api": 3}, "14": {"api": 2}}
+    assert requests_in["by_channel"] == {"api": 3, "web": 2}  # the citizen pages send "web"
+    assert requests_in["by_hour"] == {"10": {"api": 3}, "14": {"web": 2}}
     assert day1["receipt"]["booking_forms_refused"]["total"] == 2
     assert day1["funnel"]["refused"] == {"total": 2,
                                          "by_reason": dict(sorted(did["refused_reasons"].items()))}
