@@ -229,7 +229,7 @@ class WebService(PlatformService):
         if not answer.ok:
             problems = forms.problems_from(answer.body, visit.lang, ("order_code",), "cancel-")
             return visit.render("cancel.html", answer.status, values=values, problems=problems)
-        return visit.render("cancel_done.html", booking=answer.body, **self._names(answer.body))
+        return visit.render("cancel_done.html", booking=answer.body)
 
     # --- FIN lookup (seed 001 §3.2; F-1, F-2, F-4) ------------------------------------
     @http("GET", "/fin")
