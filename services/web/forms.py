@@ -2,7 +2,7 @@
 to the fields of the form; pure, no I/O."""
 from dataclasses import dataclass, field
 
-from .i18n import pick
+from .i18n import TEXT, pick, text
 
 BOOKING_FIELDS = ("name", "surname", "patronymic", "id_card", "phone", "email",
                   "service", "centre", "date", "time")
@@ -12,6 +12,13 @@ COMPLAINT_FIELDS = ("service", "text", "name", "patronymic", "surname", "address
                     "email", "postal_address", "workplace")
 # Reasons about something other than one input are shown at the input that fixes them.
 FIELD_ALIASES = {"contact": "email"}
+# The label of a field in the error panel, when it is not the field's own name.
+LABEL_KEYS = {"text": "complaint_text"}
+
+
+def label_of(name, lang):
+    key = LABEL_KEYS.get(name, name)
+    return text(key, lang) if key in TEXT else ""
 
 
 def typed(form, fields):
@@ -60,7 +67,7 @@ class Problems:
     """A refusal laid out for a page: every reason for the panel at the top, and the
     same reasons by field for the messages next to the inputs."""
     message: str = ""
-    panel: list = field(default_factory=list)  # [(field id or None, text)]
+    panel: list = field(default_factory=list)  # [(field id or None, label, text)]
     by_field: dict = field(default_factory=dict)  # field → [text]
 
     def __bool__(self):
@@ -79,10 +86,10 @@ def problems_from(answer, lang, fields=(), prefix=""):
         name = FIELD_ALIASES.get(reason.get("field"), reason.get("field"))
         words = pick(reason, lang)
         if name in fields:
-            result.panel.append((prefix + name, words))
+            result.panel.append((prefix + name, label_of(name, lang), words))
             result.by_field.setdefault(name, []).append(words)
         else:
-            result.panel.append((None, words))
+            result.panel.append((None, "", words))
     return result
 
 
@@ -90,7 +97,8 @@ def local_problem(message, lang, field_name=None, prefix=""):
     """A problem found by the pages themselves (e.g. a day not chosen yet)."""
     words = pick(message, lang)
     result = Problems()
-    result.panel.append((prefix + field_name if field_name else None, words))
+    result.panel.append((prefix + field_name if field_name else None,
+                         label_of(field_name, lang) if field_name else "", words))
     if field_name:
         result.by_field[field_name] = [words]
     return result

@@ -102,7 +102,7 @@ class Browser:
         return path
 
 
-def _driver(size):
+def _driver(size, phone=False):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
@@ -110,6 +110,9 @@ def _driver(size):
                      "--disable-extensions", f"--window-size={size[0]},{size[1]}"):
         options.add_argument(argument)
     options.add_experimental_option("prefs", {"intl.accept_languages": "en-US"})
+    if phone:  # a window is at least 500 px wide: emulate the phone's screen instead
+        options.add_experimental_option("mobileEmulation", {"deviceMetrics": {
+            "width": size[0], "height": size[1], "pixelRatio": 2, "touch": False}})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
     return driver
@@ -122,7 +125,7 @@ def _test_name(request):
 @pytest.fixture
 def browser(request):
     """A fresh phone-sized browser (no cookies) for each test."""
-    driver = _driver(PHONE)
+    driver = _driver(PHONE, phone=True)
     try:
         yield Browser(driver, _test_name(request))
     finally:

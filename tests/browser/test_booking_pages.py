@@ -109,8 +109,13 @@ def test_q5_a_refusal_lists_every_reason_and_keeps_what_was_typed(browser, lang)
     wrong = {r["field"] for r in expected}
     assert wrong == {"name", "patronymic", "id_card", "phone", "email", "time"}
     panel = browser.find(".error-summary[role=alert]")
-    items = [li.text for li in panel.find_elements("css selector", "li")]
-    assert sorted(items) == sorted(r[lang] for r in expected)  # every reason, in lang
+    items = sorted(li.text for li in panel.find_elements("css selector", "li"))
+    labels = {"az": {"name": "Ad", "patronymic": "Ata adı", "id_card": "Ş/V seriyası və nömrəsi",
+                     "phone": "Telefon", "email": "E-poçt", "time": "Saat"},
+              "en": {"name": "Name", "patronymic": "Patronymic", "phone": "Phone",
+                     "id_card": "ID card series and number", "email": "Email", "time": "Time"}}
+    # every reason, in the chosen language, named by the field's label
+    assert items == sorted(f"{labels[lang][r['field']]}: {r[lang]}" for r in expected)
     links = {a.get_attribute("href").rsplit("#", 1)[1]
              for a in panel.find_elements("css selector", "a")}
     assert links == {f"booking-{field}" for field in wrong}

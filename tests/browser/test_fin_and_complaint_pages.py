@@ -43,7 +43,8 @@ def test_f1_f2_a_fin_is_found_by_id_card_and_by_name(browser):
     browser.shot("3-by-name")
 
 
-def test_f4_a_wrong_card_or_name_gets_one_uniform_refusal(browser):
+def test_f4_a_wrong_card_or_name_gets_one_uniform_refusal(desktop):
+    browser = desktop
     person, card = a_loaded_person()
     browser.open("/fin")
     browser.fill("fin-id_card-id_card", "AZE00000000")
@@ -65,7 +66,8 @@ def test_f4_a_wrong_card_or_name_gets_one_uniform_refusal(browser):
     browser.shot("2-name")
 
 
-def test_c1_c2_a_complaint_is_filed_and_acknowledged_with_its_reference(browser):
+def test_c1_c2_a_complaint_is_filed_and_acknowledged_with_its_reference(desktop):
+    browser = desktop
     email = f"complainant-{uuid.uuid4().hex[:10]}@example.az"
     browser.open("/complaint")
     browser.shot("1-form")
