@@ -15,7 +15,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from shared.config import REPO_ROOT, service_config
@@ -72,7 +72,19 @@ class Browser:
         """Clicks a button and waits for the next page."""
         old = self.find("html")
         self.find(css).click()
-        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+        self.wait_for_next_page(old)
+
+    def wait_for_next_page(self, old):
+        """Until ``old`` (the previous page's <html>) is gone and the new one is loaded.
+        Chromium reports a node of a replaced document as stale, or sometimes as
+        "does not belong to the document": both mean the page changed."""
+        def replaced(driver):
+            try:
+                old.is_enabled()
+                return False
+            except WebDriverException:
+                return driver.execute_script("return document.readyState") == "complete"
+        WebDriverWait(self.driver, 30, ignored_exceptions=(WebDriverException,)).until(replaced)
 
     def value(self, element_id):
         return self.by_id(element_id).get_attribute("value")

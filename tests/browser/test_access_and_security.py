@@ -5,8 +5,6 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
 
 from .conftest import WEB
 
@@ -60,7 +58,7 @@ def test_keyboard_only_a_refused_booking_moves_focus_to_the_reasons(browser):
     else:
         raise AssertionError("Tab never reached the send button")
     element.send_keys(Keys.ENTER)
-    WebDriverWait(browser.driver, 30).until(expected_conditions.staleness_of(old))
+    browser.wait_for_next_page(old)
 
     focused = actions.active_element
     assert "error-summary" in focused.get_attribute("class")
@@ -79,7 +77,7 @@ def test_enter_in_a_text_field_sends_the_form_not_show_free_times(browser):
     old = browser.find("html")
     browser.fill("booking-name", "Leyla")
     browser.by_id("booking-name").send_keys(Keys.ENTER)
-    WebDriverWait(browser.driver, 30).until(expected_conditions.staleness_of(old))
+    browser.wait_for_next_page(old)
     assert "booking-surname-error" in browser.driver.page_source  # the booking was tried
 
 

@@ -132,3 +132,28 @@ def test_q5_a_refusal_lists_every_reason_and_keeps_what_was_typed(browser, lang)
     assert browser.value("booking-surname") and not browser.all(
         "#booking-surname[aria-invalid]")
     browser.shot("refusal")
+
+
+def test_q6_a_wrong_code_is_refused_next_to_the_code_field_and_never_kept(browser):
+    centre, day, at = free_slot()
+    data = {"name": "Murad", "surname": "Əliyev", "patronymic": "Vüqar oğlu",
+            "id_card": new_id_card(), "phone": "+994 55 765 43 21", "email": new_email()}
+    browser.open("/booking")
+    fill_applicant(browser, data)
+    browser.choose("booking-service", "passport")
+    browser.choose("booking-centre", centre)
+    browser.set_date("booking-date", day)
+    browser.press("button[value=slots]")
+    browser.choose("booking-time", at)
+    browser.press("button.primary[value=send_code]")
+    right = confirmation_code(wait_for_mail(data["email"], "booking_confirmation_code"))
+    wrong = f"{(int(right) + 1) % 10 ** 6:06d}"
+    browser.fill("booking-code", wrong)
+    browser.press("button.primary")
+    assert browser.find(".error-summary[role=alert]")
+    assert browser.by_id("booking-code").get_attribute("aria-invalid") == "true"
+    assert browser.value("booking-code") == ""  # the code is never sent back
+    browser.shot("wrong-code")
+    browser.fill("booking-code", right)  # the same page still confirms
+    browser.press("button.primary")
+    assert "Növbə qeydə alındı" in browser.text
