@@ -62,6 +62,10 @@ for _svc in $ASAN_SERVICES; do
 done
 unset _n _svc _var
 
+# The citizen web pages (services/web): no database, no relay, one origin for the
+# citizen (deploy/nginx/asan.conf in production).
+_default ASAN_WEB_PORT 8080
+
 # psycopg must not block the eventlet hub the nameko services run on.
 _default PSYCOPG_WAIT_FUNC wait_select
 

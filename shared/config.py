@@ -15,7 +15,10 @@ warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 from nameko.cli.main import setup_yaml_parser  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Event-sourced services: each has its own database, an outbox relay and events.
 SERVICES = ("booking", "notification", "kiosk_gateway", "registry", "complaints", "monitoring")
+# The citizen web pages: they only call the services' HTTP APIs (no database, no relay).
+PAGES = ("web",)
 
 _parser_ready = False
 
@@ -36,6 +39,6 @@ def service_config_path(service):
 
 def service_config(service):
     """The config of one service, by its name."""
-    if service not in SERVICES:
-        raise KeyError(f"unknown service {service!r}; known: {', '.join(SERVICES)}")
+    if service not in SERVICES + PAGES:
+        raise KeyError(f"unknown service {service!r}; known: {', '.join(SERVICES + PAGES)}")
     return load_config(service_config_path(service))

@@ -48,3 +48,12 @@ def test_a_correlation_id_sent_by_the_caller_is_kept():
     response = requests.get(f"http://{address}/health", headers={"X-Correlation-Id": mine},
                             timeout=10)
     assert response.headers["X-Correlation-Id"] == mine
+
+
+def test_the_web_pages_answer_health_without_a_database():
+    address = service_config("web")["WEB_SERVER_ADDRESS"]
+    health = requests.get(f"http://{address}/health", timeout=10)
+    assert health.status_code == 200
+    assert health.json()["service"] == "web"
+    page = requests.get(f"http://{address}/", timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")

@@ -1,0 +1,71 @@
+"""The web pages' only way to the platform: the services' public HTTP APIs, called
+server-side with ``requests`` (green under ``nameko run``'s eventlet monkey patch)."""
+import time
+
+import requests
+from nameko.extensions import DependencyProvider
+
+from shared.http import CORRELATION_HEADER
+
+REFERENCE_TTL_SECONDS = 300
+
+
+class Unavailable(Exception):
+    """A service did not answer, or answered with a fault (5xx) rather than a refusal."""
+
+
+class Answer:
+    def __init__(self, status, body):
+        self.status, self.body = status, body
+
+    @property
+    def ok(self):
+        return 200 <= self.status < 300
+
+    @property
+    def refused(self):
+        return 400 <= self.status < 500
+
+
+class Client:
+    def __init__(self, urls, timeout, correlation_id, cache):
+        self.urls, self.timeout, self.cache = urls, timeout, cache
+        self.headers = {CORRELATION_HEADER: correlation_id} if correlation_id else {}
+
+    def call(self, service, method, path, json=None, params=None):
+        try:
+            response = requests.request(method, self.urls[service] + path, json=json,
+                                        params=params, headers=self.headers,
+                                        timeout=self.timeout)
+            body = response.json()
+        except (requests.RequestException, ValueError) as error:
+            raise Unavailable(f"{service} {method} {path}: {error}") from None
+        if response.status_code >= 500:
+            raise Unavailable(f"{service} {method} {path}: HTTP {response.status_code}")
+        return Answer(response.status_code, body)
+
+    def reference(self):
+        """Booking's services and centres, kept a few minutes: they rarely change."""
+        cached = self.cache.get("reference")
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        services = self.call("booking", "GET", "/services")
+        centres = self.call("booking", "GET", "/centres")
+        if not (services.ok and centres.ok):
+            raise Unavailable("booking reference data")
+        reference = {"services": services.body, "centres": centres.body}
+        self.cache["reference"] = (time.monotonic() + REFERENCE_TTL_SECONDS, reference)
+        return reference
+
+
+class Backends(DependencyProvider):
+    def setup(self):
+        config = self.container.config
+        self.urls = {name: str(config[f"{name.upper()}_URL"]).rstrip("/")
+                     for name in ("booking", "registry", "complaints")}
+        self.timeout = float(config.get("BACKEND_TIMEOUT_SECONDS", 10))
+        self.cache = {}
+
+    def get_dependency(self, worker_ctx):
+        return Client(self.urls, self.timeout, worker_ctx.context_data.get("correlation_id"),
+                      self.cache)

@@ -1,0 +1,140 @@
+"""The language of the pages: Azerbaijani unless the person chose English, and the
+texts of the pages in both languages."""
+LANGUAGES = ("az", "en")
+DEFAULT = "az"
+
+
+def choose_language(asked=None, cookie=None):
+    """A language asked for now (``?lang=en``, no personal data) wins over the one
+    remembered in the cookie; anything unknown falls back to Azerbaijani."""
+    for candidate in (asked, cookie):
+        if candidate in LANGUAGES:
+            return candidate
+    return DEFAULT
+
+
+def pick(texts, lang):
+    """``{"az": …, "en": …}`` (as the services answer) → the text in ``lang``."""
+    if not isinstance(texts, dict):
+        return str(texts or "")
+    return texts.get(lang) or texts.get(DEFAULT) or texts.get("en") or ""
+
+
+# Labels and sentences of the pages. Field labels follow the annex form of seed 000
+# and seed 001 §3.2.
+TEXT = {
+    "site_title": ("ASAN xidmət", "ASAN service"),
+    "skip": ("Əsas məzmuna keç", "Skip to main content"),
+    "language": ("Dil", "Language"),
+    "home": ("Ana səhifə", "Home"),
+    "home_intro": ("Onlayn xidmətlər: növbə, FİN, şikayət.",
+                   "Online services: queue booking, FIN, complaints."),
+    "nav_booking": ("Onlayn növbə", "Book a visit"),
+    "nav_cancel": ("Növbəni ləğv et", "Cancel a booking"),
+    "nav_fin": ("FİN-i öyrən", "Find your FIN"),
+    "nav_complaint": ("Şikayət", "File a complaint"),
+    "required_note": ("* ilə işarələnmiş sahələr mütləqdir.", "Fields marked * are required."),
+    "errors_title": ("Sorğu qəbul edilmədi. Səbəblər:", "The request was not accepted. Reasons:"),
+    # booking (seed 000, annex form)
+    "booking_title": ("“ASAN xidmət” mərkəzində onlayn növbə", "Book a visit to an ASAN centre"),
+    "booking_intro": ("Növbə ən geci bir gün əvvəldən götürülür.",
+                      "A visit must be booked at least one day ahead."),
+    "applicant": ("Ərizəçi", "Applicant"),
+    "visit": ("Xidmət və vaxt", "Service and time"),
+    "name": ("Ad", "Name"),
+    "surname": ("Soyad", "Surname"),
+    "patronymic": ("Ata adı", "Patronymic"),
+    "id_card": ("Ş/V seriyası və nömrəsi", "ID card series and number"),
+    "id_card_hint": ("Məsələn AZE12345678 və ya AA1234567", "For example AZE12345678 or AA1234567"),
+    "phone": ("Telefon", "Phone"),
+    "phone_hint": ("Məsələn +994 50 123 45 67", "For example +994 50 123 45 67"),
+    "email": ("E-poçt", "Email"),
+    "service": ("Xidmətin adı", "Service"),
+    "centre": ("Xidmətin Mərkəzi", "Service centre"),
+    "date": ("Tarix", "Date"),
+    "time": ("Saat", "Time"),
+    "choose": ("— seçin —", "— choose —"),
+    "pick_day_first": ("— əvvəlcə xidməti, mərkəzi və tarixi seçin —",
+                       "— first choose the service, centre and date —"),
+    "no_free_times": ("— bu gün üçün boş vaxt yoxdur —", "— no free times on this day —"),
+    "free_of": ("boş yer", "free"),
+    "show_times": ("Boş vaxtları göstər", "Show free times"),
+    "send_code": ("Təsdiqedici şifrə e-poçt ünvanına göndərilsin",
+                  "Send the confirmation code to my email"),
+    "code_title": ("Təsdiqedici şifrə", "Confirmation code"),
+    "code_sent": ("Təsdiqedici şifrə e-poçt ünvanınıza göndərildi. Onu aşağıya yazıb “Göndər” "
+                  "düyməsini sıxın.", "A confirmation code has been sent to your email. Type it "
+                  "below and press “Send”."),
+    "code": ("Təsdiqedici şifrə", "Confirmation code"),
+    "code_hint": ("6 rəqəm, e-poçtdan", "6 digits, from the email"),
+    "hold_until": ("Vaxt sizin üçün bu vaxtadək saxlanılır", "The time is held for you until"),
+    "send": ("Göndər", "Send"),
+    "start_again": ("Yenidən başla", "Start again"),
+    "done_title": ("Növbə qeydə alındı", "Your booking is registered"),
+    "summary": ("Növbənin məlumatları", "Booking summary"),
+    "status": ("Vəziyyət", "Status"),
+    "status_confirmed": ("təsdiq edilib", "confirmed"),
+    "status_cancelled": ("ləğv edilib", "cancelled"),
+    "booking_ref": ("Sorğunun nömrəsi", "Request number"),
+    "order_code_by_mail": ("Sifariş kodu e-poçtunuza göndərildi. Mərkəzdə onu növbə aparatına "
+                           "daxil edin.", "The order code has been sent to your email. Enter it "
+                           "at the queue kiosk in the centre."),
+    "address": ("Ünvan", "Address"),
+    # cancel
+    "cancel_title": ("Növbənin ləğvi", "Cancel a booking"),
+    "cancel_intro": ("E-poçtla aldığınız sifariş kodunu yazın.",
+                     "Type the order code you received by email."),
+    "order_code": ("Sifariş kodu", "Order code"),
+    "order_code_hint": ("Məsələn K7M2-QX4P", "For example K7M2-QX4P"),
+    "cancel_button": ("Növbəni ləğv et", "Cancel the booking"),
+    "cancelled_title": ("Növbə ləğv olundu", "The booking has been cancelled"),
+    # FIN (seed 001 §3.2)
+    "fin_title": ("Fərdi identifikasiya nömrəsi (FİN)", "Personal identification number (FIN)"),
+    "fin_intro": ("Şəxsiyyət vəsiqəsinin seriya və nömrəsini, vəsiqə olmadıqda isə ad, soyad, "
+                  "ata adı və doğum tarixini daxil edin.", "Enter your ID card series and "
+                  "number or, without an ID card, your name, surname, patronymic and birth "
+                  "date."),
+    "by_card": ("Şəxsiyyət vəsiqəsi ilə", "By ID card"),
+    "by_name": ("Şəxsiyyət vəsiqəsi olmadıqda", "Without an ID card"),
+    "birth_date": ("Doğum tarixi", "Birth date"),
+    "search": ("Axtar", "Search"),
+    "fin_result_title": ("Sizin FİN", "Your FIN"),
+    "fin_again": ("Yeni axtarış", "New search"),
+    # complaint (C-1, C-2)
+    "complaint_title": ("Şikayət", "Complaint"),
+    "complaint_intro": ("Şikayətdə adınız, atanızın adı, soyadınız, ünvanınız, həmçinin e-poçt "
+                        "və ya poçt ünvanınız, yaxud iş yeriniz göstərilməlidir.",
+                        "A complaint must give your name, patronymic, surname and address, "
+                        "and an email or postal address, or your workplace."),
+    "complaint_about": ("Şikayət nə barədədir", "What the complaint is about"),
+    "svc_queue_booking": ("Onlayn növbə", "Online queue booking"),
+    "svc_fin_lookup": ("FİN axtarışı", "FIN lookup"),
+    "complaint_text": ("Şikayətin mətni", "Your complaint"),
+    "contact": ("Əlaqə: e-poçt, poçt ünvanı və ya iş yeri (ən azı biri)",
+                "Contact: email, postal address or workplace (at least one)"),
+    "postal_address": ("Poçt ünvanı", "Postal address"),
+    "workplace": ("İş yeri", "Workplace"),
+    "file_complaint": ("Şikayəti göndər", "Send the complaint"),
+    "complaint_done_title": ("Şikayətiniz qəbul edildi", "Your complaint has been received"),
+    "reference": ("Qeydiyyat nömrəsi", "Reference number"),
+    "due_on": ("Cavab veriləcək son tarix", "To be answered by"),
+    "complaint_done_note": ("Bu nömrəni saxlayın. Şikayətə bir ay ərzində baxılır.",
+                            "Keep this number. Complaints are reviewed within one month."),
+    # errors
+    "csrf_title": ("Forma köhnəlib və ya başqa saytdan göndərilib",
+                   "The form has expired or was sent from another site"),
+    "csrf_text": ("Təhlükəsizlik üçün sorğu qəbul edilmədi. Səhifəni yenidən açıb formanı "
+                  "təkrar göndərin.", "For your security the request was not accepted. Open "
+                  "the page again and send the form once more."),
+    "unavailable_title": ("Xidmət müvəqqəti əlçatan deyil", "The service is temporarily "
+                          "unavailable"),
+    "unavailable_text": ("Zəhmət olmasa bir az sonra yenidən cəhd edin.",
+                         "Please try again a little later."),
+    "not_found_title": ("Belə səhifə yoxdur", "There is no such page"),
+    "back_home": ("Ana səhifəyə qayıt", "Back to the home page"),
+}
+
+
+def text(key, lang):
+    az, en = TEXT[key]
+    return en if lang == "en" else az

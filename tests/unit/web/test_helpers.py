@@ -1,0 +1,79 @@
+"""The pure helpers of the web pages: CSRF tokens, sealed values, the language, and
+the mapping between the forms and the services' APIs (Q-5, F-1, F-2, C-2)."""
+from services.web import forms, i18n, security
+
+SECRET = "test-secret"
+
+
+def test_a_csrf_token_is_valid_only_for_its_own_session():
+    token = security.csrf_token(SECRET, "session-a")
+    assert security.csrf_valid(SECRET, "session-a", token)
+    assert not security.csrf_valid(SECRET, "session-b", token)
+    assert not security.csrf_valid("other-secret", "session-a", token)
+    assert not security.csrf_valid(SECRET, "session-a", "")
+    assert not security.csrf_valid(SECRET, "", security.csrf_token(SECRET, ""))
+
+
+def test_sealed_values_come_back_unless_altered():
+    sealed = security.seal(SECRET, {"booking_id": "b-1", "name": "Leyla"})
+    assert security.unseal(SECRET, sealed) == {"booking_id": "b-1", "name": "Leyla"}
+    body, mac = sealed.split(".")
+    assert security.unseal(SECRET, body[:-2] + "xx." + mac) is None
+    assert security.unseal("other-secret", sealed) is None
+    assert security.unseal(SECRET, "garbage") is None
+    assert security.unseal(SECRET, None) is None
+
+
+def test_azerbaijani_unless_english_was_chosen():
+    assert i18n.choose_language() == "az"
+    assert i18n.choose_language(cookie="en") == "en"
+    assert i18n.choose_language(asked="az", cookie="en") == "az"
+    assert i18n.choose_language(asked="ru", cookie="fr") == "az"
+    assert i18n.pick({"az": "Ad", "en": "Name"}, "en") == "Name"
+    assert all(az and en for az, en in i18n.TEXT.values())
+
+
+def test_q5_empty_booking_fields_are_left_out_so_booking_names_them_required():
+    payload = forms.booking_payload({"name": " Leyla ", "surname": "", "time": "10:15",
+                                     "csrf_token": "x", "action": "send_code"}, "en")
+    assert payload == {"name": "Leyla", "time": "10:15", "language": "en", "channel": "web"}
+
+
+def test_free_times_need_the_centre_service_and_date():
+    assert forms.slot_query({"centre": "baku-1", "service": "passport"}) is None
+    assert forms.slot_query({"centre": "baku-1", "service": "passport",
+                             "date": "2026-12-01"}) == ("baku-1", "passport", "2026-12-01")
+
+
+def test_f1_f2_the_fin_form_picks_the_method():
+    assert forms.fin_payload({"method": "id_card", "id_card": "aze12345678 "}) == (
+        "id_card", {"id_card": "aze12345678", "channel": "web"})
+    method, body = forms.fin_payload({"method": "name", "name": "Elçin", "surname": "",
+                                      "patronymic": "Əli oğlu", "birth_date": "1985-04-17"})
+    assert method == "name"
+    assert body == {"name": "Elçin", "patronymic": "Əli oğlu", "birth_date": "1985-04-17",
+                    "channel": "web"}
+
+
+def test_c2_empty_identity_fields_are_sent_as_null():
+    body = forms.complaint_payload({"service": "fin_lookup", "text": "", "name": "Rəşad",
+                                    "email": ""}, "az")
+    assert body["name"] == "Rəşad" and body["email"] is None and body["address"] is None
+    assert "text" not in body and body["service"] == "fin_lookup" and body["language"] == "az"
+
+
+def test_q5_every_reason_goes_to_the_panel_and_next_to_its_field():
+    answer = {"message": {"az": "Məlumatlarda səhvlər var.", "en": "The data contains errors."},
+              "reasons": [{"field": "email", "code": "email", "az": "E-poçt səhvdir",
+                           "en": "Bad email"},
+                          {"field": "contact", "code": "contact_required", "az": "Əlaqə",
+                           "en": "A contact is required"},
+                          {"field": None, "code": "x", "az": "Ümumi", "en": "General"}]}
+    problems = forms.problems_from(answer, "en", ("email", "name"), "complaint-")
+    assert problems.message == "The data contains errors."
+    assert problems.panel == [("complaint-email", "Email", "Bad email"),
+                              ("complaint-email", "Email", "A contact is required"),
+                              (None, "", "General")]
+    assert problems.of("email") == ["Bad email", "A contact is required"]
+    assert problems.of("name") == []
+    assert not forms.Problems()
