@@ -1,4 +1,5 @@
 """nameko entrypoints of the registry: the FIN lookup, always open (F-5)."""
+import hmac
 import time
 from pathlib import Path
 
@@ -6,7 +7,7 @@ from marshmallow import ValidationError
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
 
-from shared.auth import require_token
+from shared.auth import bearer_token, require_token, token_hash
 from shared.clock import Clock
 from shared.db import Database
 from shared.errors import ValidationFailed, reasons_from_marshmallow
@@ -24,12 +25,27 @@ FIN_THROTTLED = Counter("asan_fin_throttled_total",
                         ["method"])
 
 
+CLIENT_HEADER = "X-Asan-Client-Address"
+
+
 class RegistryConfig(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.throttle = lookup.Throttle(per_minute=float(config.get("THROTTLE_PER_MINUTE", 60)),
                                         burst=int(config.get("THROTTLE_BURST", 30)))
         self.staff_tokens = config.get("STAFF_TOKEN_SHA256") or []
+        self.frontend_tokens = config.get("FRONTEND_TOKEN_SHA256") or []
+
+    def client_of(self, request):
+        """Who is asking, for the throttle (F-5) and the audit (F-6): the caller's
+        address; for the citizen pages, which ask on behalf of many people from one
+        address, the citizen's address they forward — only with their token."""
+        forwarded = request.headers.get(CLIENT_HEADER, "").strip()
+        token = bearer_token(request)
+        if forwarded and token and any(hmac.compare_digest(token_hash(token), str(allowed))
+                                       for allowed in self.frontend_tokens):
+            return f"{forwarded[:64]} via web"
+        return request.remote_addr or "unknown"
 
     def get_dependency(self, worker_ctx):
         return self
@@ -44,7 +60,7 @@ class RegistryService(PlatformService):
     def _lookup(self, request, method, schema):
         started = time.perf_counter()
         asked_at = self.clock()
-        client = request.remote_addr or "unknown"
+        client = self.config.client_of(request)
         raw = read_json(request)
         wait = self.config.throttle.take(client)
         if wait:

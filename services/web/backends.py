@@ -28,14 +28,21 @@ class Answer:
 
 
 class Client:
-    def __init__(self, urls, timeout, correlation_id, cache):
+    def __init__(self, urls, timeout, correlation_id, cache, registry_token=None,
+                 proxy_hops=0):
         self.urls, self.timeout, self.cache = urls, timeout, cache
+        self.registry_token, self.proxy_hops = registry_token, proxy_hops
         self.headers = {CORRELATION_HEADER: correlation_id} if correlation_id else {}
 
-    def call(self, service, method, path, json=None, params=None):
+    def call(self, service, method, path, json=None, params=None, on_behalf_of=None):
+        headers = dict(self.headers)
+        if on_behalf_of and service == "registry" and self.registry_token:
+            # F-5: the registry throttles per citizen, not the pages as one client.
+            headers["Authorization"] = f"Bearer {self.registry_token}"
+            headers["X-Asan-Client-Address"] = on_behalf_of
         try:
             response = requests.request(method, self.urls[service] + path, json=json,
-                                        params=params, headers=self.headers,
+                                        params=params, headers=headers,
                                         timeout=self.timeout)
             body = response.json()
         except (requests.RequestException, ValueError) as error:
@@ -65,7 +72,19 @@ class Backends(DependencyProvider):
                      for name in ("booking", "registry", "complaints")}
         self.timeout = float(config.get("BACKEND_TIMEOUT_SECONDS", 10))
         self.cache = {}
+        self.registry_token = config.get("REGISTRY_FRONTEND_TOKEN")
+        self.proxy_hops = int(config.get("WEB_PROXY_HOPS", 0))
 
     def get_dependency(self, worker_ctx):
         return Client(self.urls, self.timeout, worker_ctx.context_data.get("correlation_id"),
-                      self.cache)
+                      self.cache, self.registry_token, self.proxy_hops)
+
+
+def citizen_address(request, proxy_hops):
+    """The citizen's address: the peer's, or, behind ``proxy_hops`` reverse proxies,
+    the entry they appended to X-Forwarded-For (never one the client wrote itself)."""
+    if proxy_hops <= 0:
+        return request.remote_addr
+    route = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")
+             if hop.strip()]
+    return route[-proxy_hops] if len(route) >= proxy_hops else request.remote_addr

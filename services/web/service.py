@@ -16,7 +16,7 @@ from shared.http import http
 from shared.platform import PlatformService
 
 from . import forms, i18n, security
-from .backends import Backends, Unavailable
+from .backends import Backends, Unavailable, citizen_address
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -244,7 +244,8 @@ class WebService(PlatformService):
         fields = forms.FIN_NAME_FIELDS if method == "name" else forms.FIN_CARD_FIELDS
         values = forms.typed(visit.request.form, fields)
         path = "/fin/by-name" if method == "name" else "/fin/by-id-card"
-        answer = self.api.call("registry", "POST", path, json=body)
+        answer = self.api.call("registry", "POST", path, json=body,
+                               on_behalf_of=citizen_address(visit.request, self.api.proxy_hops))
         if not answer.ok:
             problems = forms.problems_from(answer.body, visit.lang, fields, f"fin-{method}-")
             return visit.render("fin.html", answer.status, values=values, method=method,

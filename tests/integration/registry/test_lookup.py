@@ -210,3 +210,28 @@ def test_staff_changes_refuse_bad_input_with_reasons_and_need_the_token(filled):
                                                               "card.series_number"}
     assert requests.post(f"{url}/admin/id-cards/AZE10000001/invalidate", timeout=10,
                          json={"status": "lost"}).status_code == 401
+
+
+def test_f5_the_citizen_pages_are_throttled_per_citizen_only_with_their_token(registry):
+    """The pages ask for many citizens from one address: with their token the throttle
+    counts the address they forward; without it, a forwarded address is ignored."""
+    import hashlib
+
+    url, database = registry(THROTTLE_PER_MINUTE=60, THROTTLE_BURST=2,
+                             FRONTEND_TOKEN_SHA256=[hashlib.sha256(b"pages").hexdigest()])
+
+    def ask(citizen, token=None):
+        headers = {"X-Asan-Client-Address": citizen}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.post(f"{url}/fin/by-id-card", json={"id_card": "AZE10000001"},
+                             headers=headers, timeout=10).status_code
+
+    assert [ask("10.0.0.1", "pages"), ask("10.0.0.1", "pages"), ask("10.0.0.1", "pages")] == \
+        [404, 404, 429]
+    assert [ask("10.0.0.2", "pages"), ask("10.0.0.2", "pages")] == [404, 404]  # another citizen
+    # Without the token (or with a wrong one) the header is not believed.
+    assert [ask("10.0.0.3"), ask("10.0.0.4", "guess"), ask("10.0.0.5")] == [404, 404, 429]
+    with psycopg.connect(database) as conn:
+        clients = {row[0] for row in conn.execute("SELECT DISTINCT client FROM fin_queries")}
+    assert clients == {"10.0.0.1 via web", "10.0.0.2 via web", "127.0.0.1"}

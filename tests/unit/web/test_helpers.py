@@ -77,3 +77,16 @@ def test_q5_every_reason_goes_to_the_panel_and_next_to_its_field():
     assert problems.of("email") == ["Bad email", "A contact is required"]
     assert problems.of("name") == []
     assert not forms.Problems()
+
+
+def test_f5_the_citizen_address_is_the_peer_or_what_our_own_proxies_appended():
+    from types import SimpleNamespace
+
+    from services.web.backends import citizen_address
+
+    request = SimpleNamespace(remote_addr="127.0.0.1",
+                              headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.7"})
+    assert citizen_address(request, 0) == "127.0.0.1"
+    assert citizen_address(request, 1) == "203.0.113.7"  # not the client-written 6.6.6.6
+    assert citizen_address(SimpleNamespace(remote_addr="127.0.0.1", headers={}), 1) == \
+        "127.0.0.1"
