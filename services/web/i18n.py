@@ -76,9 +76,9 @@ TEXT = {
     "status_confirmed": ("təsdiq edilib", "confirmed"),
     "status_cancelled": ("ləğv edilib", "cancelled"),
     "booking_ref": ("Sorğunun nömrəsi", "Request number"),
-    "order_code_by_mail": ("Sifariş kodu e-poçtunuza göndərildi. Mərkəzdə onu növbə aparatına "
-                           "daxil edin.", "The order code has been sent to your email. Enter it "
-                           "at the queue kiosk in the centre."),
+    "order_code_by_mail": ("Mərkəzdə sifariş kodunu növbə aparatına (kiosk) daxil edin: o, "
+                           "sizə bilet verəcək.", "At the centre, enter the order code at the "
+                           "queue kiosk: it will print your ticket."),
     "address": ("Ünvan", "Address"),
     # cancel
     "cancel_title": ("Növbənin ləğvi", "Cancel a booking"),

@@ -1,0 +1,99 @@
+"""The production reverse proxy (deploy/nginx/asan.conf) in front of the running
+platform: one origin for the citizen over TLS, only the public API routes published."""
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from shared.config import load_config, service_config
+from tests.conftest import unused_port
+
+pytestmark = pytest.mark.e2e
+CONF = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "asan.conf"
+WEB = load_config(Path(__file__).resolve().parents[2] / "services" / "web" / "config.yaml")
+
+
+def port_of(config):
+    return config["WEB_SERVER_ADDRESS"].rsplit(":", 1)[1]
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory):
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    assert Path(nginx).exists(), "nginx missing: deploy/bin/setup installs nginx-light"
+    folder = tmp_path_factory.mktemp("nginx")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=onlaynnovbe.example.az",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", folder / "key.pem",
+                    "-out", folder / "cert.pem"], check=True, capture_output=True)
+    https, http = unused_port(), unused_port()
+    conf = CONF.read_text()
+    # Only what differs on a test machine: ports, certificate, log and upstream ports.
+    conf = conf.replace("listen 443 ssl", f"listen 127.0.0.1:{https} ssl")
+    conf = conf.replace("listen 80;", f"listen 127.0.0.1:{http};")
+    conf = re.sub(r"\s*listen \[::\]:\d+[^;]*;", "", conf)
+    conf = conf.replace("/etc/ssl/asan/fullchain.pem", str(folder / "cert.pem"))
+    conf = conf.replace("/etc/ssl/asan/privkey.pem", str(folder / "key.pem"))
+    conf = conf.replace("/var/log/nginx/asan.access.log", str(folder / "access.log"))
+    ports = {"8080": port_of(WEB), "8001": port_of(service_config("booking")),
+             "8004": port_of(service_config("registry")),
+             "8005": port_of(service_config("complaints"))}
+    for default, actual in ports.items():
+        conf = conf.replace(f"127.0.0.1:{default};", f"127.0.0.1:{actual};")
+    (folder / "asan.conf").write_text(conf)
+    (folder / "nginx.conf").write_text(
+        f"pid {folder}/nginx.pid;\nerror_log {folder}/error.log;\nworker_processes 1;\n"
+        "events { worker_connections 64; }\n"
+        f"http {{\n client_body_temp_path {folder}/body; proxy_temp_path {folder}/proxy;\n"
+        f" include {folder}/asan.conf;\n}}\n")
+    check = subprocess.run([nginx, "-t", "-p", str(folder), "-c", str(folder / "nginx.conf")],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    process = subprocess.Popen([nginx, "-p", str(folder), "-c", str(folder / "nginx.conf"),
+                                "-g", "daemon off;"], stderr=subprocess.PIPE)
+    base = f"https://127.0.0.1:{https}"
+    deadline = time.monotonic() + 15
+    cert = str(folder / "cert.pem")
+    while True:
+        try:
+            requests.get(base + "/", verify=cert, timeout=2)
+            break
+        except requests.ConnectionError:
+            assert time.monotonic() < deadline and process.poll() is None, "nginx did not start"
+            time.sleep(0.2)
+    yield base, f"http://127.0.0.1:{http}", folder, cert  # TLS is checked, not skipped
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_one_origin_serves_the_pages_and_the_public_apis_over_tls(proxy):
+    base, _, folder, cert = proxy
+    page = requests.get(base + "/", verify=cert, timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert "max-age=31536000" in page.headers["Strict-Transport-Security"]
+    centres = requests.get(base + "/api/booking/centres", verify=cert, timeout=10)
+    assert centres.status_code == 200 and any(c["code"] == "baku-1" for c in centres.json())
+    refused = requests.post(base + "/api/registry/fin/by-id-card", json={"id_card": "x"},
+                            verify=cert, timeout=10)
+    assert refused.status_code in (400, 404) and refused.json()["message"]["az"]
+
+
+def test_staff_and_operations_endpoints_are_not_published(proxy):
+    base, plain, _, cert = proxy
+    for path in ("/api/booking/operator/bookings", "/api/registry/admin/persons",
+                 "/api/complaints/staff/complaints", "/metrics", "/health"):
+        assert requests.get(base + path, verify=cert, timeout=10).status_code == 404, path
+    redirect = requests.get(plain + "/fin", allow_redirects=False, timeout=10)
+    assert redirect.status_code == 301 and redirect.headers["Location"].startswith("https://")
+
+
+def test_the_access_log_has_no_query_strings(proxy):
+    base, _, folder, cert = proxy
+    requests.get(base + "/?lang=en", verify=cert, timeout=10)
+    time.sleep(0.2)
+    log = (folder / "access.log").read_text()
+    assert '"GET /' in log and "lang=en" not in log
