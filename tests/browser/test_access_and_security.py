@@ -116,3 +116,43 @@ def test_the_language_switch_remembers_english():
 def test_unknown_pages_are_html_404():
     response = requests.get(WEB + "/no/such/page", timeout=10)
     assert response.status_code == 404 and "Belə səhifə yoxdur" in response.text
+
+
+CONTRAST = """
+function rgb(text) { return (text.match(/[\\d.]+/g) || []).map(Number); }
+function luminance(c) {
+  const [r, g, b] = c.slice(0, 3).map(v => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+function background(el) {
+  for (; el; el = el.parentElement) {
+    const c = rgb(getComputedStyle(el).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c;
+  }
+  return [255, 255, 255];
+}
+const found = [];
+for (const el of document.querySelectorAll('body *')) {
+  const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+  if (!own || !el.getClientRects().length) continue;
+  const fg = luminance(rgb(getComputedStyle(el).color)), bg = luminance(background(el));
+  const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+  found.push([el.tagName + ': ' + el.textContent.trim().slice(0, 40), ratio]);
+}
+return found;
+"""
+
+
+@pytest.mark.parametrize("path", ["/", "/booking", "/fin", "/complaint"])
+def test_text_has_sufficient_contrast_even_in_a_refusal(desktop, path):
+    """WCAG 2.1 AA: at least 4.5:1 for every piece of visible text, the reasons of a
+    refusal included (computed from the colours the browser actually uses)."""
+    desktop.open(path)
+    if path != "/":
+        desktop.press("button.primary")  # an empty form: every reason is shown
+        assert desktop.all("[aria-invalid=true]")
+    measured = desktop.driver.execute_script(CONTRAST)
+    assert len(measured) > 5
+    poor = [(text, round(ratio, 2)) for text, ratio in measured if ratio < 4.5]
+    assert poor == []
