@@ -133,13 +133,15 @@ class Platform:
     def wait_caught_up(self, timeout=60):
         """Until monitoring has applied every public event the services stored."""
         deadline = time.monotonic() + timeout
+        settled = None
         while True:
             expected, seen = self.public_events(), self.processed()
-            if expected == seen:
+            if expected == seen and settled == expected:  # the same twice, 0.3 s apart
                 return expected
+            settled = expected if expected == seen else None
             if time.monotonic() > deadline:
                 raise AssertionError(f"monitoring behind: stored {expected}, applied {seen}")
-            eventlet.sleep(0.2)
+            eventlet.sleep(0.3)
 
 
 @pytest.fixture

@@ -179,6 +179,13 @@ def _next_working_day(after):
     return day.isoformat()
 
 
+def _given_up(database, reference):
+    with psycopg.connect(database) as conn:
+        return conn.execute("SELECT count(*) FROM events WHERE data ->> 'reference' = %s"
+                            " AND (data ->> 'will_retry')::boolean IS false",
+                            (reference,)).fetchone()[0] > 0
+
+
 def test_m3_an_email_that_never_goes_out_is_in_the_failure_report(start_platform):
     platform = start_platform()
     platform.clock.now = now = datetime.now(BAKU)  # the services' clock and the log's agree
@@ -186,6 +193,10 @@ def test_m3_an_email_that_never_goes_out_is_in_the_failure_report(start_platform
     stuck, _ = platform.request_booking(day=visit, email="refuse-temp-stuck@example.az")  # 451
     fine, fine_email = platform.request_booking(day=visit, at="10:30")
     platform.confirm(fine, fine_email)
+    deadline = time.monotonic() + 30
+    while not _given_up(platform.databases["notification"], f"booking-{stuck}"):
+        assert time.monotonic() < deadline, "notification never gave the email up"
+        eventlet.sleep(0.1)  # the retries (100 ms, 200 ms) run their course
     platform.wait_caught_up()
 
     # Before the threshold has passed, nothing is overdue yet.
