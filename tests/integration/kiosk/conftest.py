@@ -13,23 +13,11 @@ from nameko.testing.services import replace_dependencies
 from services.booking.reference import BAKU
 from services.booking.service import BookingService
 from services.kiosk_gateway.service import KioskGatewayService
+from tests.clock import Clock
 from tests.conftest import unused_port
 
 ADMIN = {"Authorization": "Bearer admin-dev-token"}
 ROOT = Path(__file__).resolve().parents[3] / "services"
-
-
-class Clock:
-    """Both services' clock; the test sets the time (Baku)."""
-
-    def __init__(self):
-        self.now = datetime(2026, 11, 23, 10, 0, tzinfo=BAKU)
-
-    def set(self, day, at):
-        self.now = datetime.fromisoformat(f"{day}T{at}").replace(tzinfo=BAKU)
-
-    def __call__(self):
-        return self.now
 
 
 class Stack:

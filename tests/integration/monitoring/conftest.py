@@ -7,7 +7,6 @@ import hashlib
 import os
 import time
 import uuid
-from datetime import datetime
 from pathlib import Path
 
 import eventlet
@@ -16,7 +15,6 @@ import pytest
 import requests
 from nameko.testing.services import replace_dependencies
 
-from services.booking.reference import BAKU
 from services.booking.service import BookingService
 from services.complaints.service import ComplaintsService
 from services.kiosk_gateway.service import KioskGatewayService
@@ -25,6 +23,7 @@ from services.monitoring.service import MonitoringService
 from services.notification.service import NotificationService
 from services.registry.service import RegistryService
 from shared.relay import Relay
+from tests.clock import Clock
 from tests.conftest import unused_port
 from tests.mailbox import confirmation_code, order_code, wait_for_mail
 
@@ -41,17 +40,6 @@ TOKENS = {"booking": "operator-dev-token", "kiosk_gateway": "admin-dev-token",
 SMTP = {"SMTP_HOST": os.environ.get("SMTP_HOST", "127.0.0.1"),
         "SMTP_PORT": int(os.environ.get("SMTP_PORT", "55025")), "SMTP_TIMEOUT": 5,
         "MAIL_FROM": "ASAN xidmət <no-reply@asan.gov.az>"}
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime(2026, 11, 23, 10, 0, tzinfo=BAKU)
-
-    def set(self, day, at):
-        self.now = datetime.fromisoformat(f"{day}T{at}").replace(tzinfo=BAKU)
-
-    def __call__(self):
-        return self.now
 
 
 class Platform:
