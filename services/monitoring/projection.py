@@ -10,7 +10,16 @@ events of several services in any order, leaves the same rows.
 """
 from psycopg.types.json import Jsonb
 
-SOURCES = ("booking", "notification", "kiosk_gateway", "registry", "complaints")
+from services.booking import events as booking_events
+from services.complaints import events as complaints_events
+from services.kiosk_gateway import events as kiosk_events
+from services.notification import events as notification_events
+from services.registry import events as registry_events
+
+# The services monitoring reads, and the catalogue whose public schemas it reads them by.
+CATALOGS = {"booking": booking_events.CATALOG, "notification": notification_events.CATALOG,
+            "kiosk_gateway": kiosk_events.CATALOG, "registry": registry_events.CATALOG,
+            "complaints": complaints_events.CATALOG}
 
 
 def upsert(conn, table, key, key_value, values):

@@ -12,27 +12,17 @@ published while it runs are applied after it commits, or found already applied.
 Generated reports (``control_reports``) are kept: they are what was announced.
 """
 import argparse
-import logging
 from pathlib import Path
 
 import psycopg
 
-from services.booking import events as booking_events
-from services.complaints import events as complaints_events
-from services.kiosk_gateway import events as kiosk_events
-from services.notification import events as notification_events
-from services.registry import events as registry_events
 from shared.config import load_config
 from shared.db import apply_migrations
 from shared.eventstore import EventStore, UnitOfWork
 
 from . import projection
+from .projection import CATALOGS
 
-log = logging.getLogger(__name__)
-
-CATALOGS = {"booking": booking_events.CATALOG, "notification": notification_events.CATALOG,
-            "kiosk_gateway": kiosk_events.CATALOG, "registry": registry_events.CATALOG,
-            "complaints": complaints_events.CATALOG}
 CONFIG = Path(__file__).resolve().parent / "config.yaml"
 BATCH = 5000
 

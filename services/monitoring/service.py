@@ -14,11 +14,6 @@ from prometheus_client import Counter, Gauge
 from psycopg.types.json import Jsonb
 from werkzeug.wrappers import Response
 
-from services.booking import events as booking_events
-from services.complaints import events as complaints_events
-from services.kiosk_gateway import events as kiosk_events
-from services.notification import events as notification_events
-from services.registry import events as registry_events
 from shared.auth import require_token
 from shared.clock import Clock
 from shared.consumer import on_event
@@ -31,6 +26,7 @@ from shared.timer import every
 
 from . import api, outputs, projection, report
 from .events import CATALOG
+from .projection import CATALOGS
 
 STUCK = Gauge("asan_stuck_processes",
               "Processes stuck where they should not be, in the last 24 hours (M-3)", ["kind"])
@@ -63,23 +59,23 @@ class MonitoringService(PlatformService):
     clock = Clock()
 
     # --- the consumer: every public event of every service -------------------------
-    @on_event("booking", "#", catalog=booking_events.CATALOG)
+    @on_event("booking", "#", catalog=CATALOGS["booking"])
     def on_booking_event(self, event):
         self._project(event)
 
-    @on_event("notification", "#", catalog=notification_events.CATALOG)
+    @on_event("notification", "#", catalog=CATALOGS["notification"])
     def on_notification_event(self, event):
         self._project(event)
 
-    @on_event("kiosk_gateway", "#", catalog=kiosk_events.CATALOG)
+    @on_event("kiosk_gateway", "#", catalog=CATALOGS["kiosk_gateway"])
     def on_kiosk_gateway_event(self, event):
         self._project(event)
 
-    @on_event("registry", "#", catalog=registry_events.CATALOG)
+    @on_event("registry", "#", catalog=CATALOGS["registry"])
     def on_registry_event(self, event):
         self._project(event)
 
-    @on_event("complaints", "#", catalog=complaints_events.CATALOG)
+    @on_event("complaints", "#", catalog=CATALOGS["complaints"])
     def on_complaints_event(self, event):
         self._project(event)
 

@@ -18,7 +18,8 @@ from nameko.testing.services import replace_dependencies
 from services.booking.service import BookingService
 from services.complaints.service import ComplaintsService
 from services.kiosk_gateway.service import KioskGatewayService
-from services.monitoring.rebuild import CATALOGS, consumer_of
+from services.monitoring.projection import CATALOGS
+from services.monitoring.rebuild import consumer_of
 from services.monitoring.service import MonitoringService
 from services.notification.service import NotificationService
 from services.registry.service import RegistryService
