@@ -4,6 +4,8 @@ from marshmallow import Schema, fields, validate
 from services.booking.reference import ReferenceData
 from shared.openapi import Route, build_spec
 
+from .events import ControlReportGeneratedData
+
 _REFERENCE = ReferenceData.load()
 CENTRES = tuple(sorted(_REFERENCE.centres))
 SERVICES = tuple(sorted(_REFERENCE.services))
@@ -40,16 +42,9 @@ class ListQuery(Schema):
     trigger = fields.String(load_default=None, validate=validate.OneOf(("daily", "on_demand")))
 
 
-class GeneratedReport(Schema):
-    report_id = fields.UUID(required=True)
-    day = fields.Date(required=True)
-    trigger = fields.String(required=True)
-    centre = fields.String(allow_none=True)
-    service = fields.String(allow_none=True)
-    as_of = fields.AwareDateTime(required=True)
+class GeneratedReport(ControlReportGeneratedData):
+    """A kept report: what ``ControlReportGenerated`` announced, and when it was kept."""
     generated_at = fields.AwareDateTime(required=True)
-    failures = fields.Dict(required=True)
-    href = fields.String(required=True)
 
 
 _FORMAT_NOTE = ("`format=json` (default), `csv` (metric,value rows) or `html` (a page with "

@@ -179,15 +179,13 @@ class MonitoringService(PlatformService):
                  Jsonb(built))).fetchone()
             if inserted is None:  # another instance made today's daily report first
                 return None
-            summary = built["failures"]["summary"]
-            uow.emit(f"report-{report_id}", 0, "ControlReportGenerated", {
-                "report_id": report_id, "day": params.day.isoformat(), "trigger": trigger,
-                "centre": params.centre, "service": params.service,
-                "as_of": params.as_of.isoformat(), "failures": summary,
-                "href": f"/reports/{report_id}"})
+            kept = _summary(report_id, params.day, trigger, params.centre, params.service,
+                            params.as_of, inserted[0], built["failures"]["summary"])
+            # The announcement is what the listing shows, less the moment it was kept.
+            uow.emit(f"report-{report_id}", 0, "ControlReportGenerated",
+                     {key: value for key, value in kept.items() if key != "generated_at"})
         REPORTS.labels(trigger).inc()
-        return _summary(report_id, params.day, trigger, params.centre, params.service,
-                        params.as_of, inserted[0], summary)
+        return kept
 
 
 def _summary(report_id, day, trigger, centre, service, as_of, generated_at, failures):
