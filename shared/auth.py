@@ -23,6 +23,14 @@ def bearer_token(request):
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def token_allowed(token, allowed_hashes):
+    """Whether ``token`` hashes to one of ``allowed_hashes`` (compared in constant time)."""
+    if not token:
+        return False
+    presented = token_hash(token)
+    return any(hmac.compare_digest(presented, str(allowed)) for allowed in allowed_hashes or ())
+
+
 def basic_password(request):
     scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "basic":
@@ -38,10 +46,7 @@ def require_token(request, allowed_hashes, basic_realm=None):
     """The hash of the presented token, if it is one of ``allowed_hashes``; else 401.
     With ``basic_realm``, the token may also come as an HTTP Basic password."""
     token = bearer_token(request) or (basic_password(request) if basic_realm else None)
-    if token:
-        presented = token_hash(token)
-        for allowed in allowed_hashes or ():
-            if hmac.compare_digest(presented, str(allowed)):
-                return presented
+    if token_allowed(token, allowed_hashes):
+        return token_hash(token)
     challenge = f'Bearer, Basic realm="{basic_realm}", charset="UTF-8"' if basic_realm else "Bearer"
     raise Unauthorized(UNAUTHORIZED, headers={"WWW-Authenticate": challenge})
