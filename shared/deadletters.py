@@ -28,21 +28,31 @@ def depth(channel, queue):
     return count
 
 
-def list_dead_letters(amqp_uri, services=SERVICES):
-    """(DLQ name, messages) of every handler; a DLQ not declared yet counts as empty."""
+def dead_letter_queues(services=SERVICES):
+    """The DLQ of every handler of ``services``."""
+    return [names.dlq for names in all_consumer_queues(services)]
+
+
+def depths(amqp_uri, queues):
+    """(queue, messages) of each of ``queues``; one not declared yet counts as empty."""
     conn = connect(amqp_uri)
     found = []
     try:
         channel = conn.channel()
-        for names in all_consumer_queues(services):
+        for queue in queues:
             try:
-                found.append((names.dlq, depth(channel, names.dlq)))
+                found.append((queue, depth(channel, queue)))
             except amqp.exceptions.NotFound:  # the broker closed the channel
-                found.append((names.dlq, 0))
+                found.append((queue, 0))
                 channel = conn.channel()
     finally:
         conn.close()
     return found
+
+
+def list_dead_letters(amqp_uri, services=SERVICES):
+    """(DLQ name, messages) of every handler."""
+    return depths(amqp_uri, dead_letter_queues(services))
 
 
 def show(amqp_uri, queue, limit=20):

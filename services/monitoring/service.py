@@ -18,7 +18,7 @@ from shared.auth import require_token
 from shared.clock import Clock
 from shared.consumer import on_event
 from shared.db import Database
-from shared.deadletters import list_dead_letters
+from shared.deadletters import dead_letter_queues, depths
 from shared.errors import NotFound, Text
 from shared.http import http, read_json
 from shared.platform import PlatformService
@@ -44,9 +44,12 @@ class MonitoringConfig(DependencyProvider):
         self.stuck_after = timedelta(minutes=float(config.get("STUCK_AFTER_MINUTES", 10)))
         self.daily_after = timedelta(minutes=float(config.get("DAILY_REPORT_AFTER_MINUTES", 30)))
         self.amqp_uri = config["AMQP_URI"]
+        # The handlers and so their queues are fixed at deploy time: named once here,
+        # not on every report and gauge refresh (it reads every service's config).
+        self.dead_letter_queues = dead_letter_queues()
 
     def dead_letters(self):
-        return tuple(list_dead_letters(self.amqp_uri))
+        return tuple(depths(self.amqp_uri, self.dead_letter_queues))
 
     def get_dependency(self, worker_ctx):
         return self
