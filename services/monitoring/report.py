@@ -19,9 +19,9 @@ it is the broker's count when the report is made, passed in by the caller.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-BAKU = ZoneInfo("Asia/Baku")
+from services.booking.reference import BAKU
+
 CODE_TEMPLATE = "booking_confirmation_code"
 ORDER_CODE_TEMPLATE = "booking_order_code"
 PERCENTILES = (0.5, 0.95, 0.99)
@@ -48,7 +48,8 @@ class Params:
 
     def sql(self):
         return {"start": self.start, "end": self.end, "day": self.day, "as_of": self.as_of,
-                "stuck": self.stuck_after, "centre": self.centre, "service": self.service}
+                "stuck": self.stuck_after, "centre": self.centre, "service": self.service,
+                "code": CODE_TEMPLATE, "order": ORDER_CODE_TEMPLATE}
 
 
 def booking_filter(table=""):
@@ -113,16 +114,15 @@ def receipt(conn, params):
                 conn, f"SELECT {hour.format(at)}, channel, count(*) {where} GROUP BY 1, 2", p)),
         }
 
-    complaint_section = section(complaints, "filed_logged_at")
     return {"booking_requests": section(bookings, "requested_at"),
             "booking_forms_refused": section(refusals, "refused_at"),
             "fin_queries": section(fin, "asked_at"),
-            "complaints": complaint_section}
+            "complaints": section(complaints, "filed_logged_at")}
 
 
 # --- M-2 response times ------------------------------------------------------------
 def response_times(conn, params):
-    p = params.sql() | {"code": CODE_TEMPLATE, "order": ORDER_CODE_TEMPLATE}
+    p = params.sql()
     code = _percentiles(conn, (
         "SELECT extract(epoch FROM e.delivered_logged_at - b.requested_logged_at) AS x"
         " FROM bookings b JOIN emails e ON e.reference = 'booking-' || b.booking_id"
@@ -183,7 +183,7 @@ def funnel(conn, params):
 
 def failures(conn, params):
     """Processes stuck where they should not be, as of ``params.as_of``."""
-    p = params.sql() | {"code": CODE_TEMPLATE, "order": ORDER_CODE_TEMPLATE}
+    p = params.sql()
     b_filter = booking_filter("b")
 
     def undelivered(template, since, day_column):
