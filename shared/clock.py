@@ -1,14 +1,51 @@
-"""Time as a dependency, so rules about days, deadlines and holds can be tested
-with a clock the test controls (nameko's ``replace_dependencies``)."""
-from datetime import datetime, timezone
+"""The one clock, and Baku days.
+
+Every rule that counts days or hours (Q-1 "a day before", the one-month complaint
+deadline of C-3, the day a FIN query is registered under F-6, a ticket's day, a
+centre's opening hours…) counts them in Asia/Baku, from the *service's* clock: a
+nameko dependency a test replaces (``replace_dependencies(container, "clock")``) to
+run a rule on either side of Baku midnight. Nothing else asks the machine for the
+time of day: ``date.today()`` and a naive ``datetime.now()`` are the machine's day,
+which is not Baku's between 20:00 and 24:00 UTC (a test greps the code for them).
+
+    now = self.clock()               # aware, UTC
+    baku_today(now)                  # the Baku date of that instant
+    baku_now(now).time()             # the Baku wall-clock time
+"""
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
 
 from nameko.extensions import DependencyProvider
 
+BAKU = ZoneInfo("Asia/Baku")
+
 
 def utcnow():
+    """Now, as an aware UTC datetime: the only call that reads the machine's clock."""
     return datetime.now(timezone.utc)
 
 
+def baku_now(now=None):
+    """``now`` (aware; default: the machine's clock) as Baku wall-clock time."""
+    if now is None:
+        now = utcnow()
+    if now.tzinfo is None:
+        raise ValueError("a naive datetime has no place on the clock: give it a zone")
+    return now.astimezone(BAKU)
+
+
+def baku_today(now=None):
+    """The Baku date of the instant ``now`` (Q-1, C-3, F-6: days are Baku days)."""
+    return baku_now(now).date()
+
+
+def baku_datetime(day: date, moment: time = time(0)):
+    """The aware instant of wall-clock ``moment`` on ``day`` in Baku."""
+    return datetime.combine(day, moment, tzinfo=BAKU)
+
+
 class Clock(DependencyProvider):
+    """``self.clock()`` → now, aware UTC. Tests replace it to move time."""
+
     def get_dependency(self, worker_ctx):
         return utcnow

@@ -4,16 +4,20 @@ and the unit of work a worker uses to change state.
 Each service owns its database (D-1); ``DATABASE_URL`` in its config says which.
 """
 import logging
+import random
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
+from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool
 from yoyo import get_backend, read_migrations
 
 from .envelope import new_id
-from .eventstore import AlreadyHandled, EventStore, unit_of_work
-from .metrics import EVENTS_APPENDED
+from .errors import Conflict, Text
+from .eventstore import AlreadyHandled, ConcurrencyError, EventStore, unit_of_work
+from .metrics import COMMAND_RERUNS, EVENTS_APPENDED
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +44,24 @@ def apply_migrations(database_url, service_migrations=None):
     return [migration.id for migration in pending]
 
 
-def make_pool(database_url, size=10, name="pool"):
+def make_pool(database_url, size=10, name="pool", timeout=5.0):
+    """A psycopg pool. ``timeout``: seconds a worker waits for a connection before the
+    request is answered 503 (``PoolTimeout``, see ``shared.http``), so a database
+    that stops answering costs seconds, not every worker."""
     pool = ConnectionPool(database_url, min_size=1, max_size=size, name=name, open=False,
-                          kwargs={"autocommit": False})
+                          timeout=timeout, kwargs={"autocommit": False})
     pool.open(wait=True, timeout=30)
     return pool
+
+
+# A lost race between two transactions: re-running the command on fresh state
+# settles it (another writer appended to the stream, a concurrent insert took the
+# same key, PostgreSQL broke a deadlock or a serialization conflict).
+RACES = (ConcurrencyError, pg_errors.UniqueViolation, pg_errors.DeadlockDetected,
+         pg_errors.SerializationFailure)
+RACE_LOST = Text("busy", "Eyni anda bu məlumat üzərində başqa sorğu işlənirdi; zəhmət olmasa"
+                 " yenidən cəhd edin.", "Another request changed the same record at the same"
+                 " moment; please try again.")
 
 
 class Database(DependencyProvider):
@@ -63,7 +80,9 @@ class Database(DependencyProvider):
         url = config["DATABASE_URL"]
         apply_migrations(url, self.migrations)
         self.pool = make_pool(url, size=int(config.get("DB_POOL_SIZE", 10)),
-                              name=self.container.service_name)
+                              name=self.container.service_name,
+                              timeout=float(config.get("DB_POOL_TIMEOUT_SECONDS", 5)))
+        self.attempts = int(config.get("COMMAND_ATTEMPTS", 5))
         self.store = EventStore(self.catalog)
 
     def stop(self):
@@ -74,14 +93,15 @@ class Database(DependencyProvider):
     kill = stop
 
     def get_dependency(self, worker_ctx):
-        return ServiceDatabase(self.pool, self.store, worker_ctx)
+        return ServiceDatabase(self.pool, self.store, worker_ctx, self.attempts)
 
 
 class ServiceDatabase:
-    def __init__(self, pool, store, worker_ctx):
+    def __init__(self, pool, store, worker_ctx, attempts=5):
         self.pool = pool
         self.store = store
         self.worker_ctx = worker_ctx
+        self.attempts = attempts
 
     @property
     def correlation_id(self):
@@ -96,6 +116,31 @@ class ServiceDatabase:
             yield uow
         for recorded in uow.recorded:  # counted only once committed
             EVENTS_APPENDED.labels(self.store.catalog.service, recorded.type).inc()
+
+    def run(self, command, causation_id=None):
+        """Run ``command(uow)`` in a unit of work and return what it returns; the one
+        way a service changes state on a request.
+
+        A race lost to a concurrent transaction (:data:`RACES`: the stream moved on
+        since it was read, a key taken meanwhile, a deadlock) rolls the transaction
+        back and runs the command again on fresh state, up to ``COMMAND_ATTEMPTS``
+        (5) times with a short random pause; then it is refused with 409 ``busy``.
+        So two clicks of the same button get one answer each, never a 500: the
+        second sees what the first did (e.g. 409 ``already_confirmed``).
+
+        ``command`` may run more than once: it must do nothing outside its unit of
+        work that cannot be repeated (everything it sends goes through the outbox).
+        """
+        for attempt in range(1, self.attempts + 1):
+            try:
+                with self.unit_of_work(causation_id) as uow:
+                    return command(uow)
+            except RACES as race:
+                COMMAND_RERUNS.labels(self.store.catalog.service, type(race).__name__).inc()
+                if attempt == self.attempts:
+                    log.warning("command gave up after %d lost races", attempt)
+                    raise Conflict(RACE_LOST, error="busy") from race
+                time.sleep(random.uniform(0.005, 0.02) * attempt)
 
     @contextmanager
     def handling(self, envelope):

@@ -9,16 +9,14 @@ Extension attributes (CloudEvents requires lower-case alphanumeric names):
 import json
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from .clock import utcnow  # noqa: F401 - re-exported for the catalogue
+
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/cloudevents+json"
-
-
-def utcnow():
-    return datetime.now(timezone.utc)
 
 
 def new_id():

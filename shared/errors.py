@@ -38,23 +38,34 @@ class Reason:
 
 
 class Refusal(Exception):
-    """A request we refuse, with the reasons. Never a 500, never a partial write."""
+    """A request we refuse, with the reasons. Never a 500, never a partial write.
+
+    ``error`` is the machine-readable name clients branch on, and each route's OpenAPI
+    document lists the names it can answer (a contract test holds the two together).
+    By default it is the code of ``message`` (``Conflict(Text("other_centre", …))`` →
+    ``"other_centre"``); a class may pin one name for all its refusals
+    (:class:`Unauthorized`, :class:`ValidationFailed`, :class:`TooManyRequests`).
+    A refusal without reasons of its own lists its message as the one reason, so a
+    client always finds at least one (Q-5: the panel of reasons is never empty).
+    """
 
     status = 400
-    error = "refused"
+    error = None
 
     def __init__(self, message, reasons=(), status=None, error=None, headers=None):
         super().__init__(message.en)
         self.message = message
         self.reasons = list(reasons)
         self.status = status or self.status
-        self.error = error or self.error
+        self.error = error or self.error or getattr(message, "code", None) or "refused"
         self.headers = headers or {}
 
     def as_dict(self):
+        reasons = self.reasons or [Reason(None, getattr(self.message, "code", self.error),
+                                          self.message.az, self.message.en)]
         return {"error": self.error,
                 "message": {"az": self.message.az, "en": self.message.en},
-                "reasons": [reason.as_dict() for reason in self.reasons]}
+                "reasons": [reason.as_dict() for reason in reasons]}
 
 
 class ValidationFailed(Refusal):
@@ -68,12 +79,12 @@ class ValidationFailed(Refusal):
 
 class NotFound(Refusal):
     status = 404
-    error = "not_found"
 
 
 class Conflict(Refusal):
+    """409: the request is sound but the state of things refuses it (a race lost, a
+    booking already confirmed, a slot full)."""
     status = 409
-    error = "conflict"
 
 
 class Unauthorized(Refusal):
@@ -87,8 +98,29 @@ class Forbidden(Refusal):
 
 
 class TooManyRequests(Refusal):
+    """429 with ``Retry-After`` (seconds): slowed down, never locked out (F-5)."""
     status = 429
     error = "too_many_requests"
+
+    def __init__(self, message, retry_after, reasons=()):
+        seconds = max(1, int(retry_after + 0.999))
+        super().__init__(message, reasons, headers={"Retry-After": str(seconds)})
+        self.retry_after = seconds
+
+
+class Unavailable(Refusal):
+    """503: a neighbour (another service, the database) did not answer in time. The
+    request may be sent again; nothing of it was written."""
+    status = 503
+    error = "unavailable"
+
+    def __init__(self, message=None, retry_after=2):
+        super().__init__(message or TRY_AGAIN, headers={"Retry-After": str(retry_after)})
+
+
+TRY_AGAIN = Text("unavailable", "Xidmət hazırda cavab vermir. Zəhmət olmasa bir neçə saniyədən sonra"
+                 " yenidən cəhd edin.",
+                 "The service is not answering right now. Please try again in a few seconds.")
 
 
 # marshmallow's own messages, in Azerbaijani. Anything not listed keeps its English

@@ -207,6 +207,14 @@ class UnitOfWork:
                 raise AlreadyHandled(f"{consumer} already processed {event_id}")
 
     def read_stream(self, stream_id):
+        """The stream's events, as of now, for a command about to decide on them.
+
+        The stream is locked for the rest of the transaction (an advisory lock on
+        its id): two commands on one aggregate (a double click, eight wrong codes
+        typed at once) then take their turns, each deciding on what the other
+        committed, instead of both deciding on the same past and one losing the
+        append race. Readers that only query do not take it."""
+        self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (stream_id,))
         return self.store.read_stream(self.conn, stream_id)
 
     def flush(self):

@@ -1,29 +1,53 @@
-"""HTTP for nameko services: JSON in and out, and the one place where errors become
-responses.
+"""HTTP for nameko services: JSON in and out, the input boundary, and the one place
+where errors become responses.
 
-Every error body has one shape (see ``shared.errors``). A refusal is a 4xx with its
-reasons in Azerbaijani and English; anything unexpected is logged with its traceback
-and answered with a 500 that gives away nothing but the correlation id.
+Every request crosses :mod:`shared.boundary` before a handler runs; every error body
+of every port has one shape (see ``shared.errors``): a refusal is a 4xx with its
+reasons in Azerbaijani and English; a neighbour that does not answer (the database,
+another service) is a 503 with a bilingual "try again"; anything unexpected is logged
+with its traceback and answered with a 500 that gives away nothing but the
+correlation id. Even the WSGI server's own refusals (a request line over 8 KB, a
+header line too long) are sent in that shape.
+
+The access log is ours too: one JSON line per request with the *route* (the URL
+template, ``/bookings/{booking_id}/confirm``), never the path or query a client
+typed, so no identifier a client puts in a URL reaches a log.
 """
 import json
 import logging
+import re
+import time
 import uuid
 from functools import partial
 
+import psycopg
 from eventlet.event import Event
 from marshmallow import ValidationError
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
+from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
-from .errors import Refusal, Text, ValidationFailed, reasons_from_marshmallow
+from . import boundary
+from .errors import Reason, Refusal, Text, Unavailable, ValidationFailed, reasons_from_marshmallow
+from .eventstore import ConcurrencyError
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("shared.http.access")
 
 CORRELATION_HEADER = "X-Correlation-Id"
-MAX_BODY_BYTES = 64 * 1024
+CORRELATION_ENVIRON = "asan.correlation_id"
+MAX_BODY_BYTES = boundary.MAX_BODY_BYTES
 JSON = "application/json; charset=utf-8"
+INTERNAL_ERROR = Text("internal_error",
+                      "Daxili xəta baş verdi. Zəhmət olmasa bir az sonra yenidən cəhd edin.",
+                      "An internal error occurred. Please try again a little later.")
+BUSY = Text("busy", "Eyni anda bu məlumat üzərində başqa sorğu işlənir; bir azdan yenidən"
+            " cəhd edin.", "Another request changed the same record at the same moment; please"
+            " try again.")
+# A neighbour that did not answer: the request may simply be sent again.
+UNAVAILABLE_ERRORS = (psycopg.OperationalError, PoolTimeout)
 
 
 def json_response(payload, status=200, headers=None):
@@ -31,58 +55,180 @@ def json_response(payload, status=200, headers=None):
     return Response(body, status=status, headers=headers, content_type=JSON)
 
 
-def _correlation_id(request):
-    given = request.headers.get(CORRELATION_HEADER, "")
-    try:
-        return str(uuid.UUID(given))
-    except ValueError:
-        return str(uuid.uuid4())
+def _correlation_id(environ):
+    if CORRELATION_ENVIRON not in environ:
+        given = environ.get("HTTP_X_CORRELATION_ID", "")
+        try:
+            environ[CORRELATION_ENVIRON] = str(uuid.UUID(given))
+        except ValueError:
+            environ[CORRELATION_ENVIRON] = str(uuid.uuid4())
+    return environ[CORRELATION_ENVIRON]
 
 
-def _refusal_for_http_error(exc):
-    error = exc.name.lower().replace(" ", "_")
-    messages_az = {404: "Belə ünvan yoxdur.", 405: "Bu ünvan üçün bu metod qəbul edilmir."}
-    message = Text(error, messages_az.get(exc.code, exc.name), exc.name)
-    return Refusal(message, status=exc.code, error=error)
+_HTTP_ERROR_AZ = {404: "Belə ünvan yoxdur.", 405: "Bu ünvan üçün bu metod qəbul edilmir.",
+                  400: "Sorğu düzgün deyil.", 414: boundary.URI_TOO_LONG.az}
+
+
+def _refusal_for_http_error(code, name):
+    error = name.lower().replace(" ", "_")
+    return Refusal(Text(error, _HTTP_ERROR_AZ.get(code, name), name), status=code, error=error)
+
+
+def refusal_body(refusal, correlation_id=None):
+    body = refusal.as_dict()
+    if correlation_id:
+        body["correlation_id"] = correlation_id
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+class _JsonErrorsOut:
+    """The connection's output, with eventlet's canned error answers (bare status
+    lines with empty bodies) replaced by the same answers in our JSON shape."""
+
+    CANNED = {
+        b"HTTP/1.0 414 Request URI Too Long": (414, boundary.URI_TOO_LONG),
+        b"HTTP/1.0 400 Header Line Too Long": (400, boundary.TOO_LARGE),
+        b"HTTP/1.0 400 Headers Too Large": (400, boundary.TOO_LARGE),
+        b"HTTP/1.0 400 Bad Request": (400, Text("bad_request", "Sorğu düzgün deyil.",
+                                                "The request is malformed.")),
+    }
+
+    def __init__(self, out):
+        self._out = out
+
+    def write(self, data):
+        if isinstance(data, bytes) and data.startswith(b"HTTP/1.0 4"):
+            for prefix, (status, text) in self.CANNED.items():
+                if data.startswith(prefix):
+                    data = _raw_response(status, boundary.refuse(text, status=status))
+                    break
+        return self._out.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self._out, name)
+
+
+def _raw_response(status, refusal, reason_phrase=""):
+    body = refusal_body(refusal)
+    return (f"HTTP/1.0 {status} {reason_phrase}\r\nContent-Type: {JSON}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
+
+
+class JsonProtocol(HttpOnlyProtocol):
+    """eventlet's HTTP protocol, answering malformed requests in our JSON shape."""
+
+    def setup(self):
+        super().setup()
+        self.wfile = _JsonErrorsOut(self.wfile)
+
+    def send_error(self, code, message=None, explain=None):
+        refusal = _refusal_for_http_error(code, message or "Bad Request")
+        body = refusal_body(refusal)
+        self.send_response(code, message)
+        self.send_header("Content-Type", JSON)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.close_connection = True
 
 
 class JsonWsgiApp(WsgiApp):
-    """nameko's WSGI app, answering unknown URLs and methods in our JSON format."""
+    """nameko's WSGI app behind the input boundary, answering unknown URLs and
+    methods in our JSON format, with our access log."""
 
     def __call__(self, environ, start_response):
-        adapter = self.url_map.bind_to_environ(environ)
+        started = time.perf_counter()
+        correlation_id = _correlation_id(environ)
+        seen = {}
+
+        def recording_start_response(status, headers, exc_info=None):
+            seen["status"] = status.split(" ", 1)[0]
+            return start_response(status, headers, exc_info)
+
+        route = "-"
         try:
-            adapter.match()
+            try:
+                response, route = self._respond(environ, correlation_id)
+            except Exception as exc:  # noqa: BLE001 - never eventlet's bare 500
+                log.error("unexpected error", exc_info=(type(exc), exc, exc.__traceback__),
+                          extra={"correlation_id": correlation_id})
+                response = json_response(dict(Refusal(INTERNAL_ERROR, status=500).as_dict(),
+                                              correlation_id=correlation_id), 500)
+            return response(environ, recording_start_response)
+        finally:
+            access_log.info("request", extra={
+                "method": environ.get("REQUEST_METHOD"), "route": route,
+                "status": seen.get("status"), "correlation_id": correlation_id,
+                "ms": round((time.perf_counter() - started) * 1000, 1)})
+
+    def _respond(self, environ, correlation_id):
+        request = Request(environ, shallow=True)
+        try:
+            boundary.check_url_and_headers(environ)
+            adapter = self.url_map.bind_to_environ(environ)
+            provider, values = adapter.match()
+        except Refusal as refusal:
+            return _error_response(refusal, correlation_id), "-"
         except HTTPException as exc:
             if exc.code and exc.code >= 400:
-                refusal = _refusal_for_http_error(exc)
-                response = json_response(refusal.as_dict(), exc.code)
-                response.headers[CORRELATION_HEADER] = str(uuid.uuid4())
-                return response(environ, start_response)
-        return super().__call__(environ, start_response)
+                return _error_response(_refusal_for_http_error(exc.code, exc.name),
+                                       correlation_id), "-"
+            return exc, "-"
+        route = provider.route_template
+        try:
+            boundary.check_body(environ, request, provider.accepts)
+        except Refusal as refusal:
+            return _error_response(refusal, correlation_id), route
+        request.path_values = values
+        return provider.handle_request(request), route
+
+
+def _error_response(refusal, correlation_id):
+    response = json_response(refusal.as_dict(), refusal.status, refusal.headers)
+    response.headers[CORRELATION_HEADER] = correlation_id
+    return response
 
 
 class JsonWebServer(WebServer):
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
 
+    def get_wsgi_server(self, sock, wsgi_app, protocol=JsonProtocol, debug=False):
+        from eventlet import wsgi
+
+        # log_output=False: eventlet's access log prints the raw request line (paths
+        # and queries as typed); JsonWsgiApp logs the route instead.
+        return wsgi.Server(sock, sock.getsockname(), wsgi_app, protocol=protocol, debug=debug,
+                           log=logging.getLogger("nameko.web.server"), log_output=False)
+
 
 class JsonHttp(HttpRequestHandler):
     """``@http`` that accepts ``dict``/``list`` results (sent as JSON) and maps
-    exceptions through :meth:`response_from_exception`."""
+    exceptions through :meth:`response_from_exception`.
+
+    ``accepts``: what a request body may be, checked by the boundary before the
+    handler runs: ``"json"`` (the APIs) or ``"form"`` (the citizen pages)."""
 
     server = JsonWebServer()
 
-    def __init__(self, method, url, expected_exceptions=(), **kwargs):
+    def __init__(self, method, url, expected_exceptions=(), accepts="json", **kwargs):
         # A refusal is an answer, not a fault: nameko logs it as expected.
         expected = tuple(expected_exceptions) if isinstance(expected_exceptions, (tuple, list)) \
             else (expected_exceptions,)
         super().__init__(method, url, expected_exceptions=expected + (Refusal, ValidationError),
                          **kwargs)
+        self.accepts = accepts
+
+    @property
+    def route_template(self):
+        """``/bookings/<uuid:booking_id>/confirm`` as ``/bookings/{booking_id}/confirm``."""
+        return _template(self.url)
 
     def handle_request(self, request):
         request.shallow = False
-        correlation_id = _correlation_id(request)
+        correlation_id = _correlation_id(request.environ)
         try:
             context_data = self.server.context_data_from_headers(request)
             context_data["correlation_id"] = correlation_id
@@ -111,44 +257,54 @@ class JsonHttp(HttpRequestHandler):
         return Response(payload, status=status, headers=headers)
 
     def response_from_exception(self, exc, correlation_id=None):
-        if isinstance(exc, ValidationError):
-            exc = ValidationFailed(reasons_from_marshmallow(exc.messages))
-        if isinstance(exc, Refusal):
-            return json_response(exc.as_dict(), exc.status, exc.headers)
-        if isinstance(exc, HTTPException) and exc.code and exc.code < 500:
-            return json_response(_refusal_for_http_error(exc).as_dict(), exc.code)
+        refusal = as_refusal(exc)
+        if refusal is not None:
+            return json_response(refusal.as_dict(), refusal.status, refusal.headers)
         log.error("unexpected error", exc_info=(type(exc), exc, exc.__traceback__),
                   extra={"correlation_id": correlation_id})
-        message = Text("internal_error",
-                       "Daxili xəta baş verdi. Zəhmət olmasa bir az sonra yenidən cəhd edin.",
-                       "An internal error occurred. Please try again a little later.")
-        body = Refusal(message, status=500, error="internal_error").as_dict()
+        body = Refusal(INTERNAL_ERROR, status=500, error="internal_error").as_dict()
         body["correlation_id"] = correlation_id
         return json_response(body, 500)
+
+
+def as_refusal(exc):
+    """The refusal ``exc`` amounts to, or ``None`` for a fault of ours (a 500)."""
+    if isinstance(exc, ValidationError):
+        return ValidationFailed(reasons_from_marshmallow(exc.messages))
+    if isinstance(exc, Refusal):
+        return exc
+    if isinstance(exc, UNAVAILABLE_ERRORS):
+        log.warning("a neighbour did not answer: %s", type(exc).__name__)
+        return Unavailable()
+    if isinstance(exc, ConcurrencyError):
+        # Only reached where a command was not run by ServiceDatabase.run.
+        return Refusal(BUSY, status=409, error="busy")
+    if isinstance(exc, HTTPException) and exc.code and exc.code < 500:
+        return _refusal_for_http_error(exc.code, exc.name)
+    return None
+
+
+def _template(url):
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", url)
 
 
 http = JsonHttp.decorator
 
 
 def read_json(request, schema=None, partial=False):
-    """Parse the request body as JSON and load it with ``schema`` (a marshmallow
-    ``Schema`` instance), or return the object as it is when there is none. Every
+    """The request's JSON object (parsed and checked once by the boundary), loaded
+    with ``schema`` (a marshmallow ``Schema`` instance) when one is given. Every
     problem becomes a :class:`ValidationFailed` listing all the reasons at once."""
-    if request.content_length and request.content_length > MAX_BODY_BYTES:
-        raise Refusal(Text("too_large", "Sorğu çox böyükdür.", "The request is too large."),
-                      status=413, error="too_large")
-    raw = request.get_data(cache=False, as_text=False)[:MAX_BODY_BYTES + 1]
-    if len(raw) > MAX_BODY_BYTES:
-        raise Refusal(Text("too_large", "Sorğu çox böyükdür.", "The request is too large."),
-                      status=413, error="too_large")
-    try:
-        payload = json.loads(raw.decode("utf-8") or "null")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise Refusal(Text("invalid_json", "Sorğunun mətni düzgün JSON deyil.",
-                           "The request body is not valid JSON."), error="invalid_json") from None
+    environ = request.environ
+    if boundary.PARSED_BODY in environ:
+        payload = environ[boundary.PARSED_BODY]
+    else:  # not through JsonWsgiApp (a direct call): the same checks, here
+        payload = boundary.parse_json(request.get_data(cache=True)[:MAX_BODY_BYTES + 1])
     if not isinstance(payload, dict):
-        raise Refusal(Text("invalid_json", "Sorğunun mətni JSON obyekt olmalıdır.",
-                           "The request body must be a JSON object."), error="invalid_json")
+        raise Refusal(boundary.NOT_AN_OBJECT, [Reason(None, "invalid_json",
+                                                      boundary.NOT_AN_OBJECT.az,
+                                                      boundary.NOT_AN_OBJECT.en)],
+                      error="invalid_json")
     if schema is None:
         return payload
     try:

@@ -29,6 +29,10 @@ EVENTS_CONSUMED = Counter(
 EVENTS_DEAD_LETTERED = Counter(
     "asan_events_dead_lettered_total", "Messages parked in a dead-letter queue",
     ["service", "consumer"])
+COMMAND_RERUNS = Counter(
+    "asan_command_reruns_total",
+    "Commands run again on fresh state after losing a race to a concurrent transaction",
+    ["service", "race"])
 RELAY_LAG = Gauge(
     "asan_relay_lag_seconds", "Age of the oldest message still waiting in the outbox",
     ["service"])

@@ -7,6 +7,7 @@ checks they are current).
 """
 import importlib
 import json
+import re
 from dataclasses import dataclass, field
 
 from apispec import APISpec
@@ -37,20 +38,76 @@ class ErrorSchema(Schema):
     reasons = fields.List(fields.Nested(ReasonSchema), required=True)
 
 
+# Error names every route can answer, whatever it does: the input boundary
+# (shared.boundary) and a neighbour that does not answer (shared.http).
+COMMON_ERRORS = {400: ("invalid_characters",), 414: ("uri_too_long",), 503: ("unavailable",)}
+# ... and every route that takes a JSON body.
+BODY_ERRORS = {400: ("invalid_json",), 413: ("too_large",)}
+SECURED_ERRORS = {401: ("unauthorized",)}
+# A command run by ServiceDatabase.run that lost its race every time.
+COMMAND_ERRORS = {409: ("busy",)}
+ERROR_DESCRIPTIONS = {
+    400: "Refused: the reasons, in Azerbaijani and English", 401: "No valid token",
+    404: "Not found", 409: "Refused by the state of things", 410: "Gone",
+    413: "The body is over 64 KB", 414: "The URL is over 8 KB",
+    422: "Refused: the confirmation code", 429: "Too many requests: wait Retry-After seconds",
+    503: "A neighbour (the database, another service) did not answer: try again",
+}
+
+
 @dataclass(frozen=True)
 class Route:
+    """One operation of a service's HTTP API.
+
+    ``errors``: ``{status: (error name, …)}``, the names of ``shared.errors.Refusal``
+    this route answers besides those every route can (``COMMON_ERRORS``, and
+    ``BODY_ERRORS`` when it takes a ``request`` body, ``SECURED_ERRORS`` when
+    ``security``, ``COMMAND_ERRORS`` when ``command``). A contract test holds the
+    documents to what the services answer. ``params``: the OpenAPI schema of each
+    ``{path parameter}`` (default: a string)."""
     method: str
     path: str
     summary: str
     request: type | None = None
     response: type | None = None
     status: int = 200
-    errors: tuple = (400,)
+    errors: dict = field(default_factory=dict)
     query: type | None = None
     many: bool = False
     security: bool = False
+    command: bool = False
     description: str = ""
     tags: tuple = field(default_factory=tuple)
+    params: dict = field(default_factory=dict)
+    deprecated: bool = False
+
+    def error_names(self):
+        """``{status: sorted names}`` of everything this route may refuse with."""
+        merged = {}
+        extra = [COMMON_ERRORS, self.errors]
+        if self.request is not None:
+            extra.append(BODY_ERRORS)
+        if self.security:
+            extra.append(SECURED_ERRORS)
+        if self.command:
+            extra.append(COMMAND_ERRORS)
+        for errors in extra:
+            for status, names in errors.items():
+                merged.setdefault(int(status), set()).update(names)
+        return {status: sorted(names) for status, names in sorted(merged.items())}
+
+    def path_parameters(self):
+        return [{"in": "path", "name": name, "required": True,
+                 "schema": self.params.get(name, {"type": "string"})}
+                for name in re.findall(r"{([a-z_]+)}", self.path)]
+
+
+UUID_PARAM = {"type": "string", "format": "uuid"}
+
+
+def _error_schema(names):
+    return {"allOf": [ERROR_REF, {"type": "object", "properties": {
+        "error": {"type": "string", "enum": list(names)}}}]}
 
 
 def build_spec(title, version, description, routes):
@@ -61,31 +118,44 @@ def build_spec(title, version, description, routes):
         spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     paths = {}
     for route in routes:
-        operation = {"summary": route.summary, "responses": {}}
+        operation = {"summary": route.summary, "responses": {},
+                     "operationId": _operation_id(route)}
         if route.description:
             operation["description"] = route.description
         if route.tags:
             operation["tags"] = list(route.tags)
+        if route.deprecated:
+            operation["deprecated"] = True
         if route.request is not None:
             operation["requestBody"] = {"required": True, "content": {
                 "application/json": {"schema": route.request}}}
+        parameters = route.path_parameters()
         if route.query is not None:
-            operation["parameters"] = [{"in": "query", "schema": route.query}]
+            parameters.append({"in": "query", "schema": route.query})
+        if parameters:
+            operation["parameters"] = parameters
         ok = {"description": "OK"}
         if route.response is not None:
             schema = {"type": "array", "items": route.response} if route.many else route.response
             ok["content"] = {"application/json": {"schema": schema}}
-        operation["responses"][str(route.status)] = ok
-        for status in route.errors:
+        if route.status < 400:
+            operation["responses"][str(route.status)] = ok
+        for status, names in route.error_names().items():
             operation["responses"][str(status)] = {
-                "description": "Refused: the reasons, in Azerbaijani and English",
-                "content": {"application/json": {"schema": ERROR_REF}}}
+                "description": ERROR_DESCRIPTIONS.get(status, "Refused") + ". error: "
+                + ", ".join(names),
+                "content": {"application/json": {"schema": _error_schema(names)}}}
         if route.security:
             operation["security"] = [{"bearer": []}]
         paths.setdefault(route.path, {})[route.method.lower()] = operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+def _operation_id(route):
+    words = re.findall(r"[a-z]+", route.path.lower())
+    return "_".join([route.method.lower(), *words]) or route.method.lower()
 
 
 def service_spec(service):

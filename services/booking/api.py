@@ -1,30 +1,36 @@
 """The booking service's HTTP API, described once: routes for OpenAPI."""
-from shared.openapi import Route, build_spec
+from shared.openapi import UUID_PARAM, Route, build_spec
 
 from . import schemas
 
 ROUTES = [
-    Route("GET", "/centres", "ASAN service centres, their hours and services", tags=("reference",),
-          errors=()),
-    Route("GET", "/services", "Services that can be booked", tags=("reference",), errors=()),
+    Route("GET", "/centres", "ASAN service centres, their hours and services", tags=("reference",)),
+    Route("GET", "/services", "Services that can be booked", tags=("reference",)),
     Route("GET", "/centres/{centre}/services/{service}/slots", "Free times of a day",
-          query=schemas.SlotQuerySchema, response=schemas.FreeSlot, many=True, errors=(400, 404),
-          tags=("reference",)),
+          query=schemas.SlotQuerySchema, response=schemas.FreeSlot, many=True,
+          errors={400: ("validation_failed",), 404: ("unknown",)}, tags=("reference",)),
     Route("POST", "/bookings", "Fill the form; a confirmation code is emailed (Q-1, Q-2, Q-5)",
           request=schemas.BookingRequestSchema, response=schemas.BookingRequestedResponse,
-          status=202, errors=(400, 409), tags=("booking",)),
+          status=202, command=True, tags=("booking",), errors={
+              400: ("validation_failed",), 409: ("slot_full", "already_booked"),
+              429: ("too_many_requests",)}),
     Route("POST", "/bookings/{booking_id}/confirm",
           "Send the emailed code; the order code is emailed at once (Q-3, Q-4, Q-6)",
-          request=schemas.ConfirmSchema, response=schemas.BookingStatusResponse,
-          errors=(400, 404, 409, 422), tags=("booking",)),
+          request=schemas.ConfirmSchema, response=schemas.BookingStatusResponse, command=True,
+          params={"booking_id": UUID_PARAM}, tags=("booking",), errors={
+              400: ("validation_failed",), 404: ("no_booking", "not_found"),
+              409: ("already_confirmed", "not_pending"), 422: ("code_refused",),
+              429: ("too_many_requests",)}),
     Route("POST", "/bookings/cancel", "Cancel a booking with its order code",
-          request=schemas.OrderCodeSchema, response=schemas.BookingStatusResponse,
-          errors=(400, 404, 409), tags=("booking",)),
+          request=schemas.OrderCodeSchema, response=schemas.BookingStatusResponse, command=True,
+          tags=("booking",), errors={400: ("validation_failed",), 404: ("no_active_booking",),
+                                     409: ("visit_started",), 429: ("too_many_requests",)}),
     Route("POST", "/operator/bookings/search", "Call centre: find bookings (Q-9)",
-          request=schemas.OperatorSearchSchema, errors=(400, 401), security=True,
-          tags=("operator",)),
+          request=schemas.OperatorSearchSchema, errors={400: ("validation_failed",)},
+          security=True, tags=("operator",)),
     Route("GET", "/operator/bookings/{booking_id}", "Call centre: a booking and its history (Q-9)",
-          errors=(401, 404), security=True, tags=("operator",)),
+          errors={404: ("no_booking", "not_found")}, params={"booking_id": UUID_PARAM},
+          security=True, tags=("operator",)),
 ]
 
 

@@ -262,13 +262,16 @@ def lapse_due(uow, now, window, limit=200):
     return lapsed
 
 
-def record_refusal(uow, reasons, channel, raw, now):
-    """Q-5 and M-2: a refused form is an event too (which fields, which reasons)."""
+def record_refusal(uow, reference, reasons, channel, raw, now):
+    """Q-5 and M-2: a refused form is an event too (which fields, which reasons; the
+    centre and service only when they are codes we know, never what was typed)."""
     refusal_id = str(uuid.uuid4())
+    centre, service = raw.get("centre"), raw.get("service")
     envelope = uow.new_event("BookingRefused", f"refusal-{refusal_id}", {
         "refusal_id": refusal_id, "channel": channel, "refused_at": now.isoformat(),
-        "centre": raw.get("centre") if isinstance(raw.get("centre"), str) else None,
-        "service": raw.get("service") if isinstance(raw.get("service"), str) else None,
+        "centre": centre if isinstance(centre, str) and centre in reference.centres else None,
+        "service": service if isinstance(service, str) and service in reference.services
+        else None,
         "reasons": [{"field": reason.field, "code": reason.code} for reason in reasons]})
     uow.append(envelope.subject, 0, envelope)
 

@@ -98,15 +98,14 @@ class BookingService(PlatformService):
             reasons += domain.visit_problems(visit, self.config.reference, now,
                                              self.config.settings.policy)
         if reasons:
-            with self.db.unit_of_work() as uow:
-                channel = raw.get("channel")
-                channel = channel if channel in schemas.SELF_SERVICE_CHANNELS else "api"
-                handlers.record_refusal(uow, reasons, channel, raw, now)
+            channel = raw.get("channel")
+            channel = channel if channel in schemas.SELF_SERVICE_CHANNELS else "api"
+            self.db.run(lambda uow: handlers.record_refusal(uow, self.config.reference, reasons,
+                                                            channel, raw, now))
             raise ValidationFailed(reasons)
-        with self.db.unit_of_work() as uow:
-            result = handlers.request_booking(uow, self.config.reference, self.config.settings,
-                                              form["applicant"], form["visit"], form["language"],
-                                              form["channel"], now)
+        result = self.db.run(lambda uow: handlers.request_booking(
+            uow, self.config.reference, self.config.settings, form["applicant"], form["visit"],
+            form["language"], form["channel"], now))
         result["message"] = {
             "az": "Təsdiqedici şifrə e-poçt ünvanınıza göndərildi.",
             "en": "A confirmation code has been sent to your email address."}
@@ -115,10 +114,9 @@ class BookingService(PlatformService):
     @http("POST", "/bookings/<uuid:booking_id>/confirm")
     def confirm(self, request, booking_id):
         body = read_json(request, schemas.ConfirmSchema())
-        with self.db.unit_of_work() as uow:
-            result, refusal = handlers.confirm_booking(uow, self.config.reference,
-                                                       self.config.settings, str(booking_id),
-                                                       body["code"], self.clock())
+        now = self.clock()
+        result, refusal = self.db.run(lambda uow: handlers.confirm_booking(
+            uow, self.config.reference, self.config.settings, str(booking_id), body["code"], now))
         if refusal is not None:
             raise refusal  # its events (a wrong try, a void request) are committed
         result["message"] = {"az": "Növbə qeydə alındı; sifariş kodu e-poçtunuza göndərildi.",
@@ -129,31 +127,31 @@ class BookingService(PlatformService):
     @http("POST", "/bookings/cancel")
     def cancel(self, request):
         body = read_json(request, schemas.OrderCodeSchema())
-        with self.db.unit_of_work() as uow:
-            result = handlers.cancel_booking(uow, self.config.reference, self.config.settings,
-                                             body["order_code"], self.clock())
+        now = self.clock()
+        result = self.db.run(lambda uow: handlers.cancel_booking(
+            uow, self.config.reference, self.config.settings, body["order_code"], now))
         result["message"] = {"az": "Növbə ləğv olundu.", "en": "The booking has been cancelled."}
         return result
 
     @every("HOLD_SWEEP_SECONDS", 30)
     def sweep_holds(self):
         """Unconfirmed holds lapse and free their slots."""
-        with self.db.unit_of_work() as uow:
-            return handlers.expire_holds(uow, self.clock())
+        now = self.clock()
+        return self.db.run(lambda uow: handlers.expire_holds(uow, now))
 
     @every("LAPSE_SWEEP_SECONDS", 60)
     def sweep_lapses(self):
         """Q-8: bookings not activated by their time plus grace lapse (no-shows)."""
-        with self.db.unit_of_work() as uow:
-            return handlers.lapse_due(uow, self.clock(), self.config.window)
+        now = self.clock()
+        return self.db.run(lambda uow: handlers.lapse_due(uow, now, self.config.window))
 
     # --- the kiosk gateway (D-5: kiosks reach us only through it) ------------------
     @rpc
     def activate(self, order_code, centre, kiosk_id):
         """Q-7: activate the booking named by ``order_code`` at ``centre``."""
-        with self.db.unit_of_work() as uow:
-            return handlers.activate_booking(uow, self.config.settings, order_code, centre,
-                                             kiosk_id, self.clock(), self.config.window)
+        now = self.clock()
+        return self.db.run(lambda uow: handlers.activate_booking(
+            uow, self.config.settings, order_code, centre, kiosk_id, now, self.config.window))
 
     @rpc
     def service_catalogue(self):

@@ -1,7 +1,7 @@
 """The complaints service's HTTP API: request schemas (used to validate) and routes."""
 from marshmallow import Schema, fields, validate
 
-from shared.openapi import Route, build_spec
+from shared.openapi import UUID_PARAM, Route, build_spec
 
 from .domain import SERVICES
 
@@ -49,20 +49,28 @@ class ListQuery(Schema):
 
 ROUTES = [
     Route("POST", "/complaints", "File a complaint electronically (C-1, C-2)",
-          request=ComplaintBody, status=201, errors=(400,), tags=("citizen",)),
+          request=ComplaintBody, status=201, command=True, tags=("citizen",),
+          errors={400: ("validation_failed",), 429: ("too_many_requests",)}),
     Route("POST", "/complaints/withdraw", "Withdraw a complaint by its reference number",
-          request=WithdrawBody, errors=(400, 404, 409), tags=("citizen",)),
+          request=WithdrawBody, command=True, tags=("citizen",),
+          errors={400: ("validation_failed",), 404: ("no_complaint",), 409: ("closed",),
+                  429: ("too_many_requests",)}),
     Route("POST", "/staff/complaints", "Register a paper complaint (C-4)",
-          request=PaperComplaintBody, status=201, errors=(400, 401), security=True,
-          tags=("staff",)),
+          request=PaperComplaintBody, status=201, security=True, command=True,
+          tags=("staff",), errors={400: ("validation_failed",)}),
     Route("GET", "/staff/complaints", "List and filter complaints", query=ListQuery,
-          errors=(401,), security=True, tags=("staff",)),
+          errors={400: ("validation_failed",)}, security=True, tags=("staff",)),
     Route("GET", "/staff/complaints/{complaint_id}", "A complaint's full history",
-          errors=(401, 404), security=True, tags=("staff",)),
+          errors={404: ("no_complaint", "not_found")}, params={"complaint_id": UUID_PARAM},
+          security=True, tags=("staff",)),
     Route("POST", "/staff/complaints/{complaint_id}/assign", "Assign a reviewer",
-          request=AssignBody, errors=(400, 401, 404, 409), security=True, tags=("staff",)),
+          request=AssignBody, security=True, command=True, tags=("staff",),
+          params={"complaint_id": UUID_PARAM}, errors={
+              400: ("validation_failed",), 404: ("no_complaint", "not_found"), 409: ("closed",)}),
     Route("POST", "/staff/complaints/{complaint_id}/answer", "Answer: resolved or rejected",
-          request=AnswerBody, errors=(400, 401, 404, 409), security=True, tags=("staff",)),
+          request=AnswerBody, security=True, command=True, tags=("staff",),
+          params={"complaint_id": UUID_PARAM}, errors={
+              400: ("validation_failed",), 404: ("no_complaint", "not_found"), 409: ("closed",)}),
 ]
 
 

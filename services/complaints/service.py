@@ -6,7 +6,7 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import Gauge
 
 from shared.auth import require_token
-from shared.clock import Clock
+from shared.clock import Clock, baku_today
 from shared.db import Database
 from shared.errors import ValidationFailed, reasons_from_marshmallow
 from shared.http import http, read_json
@@ -15,7 +15,6 @@ from shared.timer import every
 
 from . import api, domain, handlers
 from .events import CATALOG
-from .reference import BAKU
 
 OVERDUE = Gauge("asan_complaints_overdue", "Open complaints past their one-month deadline")
 APPROACHING = Gauge("asan_complaints_due_soon",
@@ -55,28 +54,28 @@ class ComplaintsService(PlatformService):
     @http("POST", "/complaints")
     def file_electronic(self, request):
         body = _load(request, api.ComplaintBody())
-        with self.db.unit_of_work() as uow:
-            return 201, handlers.file(uow, body, "electronic", self.clock())
+        now = self.clock()
+        return 201, self.db.run(lambda uow: handlers.file(uow, body, "electronic", now))
 
     @http("POST", "/complaints/withdraw")
     def withdraw(self, request):
         body = read_json(request, api.WithdrawBody())
-        with self.db.unit_of_work() as uow:
-            return handlers.withdraw(uow, body["reference"], self.clock())
+        now = self.clock()
+        return self.db.run(lambda uow: handlers.withdraw(uow, body["reference"], now))
 
     @http("POST", "/staff/complaints")
     def file_paper(self, request):
         require_token(request, self.config.staff_tokens)
         body = _load(request, api.PaperComplaintBody())
-        with self.db.unit_of_work() as uow:
-            return 201, handlers.file(uow, body, "paper", self.clock())
+        now = self.clock()
+        return 201, self.db.run(lambda uow: handlers.file(uow, body, "paper", now))
 
     @http("GET", "/staff/complaints")
     def listing(self, request):
         require_token(request, self.config.staff_tokens)
         criteria = api.ListQuery().load(request.args.to_dict())
         with self.db.connection() as conn:
-            return handlers.listing(conn, criteria, self.clock().astimezone(BAKU).date())
+            return handlers.listing(conn, criteria, baku_today(self.clock()))
 
     @http("GET", "/staff/complaints/<uuid:complaint_id>")
     def detail(self, request, complaint_id):
@@ -88,23 +87,24 @@ class ComplaintsService(PlatformService):
     def assign(self, request, complaint_id):
         require_token(request, self.config.staff_tokens)
         body = read_json(request, api.AssignBody())
-        with self.db.unit_of_work() as uow:
-            return handlers.assign(uow, str(complaint_id), body["reviewer"], self.clock())
+        now = self.clock()
+        return self.db.run(lambda uow: handlers.assign(uow, str(complaint_id), body["reviewer"],
+                                                       now))
 
     @http("POST", "/staff/complaints/<uuid:complaint_id>/answer")
     def answer(self, request, complaint_id):
         require_token(request, self.config.staff_tokens)
         body = read_json(request, api.AnswerBody())
-        with self.db.unit_of_work() as uow:
-            return handlers.answer(uow, str(complaint_id), body["decision"], body["answer"],
-                                   self.clock())
+        now = self.clock()
+        return self.db.run(lambda uow: handlers.answer(uow, str(complaint_id), body["decision"],
+                                                       body["answer"], now))
 
     @every("DEADLINE_CHECK_SECONDS", 300)
     def check_deadlines(self):
         """C-3: warnings and breaches, once each, and the gauges operators watch."""
-        today = self.clock().astimezone(BAKU).date()
-        with self.db.unit_of_work() as uow:
-            found = handlers.check_deadlines(uow, today, self.config.warn_days)
+        today = baku_today(self.clock())
+        found = self.db.run(lambda uow: handlers.check_deadlines(uow, today,
+                                                                 self.config.warn_days))
         with self.db.connection() as conn:
             overdue, soon = conn.execute(
                 "SELECT count(*) FILTER (WHERE due_on < %s), count(*) FILTER (WHERE due_on >= %s"

@@ -105,8 +105,7 @@ def check_not_blocked(conn, kiosk_id, now):
         wait = int((blocked_until - now).total_seconds()) + 1
         raise TooManyRequests(Text(
             "slowed_down", f"Çoxlu səhv kod daxil edildi; {wait} saniyə sonra yenidən cəhd edin.",
-            f"Too many wrong codes; try again in {wait} seconds."),
-            headers={"Retry-After": str(wait)})
+            f"Too many wrong codes; try again in {wait} seconds."), retry_after=wait)
 
 
 def count_failure(conn, kiosk_id, now, policy):

@@ -65,11 +65,11 @@ class KioskGatewayService(PlatformService):
         kiosk_id, centre = self._kiosk(request)
         body = read_json(request, api.OrderCodeBody())
         catalogue = self._catalogue()
+        now = self.clock()
         try:
-            with self.db.unit_of_work() as uow:
-                ticket, refusal = handlers.activate(uow, self.booking, catalogue, kiosk_id,
-                                                    centre, body["order_code"], self.clock(),
-                                                    self.config.policy)
+            ticket, refusal = self.db.run(lambda uow: handlers.activate(
+                uow, self.booking, catalogue, kiosk_id, centre, body["order_code"], now,
+                self.config.policy))
         except TooManyRequests:
             KIOSK_SLOWED.labels(centre).inc()
             raise
@@ -82,9 +82,9 @@ class KioskGatewayService(PlatformService):
     def walk_in(self, request):
         kiosk_id, centre = self._kiosk(request)
         body = read_json(request, api.WalkInBody())
-        with self.db.unit_of_work() as uow:
-            return handlers.walk_in(uow, self._catalogue(), kiosk_id, centre, body["service"],
-                                    self.clock())
+        catalogue, now = self._catalogue(), self.clock()
+        return self.db.run(lambda uow: handlers.walk_in(uow, catalogue, kiosk_id, centre,
+                                                        body["service"], now))
 
     @http("POST", "/kiosk/heartbeat")
     def heartbeat(self, request):
@@ -112,20 +112,19 @@ class KioskGatewayService(PlatformService):
     def register(self, request):
         require_token(request, self.config.admin_tokens)
         body = read_json(request, api.NewKioskBody())
-        with self.db.unit_of_work() as uow:
-            return 201, handlers.register_kiosk(uow, body["centre"], self._catalogue()["centres"])
+        centres = self._catalogue()["centres"]
+        return 201, self.db.run(lambda uow: handlers.register_kiosk(uow, body["centre"], centres))
 
     @http("POST", "/admin/kiosks/<string:kiosk_id>/rotate")
     def rotate(self, request, kiosk_id):
         require_token(request, self.config.admin_tokens)
-        with self.db.unit_of_work() as uow:
-            return handlers.rotate_credential(uow, kiosk_id, self.clock())
+        now = self.clock()
+        return self.db.run(lambda uow: handlers.rotate_credential(uow, kiosk_id, now))
 
     @http("POST", "/admin/kiosks/<string:kiosk_id>/revoke")
     def revoke(self, request, kiosk_id):
         require_token(request, self.config.admin_tokens)
-        with self.db.unit_of_work() as uow:
-            return handlers.revoke_kiosk(uow, kiosk_id)
+        return self.db.run(lambda uow: handlers.revoke_kiosk(uow, kiosk_id))
 
     @http("GET", "/admin/kiosks")
     def kiosks(self, request):

@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from services.booking.reference import ReferenceData
-from shared.openapi import Route, build_spec
+from shared.openapi import UUID_PARAM, Route, build_spec
 
 from .events import ControlReportGeneratedData
 
@@ -52,16 +52,18 @@ _FORMAT_NOTE = ("`format=json` (default), `csv` (metric,value rows) or `html` (a
 
 ROUTES = [
     Route("GET", "/reports/control", "The control report of a day, computed now (M-1 … M-3)",
-          query=ReportQuery, errors=(400, 401), security=True, description=_FORMAT_NOTE,
-          tags=("reports",)),
+          query=ReportQuery, errors={400: ("validation_failed",)}, security=True,
+          description=_FORMAT_NOTE, tags=("reports",)),
     Route("POST", "/reports/control", "Generate, keep and announce a report (on demand)",
-          request=GenerateBody, response=GeneratedReport, status=201, errors=(400, 401),
-          security=True, tags=("reports",)),
+          request=GenerateBody, response=GeneratedReport, status=201, security=True,
+          command=True, errors={400: ("validation_failed",)}, tags=("reports",)),
     Route("GET", "/reports", "Reports generated so far (daily and on demand), newest first",
-          query=ListQuery, response=GeneratedReport, many=True, errors=(400, 401),
-          security=True, tags=("reports",)),
+          query=ListQuery, response=GeneratedReport, many=True,
+          errors={400: ("validation_failed",)}, security=True, tags=("reports",)),
     Route("GET", "/reports/{report_id}", "One generated report, as it was made",
-          query=FormatQuery, errors=(400, 401, 404), security=True, description=_FORMAT_NOTE,
+          query=FormatQuery, errors={400: ("validation_failed",),
+                                     404: ("report_not_found", "not_found")},
+          params={"report_id": UUID_PARAM}, security=True, description=_FORMAT_NOTE,
           tags=("reports",)),
 ]
 

@@ -171,24 +171,31 @@ class MonitoringService(PlatformService):
             DEAD_LETTERS.labels(queue).set(messages)
 
     def _generate(self, params, trigger):
-        report_id = str(uuid.uuid4())
-        with self.db.unit_of_work() as uow:
-            built = report.build(uow.conn, params)
-            inserted = uow.conn.execute(
-                "INSERT INTO control_reports (report_id, day, trigger, centre, service, as_of,"
-                " report) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
-                " RETURNING generated_at",
-                (report_id, params.day, trigger, params.centre, params.service, params.as_of,
-                 Jsonb(built))).fetchone()
-            if inserted is None:  # another instance made today's daily report first
-                return None
-            kept = _summary(report_id, params.day, trigger, params.centre, params.service,
-                            params.as_of, inserted[0], built["failures"]["summary"])
-            # The announcement is what the listing shows, less the moment it was kept.
-            uow.emit(f"report-{report_id}", 0, "ControlReportGenerated",
-                     {key: value for key, value in kept.items() if key != "generated_at"})
-        REPORTS.labels(trigger).inc()
+        kept = self.db.run(lambda uow: _keep_report(uow, params, trigger))
+        if kept is not None:
+            REPORTS.labels(trigger).inc()
         return kept
+
+
+def _keep_report(uow, params, trigger):
+    """Build, keep and announce one report; ``None`` when another instance kept
+    today's daily report first."""
+    report_id = str(uuid.uuid4())
+    built = report.build(uow.conn, params)
+    inserted = uow.conn.execute(
+        "INSERT INTO control_reports (report_id, day, trigger, centre, service, as_of,"
+        " report) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+        " RETURNING generated_at",
+        (report_id, params.day, trigger, params.centre, params.service, params.as_of,
+         Jsonb(built))).fetchone()
+    if inserted is None:
+        return None
+    kept = _summary(report_id, params.day, trigger, params.centre, params.service,
+                    params.as_of, inserted[0], built["failures"]["summary"])
+    # The announcement is what the listing shows, less the moment it was kept.
+    uow.emit(f"report-{report_id}", 0, "ControlReportGenerated",
+             {key: value for key, value in kept.items() if key != "generated_at"})
+    return kept
 
 
 def _summary(report_id, day, trigger, centre, service, as_of, generated_at, failures):

@@ -16,8 +16,7 @@ class EmailState(Schema):
 
 ROUTES = [
     Route("GET", "/emails/{reference}", "Delivery states of the emails about one thing "
-          "(e.g. booking-<id>); never their content", response=EmailState, many=True,
-          errors=()),
+          "(e.g. booking-<id>); never their content", response=EmailState, many=True),
 ]
 
 

@@ -34,7 +34,12 @@ class PersonBody(Schema):
 
 
 class InvalidateBody(Schema):
+    series_number = fields.String(required=True, metadata={"example": "AZE12345678"})
     status = fields.String(required=True, validate=validate.OneOf(("replaced", "lost")))
+
+    @validates("series_number")
+    def well_formed(self, value, **_):
+        lookup.IdCardQuery().well_formed(value)
 
 
 
@@ -43,18 +48,25 @@ NOTE = ("Always open: no account, no fee (F-5). Every query is registered (F-6).
 
 ROUTES = [
     Route("POST", "/fin/by-id-card", "The FIN by ID card series and number (F-1)",
-          request=lookup.IdCardQuery, response=FinAnswer, errors=(400, 404, 429),
+          request=lookup.IdCardQuery, response=FinAnswer, command=True,
+          errors={400: ("validation_failed",), 404: ("not_found",), 429: ("too_many_requests",)},
           description=NOTE, tags=("lookup",)),
     Route("POST", "/fin/by-name", "The FIN by name, surname, patronymic and birth date (F-2)",
-          request=lookup.NameQuery, response=FinAnswer, errors=(400, 404, 409, 429),
+          request=lookup.NameQuery, response=FinAnswer, command=True,
+          errors={400: ("validation_failed",), 404: ("not_found",), 409: ("ambiguous",),
+                  429: ("too_many_requests",)},
           description=NOTE + " 409: more than one person matches; search by ID card.",
           tags=("lookup",)),
     Route("POST", "/admin/persons", "Registry staff: a new person with an ID card",
-          request=PersonBody, status=201, errors=(400, 401, 409), security=True,
-          tags=("registry",)),
+          request=PersonBody, status=201, security=True, command=True, tags=("registry",),
+          errors={400: ("validation_failed",), 409: ("fin_taken",)}),
+    Route("POST", "/admin/id-cards/invalidate",
+          "Registry staff: an ID card replaced or lost (the number in the body, never the URL)",
+          request=InvalidateBody, security=True, command=True, tags=("registry",),
+          errors={400: ("validation_failed",), 404: ("no_valid_card",)}),
     Route("POST", "/admin/id-cards/{series_number}/invalidate",
-          "Registry staff: an ID card replaced or lost", request=InvalidateBody,
-          errors=(400, 401, 404), security=True, tags=("registry",)),
+          "Gone: the card number no longer goes in the URL", status=410, deprecated=True,
+          tags=("registry",), errors={410: ("moved_to_body",)}),
 ]
 
 

@@ -157,5 +157,4 @@ def throttled(wait):
     seconds = max(1, int(wait + 0.999))
     return TooManyRequests(Text(
         "slow_down", f"Çox sayda sorğu; {seconds} saniyə sonra yenidən cəhd edin.",
-        f"Too many queries; please try again in {seconds} seconds."),
-        headers={"Retry-After": str(seconds)})
+        f"Too many queries; please try again in {seconds} seconds."), retry_after=seconds)

@@ -7,15 +7,18 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
 
 from shared.auth import bearer_token, require_token, token_allowed
-from shared.clock import Clock
+from shared.clock import Clock, baku_today
 from shared.db import Database
-from shared.errors import ValidationFailed, reasons_from_marshmallow
+from shared.errors import Refusal, Text, ValidationFailed, reasons_from_marshmallow
 from shared.http import http, read_json
 from shared.platform import PlatformService
 
 from . import api, handlers, lookup
 from .events import CATALOG
-from .reference import BAKU
+GONE_PATH = Text("moved_to_body", "Bu ünvan artıq işləmir: vəsiqənin nömrəsini sorğunun"
+                 " mətnində POST /admin/id-cards/invalidate ünvanına göndərin.",
+                 "This address is gone: send the card number in the body to POST"
+                 " /admin/id-cards/invalidate.")
 
 FIN_QUERIES = Counter("asan_fin_queries_total", "FIN lookups by method and outcome",
                       ["method", "outcome"])
@@ -63,19 +66,18 @@ class RegistryService(PlatformService):
         if wait:
             FIN_THROTTLED.labels(method).inc()
             FIN_QUERIES.labels(method, "throttled").inc()
-            with self.db.unit_of_work() as uow:
-                handlers.audit_refused(uow, method, {}, client, "throttled", asked_at, started)
+            self.db.run(lambda uow: handlers.audit_refused(uow, method, {}, client, "throttled",
+                                                           asked_at, started))
             raise lookup.throttled(wait)
         try:
             query = schema.load(raw)
         except ValidationError as error:
             FIN_QUERIES.labels(method, "invalid").inc()
-            with self.db.unit_of_work() as uow:
-                handlers.audit_refused(uow, method, raw, client, "invalid", asked_at, started)
+            self.db.run(lambda uow: handlers.audit_refused(uow, method, raw, client, "invalid",
+                                                           asked_at, started))
             raise ValidationFailed(reasons_from_marshmallow(error.messages)) from None
-        with self.db.unit_of_work() as uow:
-            answer, refusal = handlers.find(uow, method, query, client,
-                                            asked_at.astimezone(BAKU).date(), asked_at, started)
+        answer, refusal = self.db.run(lambda uow: handlers.find(
+            uow, method, query, client, baku_today(asked_at), asked_at, started))
         FIN_QUERIES.labels(method, answer.outcome).inc()
         if refusal is not None:
             raise refusal  # the query is registered all the same
@@ -98,17 +100,24 @@ class RegistryService(PlatformService):
         require_token(request, self.config.staff_tokens)
         body = read_json(request, api.PersonBody())
         card = body.pop("card")
-        with self.db.unit_of_work() as uow:
-            handlers.register_person(uow, body, card)
+        self.db.run(lambda uow: handlers.register_person(uow, body, card))
         return 201, {"fin": body["fin"], "status": "registered"}
 
-    @http("POST", "/admin/id-cards/<string:series_number>/invalidate")
-    def invalidate_card(self, request, series_number):
+    @http("POST", "/admin/id-cards/invalidate")
+    def invalidate_card(self, request):
+        """An ID card replaced or lost. The card number travels in the body: a URL
+        ends up in access logs and proxies' logs (non-negotiable 6)."""
         require_token(request, self.config.staff_tokens)
         body = read_json(request, api.InvalidateBody())
-        with self.db.unit_of_work() as uow:
-            handlers.invalidate_card(uow, series_number, body["status"])
-        return {"series_number": series_number, "status": body["status"]}
+        self.db.run(lambda uow: handlers.invalidate_card(uow, body["series_number"],
+                                                         body["status"]))
+        return {"status": body["status"]}
+
+    @http("POST", "/admin/id-cards/<path:anything>/invalidate")
+    def invalidate_card_by_path(self, request, anything):
+        """The old route, which carried the card number in the URL: gone. Our access
+        log records only the route template, never the number."""
+        raise Refusal(GONE_PATH, status=410, error="moved_to_body")
 
     @http("GET", "/openapi.json")
     def openapi(self, request):

@@ -142,7 +142,7 @@ class WebService(PlatformService):
     def booking_form(self, visit):
         return self._booking_page(visit, {})
 
-    @http("POST", "/booking")
+    @http("POST", "/booking", accepts="form")
     @page
     def booking_submit(self, visit):
         form = visit.request.form
@@ -160,7 +160,7 @@ class WebService(PlatformService):
                        hold_until=_baku_time(answer.body.get("hold_expires_at")))
         return self._code_page(visit, summary)
 
-    @http("POST", "/booking/confirm")
+    @http("POST", "/booking/confirm", accepts="form")
     @page
     def booking_confirm(self, visit):
         summary = security.unseal(self.settings.csrf_secret, visit.request.form.get("summary"))
@@ -220,7 +220,7 @@ class WebService(PlatformService):
     def cancel_form(self, visit):
         return visit.render("cancel.html", values={})
 
-    @http("POST", "/cancel")
+    @http("POST", "/cancel", accepts="form")
     @page
     def cancel_submit(self, visit):
         values = forms.typed(visit.request.form, ("order_code",))
@@ -237,7 +237,7 @@ class WebService(PlatformService):
     def fin_form(self, visit):
         return visit.render("fin.html", values={}, method=None)
 
-    @http("POST", "/fin")
+    @http("POST", "/fin", accepts="form")
     @page
     def fin_submit(self, visit):
         method, body = forms.fin_payload(visit.request.form)
@@ -258,7 +258,7 @@ class WebService(PlatformService):
     def complaint_form(self, visit):
         return visit.render("complaint.html", values={})
 
-    @http("POST", "/complaint")
+    @http("POST", "/complaint", accepts="form")
     @page
     def complaint_submit(self, visit):
         values = forms.typed(visit.request.form, forms.COMPLAINT_FIELDS)

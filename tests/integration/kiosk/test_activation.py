@@ -44,7 +44,8 @@ def test_refusals(stack):
         response = stack.activate(token, code)
         return response.status_code, response.json()["error"], response.json()["message"]["en"]
 
-    assert refused(other["token"], mine)[:2] == (409, "conflict")
+    # the error name the OpenAPI document promises (it said "conflict" before)
+    assert refused(other["token"], mine)[:2] == (409, "other_centre")
     assert "another centre" in refused(other["token"], mine)[2]
     assert refused(None, mine)[:2] == (401, "unauthorized")
     assert refused(f"{kiosk['kiosk_id']}.wrong-secret", mine)[:2] == (401, "unauthorized")

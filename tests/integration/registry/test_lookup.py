@@ -80,8 +80,9 @@ def test_f1_by_id_card(filled):
 
 def test_f1_a_replaced_or_lost_card_does_not_answer(filled):
     url, _ = filled
-    assert requests.post(f"{url}/admin/id-cards/AZE10000002/invalidate", headers=STAFF,
-                         json={"status": "lost"}, timeout=10).status_code == 200
+    assert requests.post(f"{url}/admin/id-cards/invalidate", headers=STAFF, timeout=10,
+                         json={"series_number": "AZE10000002", "status": "lost"}
+                         ).status_code == 200
     assert by_card(url, "AZE10000002").status_code == 404
     # a new card replaces the old one, and only the new one answers (F-1)
     assert by_name(url, "Işıq", "Süleymanlı", "Rəşid qızı", "1992-11-03").json()["fin"] == \
@@ -198,8 +199,8 @@ def test_f5_a_client_far_above_human_rates_is_asked_to_wait_never_locked_out(reg
 
 def test_staff_changes_refuse_bad_input_with_reasons_and_need_the_token(filled):
     url, _ = filled
-    bad = requests.post(f"{url}/admin/id-cards/AZE10000001/invalidate", headers=STAFF,
-                        json={"status": "stolen"}, timeout=10)
+    bad = requests.post(f"{url}/admin/id-cards/invalidate", headers=STAFF,
+                        json={"series_number": "AZE10000001", "status": "stolen"}, timeout=10)
     assert bad.status_code == 400 and bad.json()["reasons"][0]["field"] == "status"
     assert by_card(url, "AZE10000001").status_code == 200  # nothing was changed
     person = requests.post(f"{url}/admin/persons", headers=STAFF, timeout=10, json={
@@ -208,8 +209,13 @@ def test_staff_changes_refuse_bad_input_with_reasons_and_need_the_token(filled):
     assert person.status_code == 400
     assert {r["field"] for r in person.json()["reasons"]} >= {"fin", "sex", "birth_date",
                                                               "card.series_number"}
-    assert requests.post(f"{url}/admin/id-cards/AZE10000001/invalidate", timeout=10,
-                         json={"status": "lost"}).status_code == 401
+    assert requests.post(f"{url}/admin/id-cards/invalidate", timeout=10, json={
+        "series_number": "AZE10000001", "status": "lost"}).status_code == 401
+    # the old route carried the number in the URL: it is gone, and says where to go
+    old = requests.post(f"{url}/admin/id-cards/AZE10000001/invalidate", headers=STAFF,
+                        json={"status": "lost"}, timeout=10)
+    assert old.status_code == 410 and old.json()["error"] == "moved_to_body"
+    assert by_card(url, "AZE10000001").status_code == 200
 
 
 def test_f5_the_citizen_pages_are_throttled_per_citizen_only_with_their_token(registry):
