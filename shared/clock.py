@@ -12,6 +12,8 @@ which is not Baku's between 20:00 and 24:00 UTC (a test greps the code for them)
     baku_today(now)                  # the Baku date of that instant
     baku_now(now).time()             # the Baku wall-clock time
 """
+import contextvars
+from contextlib import contextmanager
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
@@ -49,3 +51,23 @@ class Clock(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return utcnow
+
+
+_TODAY = contextvars.ContextVar("asan_validation_today")
+
+
+@contextmanager
+def validating_on(day: date):
+    """Schemas loaded inside this block judge "not in the future" rules (a birth
+    date, F-2) against ``day``: the Baku date of the service's clock, not the
+    machine's. Each eventlet worker has its own context."""
+    token = _TODAY.set(day)
+    try:
+        yield
+    finally:
+        _TODAY.reset(token)
+
+
+def validation_today():
+    """The day set by :func:`validating_on`; ``LookupError`` outside of one."""
+    return _TODAY.get()

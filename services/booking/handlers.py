@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from shared.errors import Conflict, NotFound, Reason, Text, ValidationFailed
 
 from . import domain
-from .reference import BAKU, slot_start
+from shared.clock import BAKU
+
+from .reference import slot_start
 
 
 @dataclass(frozen=True)

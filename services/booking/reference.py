@@ -4,12 +4,11 @@ after loading), so the domain rules can use it in unit tests."""
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import holidays
 import yaml
 
-BAKU = ZoneInfo("Asia/Baku")
+from shared.clock import BAKU, baku_datetime, baku_now  # noqa: F401 - re-exported
 DATA = Path(__file__).resolve().parent / "data"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -102,10 +101,6 @@ class ReferenceData:
         return times
 
 
-def baku_now(now=None):
-    """Now in Baku time (Q-1 counts days in Baku)."""
-    return (now or datetime.now(BAKU)).astimezone(BAKU)
-
-
 def slot_start(day, moment):
-    return datetime.combine(day, moment, tzinfo=BAKU)
+    """The instant a slot of ``day`` at ``moment`` (Baku wall-clock) starts."""
+    return baku_datetime(day, moment)

@@ -8,7 +8,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
 from shared.auth import require_token
-from shared.clock import Clock
+from shared.clock import Clock, baku_today
 from shared.db import Database
 from shared.errors import ValidationFailed, reasons_from_marshmallow
 from shared.http import http, read_json
@@ -155,13 +155,20 @@ class BookingService(PlatformService):
 
     @rpc
     def service_catalogue(self):
-        """Names and ticket prefixes of the services and centres, for tickets."""
+        """Names and ticket prefixes of the services and centres, for tickets; each
+        centre's weekly opening hours and the closed days (public holidays, days
+        closed by decision) from yesterday to a year ahead (Baku), for walk-ins."""
         reference = self.config.reference
+        today = baku_today(self.clock())
+        closed = [day.isoformat() for day in (today + timedelta(days=n) for n in range(-1, 367))
+                  if reference.holiday(day)]
         return {"services": {code: {"az": s.az, "en": s.en, "prefix": s.prefix}
                              for code, s in reference.services.items()},
                 "centres": {code: {"az": c.az, "en": c.en, "address": c.address,
-                                   "services": sorted(c.services)}
-                            for code, c in reference.centres.items()}}
+                                   "services": sorted(c.services),
+                                   "hours": c.as_dict()["hours"]}
+                            for code, c in reference.centres.items()},
+                "closed_days": closed, "as_of": today.isoformat()}
 
     # --- the call centre (Q-9) -----------------------------------------------------
     @http("POST", "/operator/bookings/search")

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from shared.clock import baku_today
 from shared.errors import Conflict, Reason, Text
 
 SERVICES = ("queue_booking", "fin_lookup")
@@ -88,7 +89,7 @@ def answer(state, decision, delivery, now):
     _must_be_open(state)
     return [("ComplaintAnswered", {"complaint_id": state.complaint_id, "decision": decision,
                                    "delivery": delivery, "answered_at": now.isoformat(),
-                                   "late": now.date() > state.due_on})]
+                                   "late": baku_today(now) > state.due_on})]
 
 
 def withdraw(state, now):

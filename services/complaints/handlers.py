@@ -2,10 +2,10 @@
 import secrets
 import uuid
 
+from shared.clock import baku_today
 from shared.errors import NotFound, Text, ValidationFailed
 
 from . import domain
-from .reference import BAKU
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 NO_COMPLAINT = Text("no_complaint", "Belə şikayət tapılmadı.", "No such complaint.")
@@ -49,7 +49,7 @@ def file(uow, body, channel, now):
     problems = domain.identity_problems(body)
     if problems:
         raise ValidationFailed(problems)
-    filed_on = body.get("received_on") or now.astimezone(BAKU).date()
+    filed_on = body.get("received_on") or baku_today(now)
     complaint_id = str(uuid.uuid4())
     reference = _reference(filed_on)
     due_on = domain.due_date(filed_on)

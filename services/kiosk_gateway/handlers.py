@@ -4,14 +4,12 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import time, timedelta
-from zoneinfo import ZoneInfo
 
 from shared.auth import bearer_token, token_hash
+from shared.clock import BAKU, baku_now, baku_today
 from shared.errors import Conflict, NotFound, Refusal, Text, TooManyRequests, Unauthorized
 
 from .tickets import Ticket, call_order, print_layouts, ticket_number
-
-BAKU = ZoneInfo("Asia/Baku")
 
 
 @dataclass(frozen=True)
@@ -143,7 +141,7 @@ def ticket_of_booking(conn, booking_id):
 
 def issue_ticket(uow, centre, service, prefix, series, kiosk_id, now, booking=None):
     """The next number of the centre's series for today (Baku), gap-free."""
-    day = now.astimezone(BAKU).date()
+    day = baku_today(now)
     sequence = uow.conn.execute(
         "INSERT INTO ticket_counters (centre, day, series, last) VALUES (%s, %s, %s, 1)"
         " ON CONFLICT (centre, day, series) DO UPDATE SET last = ticket_counters.last + 1"
@@ -232,11 +230,43 @@ def activate(uow, booking_rpc, catalogue, kiosk_id, centre, order_code, now, pol
     return ticket_view(ticket, catalogue), None
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def opening_hours(catalogue, centre, now):
+    """(opens, closes) as ``"HH:MM"`` of ``centre`` on the Baku day of ``now``, or
+    ``None`` when it is closed that day (a weekend, a public holiday)."""
+    day = baku_today(now)
+    if day.isoformat() in catalogue.get("closed_days", ()):
+        return None
+    hours = catalogue["centres"][centre].get("hours", {}).get(WEEKDAYS[day.weekday()])
+    return tuple(hours) if hours else None
+
+
+def closed_refusal(catalogue, centre, now):
+    """A walk-in ticket is printed only while the centre is open (Baku wall-clock
+    time); the refusal says today's hours."""
+    hours = opening_hours(catalogue, centre, now)
+    moment = baku_now(now).strftime("%H:%M")
+    if hours and hours[0] <= moment < hours[1]:
+        return None
+    if hours:
+        return Conflict(Text("centre_closed",
+                             f"Mərkəz indi bağlıdır; bu gün {hours[0]}–{hours[1]} işləyir.",
+                             f"The centre is closed now; today it is open {hours[0]}–{hours[1]}."))
+    return Conflict(Text("centre_closed", "Mərkəz bu gün işləmir.",
+                         "The centre is closed today."))
+
+
 def walk_in(uow, catalogue, kiosk_id, centre, service_code, now):
+    """A ticket without a booking, while the centre is open (Baku time)."""
     centre_info = catalogue["centres"][centre]
     if service_code not in centre_info["services"]:
         raise NotFound(Text("not_offered", "Bu xidmət bu mərkəzdə göstərilmir.",
                             "This service is not offered at this centre."))
+    closed = closed_refusal(catalogue, centre, now)
+    if closed:
+        raise closed
     service = catalogue["services"][service_code]
     ticket = issue_ticket(uow, centre, service_code, service["prefix"], "walk_in", kiosk_id, now)
     return ticket_view(ticket, catalogue)
@@ -244,7 +274,7 @@ def walk_in(uow, catalogue, kiosk_id, centre, service_code, now):
 
 def queue(conn, centre, now):
     """Today's tickets of a centre in the order they will be called."""
-    day = now.astimezone(BAKU).date()
+    day = baku_today(now)
     rows = conn.execute(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE centre = %s AND day = %s",
                         (centre, day)).fetchall()
     return [{"number": t.number, "series": t.series, "service": t.service,

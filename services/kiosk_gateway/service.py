@@ -1,4 +1,5 @@
 """nameko entrypoints of the kiosk gateway: the only door for the kiosks (D-5)."""
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -37,6 +38,8 @@ class GatewayConfig(DependencyProvider):
             free_failures=int(config.get("FREE_FAILURES", 5)),
             base_delay=timedelta(seconds=float(config.get("SLOW_DOWN_SECONDS", 2))))
         self.catalogue = None
+        self.catalogue_fetched_at = 0.0
+        self.ttl = float(config.get("CATALOGUE_TTL_SECONDS", 6 * 3600))
 
     def get_dependency(self, worker_ctx):
         return self
@@ -50,8 +53,12 @@ class KioskGatewayService(PlatformService):
     clock = Clock()
 
     def _catalogue(self):
-        if self.config.catalogue is None:  # fetched once, from the owner of the data
+        """Names, hours and closed days, from booking (the owner of the data); asked
+        again after ``CATALOGUE_TTL_SECONDS`` so the closed days never run out."""
+        fetched = self.config.catalogue_fetched_at
+        if self.config.catalogue is None or time.monotonic() - fetched > self.config.ttl:
             self.config.catalogue = self.booking.service_catalogue()
+            self.config.catalogue_fetched_at = time.monotonic()
         return self.config.catalogue
 
     def _kiosk(self, request):

@@ -20,7 +20,7 @@ it is the broker's count when the report is made, passed in by the caller.
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from services.booking.reference import BAKU
+from shared.clock import BAKU
 
 CODE_TEMPLATE = "booking_confirmation_code"
 ORDER_CODE_TEMPLATE = "booking_order_code"

@@ -10,6 +10,7 @@ from datetime import date
 from marshmallow import Schema, ValidationError, fields, validates, validates_schema
 from psycopg.types.json import Jsonb
 
+from shared.clock import baku_today, validation_today
 from shared.errors import Conflict, NotFound, Text, TooManyRequests
 from shared.identity import is_id_card, normalize_id_card
 
@@ -60,7 +61,7 @@ class NameQuery(Schema):
                 if problem:
                     problems[field] = [problem]
         born = data.get("birth_date")
-        if born and not date(1900, 1, 1) <= born <= date.today():
+        if born and not date(1900, 1, 1) <= born <= validation_today():
             problems["birth_date"] = [Text("birth_date", "Doğum tarixi düzgün deyil.",
                                            "The birth date is not plausible.")]
         if data.get("channel", "api") not in CHANNELS:
@@ -116,7 +117,7 @@ def audit(uow, method, asked, client, channel, answer_outcome, fin, started, ask
         " answered_fin, latency_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (query_id, asked_at, method, _json(asked), client, channel, answer_outcome, fin,
          latency_ms))
-    stream = f"query-{asked_at.date().isoformat()}"
+    stream = f"query-{baku_today(asked_at).isoformat()}"  # F-6: the Baku day it arrived
     uow.append(stream, None, uow.new_event("FinQueried", stream, {
         "query_id": query_id, "method": method, "outcome": answer_outcome,
         "latency_ms": latency_ms, "channel": channel, "asked_at": asked_at.isoformat()}))

@@ -6,12 +6,12 @@ import functools
 import logging
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
+from shared.clock import BAKU, Clock, baku_today
 from shared.http import http
 from shared.platform import PlatformService
 
@@ -20,7 +20,6 @@ from .backends import Backends, Unavailable, citizen_address
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
-BAKU = ZoneInfo("Asia/Baku")
 HTML = "text/html; charset=utf-8"
 TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"),
                         autoescape=select_autoescape(default=True), trim_blocks=True,
@@ -118,6 +117,7 @@ class WebService(PlatformService):
     name = "web"
     settings = WebSettings()
     api = Backends()
+    clock = Clock()
 
     @http("GET", "/static/site.css")
     def stylesheet(self, request):
@@ -195,7 +195,7 @@ class WebService(PlatformService):
         elif show_slots:
             problems = forms.local_problem(NEED_A_DAY, visit.lang, "date", "booking-")
             status = 400
-        tomorrow = (datetime.now(BAKU) + timedelta(days=1)).date().isoformat()
+        tomorrow = (baku_today(self.clock()) + timedelta(days=1)).isoformat()
         return visit.render("booking.html", status, values=values, problems=problems,
                             times=times, services=reference["services"],
                             centres=reference["centres"], tomorrow=tomorrow)
