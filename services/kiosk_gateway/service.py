@@ -4,7 +4,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
-from nameko.rpc import RpcProxy
 from prometheus_client import Counter, Gauge
 
 from shared.auth import require_token
@@ -13,6 +12,7 @@ from shared.db import Database
 from shared.errors import TooManyRequests
 from shared.http import http, read_json
 from shared.platform import PlatformService
+from shared.rpc import RpcProxy
 from shared.timer import every
 
 from . import api, handlers

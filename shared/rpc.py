@@ -1,0 +1,87 @@
+"""RPC between services with a deadline (D-2: "RPC where a caller needs an answer").
+
+nameko's ``RpcProxy`` waits for its reply forever: with the callee paused, a kiosk
+activation hung for as long as the kiosk waited, holding a worker and a database
+transaction. :class:`RpcProxy` here is the same proxy with a deadline on every
+call (``RPC_TIMEOUT_SECONDS``, default 5): a callee that does not answer in time,
+is not running at all, or a broker that cannot take the call, is answered with
+:class:`shared.errors.Unavailable` — a 503 with a bilingual "try again" and
+``Retry-After`` — within seconds.
+
+    booking = RpcProxy("booking")           # in a service class
+    self.booking.activate(order_code, …)    # raises Unavailable after the deadline
+
+A call that times out may still be carried out by the callee later; callers keep
+their commands idempotent (the kiosk gateway asks booking again on a repeated
+request and gets "already activated" with the same ticket).
+"""
+import logging
+
+import eventlet
+from kombu.exceptions import OperationalError as KombuOperationalError
+from nameko.exceptions import UnknownService
+from nameko.rpc import MethodProxy, ServiceProxy
+from nameko.rpc import RpcProxy as NamekoRpcProxy
+
+from .errors import Text, Unavailable
+
+log = logging.getLogger(__name__)
+DEFAULT_TIMEOUT_SECONDS = 5.0
+NOT_ANSWERING = Text("unavailable",
+                     "Əlaqəli xidmət vaxtında cavab vermədi. Zəhmət olmasa bir neçə saniyədən"
+                     " sonra yenidən cəhd edin.",
+                     "A service we depend on did not answer in time. Please try again in a"
+                     " few seconds.")
+
+
+class RpcProxy(NamekoRpcProxy):
+    """nameko's ``RpcProxy`` whose calls give up after ``RPC_TIMEOUT_SECONDS``."""
+
+    def setup(self):
+        self.timeout = float(self.container.config.get("RPC_TIMEOUT_SECONDS",
+                                                       DEFAULT_TIMEOUT_SECONDS))
+        super().setup()
+
+    def get_dependency(self, worker_ctx):
+        return _ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
+                             self.timeout, **self.options)
+
+
+class _ServiceProxy(ServiceProxy):
+    def __init__(self, worker_ctx, service_name, reply_listener, timeout, **options):
+        super().__init__(worker_ctx, service_name, reply_listener, **options)
+        self.timeout = timeout
+
+    def __getattr__(self, name):
+        return _MethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener,
+                            self.timeout, **self.options)
+
+
+class _MethodProxy(MethodProxy):
+    def __init__(self, worker_ctx, service_name, method_name, reply_listener, timeout,
+                 **options):
+        super().__init__(worker_ctx, service_name, method_name, reply_listener, **options)
+        self.timeout = timeout
+
+    def __call__(self, *args, **kwargs):
+        try:
+            reply = self._call(*args, **kwargs)
+        except (UnknownService, KombuOperationalError, ConnectionError) as error:
+            log.warning("rpc to %s.%s not sent: %s", self.service_name, self.method_name,
+                        type(error).__name__)
+            raise Unavailable(NOT_ANSWERING) from None
+        try:
+            with eventlet.Timeout(self.timeout):
+                return reply.result()
+        except eventlet.Timeout:
+            self._forget(reply)
+            log.warning("rpc to %s.%s timed out after %.1f s", self.service_name,
+                        self.method_name, self.timeout)
+            raise Unavailable(NOT_ANSWERING) from None
+
+    def _forget(self, reply):
+        """Drop the reply we no longer wait for (a late one is then ignored)."""
+        pending = self.reply_listener._reply_events
+        for correlation_id, event in list(pending.items()):
+            if event is reply.reply_event:
+                pending.pop(correlation_id, None)
