@@ -21,6 +21,8 @@ _default() {
 _default ASAN_STATE_DIR "$ASAN_ROOT/.state"
 # Child processes run with other working directories: keep the path absolute.
 case "$ASAN_STATE_DIR" in /*) ;; *) ASAN_STATE_DIR="$PWD/$ASAN_STATE_DIR" ;; esac
+# Every service and relay also writes its JSON log to $ASAN_LOG_DIR/<name>.log.
+_default ASAN_LOG_DIR "$ASAN_STATE_DIR/log"
 
 # PostgreSQL (project-local cluster, see deploy/bin/infra)
 _default PGHOST 127.0.0.1

@@ -1,11 +1,22 @@
 """Structured JSON logs, one object per line, carrying the correlation id.
 
-Secrets and personal data never reach a log line: any field whose name says it is a
-code, a FIN, a document number or contact data is masked by :func:`redact`, whatever
-the caller passed (non-negotiable 5).
+Secrets and personal data never reach a log line (non-negotiable 6), in two layers:
+any field whose name says it is a code, a FIN, a document number or contact data is
+masked by :func:`redact`, whatever the caller passed; and every text of a line (the
+message, an exception and its traceback, any value) is searched for the shapes of
+an ID card number, an email address, an Azerbaijani phone number, a FIN and a
+six-digit code, which are masked too — a database error quoting a value, or a
+careless message, is caught as well. URLs never reach a line: the access log has
+the route template (``shared.http``).
+
+Each process writes to stderr and, when ``ASAN_LOG_DIR`` is set (``make run`` sets
+it to ``.state/log``), also to ``<ASAN_LOG_DIR>/<service>.log``.
 """
 import logging
+import os
+import re
 import sys
+from pathlib import Path
 
 import structlog
 from nameko.extensions import DependencyProvider
@@ -17,10 +28,41 @@ SENSITIVE_KEYS = frozenset({
 MASK = "***"
 
 
+PATTERNS = re.compile("|".join((
+    r"(?<![A-Za-z0-9])(?:AZE[0-9]{8}|AA[0-9]{7})(?![0-9])",            # ID card
+    r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+",      # email address
+    r"(?<![0-9])(?:\+?994|0)[ \-]?[0-9](?:[ \-]?[0-9]){8}(?![0-9])",  # AZ phone
+    r"(?<![A-Za-z0-9.:\-])(?=[0-9A-HJ-NP-Z]*[0-9])(?=[0-9A-HJ-NP-Z]*[A-HJ-NP-Z])"
+    r"[0-9A-HJ-NP-Z]{7}(?![A-Za-z0-9])",                                # FIN
+    r"(?<![0-9A-Za-z.:\-])[0-9]{6}(?![0-9A-Za-z])",                     # confirmation code
+)))
+
+
+def _scrub(value):
+    if isinstance(value, str):
+        return PATTERNS.sub(MASK, value)
+    if isinstance(value, dict):
+        return {key: _scrub(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(item) for item in value]
+    return value
+
+
 def redact(_, __, event_dict):
+    """Mask fields named like secrets or personal data, then the shapes of personal
+    data in every text of the line."""
     for key in list(event_dict):
         if key.lower() in SENSITIVE_KEYS:
             event_dict[key] = MASK
+        elif key not in ("timestamp", "level", "logger"):
+            event_dict[key] = _scrub(event_dict[key])
+    return event_dict
+
+
+def scrub_rendered(_, __, event_dict):
+    """After the traceback is rendered into ``exception``: scrub it too."""
+    if "exception" in event_dict:
+        event_dict["exception"] = _scrub(event_dict["exception"])
     return event_dict
 
 
@@ -48,12 +90,17 @@ def configure_logging(service=None, level=None):
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared + [structlog.stdlib.ExtraAdder()],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info,
+                    structlog.processors.format_exc_info, scrub_rendered,
                     structlog.processors.JSONRenderer(ensure_ascii=False)])
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter)
+    handlers = [logging.StreamHandler(sys.stderr)]
+    log_dir = os.environ.get("ASAN_LOG_DIR")
+    if log_dir and service:
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(Path(log_dir) / f"{service}.log", encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(formatter)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(level or logging.INFO)
     # nameko logs an expected exception (a refusal: the caller's mistake, answered with
     # a 4xx) as a warning with its traceback; unexpected ones stay at error level.
@@ -67,7 +114,7 @@ class WorkerLogging(DependencyProvider):
     Each eventlet worker runs in its own greenlet, which has its own context."""
 
     def setup(self):
-        configure_logging()
+        configure_logging(service=self.container.service_name)
 
     def worker_setup(self, worker_ctx):
         structlog.contextvars.bind_contextvars(
