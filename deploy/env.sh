@@ -71,4 +71,8 @@ _default ASAN_WEB_PORT 8080
 # psycopg must not block the eventlet hub the nameko services run on.
 _default PSYCOPG_WAIT_FUNC wait_select
 
+# Tests run under eventlet's monkey patch (`nameko test`): hypothesis must not load
+# the entry-point plugins of other packages (trio's, via selenium, breaks on green
+# sockets).
+_default HYPOTHESIS_NO_PLUGINS 1
 unset -f _default
