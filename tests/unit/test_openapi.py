@@ -28,3 +28,23 @@ def test_the_booking_form_documents_every_required_field():
     assert set(form["required"]) == {"name", "surname", "patronymic", "id_card", "phone",
                                      "email", "service", "centre", "date", "time"}
     assert spec["components"]["schemas"]["Error"]["required"] == ["error", "message", "reasons"]
+
+
+@pytest.mark.parametrize("service", DOCUMENTED)
+def test_each_document_is_valid_openapi_3(service):
+    """A validator rejected every templated path before its parameters were declared."""
+    from openapi_spec_validator import validate
+
+    validate(json.loads(render(service_spec(service))))
+
+
+@pytest.mark.parametrize("service", DOCUMENTED)
+def test_every_refusal_a_route_documents_has_its_error_names(service):
+    spec = service_spec(service)
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    names = response["content"]["application/json"]["schema"]["allOf"][1][
+                        "properties"]["error"]["enum"]
+                    assert names, (method, path, status)
