@@ -7,6 +7,7 @@ so tests never see each other's data or messages.
 """
 import os
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -66,3 +67,28 @@ def unused_port():
 @pytest.fixture
 def free_port():
     return unused_port()
+
+
+# --- the error-name contract (tests/contract.py, tests/test_error_contract.py) -------
+def pytest_configure(config):
+    from tests import contract
+
+    contract.install()
+
+
+def pytest_runtest_setup(item):
+    from tests.contract import RECORDER
+
+    RECORDER.current_test = item.nodeid
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The contract tests read what every other test saw: they run last. They also
+    learn whether this run collected every test file (a whole run)."""
+    from tests import contract
+
+    last = [item for item in items if item.module.__name__.endswith("test_error_contract")]
+    items[:] = [item for item in items if item not in last] + last
+    collected = {str(item.path) for item in items}
+    on_disk = {str(path) for path in Path(__file__).parent.rglob("test_*.py")}
+    contract.WHOLE_RUN = on_disk <= collected
