@@ -182,7 +182,10 @@ def check_body(environ, request, kind):
     if request.method not in ("POST", "PUT", "PATCH"):
         return
     request.shallow = False  # nameko creates it shallow; the boundary is the one reader
-    raw = request.stream.read(MAX_BODY_BYTES + 1)
+    if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+        raw = environ["wsgi.input"].read(MAX_BODY_BYTES + 1)  # eventlet decodes the chunks
+    else:
+        raw = request.stream.read(MAX_BODY_BYTES + 1)
     # werkzeug's form parser and get_data() would read the stream again: hand them
     # the bytes read here.
     request._cached_data = raw

@@ -19,6 +19,7 @@ import re
 import time
 import uuid
 from functools import partial
+from http import HTTPStatus
 
 import psycopg
 from eventlet.event import Event
@@ -66,7 +67,8 @@ def _correlation_id(environ):
 
 
 _HTTP_ERROR_AZ = {404: "Belə ünvan yoxdur.", 405: "Bu ünvan üçün bu metod qəbul edilmir.",
-                  400: "Sorğu düzgün deyil.", 414: boundary.URI_TOO_LONG.az}
+                  400: "Sorğu düzgün deyil.", 414: boundary.URI_TOO_LONG.az,
+                  505: "Bu HTTP versiyası dəstəklənmir.", 501: "Bu metod dəstəklənmir."}
 
 
 def _refusal_for_http_error(code, name):
@@ -122,7 +124,11 @@ class JsonProtocol(HttpOnlyProtocol):
         self.wfile = _JsonErrorsOut(self.wfile)
 
     def send_error(self, code, message=None, explain=None):
-        refusal = _refusal_for_http_error(code, message or "Bad Request")
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "Bad Request"
+        refusal = _refusal_for_http_error(code, phrase)
         body = refusal_body(refusal)
         self.send_response(code, message)
         self.send_header("Content-Type", JSON)
