@@ -154,8 +154,11 @@ class RateLimits(DependencyProvider):
         self.enabled = enabled(config)
         self.limits = {name: parse(name, given.get(name, spec))
                        for name, spec in self.defaults.items()}
-        self.database = next(dependency for dependency in self.container.dependencies
-                             if isinstance(dependency, Database))
+        self.database = next((dependency for dependency in self.container.dependencies
+                              if isinstance(dependency, Database)), None)
+        if self.database is None:
+            raise TypeError(f"{self.container.service_name}: RateLimits keeps its state in"
+                            " the service's database; declare a Database dependency")
 
     def get_dependency(self, worker_ctx):
         return Limiter(self, worker_ctx.service_name)
@@ -189,6 +192,7 @@ class Limiter:
             if admitted is None:
                 row = conn.execute(CURRENT, params).fetchone()
                 waited = decide(limit, row[0], now).wait if row else limit.interval
+            conn.commit()  # the row lock goes now, not after the sweep
             self._sweep(conn, now)
         if admitted is not None:
             return 0.0
