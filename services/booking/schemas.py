@@ -46,7 +46,7 @@ class BookingRequestSchema(Schema):
     name = Name(required=True, metadata={"description": "Ad", "example": "Leyla"})
     surname = Name(required=True, metadata={"description": "Soyad", "example": "Məmmədova"})
     patronymic = Name(required=True,
-                       metadata={"description": "Ata adı", "example": "Əli qızı"})
+                      metadata={"description": "Ata adı", "example": "Əli qızı"})
     id_card = _IdCard(required=True, metadata={
         "description": "Ş/V seriyası və nömrəsi: AZE + 8 digits or AA + 7 digits",
         "example": "AZE12345678"})
