@@ -10,6 +10,7 @@ A refusal is an exception the HTTP layer maps to a 4xx JSON body, once, in
 Validators raise ``marshmallow.ValidationError(Text("code", az, en))``; marshmallow's
 own messages (required, wrong type…) are translated by :func:`reasons_from_marshmallow`.
 """
+import math
 from dataclasses import dataclass
 
 
@@ -102,10 +103,36 @@ class TooManyRequests(Refusal):
     status = 429
     error = "too_many_requests"
 
-    def __init__(self, message, retry_after, reasons=()):
+    def __init__(self, message, retry_after, reasons=(), limit=None):
         seconds = max(1, int(retry_after + 0.999))
         super().__init__(message, reasons, headers={"Retry-After": str(seconds)})
         self.retry_after = seconds
+        self.limit = limit  # which limit or cap refused (asan_rate_limited_total's label)
+
+
+def wait_words(seconds):
+    """A wait as people say it, in both languages, rounded up: ("40 saniyə", "40
+    seconds"), ("3 dəqiqə", "3 minutes"), ("2 saat", "2 hours")."""
+    seconds = max(1, math.ceil(seconds))
+    if seconds < 90:
+        return f"{seconds} saniyə", f"{seconds} second" + ("s" if seconds != 1 else "")
+    minutes = math.ceil(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} dəqiqə", f"{minutes} minutes"
+    hours = math.ceil(minutes / 60)
+    return f"{hours} saat", f"{hours} hour" + ("s" if hours != 1 else "")
+
+
+SLOW_DOWN_AZ = "Qısa müddətdə çox sayda sorğu göndərilib; {wait} sonra yenidən cəhd edin."
+SLOW_DOWN_EN = "Too many requests in a short time; please try again in {wait}."
+
+
+def slow_down(limit, seconds, field=None, code="slow_down", az=SLOW_DOWN_AZ, en=SLOW_DOWN_EN):
+    """The 429 of the rate limit or cap named ``limit``: ``Retry-After`` and one reason
+    saying when to try again (``az``/``en`` with a ``{wait}`` placeholder)."""
+    wait_az, wait_en = wait_words(seconds)
+    text = Text(code, az.format(wait=wait_az), en.format(wait=wait_en))
+    return TooManyRequests(text, seconds, [Reason(field, code, text.az, text.en)], limit=limit)
 
 
 class Unavailable(Refusal):

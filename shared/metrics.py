@@ -33,6 +33,10 @@ COMMAND_RERUNS = Counter(
     "asan_command_reruns_total",
     "Commands run again on fresh state after losing a race to a concurrent transaction",
     ["service", "race"])
+RATE_LIMITED = Counter(
+    "asan_rate_limited_total",
+    "Requests answered 429 by a rate limit or a cap on unconfirmed bookings (issue 12, F-5)",
+    ["service", "limit"])
 RELAY_LAG = Gauge(
     "asan_relay_lag_seconds", "Age of the oldest message still waiting in the outbox",
     ["service"])

@@ -13,7 +13,13 @@ ROUTES = [
           request=schemas.BookingRequestSchema, response=schemas.BookingRequestedResponse,
           status=202, command=True, tags=("booking",), errors={
               400: ("validation_failed",), 409: ("slot_full", "already_booked"),
-              429: ("too_many_requests",)}),
+              429: ("too_many_requests",)},
+          description="429 (issue 12): too many requests from this client (reason "
+                      "`slow_down`), or too many unconfirmed bookings at once from its "
+                      "address, for the email or for the phone (reasons "
+                      "`too_many_holds_address`, `too_many_holds_email`, "
+                      "`too_many_holds_phone`): wait `Retry-After` seconds, or confirm one "
+                      "of them with its emailed code."),
     Route("POST", "/bookings/{booking_id}/confirm",
           "Send the emailed code; the order code is emailed at once (Q-3, Q-4, Q-6)",
           request=schemas.ConfirmSchema, response=schemas.BookingStatusResponse, command=True,

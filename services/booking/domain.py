@@ -10,7 +10,6 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from hashlib import sha256
@@ -18,31 +17,14 @@ from hashlib import sha256
 import email_validator
 import phonenumbers
 
-from shared.errors import Conflict, NotFound, Reason, Refusal, Text
+from shared.errors import Conflict, NotFound, Reason, Refusal, Text, slow_down
 from shared.identity import is_id_card, normalize_id_card  # noqa: F401 - part of this API
+from shared.names import name_problem, normalize_name  # noqa: F401 - the form's name rule
 
 from .reference import baku_now, slot_start
 
 # --- the form (Q-5: every field required, every wrong one named) -------------------
-
-AZ_LETTERS = "A-Za-zÇçƏəĞğIıİiÖöŞşÜü"
-NAME_RE = re.compile(rf"^[{AZ_LETTERS}]+(?:[ '\-][{AZ_LETTERS}]+)*$")
-
-
-def normalize_name(value):
-    """NFC, single spaces; the letters themselves are kept as typed."""
-    return " ".join(unicodedata.normalize("NFC", value).split())
-
-
-def name_problem(value):
-    if not 2 <= len(value) <= 60:
-        return Text("length", "2 ilə 60 hərf arasında olmalıdır.",
-                    "Must be between 2 and 60 letters.")
-    if not NAME_RE.match(value):
-        return Text("letters", "Yalnız Azərbaycan əlifbasının hərfləri (ə, ı, İ, ğ, ş, ç, ö, ü"
-                    " daxil) yazılmalıdır.",
-                    "Only letters of the Azerbaijani alphabet (including ə, ı, İ, ğ, ş, ç, ö, ü).")
-    return None
+# Names: shared.names (the one rule of every form).
 
 
 def id_card_problem(value):
@@ -110,6 +92,12 @@ class Policy:
     max_wrong_codes: int = 5
     horizon_days: int = 30
     max_active_per_id_card: int = 1
+    # Issue 12: unconfirmed holds at once per client address, email and phone (None: no
+    # cap). A family of six books from one address with one email and phone; a carrier
+    # NAT puts many citizens behind one address (docs/OPERATIONS.md, "Abuse limits").
+    max_holds_per_address: int | None = 10
+    max_holds_per_email: int | None = 8
+    max_holds_per_phone: int | None = 8
 
 
 def visit_problems(visit, reference, now, policy):
@@ -152,6 +140,38 @@ def visit_problems(visit, reference, now, policy):
         refuse("time", "no_such_slot", "Bu saatda bu xidmət üçün qəbul yoxdur.",
                "There is no appointment for this service at this time.")
     return reasons
+
+
+# --- unconfirmed holds (issue 12): capped, so that one client cannot hold a day -----
+
+HOLD_CAPS = ("address", "email", "phone")
+# what was capped → (the form field to name, in Azerbaijani, in English)
+_HELD_BY = {"address": (None, "bu şəbəkə ünvanından", "from your network address"),
+            "email": ("email", "bu e-poçt ünvanı ilə", "for this email address"),
+            "phone": ("phone", "bu telefon nömrəsi ilə", "for this phone number")}
+
+
+def holds_refusal(held, policy, now):
+    """The 429 when a cap on unconfirmed holds is reached, else ``None``.
+
+    ``held``: ``{"address" | "email" | "phone": (holds not yet expired, the earliest
+    expiry among them)}``. A cap never locks anyone out: confirming one booking with
+    its emailed code frees a place at once, and the wait is until the first hold
+    lapses (Retry-After)."""
+    for what in HOLD_CAPS:
+        cap = getattr(policy, f"max_holds_per_{what}")
+        count, earliest = held.get(what, (0, None))
+        if cap and count >= cap:
+            field, az, en = _HELD_BY[what]
+            return slow_down(
+                f"holds_per_{what}", (earliest - now).total_seconds(), field,
+                code=f"too_many_holds_{what}",
+                az=f"Təsdiqlənməmiş növbə sorğuları {az} çoxdur (ən çoxu {cap}): birini"
+                   " e-poçtla göndərilən şifrə ilə təsdiqləyin və ya {wait} sonra yenidən"
+                   " cəhd edin.",
+                en=f"There are too many unconfirmed booking requests {en} (at most {cap}):"
+                   " confirm one with the code we emailed, or try again in {wait}.")
+    return None
 
 
 # --- codes (Q-2, Q-4): stored only as keyed hashes -------------------------------
@@ -233,7 +253,8 @@ def fold(events):
     return state
 
 
-def request(booking_id, applicant, visit, language, channel, code_hash_, now, policy):
+def request(booking_id, applicant, visit, language, channel, code_hash_, now, policy,
+            client_address=None):
     """Q-2: a valid form holds the slot and a code goes out by email."""
     hold_expires_at = now + timedelta(minutes=policy.hold_minutes)
     return [("BookingRequested", {
@@ -242,6 +263,7 @@ def request(booking_id, applicant, visit, language, channel, code_hash_, now, po
         "language": language, "channel": channel, "requested_at": now.isoformat(),
         "hold_expires_at": hold_expires_at.isoformat(), "code_hash": code_hash_,
         "max_wrong_codes": policy.max_wrong_codes, "applicant": applicant.as_dict(),
+        "client_address": client_address,
     })]
 
 

@@ -43,6 +43,10 @@ class BookingRequestedData(BookingRequestedPublic):
     code_hash = fields.String(required=True)
     max_wrong_codes = fields.Integer(required=True)
     applicant = fields.Nested(ApplicantData, required=True)
+    # Who asked (an IPv4 address or IPv6 /64, shared.clients): unconfirmed holds are
+    # capped per client address (issue 12). Private, like the applicant; absent in
+    # events recorded before.
+    client_address = fields.String(allow_none=True)
 
 
 class CodeRejectedData(_BookingRef):

@@ -39,12 +39,13 @@ def project(conn, name, data, version):
         conn.execute(
             "INSERT INTO bookings (booking_id, status, centre, service, day, slot_time, name,"
             " surname, patronymic, id_card, phone, email, language, channel, hold_expires_at,"
-            " version, requested_at) VALUES (%s, 'requested', %s, %s, %s, %s, %s, %s, %s, %s,"
-            " %s, %s, %s, %s, %s, %s, %s)",
+            " version, requested_at, client_address) VALUES (%s, 'requested', %s, %s, %s, %s,"
+            " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (booking_id, data["centre"], data["service"], data["date"], data["time"],
              applicant["name"], applicant["surname"], applicant["patronymic"],
              applicant["id_card"], applicant["phone"], applicant["email"], data["language"],
-             data["channel"], data["hold_expires_at"], version, data["requested_at"]))
+             data["channel"], data["hold_expires_at"], version, data["requested_at"],
+             data.get("client_address")))
         return
     status = {"CodeConfirmed": "confirmed", "BookingVoided": "void", "HoldExpired": "expired",
               "BookingCancelled": "cancelled", "BookingActivated": "activated",
@@ -103,8 +104,32 @@ TOO_MANY = Text("already_booked",
                 "A booking for this service on that day already exists for this ID card.")
 
 
-def request_booking(uow, reference, settings, applicant, visit, language, channel, now):
-    """Q-1, Q-2: check the slot, hold it, record BookingRequested, email the code."""
+# How each cap on unconfirmed holds finds a client's holds (issue 12).
+HELD_BY = {"address": "client_address = %s", "email": "lower(email) = lower(%s)",
+           "phone": "phone = %s"}
+
+
+def _held(conn, policy, holders, now):
+    """{cap: (holds not expired yet, earliest expiry)} of ``holders`` ({cap: value}).
+    Each client's holds are counted under a transaction lock on that client, so two
+    requests at once cannot both take the last place under a cap."""
+    held = {}
+    for what in domain.HOLD_CAPS:  # always in this order: no deadlock between two requests
+        value = holders.get(what)
+        if value is None or not getattr(policy, f"max_holds_per_{what}"):
+            continue
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                     (f"holds|{what}|{value.lower()}",))
+        held[what] = tuple(conn.execute(
+            f"SELECT count(*), min(hold_expires_at) FROM bookings WHERE {HELD_BY[what]}"
+            " AND status = 'requested' AND hold_expires_at > %s", (value, now)).fetchone())
+    return held
+
+
+def request_booking(uow, reference, settings, applicant, visit, language, channel, now,
+                    client_address=None):
+    """Q-1, Q-2: check the slot, hold it, record BookingRequested, email the code.
+    Issue 12: unconfirmed holds are capped per client address, email and phone."""
     problems = domain.visit_problems(visit, reference, now, settings.policy)
     if problems:
         raise ValidationFailed(problems)
@@ -119,6 +144,11 @@ def request_booking(uow, reference, settings, applicant, visit, language, channe
     ).fetchone()[0]
     if active >= settings.policy.max_active_per_id_card:
         raise Conflict(TOO_MANY, [Reason("id_card", TOO_MANY.code, TOO_MANY.az, TOO_MANY.en)])
+    capped = domain.holds_refusal(_held(conn, settings.policy, {
+        "address": client_address, "email": applicant.email, "phone": applicant.phone}, now),
+        settings.policy, now)
+    if capped is not None:
+        raise capped
     _expire_stale_holds_of_slot(uow, visit, now)
     if not _reserve(conn, reference, visit, now):
         raise Conflict(SLOT_FULL, [Reason("time", SLOT_FULL.code, SLOT_FULL.az, SLOT_FULL.en)])
@@ -127,7 +157,7 @@ def request_booking(uow, reference, settings, applicant, visit, language, channe
     code = domain.new_confirmation_code()
     code_hash = domain.code_hash(settings.code_key, "confirm", booking_id, code)
     events = domain.request(booking_id, applicant, visit, language, channel, code_hash, now,
-                            settings.policy)
+                            settings.policy, client_address)
     state = domain.Booking(booking_id=booking_id)
     record(uow, state, events)
     hold_expires_at = events[0][1]["hold_expires_at"]

@@ -6,19 +6,11 @@ lists every wrong field at once (Q-5).
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
 from shared.errors import Text
+from shared.names import Name
 
 from . import domain
 
 REQUIRED = {"required": "Missing data for required field.", "null": "Field may not be null."}
-
-
-class _Name(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = domain.normalize_name(super()._deserialize(value, attr, data, **kwargs))
-        problem = domain.name_problem(text)
-        if problem:
-            raise ValidationError(problem)
-        return text
 
 
 class _IdCard(fields.String):
@@ -51,10 +43,10 @@ SELF_SERVICE_CHANNELS = ("web", "api")
 
 class BookingRequestSchema(Schema):
     """The annex form. Every field is required."""
-    name = _Name(required=True, metadata={"description": "Ad", "example": "Leyla"})
-    surname = _Name(required=True, metadata={"description": "Soyad", "example": "Məmmədova"})
-    patronymic = _Name(required=True,
-                       metadata={"description": "Ata adı", "example": "Əli qızı"})
+    name = Name(required=True, metadata={"description": "Ad", "example": "Leyla"})
+    surname = Name(required=True, metadata={"description": "Soyad", "example": "Məmmədova"})
+    patronymic = Name(required=True,
+                      metadata={"description": "Ata adı", "example": "Əli qızı"})
     id_card = _IdCard(required=True, metadata={
         "description": "Ş/V seriyası və nömrəsi: AZE + 8 digits or AA + 7 digits",
         "example": "AZE12345678"})

@@ -7,17 +7,21 @@ from marshmallow import ValidationError
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
+from shared import ratelimit
 from shared.auth import require_token
+from shared.clients import Clients
 from shared.clock import Clock, baku_today
 from shared.db import Database
-from shared.errors import ValidationFailed, reasons_from_marshmallow
+from shared.errors import TooManyRequests, ValidationFailed, reasons_from_marshmallow
 from shared.http import http, read_json
 from shared.platform import PlatformService
+from shared.ratelimit import RateLimits
 from shared.timer import every
 
 from . import api, domain, handlers, schemas
 from .events import CATALOG
 from .reference import ReferenceData
+
 
 class BookingConfig(DependencyProvider):
     """Reference data and settings, loaded once at start-up."""
@@ -25,13 +29,17 @@ class BookingConfig(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.reference = ReferenceData.load(extra_closed_days=config.get("EXTRA_CLOSED_DAYS") or ())
+        caps = ratelimit.enabled(config)  # the caps go with the rate limits (issue 12)
         self.settings = handlers.Settings(
             code_key=str(config["BOOKING_CODE_KEY"]),
             policy=domain.Policy(
                 hold_minutes=float(config.get("HOLD_MINUTES", 15)),
                 max_wrong_codes=int(config.get("MAX_WRONG_CODES", 5)),
                 horizon_days=int(config.get("HORIZON_DAYS", 30)),
-                max_active_per_id_card=int(config.get("MAX_ACTIVE_PER_ID_CARD", 1))))
+                max_active_per_id_card=int(config.get("MAX_ACTIVE_PER_ID_CARD", 1)),
+                max_holds_per_address=_cap(config, "MAX_HOLDS_PER_ADDRESS", caps),
+                max_holds_per_email=_cap(config, "MAX_HOLDS_PER_EMAIL", caps),
+                max_holds_per_phone=_cap(config, "MAX_HOLDS_PER_PHONE", caps)))
         self.window = domain.Window(
             early=timedelta(minutes=float(config.get("ACTIVATION_EARLY_MINUTES", 30))),
             grace=timedelta(minutes=float(config.get("ACTIVATION_GRACE_MINUTES", 10))))
@@ -39,6 +47,16 @@ class BookingConfig(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self
+
+
+def _cap(config, key, enabled):
+    """A cap on unconfirmed holds from config (0: none), or the domain's default."""
+    if not enabled:
+        return None
+    value = config.get(key)
+    if value is None:
+        return getattr(domain.Policy, key.lower())
+    return int(value) or None
 
 
 def _visit_from_raw(raw, field_errors):
@@ -59,6 +77,11 @@ class BookingService(PlatformService):
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
     config = BookingConfig()
     clock = Clock()
+    clients = Clients()
+    # Issue 12: per client (address), shared by every instance; RATE_LIMITS in config.
+    limits = RateLimits({"booking_request": "60 per hour, burst 20",
+                         "booking_confirm": "60 per hour, burst 20",
+                         "booking_cancel": "20 per hour, burst 10"})
 
     # --- reference data ------------------------------------------------------------
     @http("GET", "/centres")
@@ -83,8 +106,11 @@ class BookingService(PlatformService):
     # --- the booking process -------------------------------------------------------
     @http("POST", "/bookings")
     def request_booking(self, request):
-        """Q-1, Q-2, Q-5: every reason at once; a refusal is recorded (M-2)."""
+        """Q-1, Q-2, Q-5: every reason at once; a refusal is recorded (M-2). Issue 12:
+        counted per client before anything else; holds capped per client, email, phone."""
         now = self.clock()
+        client = self.clients.of(request)
+        self.limits.check("booking_request", client.key, now)
         raw, form, reasons = {}, None, []
         try:
             raw = read_json(request)
@@ -103,9 +129,12 @@ class BookingService(PlatformService):
             self.db.run(lambda uow: handlers.record_refusal(uow, self.config.reference, reasons,
                                                             channel, raw, now))
             raise ValidationFailed(reasons)
-        result = self.db.run(lambda uow: handlers.request_booking(
-            uow, self.config.reference, self.config.settings, form["applicant"], form["visit"],
-            form["language"], form["channel"], now))
+        try:
+            result = self.db.run(lambda uow: handlers.request_booking(
+                uow, self.config.reference, self.config.settings, form["applicant"],
+                form["visit"], form["language"], form["channel"], now, client.key))
+        except TooManyRequests as capped:
+            raise self.limits.refused(capped) from None
         result["message"] = {
             "az": "Təsdiqedici şifrə e-poçt ünvanınıza göndərildi.",
             "en": "A confirmation code has been sent to your email address."}
@@ -113,8 +142,9 @@ class BookingService(PlatformService):
 
     @http("POST", "/bookings/<uuid:booking_id>/confirm")
     def confirm(self, request, booking_id):
-        body = read_json(request, schemas.ConfirmSchema())
         now = self.clock()
+        self.limits.check("booking_confirm", self.clients.of(request).key, now)
+        body = read_json(request, schemas.ConfirmSchema())
         result, refusal = self.db.run(lambda uow: handlers.confirm_booking(
             uow, self.config.reference, self.config.settings, str(booking_id), body["code"], now))
         if refusal is not None:
@@ -126,8 +156,9 @@ class BookingService(PlatformService):
 
     @http("POST", "/bookings/cancel")
     def cancel(self, request):
-        body = read_json(request, schemas.OrderCodeSchema())
         now = self.clock()
+        self.limits.check("booking_cancel", self.clients.of(request).key, now)
+        body = read_json(request, schemas.OrderCodeSchema())
         result = self.db.run(lambda uow: handlers.cancel_booking(
             uow, self.config.reference, self.config.settings, body["order_code"], now))
         result["message"] = {"az": "Növbə ləğv olundu.", "en": "The booking has been cancelled."}

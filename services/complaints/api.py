@@ -1,23 +1,35 @@
 """The complaints service's HTTP API: request schemas (used to validate) and routes."""
 from marshmallow import Schema, fields, validate
 
+from shared.names import Name
 from shared.openapi import UUID_PARAM, Route, build_spec
 
 from .domain import SERVICES
 
+# Lengths a real address, workplace or reference fits in with room to spare; nothing
+# longer is stored (an email address has at most 254 characters, RFC 5321).
+MAX_ADDRESS, MAX_WORKPLACE, MAX_EMAIL, MAX_REFERENCE = 300, 200, 254, 100
+
 
 class ComplaintBody(Schema):
-    """C-1, C-2. Identity fields are checked together, so every missing one is named."""
+    """C-1, C-2. Identity fields are checked together, so every missing one is named.
+    Names follow the booking form's rule (shared.names: letters only, at most 60): they
+    are the only thing typed here that an email repeats (issue 12)."""
     service = fields.String(required=True, validate=validate.OneOf(SERVICES))
     text = fields.String(required=True, validate=validate.Length(min=1, max=10000))
-    booking_id = fields.String(load_default=None, allow_none=True)
-    name = fields.String(load_default=None, allow_none=True)
-    patronymic = fields.String(load_default=None, allow_none=True)
-    surname = fields.String(load_default=None, allow_none=True)
-    address = fields.String(load_default=None, allow_none=True)
-    email = fields.Email(load_default=None, allow_none=True)
-    postal_address = fields.String(load_default=None, allow_none=True)
-    workplace = fields.String(load_default=None, allow_none=True)
+    booking_id = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Length(max=MAX_REFERENCE))
+    name = Name(load_default=None, allow_none=True, blank_is_none=True)
+    patronymic = Name(load_default=None, allow_none=True, blank_is_none=True)
+    surname = Name(load_default=None, allow_none=True, blank_is_none=True)
+    address = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(max=MAX_ADDRESS))
+    email = fields.Email(load_default=None, allow_none=True,
+                         validate=validate.Length(max=MAX_EMAIL))
+    postal_address = fields.String(load_default=None, allow_none=True,
+                                   validate=validate.Length(max=MAX_ADDRESS))
+    workplace = fields.String(load_default=None, allow_none=True,
+                              validate=validate.Length(max=MAX_WORKPLACE))
     language = fields.String(load_default="az", validate=validate.OneOf(("az", "en")))
 
 
@@ -28,7 +40,7 @@ class PaperComplaintBody(ComplaintBody):
 
 
 class WithdrawBody(Schema):
-    reference = fields.String(required=True)
+    reference = fields.String(required=True, validate=validate.Length(max=MAX_REFERENCE))
 
 
 class AssignBody(Schema):
@@ -50,7 +62,11 @@ class ListQuery(Schema):
 ROUTES = [
     Route("POST", "/complaints", "File a complaint electronically (C-1, C-2)",
           request=ComplaintBody, status=201, command=True, tags=("citizen",),
-          errors={400: ("validation_failed",), 429: ("too_many_requests",)}),
+          errors={400: ("validation_failed",), 429: ("too_many_requests",)},
+          description="Names: letters of the Azerbaijani alphabet, 2 to 60 (the booking "
+                      "form's rule). 429 (issue 12): too many complaints from this client, "
+                      "or for this email address (reason `slow_down`, field `email`): wait "
+                      "`Retry-After` seconds."),
     Route("POST", "/complaints/withdraw", "Withdraw a complaint by its reference number",
           request=WithdrawBody, command=True, tags=("citizen",),
           errors={400: ("validation_failed",), 404: ("no_complaint",), 409: ("closed",),

@@ -7,6 +7,7 @@ from dateutil.relativedelta import relativedelta
 
 from shared.clock import baku_today
 from shared.errors import Conflict, Reason, Text
+from shared.names import is_name, normalize_name
 
 SERVICES = ("queue_booking", "fin_lookup")
 OPEN = ("filed", "acknowledged", "assigned")
@@ -33,6 +34,15 @@ def identity_problems(data):
                               "E-poçt və ya poçt ünvanı, yaxud iş yeri göstərilməlidir.",
                               "An email or postal address, or a workplace, is required."))
     return reasons
+
+
+def addressed_as(name, language):
+    """How an email greets the complainant (issue 12: an email from the agency repeats
+    nothing typed but a validated name). A complaint filed before names were checked
+    may hold anything in ``name``: it is greeted as "citizen" instead."""
+    if is_name(name):
+        return normalize_name(name)
+    return "vətəndaş" if language == "az" else "citizen"
 
 
 @dataclass(frozen=True)

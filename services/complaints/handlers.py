@@ -73,9 +73,11 @@ def file(uow, body, channel, now):
                             "complainant": identity, "text": body["text"]}),
         ("ComplaintAcknowledged", {"complaint_id": complaint_id, "by": acknowledged_by})])
     if identity["email"]:
-        _email(uow, complaint_id, "complaint_acknowledged", identity["email"],
-               body.get("language", "az"), {"name": identity["name"], "reference": reference,
-                                            "due_on": due_on.isoformat()}, "acknowledged")
+        # Issue 12: the validated name, the reference, the due date — nothing else typed.
+        language = body.get("language", "az")
+        _email(uow, complaint_id, "complaint_acknowledged", identity["email"], language,
+               {"name": domain.addressed_as(identity["name"], language),
+                "reference": reference, "due_on": due_on.isoformat()}, "acknowledged")
     return {"complaint_id": complaint_id, "reference": reference, "status": "acknowledged",
             "filed_on": filed_on.isoformat(), "due_on": due_on.isoformat()}
 
@@ -111,9 +113,10 @@ def answer(uow, complaint_id, decision, text, now):
     events[0][1]["answer"] = text
     record(uow, state, events)
     if email:
+        # The answer is the staff's text; of the complainant's, only the checked name.
         _email(uow, complaint_id, "complaint_answered", email, language,
-               {"name": name, "reference": reference, "decision": decision, "answer": text},
-               "answered")
+               {"name": domain.addressed_as(name, language), "reference": reference,
+                "decision": decision, "answer": text}, "answered")
     return {"complaint_id": complaint_id, "status": "answered", "delivery": delivery}
 
 

@@ -6,11 +6,13 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import Gauge
 
 from shared.auth import require_token
+from shared.clients import Clients
 from shared.clock import Clock, baku_today
 from shared.db import Database
 from shared.errors import ValidationFailed, reasons_from_marshmallow
 from shared.http import http, read_json
 from shared.platform import PlatformService
+from shared.ratelimit import RateLimits
 from shared.timer import every
 
 from . import api, domain, handlers
@@ -50,17 +52,27 @@ class ComplaintsService(PlatformService):
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
     config = ComplaintsConfig()
     clock = Clock()
+    clients = Clients()
+    # Issue 12: per client (address) and per email (each complaint emails that address),
+    # shared by every instance; RATE_LIMITS in config.
+    limits = RateLimits({"complaint_file": "10 per hour, burst 10",
+                         "complaint_file_email": "5 per day, burst 3",
+                         "complaint_withdraw": "20 per hour, burst 10"})
 
     @http("POST", "/complaints")
     def file_electronic(self, request):
-        body = _load(request, api.ComplaintBody())
         now = self.clock()
+        self.limits.check("complaint_file", self.clients.of(request).key, now)
+        body = _load(request, api.ComplaintBody())
+        if body["email"]:
+            self.limits.check("complaint_file_email", body["email"].lower(), now, field="email")
         return 201, self.db.run(lambda uow: handlers.file(uow, body, "electronic", now))
 
     @http("POST", "/complaints/withdraw")
     def withdraw(self, request):
-        body = read_json(request, api.WithdrawBody())
         now = self.clock()
+        self.limits.check("complaint_withdraw", self.clients.of(request).key, now)
+        body = read_json(request, api.WithdrawBody())
         return self.db.run(lambda uow: handlers.withdraw(uow, body["reference"], now))
 
     @http("POST", "/staff/complaints")

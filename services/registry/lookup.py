@@ -1,7 +1,6 @@
 """The FIN lookup (seed 001): by ID card (F-1) or by name, surname, patronymic and
-birth date (F-2), with its uniform refusal (F-4), its throttle that never locks an
-honest person out (F-5) and its audit (F-6)."""
-import threading
+birth date (F-2), with its uniform refusal (F-4), its audit (F-6); the throttle
+that never locks an honest person out (F-5) is the shared limiter (shared.ratelimit)."""
 import time
 import uuid
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validates, validates_sc
 from psycopg.types.json import Jsonb
 
 from shared.clock import baku_today, validation_today
-from shared.errors import Conflict, NotFound, Text, TooManyRequests
+from shared.errors import Conflict, NotFound, Text, slow_down
 from shared.identity import is_id_card, normalize_id_card
 
 from . import names
@@ -128,34 +127,8 @@ def _json(value):
     return Jsonb({k: (v.isoformat() if isinstance(v, date) else v) for k, v in value.items()})
 
 
-class Throttle:
-    """F-5: a token bucket per client, far above what a person can type (default 60
-    queries a minute, bursts of 30). Exceeding it is answered with a short wait, never
-    a lock-out: the bucket refills by itself."""
-
-    def __init__(self, per_minute=60, burst=30, clients=100_000):
-        self.rate = per_minute / 60.0
-        self.burst = burst
-        self.clients = clients
-        self.buckets = {}
-        self.lock = threading.Lock()
-
-    def take(self, client, now=None):
-        now = time.monotonic() if now is None else now
-        with self.lock:
-            tokens, seen = self.buckets.get(client, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - seen) * self.rate)
-            if tokens < 1:
-                self.buckets[client] = (tokens, now)
-                return (1 - tokens) / self.rate
-            if len(self.buckets) >= self.clients:
-                self.buckets.clear()  # bounded memory; forgetting only ever lets people in
-            self.buckets[client] = (tokens - 1, now)
-            return 0.0
-
-
 def throttled(wait):
-    seconds = max(1, int(wait + 0.999))
-    return TooManyRequests(Text(
-        "slow_down", f"Çox sayda sorğu; {seconds} saniyə sonra yenidən cəhd edin.",
-        f"Too many queries; please try again in {seconds} seconds."), retry_after=seconds)
+    """F-5: a short wait, never a lock-out (the shared limiter, ``fin_lookup``)."""
+    return slow_down("fin_lookup", wait,
+                     az="Çox sayda sorğu; {wait} sonra yenidən cəhd edin.",
+                     en="Too many queries; please try again in {wait}.")

@@ -5,6 +5,7 @@ import time
 import requests
 from nameko.extensions import DependencyProvider
 
+from shared.clients import CLIENT_HEADER, peer_address
 from shared.http import CORRELATION_HEADER
 
 REFERENCE_TTL_SECONDS = 300
@@ -28,18 +29,25 @@ class Answer:
 
 
 class Client:
-    def __init__(self, urls, timeout, correlation_id, cache, registry_token=None,
+    def __init__(self, urls, timeout, correlation_id, cache, frontend_token=None,
                  proxy_hops=0):
         self.urls, self.timeout, self.cache = urls, timeout, cache
-        self.registry_token, self.proxy_hops = registry_token, proxy_hops
+        self.frontend_token, self.proxy_hops = frontend_token, proxy_hops
         self.headers = {CORRELATION_HEADER: correlation_id} if correlation_id else {}
+        self.citizen = None
 
-    def call(self, service, method, path, json=None, params=None, on_behalf_of=None):
+    def on_behalf_of(self, request):
+        """Every call of this page is for the citizen who sent ``request``: the pages
+        ask for many citizens from one address, so they forward each one's address
+        with their token, and the services' limits (F-5, issue 12) and audit (F-6)
+        count each citizen, not the pages as one client."""
+        self.citizen = peer_address(request, self.proxy_hops)
+
+    def call(self, service, method, path, json=None, params=None):
         headers = dict(self.headers)
-        if on_behalf_of and service == "registry" and self.registry_token:
-            # F-5: the registry throttles per citizen, not the pages as one client.
-            headers["Authorization"] = f"Bearer {self.registry_token}"
-            headers["X-Asan-Client-Address"] = on_behalf_of
+        if self.citizen and self.frontend_token:
+            headers["Authorization"] = f"Bearer {self.frontend_token}"
+            headers[CLIENT_HEADER] = self.citizen
         try:
             response = requests.request(method, self.urls[service] + path, json=json,
                                         params=params, headers=headers,
@@ -72,19 +80,9 @@ class Backends(DependencyProvider):
                      for name in ("booking", "registry", "complaints")}
         self.timeout = float(config.get("BACKEND_TIMEOUT_SECONDS", 10))
         self.cache = {}
-        self.registry_token = config.get("REGISTRY_FRONTEND_TOKEN")
+        self.frontend_token = config.get("FRONTEND_TOKEN")
         self.proxy_hops = int(config.get("WEB_PROXY_HOPS", 0))
 
     def get_dependency(self, worker_ctx):
         return Client(self.urls, self.timeout, worker_ctx.context_data.get("correlation_id"),
-                      self.cache, self.registry_token, self.proxy_hops)
-
-
-def citizen_address(request, proxy_hops):
-    """The citizen's address: the peer's, or, behind ``proxy_hops`` reverse proxies,
-    the entry they appended to X-Forwarded-For (never one the client wrote itself)."""
-    if proxy_hops <= 0:
-        return request.remote_addr
-    route = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")
-             if hop.strip()]
-    return route[-proxy_hops] if len(route) >= proxy_hops else request.remote_addr
+                      self.cache, self.frontend_token, self.proxy_hops)

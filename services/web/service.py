@@ -16,7 +16,7 @@ from shared.http import http
 from shared.platform import PlatformService
 
 from . import forms, i18n, security
-from .backends import Backends, Unavailable, citizen_address
+from .backends import Backends, Unavailable
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -94,6 +94,7 @@ def page(method):
     @functools.wraps(method)
     def wrapper(self, request, *args, **kwargs):
         visit = Visit(request, self.settings)
+        self.api.on_behalf_of(request)
         if request.method == "POST" and not visit.csrf_ok():
             return visit.render("message.html", 403, **_both("csrf", visit.lang),
                                 again=request.path)
@@ -244,8 +245,7 @@ class WebService(PlatformService):
         fields = forms.FIN_NAME_FIELDS if method == "name" else forms.FIN_CARD_FIELDS
         values = forms.typed(visit.request.form, fields)
         path = "/fin/by-name" if method == "name" else "/fin/by-id-card"
-        answer = self.api.call("registry", "POST", path, json=body,
-                               on_behalf_of=citizen_address(visit.request, self.api.proxy_hops))
+        answer = self.api.call("registry", "POST", path, json=body)
         if not answer.ok:
             problems = forms.problems_from(answer.body, visit.lang, fields, f"fin-{method}-")
             return visit.render("fin.html", answer.status, values=values, method=method,

@@ -184,12 +184,17 @@ def test_f6_every_query_is_registered_and_the_public_event_has_no_personal_data(
 
 
 def test_f5_a_client_far_above_human_rates_is_asked_to_wait_never_locked_out(registry):
-    url, database = registry(THROTTLE_PER_MINUTE=120, THROTTLE_BURST=3)
+    url, database = registry(RATE_LIMITS={"fin_lookup": "120 per minute, burst 3"})
     before = REGISTRY.get_sample_value("asan_fin_throttled_total", {"method": "id_card"}) or 0
-    answers = [by_card(url, "AZE10000001").status_code for _ in range(4)]
-    assert answers == [404, 404, 404, 429]
+    shared = {"service": "registry", "limit": "fin_lookup"}
+    limited = REGISTRY.get_sample_value("asan_rate_limited_total", shared) or 0
+    answers = [by_card(url, "AZE10000001") for _ in range(4)]
+    assert [answer.status_code for answer in answers] == [404, 404, 404, 429]
+    assert answers[3].headers["Retry-After"] == "1"
+    assert answers[3].json()["reasons"][0]["code"] == "slow_down"
     assert REGISTRY.get_sample_value("asan_fin_throttled_total", {"method": "id_card"}) == \
         before + 1
+    assert REGISTRY.get_sample_value("asan_rate_limited_total", shared) == limited + 1
     time.sleep(0.6)  # two a second refill
     assert by_card(url, "AZE10000001").status_code == 404
     with psycopg.connect(database) as conn:
@@ -223,7 +228,7 @@ def test_f5_the_citizen_pages_are_throttled_per_citizen_only_with_their_token(re
     counts the address they forward; without it, a forwarded address is ignored."""
     import hashlib
 
-    url, database = registry(THROTTLE_PER_MINUTE=60, THROTTLE_BURST=2,
+    url, database = registry(RATE_LIMITS={"fin_lookup": "60 per minute, burst 2"},
                              FRONTEND_TOKEN_SHA256=[hashlib.sha256(b"pages").hexdigest()])
 
     def ask(citizen, token=None):

@@ -1,9 +1,10 @@
 """F-2 name folding and the F-5 throttle, pure."""
 import unicodedata
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 from services.registry import names
-from services.registry.lookup import Throttle
+from services.registry.service import RegistryService
+from shared import ratelimit
 
 
 def test_f2_azerbaijani_case_rules_not_pythons():
@@ -33,8 +34,20 @@ def test_f2_the_key_is_exact_not_a_prefix():
 
 
 def test_f5_the_throttle_refills_by_itself_and_never_locks_out():
-    throttle = Throttle(per_minute=60, burst=2)
-    assert throttle.take("a", now=0) == 0 and throttle.take("a", now=0) == 0
-    assert throttle.take("a", now=0) > 0  # a third at once: wait about a second
-    assert throttle.take("b", now=0) == 0  # other clients are not affected
-    assert throttle.take("a", now=1.01) == 0  # a second later it answers again
+    """The registry's limit, by the shared limiter's rule (shared.ratelimit)."""
+    limit = ratelimit.parse("fin_lookup", "60 per minute, burst 2")
+    start = datetime(2026, 11, 23, 8, tzinfo=timezone.utc)
+    tat = None
+    for _ in range(2):
+        decision = ratelimit.decide(limit, tat, start)
+        assert decision.admitted
+        tat = decision.tat
+    third = ratelimit.decide(limit, tat, start)  # a third at once: wait a second
+    assert not third.admitted and third.wait == timedelta(seconds=1)
+    assert ratelimit.decide(limit, None, start).admitted  # other clients are not affected
+    assert ratelimit.decide(limit, tat, start + timedelta(seconds=1.01)).admitted
+
+
+def test_f5_the_registry_default_is_far_above_what_a_person_types():
+    limit = ratelimit.parse("fin_lookup", RegistryService.limits.defaults["fin_lookup"])
+    assert (limit.count, limit.period, limit.burst) == (60, timedelta(minutes=1), 30)

@@ -82,11 +82,45 @@ def test_q5_every_reason_goes_to_the_panel_and_next_to_its_field():
 def test_f5_the_citizen_address_is_the_peer_or_what_our_own_proxies_appended():
     from types import SimpleNamespace
 
-    from services.web.backends import citizen_address
+    from shared.clients import peer_address
 
     request = SimpleNamespace(remote_addr="127.0.0.1",
                               headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.7"})
-    assert citizen_address(request, 0) == "127.0.0.1"
-    assert citizen_address(request, 1) == "203.0.113.7"  # not the client-written 6.6.6.6
-    assert citizen_address(SimpleNamespace(remote_addr="127.0.0.1", headers={}), 1) == \
+    assert peer_address(request, 0) == "127.0.0.1"
+    assert peer_address(request, 1) == "203.0.113.7"  # not the client-written 6.6.6.6
+    assert peer_address(SimpleNamespace(remote_addr="127.0.0.1", headers={}), 1) == \
         "127.0.0.1"
+
+
+def test_issue_12_the_pages_forward_each_citizens_address_to_every_service(monkeypatch):
+    """The pages call booking, complaints and the registry for many citizens from one
+    address: each call carries the citizen's address and the pages' token, so the
+    services' limits count two citizens behind the pages apart (F-5, issue 12)."""
+    from types import SimpleNamespace
+
+    from services.web import backends
+
+    sent = []
+
+    def fake_request(method, url, json=None, params=None, headers=None, timeout=None):
+        sent.append((url, dict(headers)))
+        return SimpleNamespace(status_code=202, json=lambda: {})
+
+    monkeypatch.setattr(backends.requests, "request", fake_request)
+    urls = {name: f"http://{name}" for name in ("booking", "registry", "complaints")}
+    for citizen in ("203.0.113.7", "198.51.100.9"):
+        client = backends.Client(urls, 5, None, {}, frontend_token="pages-token")
+        client.on_behalf_of(SimpleNamespace(remote_addr=citizen, headers={}))
+        client.call("booking", "POST", "/bookings", json={})
+        client.call("booking", "POST", "/bookings/cancel", json={})
+        client.call("complaints", "POST", "/complaints", json={})
+        client.call("registry", "POST", "/fin/by-id-card", json={})
+    assert {(url, headers["X-Asan-Client-Address"], headers["Authorization"])
+            for url, headers in sent} == {
+        (f"http://{service}{path}", citizen, "Bearer pages-token")
+        for citizen in ("203.0.113.7", "198.51.100.9")
+        for service, path in (("booking", "/bookings"), ("booking", "/bookings/cancel"),
+                              ("complaints", "/complaints"), ("registry", "/fin/by-id-card"))}
+    sent.clear()
+    backends.Client(urls, 5, None, {}).call("booking", "POST", "/bookings", json={})
+    assert "X-Asan-Client-Address" not in sent[0][1]  # no page, no citizen to speak for
