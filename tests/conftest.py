@@ -77,9 +77,11 @@ def pytest_configure(config):
 
 
 def pytest_runtest_setup(item):
+    from tests.citizens import CITIZEN
     from tests.contract import RECORDER
 
     RECORDER.current_test = item.nodeid
+    CITIZEN.become(item.nodeid)
 
 
 def pytest_collection_modifyitems(session, config, items):

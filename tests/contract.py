@@ -99,12 +99,16 @@ WHOLE_RUN = False  # set at collection: did this run collect every test file?
 
 
 def install():
-    """Record every response any ``requests`` call of the test process receives."""
+    """Record every response any ``requests`` call of the test process receives, and
+    send each as the current test's citizen (``tests.citizens``)."""
     import requests
+
+    from tests.citizens import identify
 
     original = requests.Session.send
 
     def send(self, request, **kwargs):
+        identify(request)
         response = original(self, request, **kwargs)
         if response.status_code >= 400 and \
                 response.headers.get("Content-Type", "").startswith("application/json"):
