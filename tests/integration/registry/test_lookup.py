@@ -151,7 +151,7 @@ def test_malformed_card_queries_are_refused_with_reasons(filled, body, field):
 
 def test_malformed_name_queries_are_refused_with_every_reason(filled):
     url, _ = filled
-    answer = by_name(url, "İlham1", "", "Əli", "17.04.1985")
+    answer = by_name(url, "İlham1", "", "Əli", "31.04.1985")  # April has 30 days
     assert answer.status_code == 400
     assert {r["field"] for r in answer.json()["reasons"]} >= {"name", "surname", "birth_date"}
     assert all(r["az"] and r["en"] for r in answer.json()["reasons"])
@@ -241,3 +241,46 @@ def test_f5_the_citizen_pages_are_throttled_per_citizen_only_with_their_token(re
     with psycopg.connect(database) as conn:
         clients = {row[0] for row in conn.execute("SELECT DISTINCT client FROM fin_queries")}
     assert clients == {"10.0.0.1 via web", "10.0.0.2 via web", "127.0.0.1"}
+
+
+# --- issue 12: one canonical form; F-2 with I for İ -----------------------------------
+
+ARABIC_INDIC, FULL_WIDTH, DEVANAGARI = "٠١٢٣٤٥٦٧٨٩", "０１２３４５６７８９", "०१२३४५६७८९"
+
+
+def spelled(text, digits):
+    return "".join(digits[int(c)] if c.isascii() and c.isdigit() else c for c in text)
+
+
+def register(url, fin, name, surname, patronymic, born, card, sex="F"):
+    response = requests.post(f"{url}/admin/persons", headers=STAFF, timeout=10, json={
+        "fin": fin, "name": name, "surname": surname, "patronymic": patronymic, "sex": sex,
+        "birth_date": born, "card": {"series_number": card, "issued_on": "01.01.2020",
+                                     "expires_on": "2030-01-01"}})
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("digits", [ARABIC_INDIC, FULL_WIDTH, DEVANAGARI])
+def test_f1_the_id_card_in_any_scripts_digits(filled, digits):
+    url, _ = filled
+    assert by_card(url, spelled("AZE10000001", digits)).json()["fin"] == "5AB2C7D"
+    assert by_card(url, spelled("AA 100-0006", digits)).json()["fin"] == "2ZA7B3C"
+
+
+def test_f1_a_card_registered_in_other_digits_is_stored_canonical(registry):
+    url, database = registry()
+    register(url, spelled("3DE4F5G", ARABIC_INDIC).lower(), "Nərmin", "Əliyeva", "Tofiq qızı",
+             "1995-03-08", spelled("aze 3000 0001", FULL_WIDTH))
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT fin, series_number FROM id_documents").fetchall() == \
+            [("3DE4F5G", "AZE30000001")]
+    assert by_card(url, "AZE30000001").json()["fin"] == "3DE4F5G"
+
+
+@pytest.mark.parametrize("born", ["9999-12-31", "0001-01-01", "31.12.9999"])
+def test_f2_a_birth_date_out_of_range_is_a_400_not_a_500(filled, born):
+    url, _ = filled
+    answer = by_name(url, "İlham", "Məmmədov", "Əli", born)
+    assert answer.status_code == 400
+    assert ("birth_date", "out_of_range") in {(r["field"], r["code"])
+                                             for r in answer.json()["reasons"]}
