@@ -15,6 +15,7 @@ from shared.clock import baku_today, validation_today
 from shared.errors import Conflict, NotFound, Text, TooManyRequests
 
 from . import names
+from .schema import LENIENT_KEY
 
 CHANNELS = ("web", "api", "kiosk", "call_centre")
 
@@ -78,9 +79,11 @@ def by_id_card(conn, id_card, today):
 
 
 def by_name(conn, name, surname, patronymic, birth_date):
-    """F-2: exact match on the folded key; two people → ambiguous, never two FINs."""
-    rows = conn.execute("SELECT fin FROM persons WHERE name_key = %s LIMIT 2",
-                        (names.name_key(name, surname, patronymic, birth_date),)).fetchall()
+    """F-2: an exact match on the folded key, with İ, I, ı and i as one letter
+    (``names.lenient_key``): "IBRAHIMOVA" finds İbrahimova. Found only when that
+    names one person; two or more → ambiguous, never a FIN that is not certain."""
+    rows = conn.execute(f"SELECT fin FROM persons WHERE {LENIENT_KEY} = %s LIMIT 2",
+                        (names.lenient_key(name, surname, patronymic, birth_date),)).fetchall()
     if len(rows) == 1:
         return Answer("found", rows[0][0].strip())
     return Answer("ambiguous" if rows else "not_found")

@@ -112,8 +112,9 @@ def test_f2_azerbaijani_dotless_i_and_decomposed_letters(filled):
     decomposed = [unicodedata.normalize("NFD", text) for text in ("Gülnarə", "Şükürova")]
     assert decomposed[0] != "Gülnarə"
     assert by_name(url, *decomposed, "Vüqar", "1979-02-28").json()["fin"] == "7MN4P9Q"
-    # Python's own lower() would have made "ILHAM" "ilham" and matched: Azerbaijani does not
-    assert by_name(url, "ILHAM", "Məmmədov", "Əli", "1985-04-17").status_code == 404
+    # Python's own lower() makes "ILHAM" "ilham": Azerbaijani makes it "ılham", a name of
+    # its own; it finds İlham through the lenient key (issue 12), see below.
+    assert by_name(url, "ILHAM", "Məmmədov", "Əli", "1985-04-17").json()["fin"] == "5AB2C7D"
 
 
 def test_f2_exact_match_only(filled):
@@ -275,6 +276,62 @@ def test_f1_a_card_registered_in_other_digits_is_stored_canonical(registry):
         assert conn.execute("SELECT fin, series_number FROM id_documents").fetchall() == \
             [("3DE4F5G", "AZE30000001")]
     assert by_card(url, "AZE30000001").json()["fin"] == "3DE4F5G"
+
+
+@pytest.mark.parametrize("name, surname, patronymic", [
+    ("AYGÜL", "IBRAHIMOVA", "RAMIL QIZI"),  # as the ID card's machine-readable zone has it
+    ("Aygül", "Ibrahimova", "Ramil qizi"),  # as an English keyboard types it
+    ("aygül", "ibrahimova", "ramıl"),
+    ("AYGÜL", "i\u0307brahi\u0307mova", "RAMİL"),  # i + combining dot above is İ
+])
+def test_f2_by_name_with_i_for_i_dotted(registry, name, surname, patronymic):
+    url, _ = registry()
+    register(url, "4GH5J6K", "Aygül", "İbrahimova", "Ramil qızı", "1988-07-21", "AZE40000001")
+    register(url, "5KL6M7N", "İsmayıl", "Quliyev", "İlham oğlu", "1975-12-02", "AZE40000002",
+             sex="M")
+    answer = by_name(url, name, surname, patronymic, "21.07.1988")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["fin"] == "4GH5J6K"
+    assert by_name(url, "ISMAYIL", "QULIYEV", "ILHAM OGLU", "1975-12-02").json()["fin"] == \
+        "5KL6M7N"
+
+
+def test_f2_a_name_registered_with_a_combining_dot_is_found_either_way(registry):
+    url, _ = registry()
+    register(url, "6NP7Q8R", "Fi\u0307dan", "Həsənli", "Vi\u0307dadi qızı", "2001-09-09",
+             "AZE40000003")
+    assert by_name(url, "Fidan", "Həsənli", "Vidadi", "2001-09-09").json()["fin"] == "6NP7Q8R"
+    assert by_name(url, "FIDAN", "HƏSƏNLI", "VIDADI QIZI", "2001-09-09").json()["fin"] == \
+        "6NP7Q8R"
+
+
+def test_f2_when_the_lenient_key_names_two_people_the_answer_is_ambiguous(registry):
+    """Never a FIN that is not certain: "Kərimli" and "Kərimlı" are two people whose
+    keys differ only in the dots of an i. Typed either way, or in capitals, the
+    answer is to search by ID card — even when one spelling matches exactly."""
+    url, _ = registry()
+    register(url, "7QR8S9T", "Aysel", "Kərimli", "Tofiq qızı", "2000-05-05", "AZE40000004")
+    register(url, "8ST9U2V", "Aysel", "Kərimlı", "Tofiq qızı", "2000-05-05", "AZE40000005")
+    for surname in ("Kərimli", "Kərimlı", "KƏRIMLI", "KƏRİMLİ"):
+        answer = by_name(url, "Aysel", surname, "Tofiq", "2000-05-05")
+        assert answer.status_code == 409 and answer.json()["error"] == "ambiguous", surname
+        assert "7QR8S9T" not in answer.text and "8ST9U2V" not in answer.text
+    assert by_name(url, "Aysel", "Kərimov", "Tofiq", "2000-05-05").status_code == 404
+
+
+def test_f2_the_lenient_lookup_uses_its_index(filled):
+    """The migration's expression index is the one the query spells (schema.LENIENT_KEY)."""
+    from services.registry import names
+    from services.registry.schema import LENIENT_KEY
+
+    _, database = filled
+    with psycopg.connect(database) as conn:
+        conn.execute("SET enable_seqscan = off")
+        plan = "\n".join(row[0] for row in conn.execute(
+            f"EXPLAIN SELECT fin FROM persons WHERE {LENIENT_KEY} = %s LIMIT 2", ("x",)))
+        stored = conn.execute(f"SELECT name_key, {LENIENT_KEY} FROM persons").fetchall()
+    assert "persons_name_lenient_idx" in plan
+    assert all(lenient == names.lenient(key) for key, lenient in stored)
 
 
 @pytest.mark.parametrize("born", ["9999-12-31", "0001-01-01", "31.12.9999"])
