@@ -143,3 +143,35 @@ def test_issue12_a_date_out_of_range_is_a_400_not_a_500(booking, day):
                          params={"date": day}, timeout=10)
     assert slots.status_code == 400
     assert slots.json()["reasons"][0]["code"] == "out_of_range"
+
+
+def test_q5_id_cards_stored_before_in_other_digits_are_made_canonical(make_database):
+    """Migration 0103: the rows stored before issue 12, as typed, take the one form."""
+    from pathlib import Path
+
+    from yoyo import get_backend, read_migrations
+
+    from shared.db import PLATFORM_MIGRATIONS, apply_migrations, yoyo_url
+
+    folder = Path(__file__).resolve().parents[3] / "services" / "booking" / "migrations"
+    database = make_database()
+    backend = get_backend(yoyo_url(database))
+    before = read_migrations(str(PLATFORM_MIGRATIONS), str(folder)).filter(
+        lambda migration: migration.id != "0103_canonical_id_cards")
+    with backend.lock():
+        backend.apply_migrations(backend.to_apply(before))
+    typed = [spelled("AZE20261124", ARABIC_INDIC), spelled("AZE20261124", EXTENDED_ARABIC_INDIC),
+             "AZE12345678", "not a card"]
+    with psycopg.connect(database) as conn:
+        for id_card in typed:
+            conn.execute(
+                "INSERT INTO bookings (booking_id, status, centre, service, day, slot_time, name,"
+                " surname, patronymic, id_card, phone, email, language, channel,"
+                " hold_expires_at, version, requested_at) VALUES (%s, 'confirmed', 'baku-1',"
+                " 'apostille', '2026-11-24', '10:15', 'Leyla', 'Məmmədova', 'Əli qızı', %s,"
+                " '+994501234567', 'l@example.az', 'az', 'api', now(), 2, now())",
+                (uuid.uuid4(), id_card))
+    assert apply_migrations(database, folder) == ["0103_canonical_id_cards"]
+    with psycopg.connect(database) as conn:
+        stored = sorted(row[0] for row in conn.execute("SELECT id_card FROM bookings"))
+    assert stored == ["AZE12345678", "AZE20261124", "AZE20261124", "not a card"]

@@ -3,6 +3,7 @@ by name (F-2), its uniform refusal (F-4), its throttle (F-5) and audit (F-6)."""
 import json
 import time
 import unicodedata
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -341,3 +342,37 @@ def test_f2_a_birth_date_out_of_range_is_a_400_not_a_500(filled, born):
     assert answer.status_code == 400
     assert ("birth_date", "out_of_range") in {(r["field"], r["code"])
                                              for r in answer.json()["reasons"]}
+
+
+def test_f1_f2_rows_stored_before_take_the_canonical_forms(make_database):
+    """Migrations 0403 and 0404: a name key with i + combining dot above, and a card
+    number in other digits, stored before issue 12; a card whose canonical number is
+    already stored stays as it was (two cards cannot share a number)."""
+    from yoyo import get_backend, read_migrations
+
+    from services.registry import names
+    from shared.db import PLATFORM_MIGRATIONS, apply_migrations, yoyo_url
+
+    folder = ROOT / "services" / "registry" / "migrations"
+    database = make_database()
+    backend = get_backend(yoyo_url(database))
+    before = read_migrations(str(PLATFORM_MIGRATIONS), str(folder)).filter(
+        lambda migration: migration.id not in ("0403_registry_lenient_name_key",
+                                               "0404_canonical_series_numbers"))
+    with backend.lock():
+        backend.apply_migrations(backend.to_apply(before))
+    with psycopg.connect(database) as conn:
+        conn.execute("INSERT INTO persons VALUES ('6NP7Q8R', 'Fi\u0307dan', 'Həsənli',"
+                     " 'Vidadi qızı', 'F', '2001-09-09', 'citizen',"
+                     " 'fi\u0307dan|həsənli|vidadi|2001-09-09')")
+        for number in (spelled("AZE40000003", ARABIC_INDIC), spelled("AZE40000004", DEVANAGARI),
+                       "AZE40000004"):
+            conn.execute("INSERT INTO id_documents VALUES (%s, '6NP7Q8R', '2020-01-01',"
+                         " '2030-01-01', 'valid')", (number,))
+    assert apply_migrations(database, folder) == ["0403_registry_lenient_name_key",
+                                                  "0404_canonical_series_numbers"]
+    with psycopg.connect(database) as conn:
+        key = conn.execute("SELECT name_key FROM persons").fetchone()[0]
+        numbers = sorted(row[0] for row in conn.execute("SELECT series_number FROM id_documents"))
+    assert key == names.name_key("Fidan", "Həsənli", "Vidadi qızı", date(2001, 9, 9))
+    assert numbers == sorted(["AZE40000003", "AZE40000004", spelled("AZE40000004", DEVANAGARI)])
