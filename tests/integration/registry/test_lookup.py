@@ -257,7 +257,7 @@ def spelled(text, digits):
 def register(url, fin, name, surname, patronymic, born, card, sex="F"):
     response = requests.post(f"{url}/admin/persons", headers=STAFF, timeout=10, json={
         "fin": fin, "name": name, "surname": surname, "patronymic": patronymic, "sex": sex,
-        "birth_date": born, "card": {"series_number": card, "issued_on": "01.01.2020",
+        "birth_date": born, "card": {"series_number": card, "issued_on": "2020-01-01",
                                      "expires_on": "2030-01-01"}})
     assert response.status_code == 201, response.text
 
@@ -272,7 +272,7 @@ def test_f1_the_id_card_in_any_scripts_digits(filled, digits):
 def test_f1_a_card_registered_in_other_digits_is_stored_canonical(registry):
     url, database = registry()
     register(url, spelled("3DE4F5G", ARABIC_INDIC).lower(), "Nərmin", "Əliyeva", "Tofiq qızı",
-             "1995-03-08", spelled("aze 3000 0001", FULL_WIDTH))
+             "08.03.1995", spelled("aze 3000 0001", FULL_WIDTH))
     with psycopg.connect(database) as conn:
         assert conn.execute("SELECT fin, series_number FROM id_documents").fetchall() == \
             [("3DE4F5G", "AZE30000001")]
@@ -290,7 +290,7 @@ def test_f2_by_name_with_i_for_i_dotted(registry, name, surname, patronymic):
     register(url, "4GH5J6K", "Aygül", "İbrahimova", "Ramil qızı", "1988-07-21", "AZE40000001")
     register(url, "5KL6M7N", "İsmayıl", "Quliyev", "İlham oğlu", "1975-12-02", "AZE40000002",
              sex="M")
-    answer = by_name(url, name, surname, patronymic, "21.07.1988")
+    answer = by_name(url, name, surname, patronymic, "1988-07-21")
     assert answer.status_code == 200, answer.text
     assert answer.json()["fin"] == "4GH5J6K"
     assert by_name(url, "ISMAYIL", "QULIYEV", "ILHAM OGLU", "1975-12-02").json()["fin"] == \
