@@ -15,42 +15,18 @@ from datetime import date, datetime, time, timedelta
 from hashlib import sha256
 
 import email_validator
-import phonenumbers
 
 from shared.errors import Conflict, NotFound, Reason, Refusal, Text, slow_down
-from shared.identity import is_id_card, normalize_id_card  # noqa: F401 - part of this API
+# Identifiers (ID card, phone, codes) have one canonical form, read at the boundary
+# by shared.fields; the order code's alphabet and printed form are part of it.
+from shared.identity import (ORDER_CODE_ALPHABET, ORDER_CODE_LENGTH,  # noqa: F401
+                             format_order_code)
 from shared.names import name_problem, normalize_name  # noqa: F401 - the form's name rule
 
 from .reference import baku_now, slot_start
 
 # --- the form (Q-5: every field required, every wrong one named) -------------------
 # Names: shared.names (the one rule of every form).
-
-
-def id_card_problem(value):
-    if not is_id_card(value):
-        return Text("id_card_format",
-                    "Şəxsiyyət vəsiqəsinin seriyası və nömrəsi AZE və 8 rəqəm və ya AA və"
-                    " 7 rəqəm olmalıdır (məs. AZE12345678).",
-                    "The ID card series and number must be AZE and 8 digits, or AA and 7"
-                    " digits (e.g. AZE12345678).")
-    return None
-
-
-def normalize_phone(value):
-    """E.164 of an Azerbaijani number, or ``None``."""
-    try:
-        number = phonenumbers.parse(value, "AZ")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number) or \
-            phonenumbers.region_code_for_number(number) != "AZ":
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-PHONE_PROBLEM = Text("phone", "Azərbaycan telefon nömrəsi düzgün deyil (məs. +994 50 123 45 67).",
-                     "Not a valid Azerbaijani phone number (e.g. +994 50 123 45 67).")
 
 
 def normalize_email(value):
@@ -176,24 +152,12 @@ def holds_refusal(held, policy, now):
 
 # --- codes (Q-2, Q-4): stored only as keyed hashes -------------------------------
 
-ORDER_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: easy on a keypad
-ORDER_CODE_LENGTH = 8
-
-
 def new_confirmation_code():
     return f"{secrets.randbelow(10 ** 6):06d}"
 
 
 def new_order_code():
     return "".join(secrets.choice(ORDER_CODE_ALPHABET) for _ in range(ORDER_CODE_LENGTH))
-
-
-def normalize_order_code(value):
-    return re.sub(r"[\s\-]", "", str(value)).upper()
-
-
-def format_order_code(code):
-    return f"{code[:4]}-{code[4:]}"
 
 
 def code_hash(key, purpose, *parts):

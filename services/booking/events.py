@@ -20,7 +20,7 @@ class _Slot(_BookingRef):
     centre = fields.String(required=True)
     service = fields.String(required=True)
     date = fields.Date(required=True)
-    time = fields.String(required=True, validate=validate.Regexp(r"^\d{2}:\d{2}$"))
+    time = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{2}:[0-9]{2}$"))
 
 
 class ApplicantData(Schema):

@@ -4,10 +4,11 @@ decide, records the events and keeps the read models in step."""
 import uuid
 from dataclasses import dataclass
 
+from shared.clock import BAKU
 from shared.errors import Conflict, NotFound, Reason, Text, ValidationFailed
+from shared.identity import canonical_order_code
 
 from . import domain
-from shared.clock import BAKU
 
 from .reference import slot_start
 
@@ -212,7 +213,8 @@ def _unused_order_code(conn, key):
 
 
 def find_by_order_code(conn, key, order_code, lock=False):
-    code_hash = domain.code_hash(key, "order", domain.normalize_order_code(order_code))
+    """The confirmed booking of ``order_code`` (canonical: ``shared.fields.OrderCode``)."""
+    code_hash = domain.code_hash(key, "order", order_code)
     return conn.execute(
         "SELECT booking_id FROM bookings WHERE order_code_hash = %s AND status = 'confirmed'"
         + (" FOR UPDATE" if lock else ""), (code_hash,)).fetchone()
@@ -250,9 +252,12 @@ def expire_holds(uow, now, limit=200):
 
 def activate_booking(uow, settings, order_code, centre, kiosk_id, now, window):
     """Q-7 for the kiosk gateway (over RPC). Returns a plain dict: ``outcome`` and,
-    when the code named a booking, what the gateway needs for the ticket."""
-    code_hash = domain.code_hash(settings.code_key, "order",
-                                 domain.normalize_order_code(order_code))
+    when the code named a booking, what the gateway needs for the ticket. The gateway
+    sends the canonical code; anything else an RPC caller sends names no booking."""
+    order_code = canonical_order_code(order_code)
+    if order_code is None:
+        return {"outcome": "invalid"}
+    code_hash = domain.code_hash(settings.code_key, "order", order_code)
     row = uow.conn.execute(
         "SELECT booking_id, activated_by, activated_at FROM bookings WHERE order_code_hash = %s"
         " AND status IN ('confirmed', 'activated') ORDER BY requested_at DESC LIMIT 1"
@@ -334,24 +339,25 @@ def free_slots(conn, reference, centre_code, service_code, day, now, policy):
 
 
 def search(conn, key, criteria):
-    """Q-9: bookings matching any given criterion, newest first."""
+    """Q-9: bookings matching any given criterion, newest first. The ID card, phone
+    and order code come in their canonical forms (``OperatorSearchSchema``), the
+    forms they are stored and hashed in."""
     clauses, params = [], []
     if criteria.get("booking_id"):
         clauses.append("booking_id = %s")
         params.append(criteria["booking_id"])
     if criteria.get("id_card"):
         clauses.append("id_card = %s")
-        params.append(domain.normalize_id_card(criteria["id_card"]))
+        params.append(criteria["id_card"])
     if criteria.get("email"):
         clauses.append("lower(email) = lower(%s)")
         params.append(criteria["email"].strip())
     if criteria.get("phone"):
         clauses.append("phone = %s")
-        params.append(domain.normalize_phone(criteria["phone"]) or criteria["phone"])
+        params.append(criteria["phone"])
     if criteria.get("order_code"):
         clauses.append("order_code_hash = %s")
-        params.append(domain.code_hash(key, "order",
-                                       domain.normalize_order_code(criteria["order_code"])))
+        params.append(domain.code_hash(key, "order", criteria["order_code"]))
     if not clauses:
         raise ValidationFailed([Reason(None, "no_criteria", "Ən azı bir axtarış meyarı verin.",
                                        "Give at least one search criterion.")])

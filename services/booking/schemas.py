@@ -1,33 +1,17 @@
 """HTTP schemas of the booking service (marshmallow): what the form must hold.
 
 Field-by-field rules live in ``domain``; these schemas apply them so that a refusal
-lists every wrong field at once (Q-5).
+lists every wrong field at once (Q-5). Identifiers, dates and codes are read by the
+platform's fields (``shared.fields``) into their one canonical form.
 """
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
+from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from shared.errors import Text
+from shared import fields as asan
 from shared.names import Name
 
 from . import domain
 
 REQUIRED = {"required": "Missing data for required field.", "null": "Field may not be null."}
-
-
-class _IdCard(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = domain.normalize_id_card(super()._deserialize(value, attr, data, **kwargs))
-        problem = domain.id_card_problem(text)
-        if problem:
-            raise ValidationError(problem)
-        return text
-
-
-class _Phone(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        phone = domain.normalize_phone(super()._deserialize(value, attr, data, **kwargs))
-        if phone is None:
-            raise ValidationError(domain.PHONE_PROBLEM)
-        return phone
 
 
 class _Email(fields.String):
@@ -47,16 +31,17 @@ class BookingRequestSchema(Schema):
     surname = Name(required=True, metadata={"description": "Soyad", "example": "Məmmədova"})
     patronymic = Name(required=True,
                       metadata={"description": "Ata adı", "example": "Əli qızı"})
-    id_card = _IdCard(required=True, metadata={
+    id_card = asan.IdCard(required=True, metadata={
         "description": "Ş/V seriyası və nömrəsi: AZE + 8 digits or AA + 7 digits",
         "example": "AZE12345678"})
-    phone = _Phone(required=True, metadata={"description": "Telefon", "example": "+994501234567"})
+    phone = asan.Phone(required=True,
+                       metadata={"description": "Telefon", "example": "+994501234567"})
     email = _Email(required=True, metadata={"description": "E-poçt", "example": "leyla@example.az"})
     service = fields.String(required=True, metadata={"description": "Xidmətin adı (code)",
                                                      "example": "passport"})
     centre = fields.String(required=True, metadata={"description": "Xidmətin Mərkəzi (code)",
                                                     "example": "baku-1"})
-    date = fields.Date(required=True, metadata={"description": "Tarix", "example": "2026-12-01"})
+    date = asan.Date(required=True, metadata={"description": "Tarix", "example": "2026-12-01"})
     time = fields.Time(required=True, format="%H:%M",
                        metadata={"description": "Saat", "example": "10:15"})
     language = fields.String(load_default="az", validate=validate.OneOf(("az", "en")))
@@ -74,39 +59,26 @@ class BookingRequestSchema(Schema):
 
 
 class ConfirmSchema(Schema):
-    code = fields.String(required=True,
-                         metadata={"description": "Təsdiqedici şifrə (6 digits, from the email)",
-                                   "example": "042517"})
-
-    @validates("code")
-    def six_digits(self, value, **_):
-        if not (len(value.strip()) == 6 and value.strip().isdigit()):
-            raise ValidationError(Text("code_format", "Təsdiqedici şifrə 6 rəqəmdən ibarətdir.",
-                                       "The confirmation code is 6 digits."))
+    code = asan.ConfirmationCode(required=True, metadata={
+        "description": "Təsdiqedici şifrə (6 digits, from the email)", "example": "042517"})
 
 
 class OrderCodeSchema(Schema):
-    order_code = fields.String(required=True, validate=validate.Length(min=4, max=20),
-                               metadata={"description": "Sifariş kodu, e.g. K7M2-QX4P"})
-
-    @validates("order_code")
-    def readable(self, value, **_):
-        if not domain.normalize_order_code(value).isalnum():
-            raise ValidationError(Text("order_code_format", "Sifariş kodu düzgün deyil.",
-                                       "Not a valid order code."))
+    order_code = asan.OrderCode(required=True,
+                                metadata={"description": "Sifariş kodu, e.g. K7M2-QX4P"})
 
 
 class SlotQuerySchema(Schema):
-    date = fields.Date(required=True)
+    date = asan.Date(required=True)
 
 
 class OperatorSearchSchema(Schema):
     """Q-9: the call centre finds a booking by any one of these."""
     booking_id = fields.UUID()
-    id_card = fields.String()
+    id_card = asan.IdCard()
     email = fields.String()
-    phone = fields.String()
-    order_code = fields.String()
+    phone = asan.Phone()
+    order_code = asan.OrderCode()
 
 
 # --- responses (documented in OpenAPI) -------------------------------------------

@@ -1,6 +1,6 @@
 """nameko entrypoints of the booking service: thin. The rules are in ``domain``,
 the use cases in ``handlers``."""
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 from marshmallow import ValidationError
@@ -14,6 +14,7 @@ from shared.clock import Clock, baku_today
 from shared.db import Database
 from shared.errors import TooManyRequests, ValidationFailed, reasons_from_marshmallow
 from shared.http import http, read_json
+from shared.identity import canonical_date
 from shared.platform import PlatformService
 from shared.ratelimit import RateLimits
 from shared.timer import every
@@ -62,12 +63,14 @@ def _cap(config, key, enabled):
 def _visit_from_raw(raw, field_errors):
     """The visit fields that parsed on their own, so that the visit rules (Q-1,
     holidays, hours, slot) are reported together with any other wrong field."""
+    if {"date", "time", "centre", "service"} & set(field_errors):
+        return None
+    day = canonical_date(raw.get("date"))
     try:
-        day = date.fromisoformat(str(raw.get("date")))
         moment = time.fromisoformat(str(raw.get("time")))
     except ValueError:
         return None
-    if {"date", "time", "centre", "service"} & set(field_errors):
+    if day is None:
         return None
     return domain.Visit(str(raw.get("centre")), str(raw.get("service")), day, moment)
 

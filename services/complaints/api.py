@@ -1,6 +1,7 @@
 """The complaints service's HTTP API: request schemas (used to validate) and routes."""
 from marshmallow import Schema, fields, validate
 
+from shared import fields as asan
 from shared.names import Name
 from shared.openapi import UUID_PARAM, Route, build_spec
 
@@ -35,7 +36,8 @@ class ComplaintBody(Schema):
 
 class PaperComplaintBody(ComplaintBody):
     """C-4: registered by staff from a letter."""
-    received_on = fields.Date(required=True)
+    received_on = asan.Date(required=True, metadata={
+        "description": "the day the letter arrived; the one-month deadline counts from it"})
     scan_reference = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 

@@ -1,11 +1,14 @@
 """The kiosk gateway's HTTP API, described once: routes for OpenAPI."""
 from marshmallow import Schema, fields
 
+from shared import fields as asan
 from shared.openapi import Route, build_spec
 
 
 class OrderCodeBody(Schema):
-    order_code = fields.String(required=True, metadata={"example": "K7M2-QX4P"})
+    """A malformed order code is refused here (400), before booking is asked: it
+    names no booking, so it is not counted as one of the kiosk's wrong codes."""
+    order_code = asan.OrderCode(required=True, metadata={"example": "K7M2-QX4P"})
 
 
 class WalkInBody(Schema):

@@ -32,6 +32,9 @@ def show(response, width):
     body = response.json()
     if response.status_code >= 400:
         print(f"[{response.status_code}] {body['message']['az']}\n       {body['message']['en']}")
+        for reason in body.get("reasons") or []:  # what was wrong, when it is more
+            if (reason["az"], reason["en"]) != (body["message"]["az"], body["message"]["en"]):
+                print(f"       - {reason['az']}\n         {reason['en']}")
         return 1
     if "print" in body:
         print(body["print"][str(width)])

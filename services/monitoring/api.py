@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from services.booking.reference import ReferenceData
+from shared import fields as asan
 from shared.openapi import UUID_PARAM, Route, build_spec
 
 from .events import ControlReportGeneratedData
@@ -10,27 +11,26 @@ _REFERENCE = ReferenceData.load()
 CENTRES = tuple(sorted(_REFERENCE.centres))
 SERVICES = tuple(sorted(_REFERENCE.services))
 FORMATS = ("json", "csv", "html")
+STUCK_MAX_MINUTES = 7 * 24 * 60
 
 
 class ReportQuery(Schema):
     """Which day (Baku), optionally one centre and one service; what to call stuck."""
-    day = fields.Date(required=True)
+    day = asan.Date(required=True)
     centre = fields.String(load_default=None, validate=validate.OneOf(CENTRES))
     service = fields.String(load_default=None, validate=validate.OneOf(SERVICES))
-    as_of = fields.AwareDateTime(load_default=None, metadata={
+    as_of = asan.AwareDateTime(load_default=None, metadata={
         "description": "judge stuck processes as of this moment (default: now)"})
-    stuck_after_minutes = fields.Integer(load_default=None,
-                                         validate=validate.Range(min=1, max=7 * 24 * 60))
+    stuck_after_minutes = asan.Integer(load_default=None, minimum=1, maximum=STUCK_MAX_MINUTES)
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
 
 
 class GenerateBody(Schema):
-    day = fields.Date(required=True)
+    day = asan.Date(required=True)
     centre = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(CENTRES))
     service = fields.String(load_default=None, allow_none=True,
                             validate=validate.OneOf(SERVICES))
-    stuck_after_minutes = fields.Integer(load_default=None,
-                                         validate=validate.Range(min=1, max=7 * 24 * 60))
+    stuck_after_minutes = asan.Integer(load_default=None, minimum=1, maximum=STUCK_MAX_MINUTES)
 
 
 class FormatQuery(Schema):
@@ -38,7 +38,7 @@ class FormatQuery(Schema):
 
 
 class ListQuery(Schema):
-    day = fields.Date(load_default=None)
+    day = asan.Date(load_default=None)
     trigger = fields.String(load_default=None, validate=validate.OneOf(("daily", "on_demand")))
 
 

@@ -1,6 +1,7 @@
 """The registry's HTTP API, described once: routes for OpenAPI."""
-from marshmallow import Schema, fields, validate, validates
+from marshmallow import Schema, fields, validate
 
+from shared import fields as asan
 from shared.openapi import Route, build_spec
 
 from . import lookup
@@ -12,35 +13,26 @@ class FinAnswer(Schema):
 
 
 class CardBody(Schema):
-    series_number = fields.String(required=True)
-    issued_on = fields.Date(required=True)
-    expires_on = fields.Date(required=True)
-
-    @validates("series_number")
-    def well_formed(self, value, **_):
-        lookup.IdCardQuery().well_formed(value)
+    series_number = asan.IdCard(required=True, metadata={"example": "AZE12345678"})
+    issued_on = asan.Date(required=True)
+    expires_on = asan.Date(required=True)
 
 
 class PersonBody(Schema):
-    fin = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-HJ-NP-Z]{7}$"))
+    fin = asan.Fin(required=True, metadata={"example": "5AB2C7D"})
     name = fields.String(required=True, validate=validate.Length(min=1, max=60))
     surname = fields.String(required=True, validate=validate.Length(min=1, max=60))
     patronymic = fields.String(required=True, validate=validate.Length(min=1, max=80))
     sex = fields.String(required=True, validate=validate.OneOf(("M", "F")))
-    birth_date = fields.Date(required=True)
+    birth_date = asan.Date(required=True)
     status = fields.String(load_default="citizen", validate=validate.OneOf(
         ("citizen", "permanent_resident", "stateless")))
     card = fields.Nested(CardBody, required=True)
 
 
 class InvalidateBody(Schema):
-    series_number = fields.String(required=True, metadata={"example": "AZE12345678"})
+    series_number = asan.IdCard(required=True, metadata={"example": "AZE12345678"})
     status = fields.String(required=True, validate=validate.OneOf(("replaced", "lost")))
-
-    @validates("series_number")
-    def well_formed(self, value, **_):
-        lookup.IdCardQuery().well_formed(value)
-
 
 
 NOTE = ("Always open: no account, no fee (F-5). Every query is registered (F-6). A "

@@ -4,7 +4,6 @@ import time
 from shared.envelope import new_id
 from shared.errors import Conflict, NotFound, Text
 from shared.eventstore import EventStore
-from shared.identity import normalize_id_card
 
 from . import lookup, names
 from .events import CATALOG
@@ -48,7 +47,8 @@ def register_person(uow, person, card):
 
 
 def issue_card(uow, fin, card, expected_version=None):
-    series_number = normalize_id_card(card["series_number"])
+    """``card["series_number"]`` is canonical (``shared.fields.IdCard``), as stored."""
+    series_number = card["series_number"]
     conn = uow.conn
     replaced = conn.execute("UPDATE id_documents SET status = 'replaced' WHERE fin = %s AND"
                             " status = 'valid' RETURNING series_number", (fin,)).fetchall()
@@ -65,7 +65,6 @@ def issue_card(uow, fin, card, expected_version=None):
 
 
 def invalidate_card(uow, series_number, status):
-    series_number = normalize_id_card(series_number)
     row = uow.conn.execute("UPDATE id_documents SET status = %s WHERE series_number = %s AND"
                            " status = 'valid' RETURNING fin", (status, series_number)).fetchone()
     if row is None:

@@ -9,27 +9,20 @@ from datetime import date
 from marshmallow import Schema, ValidationError, fields, validates, validates_schema
 from psycopg.types.json import Jsonb
 
+from shared import fields as asan
 from shared.clock import baku_today, validation_today
 from shared.errors import Conflict, NotFound, Text, slow_down
-from shared.identity import is_id_card, normalize_id_card
 
 from . import names
+from .schema import LENIENT_KEY
 
 CHANNELS = ("web", "api", "kiosk", "call_centre")
 
 
 class IdCardQuery(Schema):
-    id_card = fields.String(required=True, metadata={"description": "Ş/V seriyası və nömrəsi",
-                                                     "example": "AZE12345678"})
+    id_card = asan.IdCard(required=True, metadata={"description": "Ş/V seriyası və nömrəsi",
+                                                   "example": "AZE12345678"})
     channel = fields.String(load_default="api", metadata={"enum": list(CHANNELS)})
-
-    @validates("id_card")
-    def well_formed(self, value, **_):
-        if not is_id_card(normalize_id_card(value)):
-            raise ValidationError(Text(
-                "id_card_format", "Şəxsiyyət vəsiqəsinin seriyası və nömrəsi AZE və 8 rəqəm və ya"
-                " AA və 7 rəqəm olmalıdır.", "The ID card series and number must be AZE and 8"
-                " digits, or AA and 7 digits."))
 
     @validates("channel")
     def known_channel(self, value, **_):
@@ -48,7 +41,7 @@ class NameQuery(Schema):
     name = fields.String(required=True, metadata={"example": "İlham"})
     surname = fields.String(required=True, metadata={"example": "Məmmədov"})
     patronymic = fields.String(required=True, metadata={"example": "Əli oğlu"})
-    birth_date = fields.Date(required=True, metadata={"example": "1985-04-17"})
+    birth_date = asan.Date(required=True, metadata={"example": "1985-04-17"})
     channel = fields.String(load_default="api", metadata={"enum": list(CHANNELS)})
 
     @validates_schema(skip_on_field_errors=False)  # every reason at once
@@ -76,17 +69,20 @@ class Answer:
 
 
 def by_id_card(conn, id_card, today):
-    """F-1: only a valid, unexpired card answers."""
+    """F-1: only a valid, unexpired card answers. ``id_card`` is canonical
+    (``shared.fields.IdCard``), as the cards are stored."""
     row = conn.execute("SELECT fin FROM id_documents WHERE series_number = %s"
                        " AND status = 'valid' AND expires_on >= %s",
-                       (normalize_id_card(id_card), today)).fetchone()
+                       (id_card, today)).fetchone()
     return Answer("found", row[0].strip()) if row else Answer("not_found")
 
 
 def by_name(conn, name, surname, patronymic, birth_date):
-    """F-2: exact match on the folded key; two people → ambiguous, never two FINs."""
-    rows = conn.execute("SELECT fin FROM persons WHERE name_key = %s LIMIT 2",
-                        (names.name_key(name, surname, patronymic, birth_date),)).fetchall()
+    """F-2: an exact match on the folded key, with İ, I, ı and i as one letter
+    (``names.lenient_key``): "IBRAHIMOVA" finds İbrahimova. Found only when that
+    names one person; two or more → ambiguous, never a FIN that is not certain."""
+    rows = conn.execute(f"SELECT fin FROM persons WHERE {LENIENT_KEY} = %s LIMIT 2",
+                        (names.lenient_key(name, surname, patronymic, birth_date),)).fetchall()
     if len(rows) == 1:
         return Answer("found", rows[0][0].strip())
     return Answer("ambiguous" if rows else "not_found")

@@ -1,8 +1,17 @@
 """Secondary indexes of the registry tables, created after a bulk load (loading
-10 million rows into indexed tables is several times slower)."""
+10 million rows into indexed tables is several times slower).
+
+The lookup by name (F-2) matches on the *lenient* key: the stored exact key with
+``ı`` as ``i`` (``names.lenient_key``), computed by PostgreSQL in an expression
+index. A query uses the index only if it spells the expression exactly so: use
+:data:`LENIENT_KEY`.
+"""
+
+LENIENT_KEY = "translate(name_key, 'ı', 'i')"
 
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS persons_name_key_idx ON persons (name_key)",
+    f"CREATE INDEX IF NOT EXISTS persons_name_lenient_idx ON persons (({LENIENT_KEY}))",
     "CREATE INDEX IF NOT EXISTS id_documents_fin_idx ON id_documents (fin)",
 )
 
@@ -14,4 +23,5 @@ def create_indexes(conn):
 
 def drop_indexes(conn):
     conn.execute("DROP INDEX IF EXISTS persons_name_key_idx")
+    conn.execute("DROP INDEX IF EXISTS persons_name_lenient_idx")
     conn.execute("DROP INDEX IF EXISTS id_documents_fin_idx")

@@ -1,6 +1,6 @@
 """Q-5: a refusal names every wrong field, in Azerbaijani and English, and writes
 nothing but the record of the refusal."""
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -20,7 +20,9 @@ pytestmark = pytest.mark.e2e
     ("email", "leyla@", "email"),
     ("service", "teleport", "unknown_service"),
     ("centre", "mars-1", "unknown_centre"),
-    ("date", "31.12.2026", "invalid_date"),
+    ("date", "31.02.2027", "invalid_date"),  # DD.MM.YYYY is a format, 31 February no day
+    ("date", "2026-13-01", "invalid_date"),
+    ("date", "9999-12-31", "out_of_range"),
     ("time", "25:00", "invalid_time"),
 ])
 def test_each_invalid_field_is_refused_with_its_reason(field, value, code):
@@ -31,6 +33,14 @@ def test_each_invalid_field_is_refused_with_its_reason(field, value, code):
     reasons = {(r["field"], r["code"]) for r in body["reasons"]}
     assert (field, code) in reasons
     assert all(r["az"] and r["en"] for r in body["reasons"])
+
+
+def test_issue12_a_date_written_dd_mm_yyyy_is_accepted():
+    """How dates are written in Azerbaijan: 15.12.2026 is the 15th of December."""
+    data = form()
+    day = date.fromisoformat(data["date"])
+    response = post("/bookings", dict(data, date=f" {day:%d.%m.%Y} "))
+    assert response.status_code == 202, response.text
 
 
 @pytest.mark.parametrize("missing", ["name", "surname", "patronymic", "id_card", "phone",

@@ -96,6 +96,25 @@ def test_c4_paper_complaints_are_registered_by_staff_only(complaints):
     assert [c["channel"] for c in listed] == ["paper"]
 
 
+def test_c4_issue12_received_on_as_written_in_azerbaijan_and_never_out_of_range(complaints):
+    """A letter received on 20.01.2026 is due on 20.02.2026 (C-3); a received_on of
+    9999-12-31 made the one-month deadline overflow into a 500: now it is a 400."""
+    start, database, _ = complaints
+    url = start()
+    paper = dict(FORM, received_on=" 20.01.2026 ", scan_reference="scan/2026/01/0043.pdf")
+    filed = requests.post(f"{url}/staff/complaints", json=paper, headers=STAFF, timeout=10)
+    assert filed.status_code == 201, filed.text
+    assert filed.json()["filed_on"] == "2026-01-20" and filed.json()["due_on"] == "2026-02-20"
+    for day in ("9999-12-31", "0001-01-01", "31.02.2026"):
+        refused = requests.post(f"{url}/staff/complaints", json=dict(paper, received_on=day),
+                                headers=STAFF, timeout=10)
+        assert refused.status_code == 400, refused.text
+        [reason] = [r for r in refused.json()["reasons"] if r["field"] == "received_on"]
+        assert reason["code"] in ("out_of_range", "invalid_date") and reason["az"]
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM complaints").fetchone()[0] == 1
+
+
 def test_lifecycle_assign_answer_and_withdraw(complaints):
     start, database, clock = complaints
     url = start()

@@ -1,5 +1,6 @@
 """Q-7, Q-8, D-5: activation at the kiosk, its window, its refusals, the ticket."""
 import eventlet
+import psycopg
 import pytest
 import requests
 
@@ -113,7 +114,7 @@ def test_repeated_wrong_codes_slow_a_kiosk_down(start_stack):
     kiosk = stack.kiosk("baku-1")
     _, code = stack.confirmed_booking(at="10:15")
     stack.clock.set("2026-11-24", "10:05")
-    assert [stack.activate(kiosk["token"], f"WRNG-00{n}").status_code for n in range(3)] == \
+    assert [stack.activate(kiosk["token"], f"WRNG-ZZZ{n + 2}").status_code for n in range(3)] == \
         [404] * 3
     slowed = stack.activate(kiosk["token"], code)  # even the right code waits now
     assert slowed.status_code == 429 and int(slowed.headers["Retry-After"]) > 0
@@ -132,3 +133,33 @@ def test_a_rotated_credential_replaces_the_old_one(stack):
                          timeout=10).status_code == 200
     assert requests.post(f"{stack.gateway_url}/admin/kiosks", json={"centre": "baku-1"},
                          timeout=10).status_code == 401  # admin needs its token
+
+
+def test_q7_issue12_a_malformed_code_is_a_400_and_not_a_wrong_code(start_stack):
+    """A malformed code names no booking: refused by the gateway's schema before
+    booking is asked, it never counts towards slowing the kiosk down."""
+    stack = start_stack(gateway_config={"FREE_FAILURES": 2, "SLOW_DOWN_SECONDS": 60})
+    kiosk = stack.kiosk("baku-1")
+    _, code = stack.confirmed_booking(at="10:15")
+    stack.clock.set("2026-11-24", "10:05")
+    for malformed in ("WRNG-001", "K7M2-QX4", "ABCD-EFGH-J", "", "ABCD-EFGI"):
+        answer = stack.activate(kiosk["token"], malformed)
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["reasons"][0]["field"] == "order_code"
+    with psycopg.connect(stack.gateway_db) as conn:
+        assert conn.execute("SELECT failures FROM kiosks WHERE kiosk_id = %s",
+                            (kiosk["kiosk_id"],)).fetchone()[0] == 0
+    assert stack.activate(kiosk["token"], code).status_code == 200  # not slowed down
+
+
+def test_q7_issue12_the_order_code_in_full_width_or_arabic_indic_digits(stack):
+    full_width = {str(n): chr(0xFF10 + n) for n in range(10)}
+    arabic_indic = {str(n): chr(0x0660 + n) for n in range(10)}
+    kiosk = stack.kiosk("baku-1")
+    _, first = stack.confirmed_booking(at="10:15")
+    _, second = stack.confirmed_booking(at="10:30")
+    stack.clock.set("2026-11-24", "10:05")
+    typed = "".join(full_width.get(c, chr(ord(c) + 0xFEE0)) for c in first)  # Ｋ７Ｍ２－…
+    assert stack.activate(kiosk["token"], typed).status_code == 200
+    typed = " " + "".join(arabic_indic.get(c, c) for c in second).lower()
+    assert stack.activate(kiosk["token"], typed).status_code == 200

@@ -17,5 +17,7 @@ def test_the_simulator_registers_activates_and_prints(stack, monkeypatch, capsys
     assert simulator.main(["--token", token, "--width", "48", "activate", code]) == 0
     printed = capsys.readouterr().out
     assert "*** C-001 ***" in printed and max(len(line) for line in printed.splitlines()) <= 48
-    assert simulator.main(["--token", token, "activate", "NOPE-NOPE"]) == 1
+    assert simulator.main(["--token", token, "activate", "ZZZZ-ZZZZ"]) == 1
     assert "not valid" in capsys.readouterr().out
+    assert simulator.main(["--token", token, "activate", "NOPE-NOPE"]) == 1  # O is no letter
+    assert "8 characters" in capsys.readouterr().out  # of an order code

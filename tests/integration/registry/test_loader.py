@@ -9,6 +9,7 @@ import pytest
 
 from services.registry import loader, names
 from services.registry.loader import RegistryNotEmpty, load
+from services.registry.schema import LENIENT_KEY
 
 pytestmark = pytest.mark.integration
 
@@ -51,12 +52,24 @@ def test_f2_name_key_is_the_one_of_the_names_module(registry):
         assert key.endswith(birth_date.isoformat())
 
 
+def test_f2_the_lenient_key_postgresql_computes_is_the_names_modules(registry):
+    """Issue 12: the index the loader builds holds names.lenient_key of every person."""
+    load(registry, PEOPLE, seed=7, progress=False)
+    with psycopg.connect(registry) as conn:
+        rows = conn.execute(f"SELECT name, surname, patronymic, birth_date, {LENIENT_KEY}"
+                            " FROM persons WHERE name_key LIKE '%ı%' LIMIT 200").fetchall()
+    assert len(rows) > 100  # people whose names have a dotless ı
+    for name, surname, patronymic, birth_date, lenient in rows:
+        assert lenient == names.lenient_key(name, surname, patronymic, birth_date)
+        assert "ı" not in lenient
+
+
 def test_f1_f2_the_lookup_indexes_exist_after_the_load(registry):
     load(registry, PEOPLE, seed=7, progress=False)
     with psycopg.connect(registry) as conn:
         indexes = {row[0] for row in conn.execute(
             "SELECT indexname FROM pg_indexes WHERE tablename IN ('persons', 'id_documents')")}
-    assert {"persons_name_key_idx", "id_documents_fin_idx",
+    assert {"persons_name_key_idx", "persons_name_lenient_idx", "id_documents_fin_idx",
             "persons_pkey", "id_documents_pkey"} <= indexes
 
 

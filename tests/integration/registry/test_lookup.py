@@ -3,6 +3,7 @@ by name (F-2), its uniform refusal (F-4), its throttle (F-5) and audit (F-6)."""
 import json
 import time
 import unicodedata
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -112,8 +113,9 @@ def test_f2_azerbaijani_dotless_i_and_decomposed_letters(filled):
     decomposed = [unicodedata.normalize("NFD", text) for text in ("Gülnarə", "Şükürova")]
     assert decomposed[0] != "Gülnarə"
     assert by_name(url, *decomposed, "Vüqar", "1979-02-28").json()["fin"] == "7MN4P9Q"
-    # Python's own lower() would have made "ILHAM" "ilham" and matched: Azerbaijani does not
-    assert by_name(url, "ILHAM", "Məmmədov", "Əli", "1985-04-17").status_code == 404
+    # Python's own lower() makes "ILHAM" "ilham": Azerbaijani makes it "ılham", a name of
+    # its own; it finds İlham through the lenient key (issue 12), see below.
+    assert by_name(url, "ILHAM", "Məmmədov", "Əli", "1985-04-17").json()["fin"] == "5AB2C7D"
 
 
 def test_f2_exact_match_only(filled):
@@ -151,7 +153,7 @@ def test_malformed_card_queries_are_refused_with_reasons(filled, body, field):
 
 def test_malformed_name_queries_are_refused_with_every_reason(filled):
     url, _ = filled
-    answer = by_name(url, "İlham1", "", "Əli", "17.04.1985")
+    answer = by_name(url, "İlham1", "", "Əli", "31.04.1985")  # April has 30 days
     assert answer.status_code == 400
     assert {r["field"] for r in answer.json()["reasons"]} >= {"name", "surname", "birth_date"}
     assert all(r["az"] and r["en"] for r in answer.json()["reasons"])
@@ -246,3 +248,136 @@ def test_f5_the_citizen_pages_are_throttled_per_citizen_only_with_their_token(re
     with psycopg.connect(database) as conn:
         clients = {row[0] for row in conn.execute("SELECT DISTINCT client FROM fin_queries")}
     assert clients == {"10.0.0.1 via web", "10.0.0.2 via web", "127.0.0.1"}
+
+
+# --- issue 12: one canonical form; F-2 with I for İ -----------------------------------
+
+ARABIC_INDIC, FULL_WIDTH, DEVANAGARI = "٠١٢٣٤٥٦٧٨٩", "０１２３４５６７８９", "०१२३४५६७८९"
+
+
+def spelled(text, digits):
+    return "".join(digits[int(c)] if c.isascii() and c.isdigit() else c for c in text)
+
+
+def register(url, fin, name, surname, patronymic, born, card, sex="F"):
+    response = requests.post(f"{url}/admin/persons", headers=STAFF, timeout=10, json={
+        "fin": fin, "name": name, "surname": surname, "patronymic": patronymic, "sex": sex,
+        "birth_date": born, "card": {"series_number": card, "issued_on": "2020-01-01",
+                                     "expires_on": "2030-01-01"}})
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("digits", [ARABIC_INDIC, FULL_WIDTH, DEVANAGARI])
+def test_f1_the_id_card_in_any_scripts_digits(filled, digits):
+    url, _ = filled
+    assert by_card(url, spelled("AZE10000001", digits)).json()["fin"] == "5AB2C7D"
+    assert by_card(url, spelled("AA 100-0006", digits)).json()["fin"] == "2ZA7B3C"
+
+
+def test_f1_a_card_registered_in_other_digits_is_stored_canonical(registry):
+    url, database = registry()
+    register(url, spelled("3DE4F5G", ARABIC_INDIC).lower(), "Nərmin", "Əliyeva", "Tofiq qızı",
+             "08.03.1995", spelled("aze 3000 0001", FULL_WIDTH))
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT fin, series_number FROM id_documents").fetchall() == \
+            [("3DE4F5G", "AZE30000001")]
+    assert by_card(url, "AZE30000001").json()["fin"] == "3DE4F5G"
+
+
+@pytest.mark.parametrize("name, surname, patronymic", [
+    ("AYGÜL", "IBRAHIMOVA", "RAMIL QIZI"),  # as the ID card's machine-readable zone has it
+    ("Aygül", "Ibrahimova", "Ramil qizi"),  # as an English keyboard types it
+    ("aygül", "ibrahimova", "ramıl"),
+    ("AYGÜL", "i\u0307brahi\u0307mova", "RAMİL"),  # i + combining dot above is İ
+])
+def test_f2_by_name_with_i_for_i_dotted(registry, name, surname, patronymic):
+    url, _ = registry()
+    register(url, "4GH5J6K", "Aygül", "İbrahimova", "Ramil qızı", "1988-07-21", "AZE40000001")
+    register(url, "5KL6M7N", "İsmayıl", "Quliyev", "İlham oğlu", "1975-12-02", "AZE40000002",
+             sex="M")
+    answer = by_name(url, name, surname, patronymic, "1988-07-21")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["fin"] == "4GH5J6K"
+    assert by_name(url, "ISMAYIL", "QULIYEV", "ILHAM OGLU", "1975-12-02").json()["fin"] == \
+        "5KL6M7N"
+
+
+def test_f2_a_name_registered_with_a_combining_dot_is_found_either_way(registry):
+    url, _ = registry()
+    register(url, "6NP7Q8R", "Fi\u0307dan", "Həsənli", "Vi\u0307dadi qızı", "2001-09-09",
+             "AZE40000003")
+    assert by_name(url, "Fidan", "Həsənli", "Vidadi", "2001-09-09").json()["fin"] == "6NP7Q8R"
+    assert by_name(url, "FIDAN", "HƏSƏNLI", "VIDADI QIZI", "2001-09-09").json()["fin"] == \
+        "6NP7Q8R"
+
+
+def test_f2_when_the_lenient_key_names_two_people_the_answer_is_ambiguous(registry):
+    """Never a FIN that is not certain: "Kərimli" and "Kərimlı" are two people whose
+    keys differ only in the dots of an i. Typed either way, or in capitals, the
+    answer is to search by ID card — even when one spelling matches exactly."""
+    url, _ = registry()
+    register(url, "7QR8S9T", "Aysel", "Kərimli", "Tofiq qızı", "2000-05-05", "AZE40000004")
+    register(url, "8ST9U2V", "Aysel", "Kərimlı", "Tofiq qızı", "2000-05-05", "AZE40000005")
+    for surname in ("Kərimli", "Kərimlı", "KƏRIMLI", "KƏRİMLİ"):
+        answer = by_name(url, "Aysel", surname, "Tofiq", "2000-05-05")
+        assert answer.status_code == 409 and answer.json()["error"] == "ambiguous", surname
+        assert "7QR8S9T" not in answer.text and "8ST9U2V" not in answer.text
+    assert by_name(url, "Aysel", "Kərimov", "Tofiq", "2000-05-05").status_code == 404
+
+
+def test_f2_the_lenient_lookup_uses_its_index(filled):
+    """The migration's expression index is the one the query spells (schema.LENIENT_KEY)."""
+    from services.registry import names
+    from services.registry.schema import LENIENT_KEY
+
+    _, database = filled
+    with psycopg.connect(database) as conn:
+        conn.execute("SET enable_seqscan = off")
+        plan = "\n".join(row[0] for row in conn.execute(
+            f"EXPLAIN SELECT fin FROM persons WHERE {LENIENT_KEY} = %s LIMIT 2", ("x",)))
+        stored = conn.execute(f"SELECT name_key, {LENIENT_KEY} FROM persons").fetchall()
+    assert "persons_name_lenient_idx" in plan
+    assert all(lenient == names.lenient(key) for key, lenient in stored)
+
+
+@pytest.mark.parametrize("born", ["9999-12-31", "0001-01-01", "31.12.9999"])
+def test_f2_a_birth_date_out_of_range_is_a_400_not_a_500(filled, born):
+    url, _ = filled
+    answer = by_name(url, "İlham", "Məmmədov", "Əli", born)
+    assert answer.status_code == 400
+    assert ("birth_date", "out_of_range") in {(r["field"], r["code"])
+                                             for r in answer.json()["reasons"]}
+
+
+def test_f1_f2_rows_stored_before_take_the_canonical_forms(make_database):
+    """Migrations 0403 and 0404: a name key with i + combining dot above, and a card
+    number in other digits, stored before issue 12; a card whose canonical number is
+    already stored stays as it was (two cards cannot share a number)."""
+    from yoyo import get_backend, read_migrations
+
+    from services.registry import names
+    from shared.db import PLATFORM_MIGRATIONS, apply_migrations, yoyo_url
+
+    folder = ROOT / "services" / "registry" / "migrations"
+    database = make_database()
+    backend = get_backend(yoyo_url(database))
+    before = read_migrations(str(PLATFORM_MIGRATIONS), str(folder)).filter(
+        lambda migration: migration.id not in ("0403_registry_lenient_name_key",
+                                               "0404_canonical_series_numbers"))
+    with backend.lock():
+        backend.apply_migrations(backend.to_apply(before))
+    with psycopg.connect(database) as conn:
+        conn.execute("INSERT INTO persons VALUES ('6NP7Q8R', 'Fi\u0307dan', 'Həsənli',"
+                     " 'Vidadi qızı', 'F', '2001-09-09', 'citizen',"
+                     " 'fi\u0307dan|həsənli|vidadi|2001-09-09')")
+        for number in (spelled("AZE40000003", ARABIC_INDIC), spelled("AZE40000004", DEVANAGARI),
+                       "AZE40000004"):
+            conn.execute("INSERT INTO id_documents VALUES (%s, '6NP7Q8R', '2020-01-01',"
+                         " '2030-01-01', 'valid')", (number,))
+    assert apply_migrations(database, folder) == ["0403_registry_lenient_name_key",
+                                                  "0404_canonical_series_numbers"]
+    with psycopg.connect(database) as conn:
+        key = conn.execute("SELECT name_key FROM persons").fetchone()[0]
+        numbers = sorted(row[0] for row in conn.execute("SELECT series_number FROM id_documents"))
+    assert key == names.name_key("Fidan", "Həsənli", "Vidadi qızı", date(2001, 9, 9))
+    assert numbers == sorted(["AZE40000003", "AZE40000004", spelled("AZE40000004", DEVANAGARI)])

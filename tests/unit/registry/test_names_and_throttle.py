@@ -2,6 +2,8 @@
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
+
 from services.registry import names
 from services.registry.service import RegistryService
 from shared import ratelimit
@@ -51,3 +53,48 @@ def test_f5_the_throttle_refills_by_itself_and_never_locks_out():
 def test_f5_the_registry_default_is_far_above_what_a_person_types():
     limit = ratelimit.parse("fin_lookup", RegistryService.limits.defaults["fin_lookup"])
     assert (limit.count, limit.period, limit.burst) == (60, timedelta(minutes=1), 30)
+
+
+# --- F-2: the lenient key (issue 12): İ, I, ı and i fold together ---------------------
+
+BORN = date(1990, 1, 1)
+
+
+@pytest.mark.parametrize("typed, registered", [
+    (("IBRAHIM", "IBRAHIMOVA", "ISMAYIL QIZI"), ("İbrahim", "İbrahimova", "İsmayıl qızı")),
+    (("Leyla", "Ismayilova", "RAMIL QIZI"), ("Leyla", "İsmayılova", "Ramil qızı")),
+    (("ILHAM", "MAMMADOV", "ALI"), ("İlham", "Mammadov", "Ali")),
+    (("ilham", "mammadov", "ali oglu"), ("İlham", "Mammadov", "Ali oğlu")),
+    (("Ramil", "Qiliclı", "Tofiq qızi"), ("Ramil", "Qılıclı", "Tofiq qızı")),
+])
+def test_f2_typed_with_i_for_i_dotted_or_dotless_the_lenient_keys_match(typed, registered):
+    assert names.lenient_key(*typed, BORN) == names.lenient_key(*registered, BORN)
+
+
+def test_f2_the_exact_key_keeps_the_dots_apart():
+    """Before issue 12 the lookup matched on the exact key only: these found nobody."""
+    assert names.name_key("IBRAHIM", "IBRAHIMOVA", "ISMAYIL QIZI", BORN) != \
+        names.name_key("İbrahim", "İbrahimova", "İsmayıl qızı", BORN)
+
+
+def test_f2_the_lenient_key_is_the_exact_key_with_dotless_i_as_i():
+    """PostgreSQL computes it from the stored key: translate(name_key, 'ı', 'i')."""
+    key = names.name_key("Işıq", "Süleymanlı", "Rəşid qızı", BORN)
+    assert key == "ışıq|süleymanlı|rəşid|1990-01-01"
+    assert names.lenient_key("Işıq", "Süleymanlı", "Rəşid qızı", BORN) == \
+        key.replace("ı", "i") == "işiq|süleymanli|rəşid|1990-01-01"
+
+
+def test_f2_i_with_a_combining_dot_above_is_i():
+    """What Python's own lower() makes of İ, and what some keyboards type."""
+    assert "İ".lower() == "i\u0307"
+    assert names.fold("i\u0307lham") == names.fold("İlham") == "ilham"
+    assert names.fold("I\u0307LHAM") == "ilham"  # capital I + dot above is İ
+    assert names.fold("ı\u0307lham") == "ilham"
+    assert names.name_key("i\u0307lham", "Məmmədov", "Əli", BORN) == \
+        names.name_key("İlham", "Məmmədov", "Əli", BORN)
+
+
+def test_f2_other_letters_stay_apart_in_the_lenient_key():
+    assert names.lenient_key("Gülnarə", "Şükürova", "Vüqar", BORN) != \
+        names.lenient_key("Gulnara", "Sukurova", "Vuqar", BORN)
