@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from hashlib import sha256
 
-import email_validator
 import phonenumbers
 
 from shared.errors import Conflict, NotFound, Reason, Refusal, Text
@@ -69,18 +68,6 @@ def normalize_phone(value):
 
 PHONE_PROBLEM = Text("phone", "Azərbaycan telefon nömrəsi düzgün deyil (məs. +994 50 123 45 67).",
                      "Not a valid Azerbaijani phone number (e.g. +994 50 123 45 67).")
-
-
-def normalize_email(value):
-    """The normalized address, or ``None``. Deliverability (DNS) is not checked here:
-    the confirmation code itself proves the address works (Q-2)."""
-    try:
-        return email_validator.validate_email(value, check_deliverability=False).normalized
-    except email_validator.EmailNotValidError:
-        return None
-
-
-EMAIL_PROBLEM = Text("email", "E-poçt ünvanı düzgün deyil.", "Not a valid email address.")
 
 
 @dataclass(frozen=True)

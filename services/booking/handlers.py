@@ -4,6 +4,7 @@ decide, records the events and keeps the read models in step."""
 import uuid
 from dataclasses import dataclass
 
+from shared.email_address import EmailRefused, normalize_email
 from shared.errors import Conflict, NotFound, Reason, Text, ValidationFailed
 
 from . import domain
@@ -314,7 +315,7 @@ def search(conn, key, criteria):
         params.append(domain.normalize_id_card(criteria["id_card"]))
     if criteria.get("email"):
         clauses.append("lower(email) = lower(%s)")
-        params.append(criteria["email"].strip())
+        params.append(_as_stored(criteria["email"]))
     if criteria.get("phone"):
         clauses.append("phone = %s")
         params.append(domain.normalize_phone(criteria["phone"]) or criteria["phone"])
@@ -333,6 +334,15 @@ def search(conn, key, criteria):
             "patronymic", "id_card", "phone", "email", "requested_at")
     return [{k: (str(v) if k in ("booking_id", "date", "requested_at") else v)
              for k, v in zip(keys, row)} | {"time": row[5].strftime("%H:%M")} for row in rows]
+
+
+def _as_stored(email):
+    """An address in the form the form stored it (``LEYLA@XN--BAK-LUA.AZ`` finds
+    ``leyla@bakı.az``); one the form would refuse is looked up as typed."""
+    try:
+        return normalize_email(email)
+    except EmailRefused:
+        return email.strip()
 
 
 HIDDEN = ("code_hash", "order_code_hash")

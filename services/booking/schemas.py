@@ -5,6 +5,7 @@ lists every wrong field at once (Q-5).
 """
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
+from shared.email_address import EmailAddress
 from shared.errors import Text
 
 from . import domain
@@ -38,14 +39,6 @@ class _Phone(fields.String):
         return phone
 
 
-class _Email(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        email = domain.normalize_email(super()._deserialize(value, attr, data, **kwargs))
-        if email is None:
-            raise ValidationError(domain.EMAIL_PROBLEM)
-        return email
-
-
 SELF_SERVICE_CHANNELS = ("web", "api")
 
 
@@ -59,7 +52,9 @@ class BookingRequestSchema(Schema):
         "description": "Ş/V seriyası və nömrəsi: AZE + 8 digits or AA + 7 digits",
         "example": "AZE12345678"})
     phone = _Phone(required=True, metadata={"description": "Telefon", "example": "+994501234567"})
-    email = _Email(required=True, metadata={"description": "E-poçt", "example": "leyla@example.az"})
+    email = EmailAddress(required=True, metadata={
+        "description": "E-poçt; before the @ only Latin letters, digits and . _ - + (the domain"
+        " may be written in Azerbaijani letters, e.g. bakı.az)", "example": "leyla@example.az"})
     service = fields.String(required=True, metadata={"description": "Xidmətin adı (code)",
                                                      "example": "passport"})
     centre = fields.String(required=True, metadata={"description": "Xidmətin Mərkəzi (code)",

@@ -1,6 +1,7 @@
 """The complaints service's HTTP API: request schemas (used to validate) and routes."""
 from marshmallow import Schema, fields, validate
 
+from shared.email_address import EmailAddress
 from shared.openapi import UUID_PARAM, Route, build_spec
 
 from .domain import SERVICES
@@ -15,7 +16,7 @@ class ComplaintBody(Schema):
     patronymic = fields.String(load_default=None, allow_none=True)
     surname = fields.String(load_default=None, allow_none=True)
     address = fields.String(load_default=None, allow_none=True)
-    email = fields.Email(load_default=None, allow_none=True)
+    email = EmailAddress(load_default=None, allow_none=True)
     postal_address = fields.String(load_default=None, allow_none=True)
     workplace = fields.String(load_default=None, allow_none=True)
     language = fields.String(load_default="az", validate=validate.OneOf(("az", "en")))
