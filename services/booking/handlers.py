@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from shared.email_address import EmailRefused, normalize_email
 from shared.errors import Conflict, NotFound, Reason, Text, ValidationFailed
 
+from services.notification.contract import RECEIPT_WINDOW
+
 from . import domain
 from shared.clock import BAKU
 
@@ -135,6 +137,7 @@ def request_booking(uow, reference, settings, applicant, visit, language, channe
     uow.send_private("EmailRequested", state.stream_id, {
         "intent_id": f"{booking_id}:confirmation-code", "template": "booking_confirmation_code",
         "language": language, "to": applicant.email, "reference": state.stream_id,
+        "deliver_by": hold_expires_at,  # the code is of no use after the hold
         "variables": {
             "name": applicant.name, "code": code, "date": visit.day.isoformat(),
             "time": visit.time.strftime("%H:%M"), "hold_minutes": settings.policy.hold_minutes,
@@ -162,6 +165,7 @@ def confirm_booking(uow, reference, settings, booking_id, code, now):
     uow.send_private("EmailRequested", state.stream_id, {
         "intent_id": f"{booking_id}:order-code", "template": "booking_order_code",
         "language": language, "to": email, "reference": state.stream_id,
+        "deliver_by": slot_start(state.day, state.time).isoformat(),  # needed at the kiosk
         "variables": {"name": name, "order_code": domain.format_order_code(order_code),
                       "date": state.day.isoformat(), "time": state.time.strftime("%H:%M"),
                       **_names(reference, state, language)}})
@@ -202,6 +206,7 @@ def cancel_booking(uow, reference, settings, order_code, now):
     uow.send_private("EmailRequested", state.stream_id, {
         "intent_id": f"{booking_id}:cancelled", "template": "booking_cancelled",
         "language": language, "to": email, "reference": state.stream_id,
+        "deliver_by": (now + RECEIPT_WINDOW).isoformat(),  # a receipt, bound to no moment
         "variables": {"name": name, "date": state.day.isoformat(),
                       "time": state.time.strftime("%H:%M"), **_names(reference, state, language)}})
     return {"booking_id": booking_id, "status": "cancelled"}

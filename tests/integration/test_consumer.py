@@ -168,6 +168,7 @@ def test_topology_declares_every_service_exchange_and_consumer_queue(rabbit_conf
     amqp_uri = rabbit_config["AMQP_URI"]
     queues = declare(amqp_uri)
     delayed = [name for names in all_consumer_queues() for name in names.delays.values()]
+    assert "notification.on_booking_email.delay.30s" in delayed  # redelivery=True handlers
     conn = connect(amqp_uri)
     try:
         channel = conn.channel()
