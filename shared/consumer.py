@@ -83,6 +83,8 @@ class RedeliverLater(Exception):
     committed, to have the same message again in ``delay_seconds``. Not a failure:
     the message is neither retried as one nor ever parked for it."""
 
+    entrypoint_outcome = "later"  # counted apart from errors (shared.metrics)
+
     def __init__(self, delay_seconds):
         super().__init__(f"asked to be redelivered in {delay_seconds} s"
                          " (needs @on_event(..., redelivery=True))")
@@ -151,6 +153,10 @@ class EventConsumer(Consumer):
         self.catalog = catalog
         self.private = private
         self.redelivery = redelivery  # may raise RedeliverLater: gets delay queues
+        if redelivery:  # expected: nameko does not log it as an error with a traceback
+            expected = kwargs.get("expected_exceptions", ())
+            expected = expected if isinstance(expected, tuple) else (expected,)
+            kwargs["expected_exceptions"] = expected + (RedeliverLater,)
         super().__init__(queue=None, **kwargs)
 
     @property

@@ -4,9 +4,10 @@
 
 Each service's public ``<service>.events`` and ``<service>.private`` exchanges, and
 for every ``@on_event`` handler its durable queue, binding, retry queues, delay queues
-(a handler with ``redelivery=True``) and dead-letter queue. The relay publishes with ``mandatory=False`` to the public
-exchanges (outside subscribers come and go), so an internal consumer's queue must
-exist before the first event is published, or that event would be dropped.
+(a handler with ``redelivery=True``) and dead-letter queue. The relay publishes with
+``mandatory=False`` to the public exchanges (outside subscribers come and go), so an
+internal consumer's queue must exist before the first event is published, or that
+event would be dropped.
 """
 import argparse
 import importlib
