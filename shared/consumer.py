@@ -35,7 +35,6 @@ entrypoint is why we do not use it.
 """
 import json
 import logging
-import time
 import traceback
 from dataclasses import dataclass
 
@@ -48,6 +47,7 @@ from nameko.messaging import Consumer, QueueConsumer
 
 from .amqp import CLOUDEVENTS_JSON, events_exchange_name, kombu_exchange, private_exchange_name
 from .catalog import InvalidEventData, UnknownEventType
+from .clock import utcnow
 from .envelope import envelope_from_dict
 from .eventstore import AlreadyHandled
 from .metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
@@ -132,7 +132,9 @@ def queue_names(service, method, consumer, config):
 
 
 def _epoch_ms():
-    return int(time.time() * 1000)  # broker time, not the service's clock a test replaces
+    """Real time, in which the broker's TTLs run: not the service's clock, which a
+    test replaces to move the handler's "now"."""
+    return int(utcnow().timestamp() * 1000)
 
 
 class EventQueueConsumer(QueueConsumer):
