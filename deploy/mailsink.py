@@ -12,15 +12,25 @@ Failure modes, so tests can drive every delivery state of the notification servi
 against a real SMTP conversation: a recipient whose local part starts with
 `refuse-temp` is refused with 451 (temporary), `refuse-perm` with 550 (permanent),
 and `drop` makes the sink close the connection without answering (technical).
+`greylist` plays greylisting, as real servers do against spam: the first N tries
+for that recipient get 451, the next one is accepted. N is the number right after
+the prefix (`greylist6-x@…`: six refusals), else MAILSINK_GREYLIST_REFUSALS (4, one
+more than the three retries the notification service once gave an email). The
+count is per recipient address and kept in memory until the sink stops.
+
+The sink speaks SMTPUTF8 (RFC 6531) unless MAILSINK_SMTPUTF8=false: then it plays
+a relay that cannot take a non-ASCII address, as many production relays are.
 
 Settings come from the environment (defaults in deploy/env.sh): SMTP_HOST,
-SMTP_PORT, ASAN_MAIL_DIR. SIGTERM or SIGINT stops the sink cleanly.
+SMTP_PORT, ASAN_MAIL_DIR, and the two above. SIGTERM or SIGINT stops the sink
+cleanly.
 """
 
 import asyncio
 import datetime
 import logging
 import os
+import re
 import signal
 import uuid
 from pathlib import Path
@@ -35,13 +45,17 @@ REFUSALS = {
     "refuse-perm": "550 5.1.1 No such mailbox",
 }
 DROP = "drop"
+GREYLIST = re.compile(r"^greylist(\d*)")
+GREYLISTED = "451 4.7.1 Greylisted, please try again later"
 
 
 class MaildirHandler:
     """aiosmtpd handler that writes every message to one .eml file."""
 
-    def __init__(self, mail_dir: Path) -> None:
+    def __init__(self, mail_dir: Path, greylist_refusals: int = 4) -> None:
         self.mail_dir = mail_dir
+        self.greylist_refusals = greylist_refusals
+        self.greylisted: dict[str, int] = {}  # recipient -> 451s answered so far
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options
@@ -56,6 +70,14 @@ class MaildirHandler:
             if local_part.startswith(prefix):
                 log.info("refusing RCPT %s: %s", address, reply)
                 return reply
+        greylist = GREYLIST.match(local_part)
+        if greylist:
+            refusals = int(greylist.group(1) or self.greylist_refusals)
+            seen = self.greylisted.get(address.lower(), 0)
+            if seen < refusals:
+                self.greylisted[address.lower()] = seen + 1
+                log.info("greylisting RCPT %s (%d of %d)", address, seen + 1, refusals)
+                return GREYLISTED
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
@@ -83,20 +105,22 @@ class MaildirHandler:
         return self.mail_dir / name
 
 
-async def serve(host: str, port: int, mail_dir: Path) -> None:
+async def serve(host: str, port: int, mail_dir: Path, greylist_refusals: int = 4,
+                smtputf8: bool = True) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    handler = MaildirHandler(mail_dir)
+    handler = MaildirHandler(mail_dir, greylist_refusals)
     # An explicit hostname: the default would do a (slow, offline) FQDN lookup.
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname="mailsink.local", enable_SMTPUTF8=True),
+        lambda: SMTP(handler, hostname="mailsink.local", enable_SMTPUTF8=smtputf8),
         host=host,
         port=port,
     )
-    log.info("listening on %s:%d, writing to %s", host, port, mail_dir)
+    log.info("listening on %s:%d, writing to %s%s", host, port, mail_dir,
+             "" if smtputf8 else " (no SMTPUTF8)")
     await stop.wait()
     log.info("stopping")
     server.close()
@@ -113,7 +137,9 @@ def main() -> None:
     port = int(os.environ.get("SMTP_PORT", "55025"))
     mail_dir = Path(os.environ.get("ASAN_MAIL_DIR", ".state/mail"))
     mail_dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(serve(host, port, mail_dir))
+    greylist_refusals = int(os.environ.get("MAILSINK_GREYLIST_REFUSALS", "4"))
+    smtputf8 = os.environ.get("MAILSINK_SMTPUTF8", "true").lower() not in ("false", "0", "no")
+    asyncio.run(serve(host, port, mail_dir, greylist_refusals, smtputf8))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,19 @@ Nothing is lost and nothing happens twice:
   delay and are dead-lettered back into ``<queue>``; after the last retry it is parked
   in ``<queue>.dlq`` with the error, for an operator to list and replay
   (``python -m shared.deadletters``);
-* a message that is not a valid CloudEvent of a known type is parked at once.
+* a message that is not a valid CloudEvent of a known type is parked at once;
+* a handler may also ask for the *same* message again later, which is not a failure:
+  it raises :class:`RedeliverLater` after its transaction committed what happened
+  (e.g. an email refused with 451 and recorded as a temporary failure), and decides
+  itself when to stop asking. Such a handler is declared with ``redelivery=True`` and
+  gets delay queues ``<queue>.delay.<ttl>`` (1 s … 1 h, ``EVENT_REDELIVERY_DELAYS_MS``),
+  each with a *queue-level* TTL, dead-lettered back into ``<queue>``. (A per-message
+  TTL would not do: RabbitMQ only expires messages at the head of a queue, so a 1-hour
+  message would hold back a 1-second one behind it.) The message goes to the longest
+  delay not above the one asked for, with the instant it is due in a header; one that
+  comes back early is sent round again through the delay that fits, so the handler
+  sees it when it asked to, give or take the shortest delay. A redelivery starts the
+  failure count again: a handler that then raises still retries, then parks.
 
 nameko's own ``@event_handler`` acks a message whose handler raised, losing it; this
 entrypoint is why we do not use it.
@@ -35,6 +47,7 @@ from nameko.messaging import Consumer, QueueConsumer
 
 from .amqp import CLOUDEVENTS_JSON, events_exchange_name, kombu_exchange, private_exchange_name
 from .catalog import InvalidEventData, UnknownEventType
+from .clock import utcnow
 from .envelope import envelope_from_dict
 from .eventstore import AlreadyHandled
 from .metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
@@ -42,10 +55,14 @@ from .metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 log = logging.getLogger(__name__)
 
 DEFAULT_RETRY_DELAYS_MS = (1000, 5000, 30000)
+DEFAULT_REDELIVERY_DELAYS_MS = (1000, 5000, 30000, 60000, 300000, 900000, 3600000)
 ATTEMPT_HEADER = "x-asan-attempt"
 ERROR_HEADER = "x-asan-error"
+REDELIVERIES_HEADER = "x-asan-redeliveries"  # how often the handler asked for it again
+DUE_HEADER = "x-asan-due"  # epoch milliseconds: not to be handled before then
 ATTEMPT_CONTEXT = "asan_attempt"
 FINAL_CONTEXT = "asan_final_attempt"
+REDELIVERIES_CONTEXT = "asan_redeliveries"
 
 kombu.serialization.register(
     "cloudevents", lambda obj: json.dumps(obj, ensure_ascii=False),
@@ -56,18 +73,68 @@ def retry_delays(config):
     return tuple(int(ms) for ms in config.get("EVENT_RETRY_DELAYS_MS", DEFAULT_RETRY_DELAYS_MS))
 
 
-class QueueNames:
-    """The queues of one handler; topology and the dead-letter tool use the same names."""
+def redelivery_delays(config):
+    return tuple(sorted(int(ms) for ms in config.get("EVENT_REDELIVERY_DELAYS_MS",
+                                                     DEFAULT_REDELIVERY_DELAYS_MS)))
 
-    def __init__(self, service, method, retries):
+
+class RedeliverLater(Exception):
+    """Raised by a handler (declared with ``redelivery=True``) after its transaction
+    committed, to have the same message again in ``delay_seconds``. Not a failure:
+    the message is neither retried as one nor ever parked for it."""
+
+    entrypoint_outcome = "later"  # counted apart from errors (shared.metrics)
+
+    def __init__(self, delay_seconds):
+        super().__init__(f"asked to be redelivered in {delay_seconds} s"
+                         " (needs @on_event(..., redelivery=True))")
+        self.delay_seconds = float(delay_seconds)
+
+
+def _duration(ms):
+    """A delay queue's name part: 1s, 5m, 1h, or 250ms."""
+    for unit, size in (("h", 3600000), ("m", 60000), ("s", 1000)):
+        if ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
+
+
+class QueueNames:
+    """The queues of one handler; topology and the dead-letter tool use the same names.
+    A delay queue is named after its TTL, so that another set of delays makes new
+    queues instead of clashing with the arguments of the old ones."""
+
+    def __init__(self, service, method, retries, redelivery_delays_ms=()):
         self.main = f"{service}.{method}"
         self.retries = [f"{self.main}.retry.{n}" for n in range(1, retries + 1)]
+        self.delays = {ms: f"{self.main}.delay.{_duration(ms)}"
+                       for ms in sorted(redelivery_delays_ms)}
         self.dlq = f"{self.main}.dlq"
 
     def declarations(self):
         """(name, arguments) of every queue but the main one."""
-        retry_args = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": self.main}
-        return [(name, retry_args) for name in self.retries] + [(self.dlq, {})]
+        back = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": self.main}
+        return ([(name, back) for name in self.retries]
+                + [(name, {**back, "x-message-ttl": ms}) for ms, name in self.delays.items()]
+                + [(self.dlq, {})])
+
+    def delay_queue(self, delay_ms):
+        """The delay queue of the longest delay not above ``delay_ms``, or ``None``."""
+        fitting = [ms for ms in self.delays if ms <= delay_ms]
+        return self.delays[max(fitting)] if fitting else None
+
+
+def queue_names(service, method, consumer, config):
+    """The :class:`QueueNames` of ``consumer`` (an ``@on_event`` entrypoint) under
+    ``config``: what the consumer itself and ``shared.topology`` declare."""
+    delays = redelivery_delays(config) if consumer.redelivery else ()
+    return QueueNames(service, method, len(retry_delays(config)), delays)
+
+
+def _epoch_ms():
+    """Real time, in which the broker's TTLs run: not the service's clock, which a
+    test replaces to move the handler's "now"."""
+    return int(utcnow().timestamp() * 1000)
 
 
 class EventQueueConsumer(QueueConsumer):
@@ -81,11 +148,17 @@ class EventQueueConsumer(QueueConsumer):
 class EventConsumer(Consumer):
     queue_consumer = EventQueueConsumer()
 
-    def __init__(self, source_service, event_type, catalog=None, private=False, **kwargs):
+    def __init__(self, source_service, event_type, catalog=None, private=False,
+                 redelivery=False, **kwargs):
         self.source_service = source_service
         self.event_type = event_type  # a routing key: a type, or "#" for all
         self.catalog = catalog
         self.private = private
+        self.redelivery = redelivery  # may raise RedeliverLater: gets delay queues
+        if redelivery:  # expected: nameko does not log it as an error with a traceback
+            expected = kwargs.get("expected_exceptions", ())
+            expected = expected if isinstance(expected, tuple) else (expected,)
+            kwargs["expected_exceptions"] = expected + (RedeliverLater,)
         super().__init__(queue=None, **kwargs)
 
     @property
@@ -97,7 +170,7 @@ class EventConsumer(Consumer):
     def setup(self):
         config = self.container.config
         self.delays = retry_delays(config)
-        self.names = QueueNames(self.container.service_name, self.method_name, len(self.delays))
+        self.names = queue_names(self.container.service_name, self.method_name, self, config)
         self.queue = Queue(self.names.main, exchange=kombu_exchange(self.exchange_name),
                            routing_key=self.event_type, durable=True, auto_delete=False)
         self.publisher = AmqpPublisher(config["AMQP_URI"])
@@ -112,6 +185,8 @@ class EventConsumer(Consumer):
         return f"{self.container.service_name}.{self.method_name}"
 
     def handle_message(self, body, message):
+        if self._not_due_yet(message):
+            return
         try:
             envelope = envelope_from_dict(body)
             if self.catalog is not None:
@@ -124,44 +199,85 @@ class EventConsumer(Consumer):
             return
         context_data = self.unpack_message_headers(message)
         context_data["correlation_id"] = envelope.correlationid
-        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
+        headers = message.headers or {}
+        attempt = int(headers.get(ATTEMPT_HEADER, 1))
         context_data[ATTEMPT_CONTEXT] = attempt
         context_data[FINAL_CONTEXT] = attempt > len(self.delays)
+        context_data[REDELIVERIES_CONTEXT] = int(headers.get(REDELIVERIES_HEADER, 0))
         handle_result = lambda worker_ctx, result=None, exc_info=None: self.handle_result(  # noqa: E731
             message, worker_ctx, result, exc_info)
         self.container.spawn_worker(self, (envelope,), {}, context_data=context_data,
                                     handle_result=handle_result)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
-        outcome = "ok"
-        if exc_info is not None and isinstance(exc_info[1], AlreadyHandled):
-            outcome = "duplicate"
-        elif exc_info is not None:
-            error = "".join(traceback.format_exception_only(*exc_info[:2])).strip()
-            attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
-            try:
-                if attempt <= len(self.delays):
-                    self._republish(message, self.names.retries[attempt - 1],
-                                    attempt + 1, error, expiration=self.delays[attempt - 1])
-                    outcome = "retry"
-                else:
-                    self._park(message, error, attempt)
-                    outcome = "dead_lettered"
-            except Exception:  # noqa: BLE001 - broker trouble: give it back, never lose it
-                log.exception("could not schedule a retry; requeueing")
-                self.queue_consumer.requeue_message(message)
-                return
+        try:
+            outcome = self._settle(message, exc_info[1] if exc_info else None, exc_info)
+        except Exception:  # noqa: BLE001 - broker trouble: give it back, never lose it
+            log.exception("could not schedule a retry or redelivery; requeueing")
+            self.queue_consumer.requeue_message(message)
+            return
         EVENTS_CONSUMED.labels(self.container.service_name, self.consumer_name, outcome).inc()
         self.queue_consumer.ack_message(message)
 
+    def _settle(self, message, raised, exc_info):
+        """Where the message goes after the handler: nowhere (acked), a retry queue or
+        the DLQ (it failed), or a delay queue (it asked for a redelivery)."""
+        if raised is None:
+            return "ok"
+        if isinstance(raised, AlreadyHandled):
+            return "duplicate"
+        if isinstance(raised, RedeliverLater) and self.names.delays:
+            self._redeliver_later(message, raised.delay_seconds)
+            return "later"
+        error = "".join(traceback.format_exception_only(*exc_info[:2])).strip()
+        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
+        if attempt <= len(self.delays):
+            self._republish(message, self.names.retries[attempt - 1],
+                            {ATTEMPT_HEADER: attempt + 1, ERROR_HEADER: error[:1000]},
+                            expiration=self.delays[attempt - 1])
+            return "retry"
+        self._park(message, error, attempt)
+        return "dead_lettered"
+
+    def _redeliver_later(self, message, delay_seconds):
+        delay_ms = max(0, int(delay_seconds * 1000))
+        redeliveries = int((message.headers or {}).get(REDELIVERIES_HEADER, 0)) + 1
+        queue = self.names.delay_queue(delay_ms) or self.names.delays[min(self.names.delays)]
+        # A fresh failure count: what failed before this redelivery was dealt with.
+        self._republish(message, queue, {ATTEMPT_HEADER: None, ERROR_HEADER: None,
+                                         REDELIVERIES_HEADER: redeliveries,
+                                         DUE_HEADER: _epoch_ms() + delay_ms})
+
+    def _not_due_yet(self, message):
+        """A redelivery back before it is due goes round the delay that fits again
+        (True); one due, or due within the shortest delay, is for the handler."""
+        due = (message.headers or {}).get(DUE_HEADER)
+        queue = self.names.delay_queue(int(due) - _epoch_ms()) if due is not None else None
+        if queue is None:
+            return False
+        try:
+            self._republish(message, queue, {})
+        except Exception:  # noqa: BLE001 - broker trouble: give it back, never lose it
+            log.exception("could not send a redelivery round again; requeueing")
+            self.queue_consumer.requeue_message(message)
+            return True
+        self.queue_consumer.ack_message(message)
+        return True
+
     def _park(self, message, error, attempt=1):
-        self._republish(message, self.names.dlq, attempt, error)
+        self._republish(message, self.names.dlq, {ATTEMPT_HEADER: attempt,
+                                                  ERROR_HEADER: error[:1000]})
         EVENTS_DEAD_LETTERED.labels(self.container.service_name, self.consumer_name).inc()
 
-    def _republish(self, message, queue, attempt, error, expiration=None):
+    def _republish(self, message, queue, changes, expiration=None):
+        """Publish a copy of ``message`` to ``queue`` with its headers changed by
+        ``changes`` (a ``None`` value removes that header)."""
         headers = dict(message.headers or {})
-        headers[ATTEMPT_HEADER] = attempt
-        headers[ERROR_HEADER] = error[:1000]
+        for name, value in changes.items():
+            if value is None:
+                headers.pop(name, None)
+            else:
+                headers[name] = value
         properties = {key: value for key, value in message.properties.items()
                       if key in ("message_id", "correlation_id", "type", "timestamp")}
         if expiration is not None:
@@ -178,16 +294,19 @@ on_event = EventConsumer.decorator
 
 
 class Delivery(DependencyProvider):
-    """Which attempt this is, for handlers that record their own failures (e.g. an
-    email's temporary failure) and need to know whether another try will follow."""
+    """Which delivery of the message this is: the attempt since it last failed or was
+    redelivered (``final``: no failure retry would follow), and how often the handler
+    already asked for it again with :class:`RedeliverLater`."""
 
     def get_dependency(self, worker_ctx):
         context = worker_ctx.context_data
         return DeliveryInfo(int(context.get(ATTEMPT_CONTEXT, 1)),
-                            bool(context.get(FINAL_CONTEXT, False)))
+                            bool(context.get(FINAL_CONTEXT, False)),
+                            int(context.get(REDELIVERIES_CONTEXT, 0)))
 
 
 @dataclass(frozen=True)
 class DeliveryInfo:
     attempt: int
     final: bool
+    redeliveries: int = 0

@@ -4,9 +4,13 @@
     python -m shared.deadletters show QUEUE           # the parked messages, with errors
     python -m shared.deadletters replay QUEUE [-n N]  # back into the handler's queue
 
-QUEUE is a handler's main queue (``notification.on_booking_requested``) or its DLQ.
+QUEUE is a handler's main queue (``notification.on_booking_email``) or its DLQ.
 A replayed message starts again at attempt 1; the handler is idempotent, so a message
 that had in fact been processed has no second effect.
+
+Only ``<queue>.dlq`` holds dead letters. The retry queues ``<queue>.retry.<n>`` and
+the delay queues ``<queue>.delay.<ttl>`` (a redelivery a handler asked for, e.g. an
+email after a 451) hold messages on their way back to the handler: not listed here.
 """
 import argparse
 import json
@@ -15,7 +19,7 @@ import amqp
 
 from .amqp import connect
 from .config import SERVICES, service_config
-from .consumer import ATTEMPT_HEADER, ERROR_HEADER
+from .consumer import ATTEMPT_HEADER, DUE_HEADER, ERROR_HEADER
 from .topology import all_consumer_queues
 
 
@@ -93,6 +97,7 @@ def replay(amqp_uri, queue, limit=None):
             properties = dict(message.properties)
             headers = dict(properties.pop("application_headers", None) or {})
             headers.pop(ATTEMPT_HEADER, None)
+            headers.pop(DUE_HEADER, None)  # now, not when a redelivery was once due
             headers["x-asan-replayed"] = True
             copy = amqp.Message(message.body, application_headers=headers, **properties)
             channel.basic_publish(copy, exchange="", routing_key=main, mandatory=True)

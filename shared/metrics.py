@@ -24,7 +24,7 @@ EVENTS_PUBLISHED = Counter(
     ["service", "exchange"])
 EVENTS_CONSUMED = Counter(
     "asan_events_consumed_total",
-    "Events received by a consumer, by outcome (ok, duplicate, retry, dead_lettered)",
+    "Events received by a consumer, by outcome (ok, duplicate, retry, dead_lettered, later)",
     ["service", "consumer", "outcome"])
 EVENTS_DEAD_LETTERED = Counter(
     "asan_events_dead_lettered_total", "Messages parked in a dead-letter queue",
@@ -64,8 +64,13 @@ class EntrypointMetrics(DependencyProvider):
 
 
 def outcome_of(result, exc_info):
-    """``ok``, ``refused`` (a 4xx answer: the caller's fault) or ``error``."""
+    """``ok``, ``refused`` (a 4xx answer: the caller's fault), ``error``, or what an
+    exception that is not a failure says it is (``later``:
+    ``shared.consumer.RedeliverLater``, a handler asking for its message again)."""
     if exc_info is not None:
+        declared = getattr(exc_info[1], "entrypoint_outcome", None)
+        if declared:
+            return declared
         return "refused" if isinstance(exc_info[1], Refusal) else "error"
     status = getattr(result, "status_code", None)
     if status is None and isinstance(result, tuple) and result and isinstance(result[0], int):

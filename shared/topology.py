@@ -3,10 +3,11 @@
     python -m shared.topology            # every service in shared.config.SERVICES
 
 Each service's public ``<service>.events`` and ``<service>.private`` exchanges, and
-for every ``@on_event`` handler its durable queue, binding, retry queues and
-dead-letter queue. The relay publishes with ``mandatory=False`` to the public
-exchanges (outside subscribers come and go), so an internal consumer's queue must
-exist before the first event is published, or that event would be dropped.
+for every ``@on_event`` handler its durable queue, binding, retry queues, delay queues
+(a handler with ``redelivery=True``) and dead-letter queue. The relay publishes with
+``mandatory=False`` to the public exchanges (outside subscribers come and go), so an
+internal consumer's queue must exist before the first event is published, or that
+event would be dropped.
 """
 import argparse
 import importlib
@@ -17,7 +18,7 @@ from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from .amqp import connect, declare_exchange, events_exchange_name, private_exchange_name
 from .config import SERVICES, service_config
-from .consumer import EventConsumer, QueueNames, retry_delays
+from .consumer import EventConsumer, queue_names
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,7 @@ def event_consumers(cls):
     return found
 
 
-def declare_consumer(channel, service_name, method_name, consumer, retries):
-    names = QueueNames(service_name, method_name, retries)
+def declare_consumer(channel, names, consumer):
     declare_exchange(channel, consumer.exchange_name)
     channel.queue_declare(names.main, durable=True, auto_delete=False)
     channel.queue_bind(names.main, consumer.exchange_name, consumer.event_type)
@@ -50,11 +50,17 @@ def declare_consumer(channel, service_name, method_name, consumer, retries):
     return names
 
 
+def consumer_queues(services=SERVICES, config_of=service_config):
+    """(QueueNames, consumer) of every handler of every service."""
+    configs = {service: config_of(service) for service in services}
+    return [(queue_names(service, method_name, consumer, configs[service]), consumer)
+            for service in services
+            for method_name, consumer in event_consumers(service_class(service))]
+
+
 def all_consumer_queues(services=SERVICES, config_of=service_config):
     """QueueNames of every handler of every service."""
-    return [QueueNames(service, method_name, len(retry_delays(config_of(service))))
-            for service in services
-            for method_name, _ in event_consumers(service_class(service))]
+    return [names for names, _ in consumer_queues(services, config_of)]
 
 
 def declare(amqp_uri, services=SERVICES, config_of=service_config):
@@ -66,11 +72,9 @@ def declare(amqp_uri, services=SERVICES, config_of=service_config):
         for service in services:
             declare_exchange(channel, events_exchange_name(service))
             declare_exchange(channel, private_exchange_name(service))
-        for service in services:
-            retries = len(retry_delays(config_of(service)))
-            for method_name, consumer in event_consumers(service_class(service)):
-                names = declare_consumer(channel, service, method_name, consumer, retries)
-                declared.append(names.main)
+        for names, consumer in consumer_queues(services, config_of):
+            declare_consumer(channel, names, consumer)
+            declared.append(names.main)
     finally:
         conn.close()
     return declared

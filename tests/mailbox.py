@@ -22,9 +22,11 @@ def _recipients(path):
     return _RECIPIENTS[path]
 
 
-def messages_to(recipient):
+def messages_to(recipient, mail_dir=None):
+    """The messages whose envelope names ``recipient``, in the shared sink's folder or
+    in ``mail_dir`` (a test's own sink)."""
     found = []
-    for path in sorted(MAIL_DIR.glob("*.eml")):
+    for path in sorted(Path(mail_dir or MAIL_DIR).glob("*.eml")):
         if recipient.lower() in _recipients(path):
             with open(path, "rb") as handle:
                 found.append(email.message_from_binary_file(handle,

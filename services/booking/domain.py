@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from hashlib import sha256
 
-import email_validator
 
 from shared.errors import Conflict, NotFound, Reason, Refusal, Text, slow_down
 # Identifiers (ID card, phone, codes) have one canonical form, read at the boundary
@@ -27,18 +26,6 @@ from .reference import baku_now, slot_start
 
 # --- the form (Q-5: every field required, every wrong one named) -------------------
 # Names: shared.names (the one rule of every form).
-
-
-def normalize_email(value):
-    """The normalized address, or ``None``. Deliverability (DNS) is not checked here:
-    the confirmation code itself proves the address works (Q-2)."""
-    try:
-        return email_validator.validate_email(value, check_deliverability=False).normalized
-    except email_validator.EmailNotValidError:
-        return None
-
-
-EMAIL_PROBLEM = Text("email", "E-poçt ünvanı düzgün deyil.", "Not a valid email address.")
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,11 @@ import uuid
 from dataclasses import dataclass
 
 from shared.clock import BAKU
+from shared.email_address import EmailRefused, normalize_email
 from shared.errors import Conflict, NotFound, Reason, Text, ValidationFailed
 from shared.identity import canonical_order_code
+
+from services.notification.contract import RECEIPT_WINDOW
 
 from . import domain
 
@@ -165,6 +168,7 @@ def request_booking(uow, reference, settings, applicant, visit, language, channe
     uow.send_private("EmailRequested", state.stream_id, {
         "intent_id": f"{booking_id}:confirmation-code", "template": "booking_confirmation_code",
         "language": language, "to": applicant.email, "reference": state.stream_id,
+        "deliver_by": hold_expires_at,  # the code is of no use after the hold
         "variables": {
             "name": applicant.name, "code": code, "date": visit.day.isoformat(),
             "time": visit.time.strftime("%H:%M"), "hold_minutes": settings.policy.hold_minutes,
@@ -192,6 +196,7 @@ def confirm_booking(uow, reference, settings, booking_id, code, now):
     uow.send_private("EmailRequested", state.stream_id, {
         "intent_id": f"{booking_id}:order-code", "template": "booking_order_code",
         "language": language, "to": email, "reference": state.stream_id,
+        "deliver_by": slot_start(state.day, state.time).isoformat(),  # needed at the kiosk
         "variables": {"name": name, "order_code": domain.format_order_code(order_code),
                       "date": state.day.isoformat(), "time": state.time.strftime("%H:%M"),
                       **_names(reference, state, language)}})
@@ -233,6 +238,7 @@ def cancel_booking(uow, reference, settings, order_code, now):
     uow.send_private("EmailRequested", state.stream_id, {
         "intent_id": f"{booking_id}:cancelled", "template": "booking_cancelled",
         "language": language, "to": email, "reference": state.stream_id,
+        "deliver_by": (now + RECEIPT_WINDOW).isoformat(),  # a receipt, bound to no moment
         "variables": {"name": name, "date": state.day.isoformat(),
                       "time": state.time.strftime("%H:%M"), **_names(reference, state, language)}})
     return {"booking_id": booking_id, "status": "cancelled"}
@@ -351,7 +357,7 @@ def search(conn, key, criteria):
         params.append(criteria["id_card"])
     if criteria.get("email"):
         clauses.append("lower(email) = lower(%s)")
-        params.append(criteria["email"].strip())
+        params.append(_as_stored(criteria["email"]))
     if criteria.get("phone"):
         clauses.append("phone = %s")
         params.append(criteria["phone"])
@@ -369,6 +375,15 @@ def search(conn, key, criteria):
             "patronymic", "id_card", "phone", "email", "requested_at")
     return [{k: (str(v) if k in ("booking_id", "date", "requested_at") else v)
              for k, v in zip(keys, row)} | {"time": row[5].strftime("%H:%M")} for row in rows]
+
+
+def _as_stored(email):
+    """An address in the form the form stored it (``LEYLA@XN--BAK-LUA.AZ`` finds
+    ``leyla@bakı.az``); one the form would refuse is looked up as typed."""
+    try:
+        return normalize_email(email)
+    except EmailRefused:
+        return email.strip()
 
 
 HIDDEN = ("code_hash", "order_code_hash")

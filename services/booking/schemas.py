@@ -4,23 +4,15 @@ Field-by-field rules live in ``domain``; these schemas apply them so that a refu
 lists every wrong field at once (Q-5). Identifiers, dates and codes are read by the
 platform's fields (``shared.fields``) into their one canonical form.
 """
-from marshmallow import Schema, ValidationError, fields, post_load, validate
+from marshmallow import Schema, fields, post_load, validate
 
 from shared import fields as asan
+from shared.email_address import EmailAddress
 from shared.names import Name
 
 from . import domain
 
 REQUIRED = {"required": "Missing data for required field.", "null": "Field may not be null."}
-
-
-class _Email(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        email = domain.normalize_email(super()._deserialize(value, attr, data, **kwargs))
-        if email is None:
-            raise ValidationError(domain.EMAIL_PROBLEM)
-        return email
-
 
 SELF_SERVICE_CHANNELS = ("web", "api")
 
@@ -36,7 +28,9 @@ class BookingRequestSchema(Schema):
         "example": "AZE12345678"})
     phone = asan.Phone(required=True,
                        metadata={"description": "Telefon", "example": "+994501234567"})
-    email = _Email(required=True, metadata={"description": "E-poçt", "example": "leyla@example.az"})
+    email = EmailAddress(required=True, metadata={
+        "description": "E-poçt; before the @ only Latin letters, digits and . _ - + (the domain"
+        " may be written in Azerbaijani letters, e.g. bakı.az)", "example": "leyla@example.az"})
     service = fields.String(required=True, metadata={"description": "Xidmətin adı (code)",
                                                      "example": "passport"})
     centre = fields.String(required=True, metadata={"description": "Xidmətin Mərkəzi (code)",

@@ -5,6 +5,8 @@ import uuid
 from shared.clock import baku_today
 from shared.errors import NotFound, Text, ValidationFailed
 
+from services.notification.contract import RECEIPT_WINDOW
+
 from . import domain
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -38,10 +40,12 @@ def record(uow, state, events):
              name == "ComplaintOverdue", state.complaint_id))
 
 
-def _email(uow, complaint_id, template, to, language, variables, suffix):
+def _email(uow, complaint_id, template, to, language, variables, suffix, now):
+    """A receipt bound to no moment: tried for as long as GOV.UK Notify would."""
     uow.send_private("EmailRequested", f"complaint-{complaint_id}", {
         "intent_id": f"{complaint_id}:{suffix}", "template": template, "language": language,
-        "to": to, "reference": f"complaint-{complaint_id}", "variables": variables})
+        "to": to, "reference": f"complaint-{complaint_id}", "variables": variables,
+        "deliver_by": (now + RECEIPT_WINDOW).isoformat()})
 
 
 def file(uow, body, channel, now):
@@ -77,7 +81,7 @@ def file(uow, body, channel, now):
         language = body.get("language", "az")
         _email(uow, complaint_id, "complaint_acknowledged", identity["email"], language,
                {"name": domain.addressed_as(identity["name"], language),
-                "reference": reference, "due_on": due_on.isoformat()}, "acknowledged")
+                "reference": reference, "due_on": due_on.isoformat()}, "acknowledged", now)
     return {"complaint_id": complaint_id, "reference": reference, "status": "acknowledged",
             "filed_on": filed_on.isoformat(), "due_on": due_on.isoformat()}
 
@@ -116,7 +120,7 @@ def answer(uow, complaint_id, decision, text, now):
         # The answer is the staff's text; of the complainant's, only the checked name.
         _email(uow, complaint_id, "complaint_answered", email, language,
                {"name": domain.addressed_as(name, language), "reference": reference,
-                "decision": decision, "answer": text}, "answered")
+                "decision": decision, "answer": text}, "answered", now)
     return {"complaint_id": complaint_id, "status": "answered", "delivery": delivery}
 
 

@@ -1,6 +1,19 @@
 """What a service sends the notification service: one email request, over the
-sender's private exchange (it may carry a code, so never in a public event)."""
+sender's private exchange (it may carry a code, so never in a public event).
+
+``deliver_by`` says until when the email is of use, and so how long a temporary
+failure (a 451, greylisting) or a technical one is tried again: a confirmation code
+until the hold expires (Q-2), an order code until the visit (Q-4), a receipt (a
+cancellation, a complaint's acknowledgement or answer) for :data:`RECEIPT_WINDOW`.
+A request without it (sent before it existed) gets the consumer's old three retries.
+"""
+from datetime import timedelta
+
 from marshmallow import Schema, fields, validate
+
+# GOV.UK Notify gives up on an email after about 72 hours; so do we for an email that
+# is not bound to a moment of its own.
+RECEIPT_WINDOW = timedelta(hours=72)
 
 
 class EmailRequestedData(Schema):
@@ -10,3 +23,5 @@ class EmailRequestedData(Schema):
     to = fields.String(required=True)
     reference = fields.String(required=True)  # e.g. booking-<id>: what the email is about
     variables = fields.Dict(keys=fields.String(), required=True)
+    deliver_by = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
+        "description": "no try after this instant: temporary failures are tried until then"})

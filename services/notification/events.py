@@ -18,6 +18,8 @@ class _Email(Schema):
 class EmailCreatedData(_Email):
     language = fields.String(required=True, validate=validate.OneOf(("az", "en")))
     requested_at = fields.AwareDateTime(required=True)
+    deliver_by = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
+        "description": "no try after this instant (absent: the old three retries)"})
 
 
 class EmailDeliveredData(_Email):
@@ -27,6 +29,8 @@ class EmailDeliveredData(_Email):
 class EmailFailedData(_Email):
     attempt = fields.Integer(required=True)
     will_retry = fields.Boolean(required=True)
+    retry_in_seconds = fields.Float(load_default=None, allow_none=True,
+                                    metadata={"description": "when will_retry: the next try"})
     smtp_code = fields.Integer(allow_none=True)
     detail = fields.String(required=True)
 

@@ -2,7 +2,13 @@
 (STARTTLS and authentication from config). The outcome is classified the way GOV.UK
 Notify does: delivered, temporary failure (4xx: try again later), permanent failure
 (5xx: this address will not work), technical failure (we could not talk to the
-server at all)."""
+server at all).
+
+The recipient goes out with its domain in ASCII (IDNA) form, in the envelope and the
+``To:`` header alike (``shared.email_address.smtp_address``), so a relay without
+SMTPUTF8 takes ``leyla@bakı.az`` — also from a request queued before the forms
+normalized addresses. Only a local part that is not ASCII still needs SMTPUTF8; a
+relay that lacks it will never take that address: a permanent failure."""
 import smtplib
 import uuid
 from dataclasses import dataclass
@@ -10,6 +16,8 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from nameko.extensions import DependencyProvider
+
+from shared.email_address import smtp_address
 
 DELIVERED = "delivered"
 TEMPORARY = "temporary-failure"
@@ -33,7 +41,7 @@ def message_id(intent_id, domain):
 def build_message(rendered, sender, recipient, intent_id):
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = recipient
+    message["To"] = smtp_address(recipient)  # smtplib takes the envelope from here
     message["Subject"] = rendered.subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id(intent_id, sender.rsplit("@", 1)[-1].strip(">"))
@@ -57,7 +65,10 @@ class SmtpSender:
                     smtp.starttls()
                 if self.user:
                     smtp.login(self.user, self.password or "")
-                smtp.send_message(message)
+                try:
+                    smtp.send_message(message)
+                except smtplib.SMTPNotSupportedError as error:  # needs SMTPUTF8, not offered
+                    return Outcome(PERMANENT, f"the relay cannot take this address: {error}")
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
             return self._classify(code, reply)

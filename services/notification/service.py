@@ -1,10 +1,11 @@
 """nameko entrypoints of the notification service: emails to citizens."""
 from pathlib import Path
 
+from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
 
 from shared.clock import Clock
-from shared.consumer import Delivery, on_event
+from shared.consumer import RedeliverLater, on_event, retry_delays
 from shared.db import Database
 from shared.http import http
 from shared.platform import PlatformService
@@ -14,6 +15,7 @@ from services.complaints import events as complaints_events
 
 from . import api, handlers
 from .events import CATALOG
+from .schedule import DEFAULT_STEPS, RetrySchedule
 from .sender import Smtp
 from .templates import Templates
 
@@ -23,32 +25,53 @@ EMAILS = Counter("asan_emails_total",
                  ["template", "outcome"])
 
 
+class EmailSchedule(DependencyProvider):
+    """The retry schedule of emails, from config: ``EMAIL_RETRY_SCHEDULE_SECONDS``, and
+    for requests without ``deliver_by`` the consumer's ``EVENT_RETRY_DELAYS_MS``."""
+
+    def setup(self):
+        config = self.container.config
+        self.schedule = RetrySchedule(
+            steps=tuple(float(s) for s in config.get("EMAIL_RETRY_SCHEDULE_SECONDS",
+                                                     DEFAULT_STEPS)),
+            legacy=tuple(ms / 1000 for ms in retry_delays(config)))
+
+    def get_dependency(self, worker_ctx):
+        return self.schedule
+
+
 class NotificationService(PlatformService):
     name = "notification"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
     smtp = Smtp()
     clock = Clock()
-    delivery = Delivery()
+    schedule = EmailSchedule()
 
-    @on_event("booking", "EmailRequested", catalog=booking_events.CATALOG, private=True)
+    @on_event("booking", "EmailRequested", catalog=booking_events.CATALOG, private=True,
+              redelivery=True)
     def on_booking_email(self, request):
         """Codes reach us over booking's private exchange, never in public events."""
         self._deliver(request)
 
-    @on_event("complaints", "EmailRequested", catalog=complaints_events.CATALOG, private=True)
+    @on_event("complaints", "EmailRequested", catalog=complaints_events.CATALOG, private=True,
+              redelivery=True)
     def on_complaint_email(self, request):
         """Acknowledgements with the reference number, and answers (C-1, C-3)."""
         self._deliver(request)
 
     def _deliver(self, request):
+        """One try. A temporary failure is committed first, then the request is asked
+        for again when the schedule says (not a failure of this handler: a bug here
+        still retries and parks). The ``emails`` row, not a claimed event id, keeps
+        it to one email: a redelivery must reach the handler."""
         with self.db.unit_of_work(causation_id=request.id) as uow:
-            outcome = handlers.deliver(uow, TEMPLATES, self.smtp, request, self.delivery,
-                                       self.clock())
-        attempted = uow.recorded[-1] if uow.recorded else None
-        if attempted is not None and attempted.type in handlers.OUTCOME_OF:
-            EMAILS.labels(attempted.data["template"], handlers.OUTCOME_OF[attempted.type]).inc()
-        if outcome == "retry":
-            raise handlers.TryAgainLater(request.data["intent_id"])
+            attempted = handlers.deliver(uow, TEMPLATES, self.smtp, request, self.clock(),
+                                         self.schedule)
+        recorded = uow.recorded[-1] if uow.recorded else None
+        if recorded is not None and recorded.type in handlers.OUTCOME_OF:
+            EMAILS.labels(recorded.data["template"], handlers.OUTCOME_OF[recorded.type]).inc()
+        if attempted.retry_in is not None:
+            raise RedeliverLater(attempted.retry_in)
 
     @http("GET", "/emails/<path:reference>")
     def emails_of(self, request, reference):

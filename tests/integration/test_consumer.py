@@ -1,6 +1,9 @@
 """Idempotent consumers, retries and the dead-letter queue on the real broker and
 database (non-negotiable 3: a redelivered event has no second effect; a failing
-handler retries, then parks in a dead-letter queue — never silently dropped)."""
+handler retries, then parks in a dead-letter queue — never silently dropped); and,
+kept apart from failures, a handler that asks for the same message again later
+(``RedeliverLater``, e.g. an email after a 451) gets it when it asked, as often as it
+asks, and is never parked for asking."""
 import time
 import uuid
 
@@ -8,7 +11,7 @@ import psycopg
 import pytest
 
 from shared.amqp import BatchPublisher, connect, events_exchange_name
-from shared.consumer import on_event
+from shared.consumer import Delivery, RedeliverLater, on_event
 from shared.db import Database
 from shared.deadletters import list_dead_letters, replay, show
 from tests.demo import CATALOG, thing
@@ -19,6 +22,7 @@ pytestmark = pytest.mark.integration
 class DemoConsumer:
     name = "democonsumer"
     db = Database(CATALOG)
+    delivery = Delivery()
 
     @on_event("demo", "ThingHappened", catalog=CATALOG)
     def on_thing(self, event):
@@ -35,9 +39,30 @@ class DemoConsumer:
                              (event.data["thing_id"],))
 
 
+    @on_event("demo", "ThingHappened", catalog=CATALOG, redelivery=True)
+    def patient(self, event):
+        """``patient-…``: asks for the event again ``amount`` times, 0.3 s later each
+        time, then takes it. ``relapse-…``: asks once, then fails for good. Its own
+        table is its idempotency (a claimed event id would make the redelivery look
+        like a duplicate)."""
+        thing_id, asked = event.data["thing_id"], self.delivery.redeliveries
+        if not thing_id.startswith(("patient", "relapse")):
+            return
+        with self.db.unit_of_work() as uow:
+            uow.conn.execute("INSERT INTO tries (thing_id, redeliveries, attempt, at)"
+                             " VALUES (%s, %s, %s, clock_timestamp())",
+                             (thing_id, asked, self.delivery.attempt))
+        if thing_id.startswith("relapse") and asked >= 1:
+            raise RuntimeError("broken after a redelivery")
+        if asked < event.data["amount"]:
+            raise RedeliverLater(0.3)
+
+
 @pytest.fixture
 def database(fresh_database):
     with psycopg.connect(fresh_database, autocommit=True) as conn:
+        conn.execute("CREATE TABLE tries (thing_id text, redeliveries int, attempt int,"
+                     " at timestamptz)")
         conn.execute("CREATE TABLE effects (handler text, thing_id text)")
         conn.execute("CREATE TABLE switches (broken boolean)")
         conn.execute("INSERT INTO switches VALUES (false)")
@@ -46,7 +71,8 @@ def database(fresh_database):
 
 @pytest.fixture
 def consumer(container_factory, rabbit_config, database):
-    config = dict(rabbit_config, DATABASE_URL=database, EVENT_RETRY_DELAYS_MS=[50, 100])
+    config = dict(rabbit_config, DATABASE_URL=database, EVENT_RETRY_DELAYS_MS=[50, 100],
+                  EVENT_REDELIVERY_DELAYS_MS=[100, 200])
     container = container_factory(DemoConsumer, config)
     container.start()
     return container
@@ -137,10 +163,12 @@ def test_topology_declares_every_service_exchange_and_consumer_queue(rabbit_conf
     declares each service's exchanges and every @on_event handler's queues; ``make
     dlq`` lists exactly those handlers' DLQs."""
     from shared.config import SERVICES
-    from shared.topology import declare
+    from shared.topology import all_consumer_queues, declare
 
     amqp_uri = rabbit_config["AMQP_URI"]
     queues = declare(amqp_uri)
+    delayed = [name for names in all_consumer_queues() for name in names.delays.values()]
+    assert "notification.on_booking_email.delay.30s" in delayed  # redelivery=True handlers
     conn = connect(amqp_uri)
     try:
         channel = conn.channel()
@@ -150,7 +178,47 @@ def test_topology_declares_every_service_exchange_and_consumer_queue(rabbit_conf
         for queue in queues:
             channel.queue_declare(queue, passive=True)
             channel.queue_declare(f"{queue}.dlq", passive=True)
+        for queue in delayed:
+            channel.queue_declare(queue, passive=True)
     finally:
         conn.close()
     listed = dict(list_dead_letters(amqp_uri))
     assert {f"{queue}.dlq" for queue in queues} == set(listed)
+
+
+def tries(database_url, thing_id):
+    with psycopg.connect(database_url) as conn:
+        return conn.execute("SELECT redeliveries, attempt, at FROM tries WHERE thing_id = %s"
+                            " ORDER BY at", (thing_id,)).fetchall()
+
+
+def test_a_handler_that_asks_for_a_redelivery_gets_it_when_and_as_often_as_it_asks(
+        consumer, rabbit_config, database):
+    amqp_uri = rabbit_config["AMQP_URI"]
+    publish(amqp_uri, thing(CATALOG, "patient", 3).to_json().encode())
+    assert wait_for(lambda: len(tries(database, "patient")) == 4)
+    seen = tries(database, "patient")
+    assert [(asked, attempt) for asked, attempt, _ in seen] == [(0, 1), (1, 1), (2, 1), (3, 1)]
+    # 0.3 s asked; the delay queues are 100 and 200 ms: 200 + 100, never before 0.3 s
+    # less the shortest delay.
+    gaps = [(later - earlier).total_seconds() for (_, _, earlier), (_, _, later)
+            in zip(seen, seen[1:])]
+    assert all(gap >= 0.2 for gap in gaps), gaps
+    time.sleep(0.5)
+    assert len(tries(database, "patient")) == 4  # it stopped asking: nothing more
+    assert dlq_depth(amqp_uri, "democonsumer.patient.dlq") == 0
+    later = [f"democonsumer.patient.delay.{ttl}" for ttl in ("100ms", "200ms")]
+    assert [dlq_depth(amqp_uri, queue) for queue in later] == [0, 0]  # declared, empty
+
+
+def test_a_handler_that_fails_after_a_redelivery_still_retries_then_parks(
+        consumer, rabbit_config, database):
+    amqp_uri = rabbit_config["AMQP_URI"]
+    publish(amqp_uri, thing(CATALOG, "relapse", 5).to_json().encode())
+    assert wait_for(lambda: dlq_depth(amqp_uri, "democonsumer.patient.dlq") == 1)
+    # Asked once (not a failure), then failed: the first try and two retries, counted
+    # afresh after the redelivery.
+    assert [(asked, attempt) for asked, attempt, _ in tries(database, "relapse")] == [
+        (0, 1), (1, 1), (1, 2), (1, 3)]
+    parked = show(amqp_uri, "democonsumer.patient")
+    assert parked[0]["attempts"] == 3 and "broken after a redelivery" in parked[0]["error"]

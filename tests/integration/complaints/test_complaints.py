@@ -1,7 +1,8 @@
 """Complaints on the real database and broker, with a clock the test sets (C-1 … C-4)."""
 import hashlib
+import json
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -66,6 +67,9 @@ def test_c1_c3_filed_on_31_january_is_due_at_the_end_of_february(complaints):
         public = [row[0] for row in conn.execute("SELECT convert_from(body, 'UTF8') FROM outbox"
                                                  " WHERE exchange = 'complaints.events'")]
     assert body["reference"] in outbox
+    # A receipt: tried for 72 hours after a temporary failure, as GOV.UK Notify does.
+    deliver_by = datetime.fromisoformat(json.loads(outbox)["data"]["deliver_by"])
+    assert deliver_by == Clock.now + timedelta(hours=72)
     assert all("Leyla" not in p and "Kiosk" not in p and "example.az" not in p for p in public)
 
 
@@ -80,6 +84,10 @@ def test_c2_every_missing_identity_field_is_refused_with_its_reason(complaints):
     bad = requests.post(f"{url}/complaints", json=dict(FORM, service="tax", email="no"),
                         timeout=10)
     assert {r["field"] for r in bad.json()["reasons"]} == {"service", "email"}
+    unicode_local_part = requests.post(f"{url}/complaints", timeout=10,
+                                       json=dict(FORM, email="ləylə@bakı.az"))
+    assert [(r["field"], r["code"]) for r in unicode_local_part.json()["reasons"]] == [
+        ("email", "email_local_part")]  # the booking form's field and reason (C-2)
     with psycopg.connect(database) as conn:
         assert conn.execute("SELECT count(*) FROM complaints").fetchone()[0] == 0
 

@@ -1,0 +1,65 @@
+"""A mail sink of the test's own (deploy/mailsink.py on a free port, writing to a
+temporary folder), for what the shared sink cannot be asked to do: play a relay
+without SMTPUTF8, or count greylisting refusals from zero."""
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import unused_port
+from tests.mailbox import messages_to
+
+SINK = Path(__file__).resolve().parents[3] / "deploy" / "mailsink.py"
+
+
+@dataclass
+class Sink:
+    port: int
+    mail_dir: Path
+
+    @property
+    def config(self):
+        """The notification service's SMTP settings for this sink."""
+        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.port, "SMTP_TIMEOUT": 5,
+                "MAIL_FROM": "ASAN xidmət <no-reply@asan.gov.az>"}
+
+    def messages_to(self, recipient):
+        return messages_to(recipient, self.mail_dir)
+
+
+def _listening(port):
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def own_mail_sink(tmp_path):
+    """``own_mail_sink(smtputf8=True, greylist_refusals=4)`` starts a sink; each is
+    stopped (SIGTERM) after the test."""
+    started = []
+
+    def start(smtputf8=True, greylist_refusals=4):
+        port, mail_dir = unused_port(), tmp_path / f"mail-{len(started)}"
+        mail_dir.mkdir()
+        env = dict(os.environ, SMTP_HOST="127.0.0.1", SMTP_PORT=str(port),
+                   ASAN_MAIL_DIR=str(mail_dir), MAILSINK_SMTPUTF8=str(smtputf8).lower(),
+                   MAILSINK_GREYLIST_REFUSALS=str(greylist_refusals))
+        process = subprocess.Popen([sys.executable, str(SINK)], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started.append(process)
+        deadline = time.monotonic() + 10
+        while not _listening(port):
+            assert process.poll() is None, "the mail sink did not start"
+            assert time.monotonic() < deadline, "the mail sink is not listening"
+            time.sleep(0.05)
+        return Sink(port, mail_dir)
+
+    yield start
+    for process in started:
+        process.terminate()
+        process.wait(timeout=10)
