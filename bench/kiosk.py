@@ -19,6 +19,7 @@ import requests
 from services.booking import domain, handlers
 from services.booking.events import CATALOG
 from services.booking.reference import BAKU, ReferenceData
+from shared.clock import baku_today
 from shared.db import make_pool
 from shared.eventstore import EventStore, unit_of_work
 
@@ -95,7 +96,7 @@ def wait_up(url, process, timeout=60):
 
 
 def activations(count=1500, concurrency=16):
-    today = datetime.now(BAKU).date()
+    today = baku_today()
     day = today + timedelta(days=1)
     vhost_name = f"asan-bench-{uuid.uuid4().hex[:6]}"
     api = vhost(vhost_name)

@@ -17,6 +17,7 @@ import requests
 
 from services.booking.events import CATALOG
 from services.booking.reference import BAKU
+from shared.clock import baku_today
 from shared.amqp import CLOUDEVENTS_JSON, connect
 from shared.envelope import new_id
 from shared.topology import declare
@@ -84,7 +85,7 @@ def _bare_consumer(amqp_uri, envelopes):
 
 
 def consumer(count=10000):
-    day = datetime.now(BAKU).date() + timedelta(days=1)
+    day = baku_today() + timedelta(days=1)
     vhost_name = f"asan-bench-{uuid.uuid4().hex[:6]}"
     vhost(vhost_name)
     amqp_uri = AMQP_URI.rsplit("/", 1)[0] + "/" + quote(vhost_name, safe="")

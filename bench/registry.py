@@ -17,6 +17,7 @@ import psycopg
 import requests
 
 from services.registry import lookup
+from shared.clock import baku_today
 from services.registry.handlers import import_population
 from shared.config import REPO_ROOT
 from shared.db import apply_migrations
@@ -29,12 +30,15 @@ PEOPLE = int(os.environ.get("BENCH_REGISTRY_PEOPLE", 10_000_000))
 
 
 def _sample(url, count):
-    """Real queries: half by ID card, half by name (as the people would type them)."""
+    """Real queries: half by ID card, half by name (as the people would type them),
+    of cards valid today by the clock this run uses (the population is generated as of
+    today too, but a loaded registry may be kept across days: data must not age)."""
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             "SELECT p.name, p.surname, p.patronymic, p.birth_date, d.series_number"
             " FROM persons p TABLESAMPLE SYSTEM (1) JOIN id_documents d"
-            " ON d.fin = p.fin AND d.status = 'valid' LIMIT %s", (count,)).fetchall()
+            " ON d.fin = p.fin AND d.status = 'valid' AND d.expires_on >= %s LIMIT %s",
+            (baku_today(), count)).fetchall()
     queries = []
     for name, surname, patronymic, born, card in rows:
         if random.random() < 0.5:
@@ -106,7 +110,7 @@ def lookups(people=PEOPLE, count=6000, clients=16):
         def straight(state, method, body):
             conn = state.get("conn") or state.setdefault("conn", psycopg.connect(url))
             if method == "id-card":
-                lookup.by_id_card(conn, body["id_card"], time.strftime("%Y-%m-%d"))
+                lookup.by_id_card(conn, body["id_card"], baku_today())
             else:
                 from datetime import date
 

@@ -38,6 +38,8 @@ class PopulationImportedData(Schema):
     people = fields.Integer(required=True)
     documents = fields.Integer(required=True)
     seed = fields.Integer(required=True)
+    as_of = fields.Date(metadata={"description": "the day the synthetic population is as of"
+                                  " (ages, card dates); absent in imports before it was kept"})
     source = fields.String(required=True)
 
 

@@ -84,6 +84,7 @@ def import_population(database_url, count, seed, replace=False, progress=True):
         store = EventStore(CATALOG)
         event = CATALOG.new("PopulationImported", "population", {
             "people": summary["people"], "documents": summary["documents"], "seed": seed,
+            "as_of": summary["as_of"],
             "source": "synthetic generator (services/registry/population.py)"}, new_id())
         store.append(conn, "population", None, [event])
 

@@ -24,6 +24,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
                            TextColumn, TimeElapsedColumn, TimeRemainingColumn)
 from rich.text import Text
 
+from shared.clock import baku_today
 from shared.db import apply_migrations
 
 from . import schema
@@ -41,8 +42,10 @@ class RegistryNotEmpty(Exception):
     """The registry already holds people; loading more would mix two populations."""
 
 
-def load(database_url, count, seed=2026, replace=False, progress=True, on_loaded=None):
-    """Load ``count`` people of population ``seed`` and their ID cards.
+def load(database_url, count, seed=2026, replace=False, progress=True, on_loaded=None,
+         today=None):
+    """Load ``count`` people of population ``seed`` and their ID cards, as of ``today``
+    (default: the Baku day of the clock; see ``population.generate``).
 
     Refuses (:class:`RegistryNotEmpty`) if ``persons`` is not empty, unless
     ``replace``, which empties ``persons`` and ``id_documents`` first.
@@ -50,17 +53,18 @@ def load(database_url, count, seed=2026, replace=False, progress=True, on_loaded
     commit: the hook where the one event for the whole import is to be recorded.
     Returns the summary: people, documents, seconds.
     """
+    today = today or baku_today()
     started = time.perf_counter()
     apply_migrations(database_url, MIGRATIONS)
     with psycopg.connect(database_url) as conn:  # one transaction, committed on exit
         prepare(conn, replace)
         with reporter(count, progress) as report:
-            documents = copy_population(conn, count, seed, report)
+            documents = copy_population(conn, count, seed, report, today)
             report.stage("building indexes")
             schema.create_indexes(conn)
             conn.execute("ANALYZE persons")
             conn.execute("ANALYZE id_documents")
-        summary = {"people": count, "documents": documents,
+        summary = {"people": count, "documents": documents, "as_of": today.isoformat(),
                    "seconds": round(time.perf_counter() - started, 3)}
         if on_loaded is not None:
             on_loaded(conn, summary)  # HOOK: the lead records the import event here
@@ -81,7 +85,7 @@ def prepare(conn, replace):
     conn.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
 
 
-def copy_population(conn, count, seed, report):
+def copy_population(conn, count, seed, report, today=None):
     """COPY the people, then their cards. A connection runs one COPY at a time, so
     the cards are spooled to a temporary file while the people stream (the rows
     are generated once, in one pass). Returns the number of cards."""
@@ -89,7 +93,7 @@ def copy_population(conn, count, seed, report):
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool, conn.cursor() as cur:
         with cur.copy(COPY_PERSONS) as copy:
             write_row = copy.write_row
-            for done, (person, cards) in enumerate(generate(count, seed), 1):
+            for done, (person, cards) in enumerate(generate(count, seed, today), 1):
                 write_row(person_row(person))
                 for card in cards:
                     # COPY text format by hand: card numbers, FINs, ISO dates and

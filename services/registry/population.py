@@ -19,6 +19,8 @@ from datetime import date
 from functools import lru_cache
 from math import gcd
 
+from shared.clock import baku_today
+
 from . import names
 
 # --- the people's names --------------------------------------------------------
@@ -399,12 +401,15 @@ class Population:
                           cal.dates[expires - cal.first], status)
 
 
-def generate(count, seed=2026, today=date(2026, 11, 22)):
+def generate(count, seed=2026, today=None):
     """``count`` people with their ID cards, as ``(Person, [IdDocument, ...])``, the
-    same for the same seed and count (and the first n of them for any count ≥ n).
+    same for the same seed, count and ``today`` (and the first n of them for any count
+    ≥ n). ``today`` is the day the population is as of — ages, issue and expiry dates
+    are counted from it — by default the Baku day of the clock the run uses, so that
+    the data never ages: its valid cards are valid today.
 
     Raises ValueError past the numbers there are: 34⁷ FINs, 10⁷ AA cards (children
     and cards issued to them: roughly 40 million people)."""
     if not 0 <= count <= FIN_SPACE:
         raise ValueError(f"count must be between 0 and {FIN_SPACE}")
-    return Population(seed, today).people(count)
+    return Population(seed, today or baku_today()).people(count)

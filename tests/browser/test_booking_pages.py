@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.e2e.booking.conftest import BOOKING, REF, form, free_slot, new_email, new_id_card
+from tests.e2e.booking.conftest import (BOOKING, REF, form, free_slot, new_email, new_id_card,
+                                       new_phone)
 from tests.mailbox import confirmation_code, order_code, wait_for_mail
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +27,7 @@ def assert_no_query(browser):
 def test_q1_to_q4_a_full_booking_through_the_pages(browser):
     centre, day, at = free_slot()
     data = {"name": "Leyla", "surname": "Məmmədova", "patronymic": "Əli qızı",
-            "id_card": new_id_card(), "phone": "+994 50 123 45 67", "email": new_email()}
+            "id_card": new_id_card(), "phone": new_phone(), "email": new_email()}
     browser.open("/booking")
     assert browser.find("html").get_attribute("lang") == "az"
     browser.shot("1-form")

@@ -1,27 +1,13 @@
 """Seed 001 §3.2 (F-1, F-2, F-4) and complaints (C-1, C-2) through the pages."""
 import re
 import uuid
-from collections import Counter
 
 import pytest
 
-from services.registry.population import generate
+from tests.population import a_loaded_person
 from tests.mailbox import text_of, wait_for_mail
 
 pytestmark = pytest.mark.e2e
-
-
-def a_loaded_person():
-    """A citizen of the population make run loaded (seed 2026) with a valid card and
-    nobody else of the same name and birth date."""
-    people = list(generate(1000, seed=2026))
-    key = lambda p: (p.name, p.surname, p.patronymic, p.birth_date)  # noqa: E731
-    twins = Counter(key(p) for p, _ in people)
-    for person, documents in people:
-        cards = [d.series_number for d in documents if d.status == "valid"]
-        if person.status == "citizen" and cards and twins[key(person)] == 1:
-            return person, cards[0]
-    raise AssertionError("no suitable person")
 
 
 def test_f1_f2_a_fin_is_found_by_id_card_and_by_name(browser):

@@ -3,7 +3,7 @@ import pytest
 import requests
 
 from services.registry.names import upper_az
-from services.registry.population import generate
+from tests.population import a_loaded_person
 from shared.config import service_config
 
 pytestmark = pytest.mark.e2e
@@ -11,9 +11,7 @@ REGISTRY = "http://" + service_config("registry")["WEB_SERVER_ADDRESS"]
 
 
 def test_f1_f2_a_loaded_person_is_found_both_ways_and_a_stranger_is_not():
-    person, documents = next(p for p in generate(1000, seed=2026)
-                             if p[0].status == "citizen")
-    card = next(d.series_number for d in documents if d.status == "valid")
+    person, card = a_loaded_person()  # with a card valid today, whenever it was loaded
     by_card = requests.post(f"{REGISTRY}/fin/by-id-card", json={"id_card": card,
                                                                 "channel": "web"}, timeout=10)
     assert by_card.status_code == 200 and by_card.json()["fin"] == person.fin

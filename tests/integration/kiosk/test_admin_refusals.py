@@ -1,0 +1,28 @@
+"""The kiosk gateway refuses, by name, what cannot be done (issue 12 §9): a revoked
+kiosk cannot get a new credential, and a walk-in ticket is only for a service the
+centre offers."""
+import pytest
+import requests
+
+from .conftest import ADMIN
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_revoked_kiosk_gets_no_new_credential_and_unknown_kiosks_are_named(stack):
+    kiosk = stack.kiosk("baku-1")
+    admin = f"{stack.gateway_url}/admin/kiosks"
+    assert requests.post(f"{admin}/{kiosk['kiosk_id']}/revoke", headers=ADMIN,
+                         timeout=10).status_code == 200
+    again = requests.post(f"{admin}/{kiosk['kiosk_id']}/rotate", headers=ADMIN, timeout=10)
+    assert again.status_code == 409 and again.json()["error"] == "revoked"
+    unknown = requests.post(f"{admin}/baku-1-nosuch/revoke", headers=ADMIN, timeout=10)
+    assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_kiosk"
+
+
+def test_a_walk_in_only_for_a_service_the_centre_offers(stack):
+    kiosk = stack.kiosk("baku-1")
+    stack.clock.set("2026-11-24", "11:00")  # a Tuesday, open
+    answer = requests.post(f"{stack.gateway_url}/kiosk/walk-ins", json={"service": "teleport"},
+                           headers={"Authorization": f"Bearer {kiosk['token']}"}, timeout=10)
+    assert answer.status_code == 404 and answer.json()["error"] == "not_offered"
