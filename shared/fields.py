@@ -13,6 +13,8 @@ numbers: one reading of each, whichever service and endpoint (issue 12).
 * :class:`AwareDateTime`: ISO 8601 with a zone, within the same years.
 * :class:`Integer`: a whole number within a range (default: what a PostgreSQL
   ``integer`` holds); ``10.5`` is not silently 10, nor ``"1_000"`` 1000.
+* :class:`EmailAddress` (``shared.email_address``): an address whose domain may be
+  in any script (sent in its IDNA form) but whose local part a relay can take.
 
 Each range is a :class:`Within` validator, so the OpenAPI documents show it.
 """
@@ -22,6 +24,7 @@ from datetime import date, datetime, timezone
 from marshmallow import ValidationError, fields, validate
 
 from . import identity
+from .email_address import EmailAddress  # noqa: F401 - one module of fields
 from .errors import Text
 
 EARLIEST_DATE = date(1900, 1, 1)

@@ -7,7 +7,6 @@ platform's fields (``shared.fields``) into their one canonical form.
 from marshmallow import Schema, fields, post_load, validate
 
 from shared import fields as asan
-from shared.email_address import EmailAddress
 from shared.names import Name
 
 from . import domain
@@ -28,7 +27,7 @@ class BookingRequestSchema(Schema):
         "example": "AZE12345678"})
     phone = asan.Phone(required=True,
                        metadata={"description": "Telefon", "example": "+994501234567"})
-    email = EmailAddress(required=True, metadata={
+    email = asan.EmailAddress(required=True, metadata={
         "description": "E-poçt; before the @ only Latin letters, digits and . _ - + (the domain"
         " may be written in Azerbaijani letters, e.g. bakı.az)", "example": "leyla@example.az"})
     service = fields.String(required=True, metadata={"description": "Xidmətin adı (code)",

@@ -2,7 +2,6 @@
 from marshmallow import Schema, fields, validate
 
 from shared import fields as asan
-from shared.email_address import EmailAddress
 from shared.names import Name
 from shared.openapi import UUID_PARAM, Route, build_spec
 
@@ -26,7 +25,7 @@ class ComplaintBody(Schema):
     surname = Name(load_default=None, allow_none=True, blank_is_none=True)
     address = fields.String(load_default=None, allow_none=True,
                             validate=validate.Length(max=MAX_ADDRESS))
-    email = EmailAddress(load_default=None, allow_none=True,
+    email = asan.EmailAddress(load_default=None, allow_none=True,
                          validate=validate.Length(max=MAX_EMAIL))
     postal_address = fields.String(load_default=None, allow_none=True,
                                    validate=validate.Length(max=MAX_ADDRESS))
