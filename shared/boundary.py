@@ -23,6 +23,8 @@ import math
 import re
 from urllib.parse import parse_qsl
 
+from werkzeug.exceptions import HTTPException
+
 from .errors import Reason, Refusal, Text
 
 MAX_URL_BYTES = 8 * 1024
@@ -40,6 +42,9 @@ FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff
 
 TOO_LARGE = Text("too_large", "Sorğu çox böyükdür (ən çoxu 64 KB).",
                  "The request is too large (at most 64 KB).")
+HEADERS_TOO_LARGE = Text("request_header_fields_too_large",
+                         "Sorğunun başlıqları çox böyükdür (bir sətir ən çoxu 8 KB).",
+                         "The request's headers are too large (a line at most 8 KB).")
 URI_TOO_LONG = Text("uri_too_long", "Ünvan çox uzundur (ən çoxu 8 KB).",
                     "The address is too long (at most 8 KB).")
 BAD_CHARACTERS = Text("invalid_characters",
@@ -53,6 +58,8 @@ INVALID_JSON = Text("invalid_json", "Sorğunun mətni düzgün JSON deyil.",
                     "The request body is not valid JSON.")
 NOT_AN_OBJECT = Text("invalid_json", "Sorğunun mətni JSON obyekt olmalıdır ({…}).",
                      "The request body must be a JSON object ({…}).")
+INCOMPLETE_BODY = Text("bad_request", "Sorğunun mətni tam və ya düzgün göndərilməyib.",
+                       "The request body was cut short or malformed.")
 TOO_DEEP = Text("too_deep", f"JSON ən çoxu {MAX_DEPTH} səviyyə iç-içə ola bilər.",
                 f"JSON may be nested at most {MAX_DEPTH} levels deep.")
 BAD_NUMBER = Text("invalid_number",
@@ -182,10 +189,15 @@ def check_body(environ, request, kind):
     if request.method not in ("POST", "PUT", "PATCH"):
         return
     request.shallow = False  # nameko creates it shallow; the boundary is the one reader
-    if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
-        raw = environ["wsgi.input"].read(MAX_BODY_BYTES + 1)  # eventlet decodes the chunks
-    else:
-        raw = request.stream.read(MAX_BODY_BYTES + 1)
+    try:
+        if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+            raw = environ["wsgi.input"].read(MAX_BODY_BYTES + 1)  # eventlet decodes chunks
+        else:
+            raw = request.stream.read(MAX_BODY_BYTES + 1)
+    except (OSError, ValueError, HTTPException):
+        # A body that ends before its declared length, malformed chunks, a client gone
+        # after "Expect: 100-continue": the client's doing, answered as such.
+        raise refuse(INCOMPLETE_BODY, error="bad_request") from None
     # werkzeug's form parser and get_data() would read the stream again: hand them
     # the bytes read here.
     request._cached_data = raw

@@ -33,6 +33,7 @@ from werkzeug.wrappers import Request, Response
 from . import boundary
 from .errors import Reason, Refusal, Text, Unavailable, ValidationFailed, reasons_from_marshmallow
 from .eventstore import ConcurrencyError
+from .metrics import ENTRYPOINT_CALLS
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("shared.http.access")
@@ -68,12 +69,17 @@ def _correlation_id(environ):
 
 _HTTP_ERROR_AZ = {404: "Belə ünvan yoxdur.", 405: "Bu ünvan üçün bu metod qəbul edilmir.",
                   400: "Sorğu düzgün deyil.", 414: boundary.URI_TOO_LONG.az,
+                  408: "Sorğu vaxtında tam göndərilmədi.", 411: "Sorğunun uzunluğu göstərilməyib.",
+                  413: boundary.TOO_LARGE.az, 431: "Sorğunun başlıqları çox böyükdür.",
                   505: "Bu HTTP versiyası dəstəklənmir.", 501: "Bu metod dəstəklənmir."}
 
 
 def _refusal_for_http_error(code, name):
+    """What the HTTP layer itself refuses (an unknown URL, a wrong method, a malformed
+    request), named by its status: ``not_found``, ``method_not_allowed``…"""
     error = name.lower().replace(" ", "_")
-    return Refusal(Text(error, _HTTP_ERROR_AZ.get(code, name), name), status=code, error=error)
+    az = _HTTP_ERROR_AZ.get(code, "Sorğu qəbul edilmədi.")
+    return Refusal(Text(error, az, name), status=code, error=error)
 
 
 def refusal_body(refusal, correlation_id=None):
@@ -89,8 +95,8 @@ class _JsonErrorsOut:
 
     CANNED = {
         b"HTTP/1.0 414 Request URI Too Long": (414, boundary.URI_TOO_LONG),
-        b"HTTP/1.0 400 Header Line Too Long": (400, boundary.TOO_LARGE),
-        b"HTTP/1.0 400 Headers Too Large": (400, boundary.TOO_LARGE),
+        b"HTTP/1.0 400 Header Line Too Long": (431, boundary.HEADERS_TOO_LARGE),
+        b"HTTP/1.0 400 Headers Too Large": (431, boundary.HEADERS_TOO_LARGE),
         b"HTTP/1.0 400 Bad Request": (400, Text("bad_request", "Sorğu düzgün deyil.",
                                                 "The request is malformed.")),
     }
@@ -130,6 +136,8 @@ class JsonProtocol(HttpOnlyProtocol):
             phrase = "Bad Request"
         refusal = _refusal_for_http_error(code, phrase)
         body = refusal_body(refusal)
+        if not self.request_version.startswith("HTTP/1"):
+            self.request_version = "HTTP/1.0"  # so that the status line is written
         self.send_response(code, message)
         self.send_header("Content-Type", JSON)
         self.send_header("Content-Length", str(len(body)))
@@ -160,6 +168,8 @@ class JsonWsgiApp(WsgiApp):
             except Exception as exc:  # noqa: BLE001 - never eventlet's bare 500
                 log.error("unexpected error", exc_info=(type(exc), exc, exc.__traceback__),
                           extra={"correlation_id": correlation_id})
+                ENTRYPOINT_CALLS.labels(self.server.container.service_name, "wsgi",
+                                        "error").inc()
                 response = json_response(dict(Refusal(INTERNAL_ERROR, status=500).as_dict(),
                                               correlation_id=correlation_id), 500)
             return response(environ, recording_start_response)

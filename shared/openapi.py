@@ -40,16 +40,19 @@ class ErrorSchema(Schema):
 
 # Error names every route can answer, whatever it does: the input boundary
 # (shared.boundary) and a neighbour that does not answer (shared.http).
-COMMON_ERRORS = {400: ("invalid_characters",), 414: ("uri_too_long",), 503: ("unavailable",)}
+COMMON_ERRORS = {400: ("invalid_characters", "bad_request"), 414: ("uri_too_long",),
+                 431: ("request_header_fields_too_large",), 503: ("unavailable",)}
 # ... and every route that takes a JSON body.
 BODY_ERRORS = {400: ("invalid_json",), 413: ("too_large",)}
+# ... and every route with a path parameter whose value the router cannot take.
+PATH_ERRORS = {404: ("not_found",)}
 SECURED_ERRORS = {401: ("unauthorized",)}
 # A command run by ServiceDatabase.run that lost its race every time.
 COMMAND_ERRORS = {409: ("busy",)}
 ERROR_DESCRIPTIONS = {
     400: "Refused: the reasons, in Azerbaijani and English", 401: "No valid token",
     404: "Not found", 409: "Refused by the state of things", 410: "Gone",
-    413: "The body is over 64 KB", 414: "The URL is over 8 KB",
+    413: "The body is over 64 KB", 414: "The URL is over 8 KB", 431: "Headers too large",
     422: "Refused: the confirmation code", 429: "Too many requests: wait Retry-After seconds",
     503: "A neighbour (the database, another service) did not answer: try again",
 }
@@ -91,6 +94,8 @@ class Route:
             extra.append(SECURED_ERRORS)
         if self.command:
             extra.append(COMMAND_ERRORS)
+        if "{" in self.path:
+            extra.append(PATH_ERRORS)
         for errors in extra:
             for status, names in errors.items():
                 merged.setdefault(int(status), set()).update(names)

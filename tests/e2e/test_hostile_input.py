@@ -86,16 +86,40 @@ def test_a_url_over_8_kb_is_a_414_in_the_same_shape():
             error="uri_too_long")
 
 
-def test_a_header_line_too_long_is_answered_in_the_same_shape():
-    host, port = service_config("booking")["WEB_SERVER_ADDRESS"].split(":")
+def _raw(service, data):
+    host, port = service_config(service)["WEB_SERVER_ADDRESS"].split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(b"GET /centres HTTP/1.1\r\nHost: x\r\nX-Long: " + b"y" * 9000 + b"\r\n\r\n")
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)  # and the client is done
         answer = b""
         while chunk := sock.recv(65536):
             answer += chunk
+    while answer.startswith(b"HTTP/1.1 100"):  # an interim "100 Continue" first
+        answer = answer.partition(b"\r\n\r\n")[2]
     head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.0 400") and b"application/json" in head
-    assert json.loads(body)["reasons"][0]["en"]
+    return head, json.loads(body)
+
+
+def test_a_header_line_too_long_is_a_431_in_the_same_shape():
+    head, body = _raw("booking", b"GET /centres HTTP/1.1\r\nHost: x\r\nX-Long: " + b"y" * 9000
+                      + b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 431") and b"application/json" in head
+    assert body["error"] == "request_header_fields_too_large" and body["reasons"][0]["az"]
+
+
+@pytest.mark.parametrize("service, request_bytes", [
+    ("booking", b"POST /bookings HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n"),
+    ("registry", b"POST /fin/by-id-card HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+                 b"\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"),                      # malformed chunks
+    ("complaints", b"POST /complaints HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+                   b"\r\n\r\n10\r\n{\"a\""),                                  # cut short
+    ("booking", b"POST /bookings HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                b"Content-Length: 100\r\n\r\n"),                                 # body never sent
+])
+def test_a_malformed_or_cut_short_body_is_a_400_not_a_500(service, request_bytes):
+    head, body = _raw(service, request_bytes)
+    assert b" 400 " in head.split(b"\r\n")[0] or head.split(b"\r\n")[0].endswith(b" 400"), head
+    assert body["error"] == "bad_request" and body["reasons"][0]["en"]
 
 
 FIN_NAME = {"name": "Leyla", "surname": "Əliyeva", "patronymic": "Əli qızı"}
