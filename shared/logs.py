@@ -28,13 +28,16 @@ SENSITIVE_KEYS = frozenset({
 MASK = "***"
 
 
+# Shapes, not spellings: the platform reads identifiers in any case and in any
+# script's digits (shared.identity), so the masks do too (\d is every script's digit
+# here, on purpose).
 PATTERNS = re.compile("|".join((
-    r"(?<![A-Za-z0-9])(?:AZE[0-9]{8}|AA[0-9]{7})(?![0-9])",            # ID card
-    r"[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)+",                              # email (any script)
-    r"(?<![0-9])(?:\+?994|0)[ \-]?[0-9](?:[ \-]?[0-9]){8}(?![0-9])",  # AZ phone
-    r"(?<![A-Za-z0-9.:\-])(?=[0-9A-HJ-NP-Z]*[0-9])(?=[0-9A-HJ-NP-Z]*[A-HJ-NP-Z])"
-    r"[0-9A-HJ-NP-Z]{7}(?![A-Za-z0-9])",                                # FIN
-    r"(?<![0-9A-Za-z.:\-])[0-9]{6}(?![0-9A-Za-z])",                     # confirmation code
+    r"(?<![^\W\d_])(?:[Aa][Zz][Ee]|[Aa][Aa])[ \-]?\d(?:[ \-]?\d){6,7}(?!\d)",   # ID card
+    r"[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)+",                                       # email
+    r"(?<!\d)(?:\+?994|\(?0)[ \-()]*\d(?:[ \-()]*\d){8}(?!\d)",               # AZ phone
+    r"(?<![\w.:\-])(?=[0-9A-HJ-NP-Za-hj-np-z]*\d)(?=[0-9A-HJ-NP-Za-hj-np-z]*[A-Za-z])"
+    r"[0-9A-HJ-NP-Za-hj-np-z]{7}(?![\w])",                                     # FIN
+    r"(?<![\w.:\-])\d{6}(?!\w)",                                              # a code
 )))
 
 

@@ -1,6 +1,7 @@
 """The web pages' only way to the platform: the services' public HTTP APIs, called
 server-side with ``requests`` (green under ``nameko run``'s eventlet monkey patch)."""
 import time
+from urllib.parse import quote
 
 import requests
 from nameko.extensions import DependencyProvider
@@ -16,8 +17,8 @@ class Unavailable(Exception):
 
 
 class Answer:
-    def __init__(self, status, body):
-        self.status, self.body = status, body
+    def __init__(self, status, body, retry_after=None):
+        self.status, self.body, self.retry_after = status, body, retry_after
 
     @property
     def ok(self):
@@ -35,6 +36,7 @@ class Client:
         self.frontend_token, self.proxy_hops = frontend_token, proxy_hops
         self.headers = {CORRELATION_HEADER: correlation_id} if correlation_id else {}
         self.citizen = None
+        self.retry_after = None  # of the last 429: the page says it to the browser too
 
     def on_behalf_of(self, request):
         """Every call of this page is for the citizen who sent ``request``: the pages
@@ -43,21 +45,30 @@ class Client:
         count each citizen, not the pages as one client."""
         self.citizen = peer_address(request, self.proxy_hops)
 
-    def call(self, service, method, path, json=None, params=None):
+    def call(self, service, method, route, json=None, params=None, path=None):
+        """``method route`` of ``service``'s API. ``route`` is a template whose
+        ``{names}`` are filled from ``path``, each value quoted as one path segment
+        (what a citizen typed can never walk to another route: ``../../metrics``
+        stays one segment). Raises :class:`Unavailable` on no answer or a 5xx; the
+        message names the route, never the values (they may be personal data)."""
+        url = self.urls[service] + route.format(
+            **{name: quote(str(value), safe="") for name, value in (path or {}).items()})
         headers = dict(self.headers)
         if self.citizen and self.frontend_token:
             headers["Authorization"] = f"Bearer {self.frontend_token}"
             headers[CLIENT_HEADER] = self.citizen
         try:
-            response = requests.request(method, self.urls[service] + path, json=json,
-                                        params=params, headers=headers,
+            response = requests.request(method, url, json=json, params=params, headers=headers,
                                         timeout=self.timeout)
             body = response.json()
         except (requests.RequestException, ValueError) as error:
-            raise Unavailable(f"{service} {method} {path}: {error}") from None
+            raise Unavailable(f"{service} {method} {route}: {type(error).__name__}") from None
         if response.status_code >= 500:
-            raise Unavailable(f"{service} {method} {path}: HTTP {response.status_code}")
-        return Answer(response.status_code, body)
+            raise Unavailable(f"{service} {method} {route}: HTTP {response.status_code}")
+        answer = Answer(response.status_code, body, response.headers.get("Retry-After"))
+        if answer.status == 429:
+            self.retry_after = answer.retry_after
+        return answer
 
     def reference(self):
         """Booking's services and centres, kept a few minutes: they rarely change."""

@@ -99,11 +99,14 @@ def page(method):
             return visit.render("message.html", 403, **_both("csrf", visit.lang),
                                 again=request.path)
         try:
-            return method(self, visit, *args, **kwargs)
+            response = method(self, visit, *args, **kwargs)
         except Unavailable as error:
             log.warning("a service did not answer: %s", error)
             return visit.render("message.html", 503, **_both("unavailable", visit.lang),
                                 again=request.path)
+        if response.status_code == 429 and self.api.retry_after:
+            response.headers["Retry-After"] = self.api.retry_after
+        return response
     return wrapper
 
 
@@ -169,7 +172,8 @@ class WebService(PlatformService):
             return visit.render("message.html", 400, title=i18n.pick(START_AGAIN, visit.lang),
                                 text="", again="/booking")
         code = visit.request.form.get("code", "").strip()
-        answer = self.api.call("booking", "POST", f"/bookings/{summary['booking_id']}/confirm",
+        answer = self.api.call("booking", "POST", "/bookings/{booking_id}/confirm",
+                               path={"booking_id": summary["booking_id"]},
                                json={"code": code})
         if not answer.ok:
             problems = forms.problems_from(answer.body, visit.lang, ("code",), "booking-")
@@ -183,10 +187,10 @@ class WebService(PlatformService):
         times, query = None, forms.slot_query(values)
         if query:
             centre, service, day = query
-            answer = self.api.call("booking", "GET",
-                                   f"/centres/{centre}/services/{service}/slots",
+            answer = self.api.call("booking", "GET", "/centres/{centre}/services/{service}/slots",
+                                   path={"centre": centre, "service": service},
                                    params={"date": day})
-            if answer.ok:
+            if answer.ok and isinstance(answer.body, list):
                 times = [slot for slot in answer.body
                          if slot["free"] > 0 or slot["time"] == values.get("time")]
             elif show_slots:

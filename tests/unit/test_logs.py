@@ -28,3 +28,11 @@ def test_what_is_not_personal_data_is_left_alone():
             "correlation_id": "6d3f6b8e-6f55-4ad6-8a2b-6c0e9a7b1e44", "status": "409",
             "note": "REQUESTS BOOKING at 2026-11-29T21:27:48.537693Z"}
     assert redact(None, "info", dict(kept)) == kept
+
+
+def test_identifiers_are_masked_in_any_case_and_any_script():
+    """The platform reads them so (shared.identity); an attacker typed them so into a
+    form field that ended up in a log message."""
+    line = redact(None, "warning", {"event": "GET /centres/../../metrics?aze19300792 "
+                                             "AZE١٩٣٠٠٧٩٢ 0bpbbyd (050) 123-45-67 ١٢٣٤٥٦ x#"})
+    assert line["event"] == "GET /centres/../../metrics?*** *** *** *** *** x#"

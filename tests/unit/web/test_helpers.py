@@ -104,7 +104,7 @@ def test_issue_12_the_pages_forward_each_citizens_address_to_every_service(monke
 
     def fake_request(method, url, json=None, params=None, headers=None, timeout=None):
         sent.append((url, dict(headers)))
-        return SimpleNamespace(status_code=202, json=lambda: {})
+        return SimpleNamespace(status_code=202, json=lambda: {}, headers={})
 
     monkeypatch.setattr(backends.requests, "request", fake_request)
     urls = {name: f"http://{name}" for name in ("booking", "registry", "complaints")}
@@ -124,3 +124,29 @@ def test_issue_12_the_pages_forward_each_citizens_address_to_every_service(monke
     sent.clear()
     backends.Client(urls, 5, None, {}).call("booking", "POST", "/bookings", json={})
     assert "X-Asan-Client-Address" not in sent[0][1]  # no page, no citizen to speak for
+
+
+def test_issue_12_what_a_citizen_types_stays_one_path_segment_and_out_of_the_log(monkeypatch):
+    """A centre typed as ``../../metrics?AZE…#`` must not walk the pages' call to another
+    route of booking (it gave a 500 and a false 503), nor reach a log line."""
+    from types import SimpleNamespace
+
+    import pytest
+
+    from services.web import backends
+
+    sent = []
+
+    def fake_request(method, url, json=None, params=None, headers=None, timeout=None):
+        sent.append(url)
+        raise backends.requests.ConnectionError("refused")
+
+    monkeypatch.setattr(backends.requests, "request", fake_request)
+    client = backends.Client({"booking": "http://booking"}, 5, None, {})
+    with pytest.raises(backends.Unavailable) as unavailable:
+        client.call("booking", "GET", "/centres/{centre}/services/{service}/slots",
+                    path={"centre": "../../metrics?AZE19300792 #", "service": "passport"})
+    assert sent == ["http://booking/centres/..%2F..%2Fmetrics%3FAZE19300792%20%23/services/"
+                    "passport/slots"]
+    assert "AZE19300792" not in str(unavailable.value)
+    assert "/centres/{centre}/services/{service}/slots" in str(unavailable.value)
