@@ -62,6 +62,11 @@ RACES = (ConcurrencyError, pg_errors.UniqueViolation, pg_errors.DeadlockDetected
 RACE_LOST = Text("busy", "Eyni anda bu məlumat üzərində başqa sorğu işlənirdi; zəhmət olmasa"
                  " yenidən cəhd edin.", "Another request changed the same record at the same"
                  " moment; please try again.")
+# A key that is still taken when the command runs again on fresh state was not taken
+# by a concurrent writer: what was asked for exists already, and trying again will
+# not change that.
+ALREADY_EXISTS = Text("already_exists", "Bu məlumatla qeyd artıq mövcuddur.",
+                      "A record with these details exists already.")
 
 
 class Database(DependencyProvider):
@@ -124,7 +129,8 @@ class ServiceDatabase:
         A race lost to a concurrent transaction (:data:`RACES`: the stream moved on
         since it was read, a key taken meanwhile, a deadlock) rolls the transaction
         back and runs the command again on fresh state, up to ``COMMAND_ATTEMPTS``
-        (5) times with a short random pause; then it is refused with 409 ``busy``.
+        (5) times with a short random pause; then it is refused with 409 ``busy``. A
+        key still taken on the second run is no race: 409 ``already_exists``.
         So two clicks of the same button get one answer each, never a 500: the
         second sees what the first did (e.g. 409 ``already_confirmed``).
 
@@ -137,6 +143,8 @@ class ServiceDatabase:
                     return command(uow)
             except RACES as race:
                 COMMAND_RERUNS.labels(self.store.catalog.service, type(race).__name__).inc()
+                if isinstance(race, pg_errors.UniqueViolation) and attempt > 1:
+                    raise Conflict(ALREADY_EXISTS) from race
                 if attempt == self.attempts:
                     log.warning("command gave up after %d lost races", attempt)
                     raise Conflict(RACE_LOST, error="busy") from race

@@ -48,7 +48,7 @@ BODY_ERRORS = {400: ("invalid_json",), 413: ("too_large",)}
 PATH_ERRORS = {404: ("not_found",)}
 SECURED_ERRORS = {401: ("unauthorized",)}
 # A command run by ServiceDatabase.run that lost its race every time.
-COMMAND_ERRORS = {409: ("busy",)}
+COMMAND_ERRORS = {409: ("busy", "already_exists")}
 ERROR_DESCRIPTIONS = {
     400: "Refused: the reasons, in Azerbaijani and English", 401: "No valid token",
     404: "Not found", 409: "Refused by the state of things", 410: "Gone",

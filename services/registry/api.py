@@ -51,7 +51,7 @@ ROUTES = [
           tags=("lookup",)),
     Route("POST", "/admin/persons", "Registry staff: a new person with an ID card",
           request=PersonBody, status=201, security=True, command=True, tags=("registry",),
-          errors={400: ("validation_failed",), 409: ("fin_taken",)}),
+          errors={400: ("validation_failed",), 409: ("fin_taken", "card_taken")}),
     Route("POST", "/admin/id-cards/invalidate",
           "Registry staff: an ID card replaced or lost (the number in the body, never the URL)",
           request=InvalidateBody, security=True, command=True, tags=("registry",),

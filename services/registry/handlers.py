@@ -2,7 +2,7 @@
 import time
 
 from shared.envelope import new_id
-from shared.errors import Conflict, NotFound, Text
+from shared.errors import Conflict, NotFound, Reason, Text
 from shared.eventstore import EventStore
 
 from . import lookup, names
@@ -50,6 +50,14 @@ def issue_card(uow, fin, card, expected_version=None):
     """``card["series_number"]`` is canonical (``shared.fields.IdCard``), as stored."""
     series_number = card["series_number"]
     conn = uow.conn
+    if conn.execute("SELECT 1 FROM id_documents WHERE series_number = %s",
+                    (series_number,)).fetchone():
+        raise Conflict(Text("card_taken", "Bu seriya və nömrə ilə vəsiqə artıq verilib.",
+                            "An ID card with this series and number has been issued already."),
+                       [Reason("card.series_number", "card_taken",
+                               "Bu seriya və nömrə ilə vəsiqə artıq verilib.",
+                               "An ID card with this series and number has been issued"
+                               " already.")])
     replaced = conn.execute("UPDATE id_documents SET status = 'replaced' WHERE fin = %s AND"
                             " status = 'valid' RETURNING series_number", (fin,)).fetchall()
     conn.execute("INSERT INTO id_documents (series_number, fin, issued_on, expires_on, status)"

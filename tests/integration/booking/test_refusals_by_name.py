@@ -55,3 +55,18 @@ def test_a_command_that_keeps_losing_its_race_is_refused_409_busy(booking, fresh
     assert answer.json()["error"] == "busy" and answer.json()["reasons"][0]["en"]
     with psycopg.connect(fresh_database) as conn:
         assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+
+
+def test_a_key_still_taken_on_the_second_run_is_already_exists_not_busy(booking, fresh_database):
+    """A unique violation that survives running the command again on fresh state was
+    no race: 409 ``already_exists`` at once, not five tries and "try again"."""
+    container, clock, url = booking()
+    clock.return_value = datetime(2026, 11, 23, 10, 0, tzinfo=BAKU)
+    with psycopg.connect(fresh_database) as conn:
+        conn.execute("""
+            CREATE FUNCTION always_taken() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'taken' USING ERRCODE = '23505'; END $$;
+            CREATE TRIGGER always_taken BEFORE INSERT ON bookings
+                FOR EACH ROW EXECUTE FUNCTION always_taken();""")
+    answer = requests.post(f"{url}/bookings", json=form("2026-11-24", "10:45"), timeout=10)
+    assert answer.status_code == 409 and answer.json()["error"] == "already_exists"
