@@ -97,8 +97,12 @@ def kiosks_not_seen(conn, now, stale):
 # --- slowing down guessers ----------------------------------------------------------
 
 def check_not_blocked(conn, kiosk_id, now):
-    blocked_until = conn.execute("SELECT blocked_until FROM kiosks WHERE kiosk_id = %s",
-                                 (kiosk_id,)).fetchone()[0]
+    """429 while the kiosk is slowed down. Locks the kiosk's row for the rest of the
+    activation: a kiosk's activations take their turns, so a burst of wrong codes
+    sent at once is slowed down like the same codes sent one after another (each
+    sees the failures before it), not let through before any failure is counted."""
+    blocked_until = conn.execute("SELECT blocked_until FROM kiosks WHERE kiosk_id = %s"
+                                 " FOR UPDATE", (kiosk_id,)).fetchone()[0]
     if blocked_until and blocked_until > now:
         wait = int((blocked_until - now).total_seconds()) + 1
         raise TooManyRequests(Text(

@@ -26,3 +26,18 @@ def test_a_walk_in_only_for_a_service_the_centre_offers(stack):
     answer = requests.post(f"{stack.gateway_url}/kiosk/walk-ins", json={"service": "teleport"},
                            headers={"Authorization": f"Bearer {kiosk['token']}"}, timeout=10)
     assert answer.status_code == 404 and answer.json()["error"] == "not_offered"
+
+
+def test_a_burst_of_wrong_codes_sent_at_once_is_slowed_down_like_one_after_another(start_stack):
+    """Twelve wrong codes in parallel got twelve 404s before (the block was read before
+    any failure was committed): now the kiosk's activations take their turns."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    stack = start_stack(gateway_config={"FREE_FAILURES": 3, "SLOW_DOWN_SECONDS": 60})
+    kiosk = stack.kiosk("baku-1")
+    stack.clock.set("2026-11-24", "10:05")
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda n: stack.activate(kiosk["token"], f"WRNG-ZZZ{n % 8 + 2}"),
+                                range(12)))
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [404] * 3 + [429] * 9, statuses
