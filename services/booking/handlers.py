@@ -315,8 +315,15 @@ def record_refusal(uow, reference, reasons, channel, raw, now):
         "centre": centre if isinstance(centre, str) and centre in reference.centres else None,
         "service": service if isinstance(service, str) and service in reference.services
         else None,
-        "reasons": [{"field": reason.field, "code": reason.code} for reason in reasons]})
+        "reasons": [{"field": reason.field if reason.field in FORM_FIELDS else None,
+                     "code": reason.code} for reason in reasons]})
     uow.append(envelope.subject, 0, envelope)
+
+
+# The annex form's fields: a reason about anything else (a key a client made up) is
+# recorded without its name, which is typed text too.
+FORM_FIELDS = frozenset(("name", "surname", "patronymic", "id_card", "phone", "email", "service",
+                         "centre", "date", "time", "language", "channel"))
 
 
 def free_slots(conn, reference, centre_code, service_code, day, now, policy):

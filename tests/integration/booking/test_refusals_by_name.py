@@ -70,3 +70,21 @@ def test_a_key_still_taken_on_the_second_run_is_already_exists_not_busy(booking,
                 FOR EACH ROW EXECUTE FUNCTION always_taken();""")
     answer = requests.post(f"{url}/bookings", json=form("2026-11-24", "10:45"), timeout=10)
     assert answer.status_code == 409 and answer.json()["error"] == "already_exists"
+
+
+def test_q5_a_refusal_records_which_form_fields_never_keys_a_client_made_up(booking,
+                                                                           fresh_database):
+    """BookingRefused is public: a made-up key (an email, a card number, 30 KB of
+    text) is typed text and must not reach it."""
+    container, clock, url = booking()
+    clock.return_value = datetime(2026, 11, 23, 10, 0, tzinfo=BAKU)
+    body = dict(form("2026-11-24", "10:15"), **{"leyla.pii@example.com": 1, "AZE55554444": 2,
+                                               "k" * 3000: 3}, name="1")
+    answer = requests.post(f"{url}/bookings", json=body, timeout=10)
+    assert answer.status_code == 400
+    with psycopg.connect(fresh_database) as conn:
+        (data,) = conn.execute("SELECT data FROM events WHERE event_type = 'BookingRefused'"
+                               ).fetchone()
+    fields = {reason["field"] for reason in data["reasons"]}
+    assert fields == {"name", None}
+    assert "unknown_field" in {reason["code"] for reason in data["reasons"]}
