@@ -36,6 +36,14 @@ LOCAL_PART = Text(
     " deliver to such an address.")
 
 
+MAX_LOCAL_PART, MAX_ADDRESS = 64, 254  # octets, RFC 5321 §4.5.3.1 (and RFC 3696 errata)
+TOO_LONG = Text("email_too_long",
+                "E-poçt ünvanı çox uzundur: @ işarəsindən əvvəl ən çoxu 64, bütövlükdə ən çoxu"
+                " 254 simvol ola bilər.",
+                "The email address is too long: at most 64 characters before the @ and 254 in"
+                " all.")
+
+
 class EmailRefused(ValueError):
     """An address we do not take, with the reason to show (a :class:`Text`)."""
 
@@ -58,6 +66,8 @@ def normalize_email(value):
         raise EmailRefused(INVALID) from None
     if parsed.smtputf8:  # only a non-ASCII local part needs it: a domain has its IDNA form
         raise EmailRefused(LOCAL_PART)
+    if len(parsed.local_part) > MAX_LOCAL_PART or len(parsed.ascii_email) > MAX_ADDRESS:
+        raise EmailRefused(TOO_LONG)  # RFC 5321 §4.5.3.1: relays may refuse longer
     return parsed.normalized
 
 

@@ -75,3 +75,18 @@ def test_c2_a_complaint_refuses_a_unicode_local_part_with_the_same_reason():
     assert reason.code == "email_local_part"
     body = ComplaintBody().load({"service": "fin_lookup", "text": "…", "email": "Leyla@BAKI.az"})
     assert body["email"] == "Leyla@baki.az"
+
+
+def test_q5_a_local_part_over_64_or_an_address_over_254_characters_is_refused():
+    """RFC 5321 §4.5.3.1: relays may refuse them; refused on the form, not later where
+    nobody sees it."""
+    import pytest
+
+    from shared.email_address import EmailRefused, normalize_email
+
+    assert normalize_email("a" * 64 + "@example.az")
+    with pytest.raises(EmailRefused) as refused:
+        normalize_email("a" * 65 + "@example.az")
+    assert refused.value.reason.code == "email_too_long"
+    with pytest.raises(EmailRefused):  # over 254 in all
+        normalize_email("a@" + ".".join(["b" * 60] * 4) + ".az")
