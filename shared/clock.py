@@ -69,5 +69,9 @@ def validating_on(day: date):
 
 
 def validation_today():
-    """The day set by :func:`validating_on`; ``LookupError`` outside of one."""
-    return _TODAY.get()
+    """The day set by :func:`validating_on` (services set it from their clock);
+    outside of one, the Baku day of the machine's clock."""
+    try:
+        return _TODAY.get()
+    except LookupError:
+        return baku_today()

@@ -25,6 +25,7 @@ from marshmallow import ValidationError, fields, validate
 
 from . import identity
 from .email_address import EmailAddress  # noqa: F401 - one module of fields
+from .clock import validation_today
 from .errors import Text
 
 EARLIEST_DATE = date(1900, 1, 1)
@@ -125,15 +126,30 @@ class Phone(_Canonical):
     problem = PHONE_FORMAT
 
 
-class Date(fields.Date):
-    """A day: ``YYYY-MM-DD`` or ``DD.MM.YYYY``, within ``earliest`` … ``latest``."""
+IN_THE_FUTURE = Text("in_the_future", "Bu tarix hələ gəlməyib (Bakı vaxtı ilə).",
+                     "That day has not come yet (Baku time).")
 
-    def __init__(self, *, earliest=EARLIEST_DATE, latest=LATEST_DATE, **kwargs):
+
+class Date(fields.Date):
+    """A day: ``YYYY-MM-DD`` or ``DD.MM.YYYY``, within ``earliest`` … ``latest``; with
+    ``not_in_future``, not after the Baku day of the service's clock (a letter received,
+    a person born), which the service sets with ``shared.clock.validating_on``."""
+
+    def __init__(self, *, earliest=EARLIEST_DATE, latest=LATEST_DATE, not_in_future=False,
+                 **kwargs):
         metadata = dict(kwargs.pop("metadata", None) or {})
         given = metadata.get("description")
         metadata["description"] = f"{given} ({DATE_FORMATS})" if given else DATE_FORMATS
+        if not_in_future:
+            metadata["description"] += "; not after today (Baku)"
         super().__init__(metadata=metadata, **kwargs)
-        self.validators.insert(0, Within(earliest, latest, date_range_problem(earliest, latest)))
+        within = Within(earliest, latest, date_range_problem(earliest, latest))
+        self.validators.insert(0, within)
+        if not_in_future:
+            def has_come(day):  # a day out of range already has its reason
+                if earliest <= day <= latest and day > validation_today():
+                    raise ValidationError(IN_THE_FUTURE)
+            self.validators.insert(1, has_come)
 
     def _deserialize(self, value, attr, data, **kwargs):
         day = identity.canonical_date(value)

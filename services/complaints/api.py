@@ -36,7 +36,7 @@ class ComplaintBody(Schema):
 
 class PaperComplaintBody(ComplaintBody):
     """C-4: registered by staff from a letter."""
-    received_on = asan.Date(required=True, metadata={
+    received_on = asan.Date(required=True, not_in_future=True, metadata={
         "description": "the day the letter arrived; the one-month deadline counts from it"})
     scan_reference = fields.String(required=True, validate=validate.Length(min=1, max=200))
 

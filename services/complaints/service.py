@@ -7,7 +7,7 @@ from prometheus_client import Gauge
 
 from shared.auth import require_token
 from shared.clients import Clients
-from shared.clock import Clock, baku_today
+from shared.clock import Clock, baku_today, validating_on
 from shared.db import Database
 from shared.errors import ValidationFailed, reasons_from_marshmallow
 from shared.http import http, read_json
@@ -33,12 +33,14 @@ class ComplaintsConfig(DependencyProvider):
         return self
 
 
-def _load(request, schema):
-    """Field errors and the C-2 identity rule, reported together."""
+def _load(request, schema, now):
+    """Field errors and the C-2 identity rule, reported together; days judged by the
+    Baku day of ``now`` (a letter is not received tomorrow)."""
     raw = read_json(request)
     reasons = domain.identity_problems(raw)
     try:
-        body = schema.load(raw)
+        with validating_on(baku_today(now)):
+            body = schema.load(raw)
     except ValidationError as error:
         reasons = reasons_from_marshmallow(error.messages) + reasons
         body = None
@@ -63,7 +65,7 @@ class ComplaintsService(PlatformService):
     def file_electronic(self, request):
         now = self.clock()
         self.limits.check("complaint_file", self.clients.of(request).key, now)
-        body = _load(request, api.ComplaintBody())
+        body = _load(request, api.ComplaintBody(), now)
         if body["email"]:
             self.limits.check("complaint_file_email", body["email"].lower(), now, field="email")
         return 201, self.db.run(lambda uow: handlers.file(uow, body, "electronic", now))
@@ -78,8 +80,8 @@ class ComplaintsService(PlatformService):
     @http("POST", "/staff/complaints")
     def file_paper(self, request):
         require_token(request, self.config.staff_tokens)
-        body = _load(request, api.PaperComplaintBody())
         now = self.clock()
+        body = _load(request, api.PaperComplaintBody(), now)
         return 201, self.db.run(lambda uow: handlers.file(uow, body, "paper", now))
 
     @http("GET", "/staff/complaints")
