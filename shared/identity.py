@@ -34,7 +34,7 @@ CONFIRMATION_CODE_RE = re.compile(r"[0-9]{6}", re.ASCII)
 ORDER_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 ORDER_CODE_LENGTH = 8
 ORDER_CODE_RE = re.compile(rf"[{ORDER_CODE_ALPHABET}]{{{ORDER_CODE_LENGTH}}}", re.ASCII)
-ISO_DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
+ISO_DATE_RE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})", re.ASCII)
 # How dates are written in Azerbaijan: 15.12.2026 (a day or month of one digit too).
 DOTTED_DATE_RE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})", re.ASCII)
 

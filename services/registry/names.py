@@ -7,14 +7,17 @@ a patronymic is written with or without "oğlu"/"qızı". :func:`fold` maps ever
 of typing the same name to one form; the match stays exact on that form (no prefix,
 no wildcard, no partial match).
 
-The dots of the i are the one thing people cannot be held to: the machine-readable
-zone of the ID card prints ``İ`` as ``I``, and so does an English keyboard, so
-``IBRAHIMOVA``, ``ISMAYIL`` or ``RAMIL QIZI`` must find İbrahimova, İsmayıl and
-Ramil qızı. :func:`lenient_key` is the key with ``ı`` and ``i`` as one letter (so
-İ, I, ı and i fold together); the lookup matches on it and answers only when it
-names one person (F-2, F-4: never a FIN that is not certain). It is the exact key
-with ``ı`` → ``i`` and nothing else, so PostgreSQL computes the same from the stored
-key (``schema.LENIENT_KEY``, an expression index): no second column to keep in step.
+The Azerbaijani letters are the one thing people cannot be held to: the machine-
+readable zone of the ID card writes the name in plain Latin letters (``İ`` and ``ı``
+as ``I``, ``Ə`` as ``A``, ``Ü`` as ``U``, ``Ö`` as ``O``, ``Ğ`` as ``G``, ``Ş`` as
+``S``, ``Ç`` as ``C``), and so does an English keyboard: ``IBRAHIMOVA``, ``ISMAYIL``,
+``RAMIL QIZI`` or ``VUQAR QIZI`` must find İbrahimova, İsmayıl, Ramil qızı and Vüqar
+qızı. :func:`lenient_key` is the key so written (:func:`lenient`); the lookup matches
+on it and answers only when it names one person (F-2, F-4: never a FIN that is not
+certain — two people whose names differ only in those letters are both "search by
+ID card"). It is the exact key with those letters replaced and nothing else, so
+PostgreSQL computes the same from the stored key (``schema.LENIENT_KEY``, an
+expression index): no second column to keep in step.
 """
 import unicodedata
 
@@ -43,17 +46,24 @@ def upper_az(text):
 
 
 def fold(text):
-    """One form for every way of typing a name: NFC, confusables, Azerbaijani case,
-    single spaces."""
-    text = unicodedata.normalize("NFC", text).translate(CONFUSABLES)
+    """One form for every way of typing a name: NFKC (full-width and other
+    compatibility forms are the plain letters), confusables, Azerbaijani case, single
+    spaces."""
+    text = unicodedata.normalize("NFKC", text).translate(CONFUSABLES)
     text = unicodedata.normalize("NFC", lower_az(text))
     return " ".join(text.split())
 
 
+# What the ID card's machine-readable zone (ICAO 9303) and an English keyboard write
+# for the Azerbaijani letters; PostgreSQL's translate() with the same two strings.
+MRZ_FROM, MRZ_TO = "ıəüöğşç", "iauogsc"
+_MRZ = str.maketrans(MRZ_FROM, MRZ_TO)
+
+
 def lenient(text):
-    """``text`` (folded) with ı and i as one letter: the same as PostgreSQL's
-    ``translate(text, 'ı', 'i')``."""
-    return text.replace("ı", "i")
+    """``text`` (folded) as the machine-readable zone writes it: the same as
+    PostgreSQL's ``translate(text, 'ıəüöğşç', 'iauogsc')``."""
+    return text.translate(_MRZ)
 
 
 def patronymic_base(text):
@@ -71,5 +81,5 @@ def name_key(name, surname, patronymic, birth_date):
 
 
 def lenient_key(name, surname, patronymic, birth_date):
-    """The key the lookup matches on: İ, I, ı and i fold together."""
+    """The key the lookup matches on: the name as the machine-readable zone writes it."""
     return lenient(name_key(name, surname, patronymic, birth_date))

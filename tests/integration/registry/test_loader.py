@@ -69,7 +69,7 @@ def test_f1_f2_the_lookup_indexes_exist_after_the_load(registry):
     with psycopg.connect(registry) as conn:
         indexes = {row[0] for row in conn.execute(
             "SELECT indexname FROM pg_indexes WHERE tablename IN ('persons', 'id_documents')")}
-    assert {"persons_name_key_idx", "persons_name_lenient_idx", "id_documents_fin_idx",
+    assert {"persons_name_key_idx", "persons_name_mrz_idx", "id_documents_fin_idx",
             "persons_pkey", "id_documents_pkey"} <= indexes
 
 
