@@ -12,7 +12,7 @@ ROUTES = [
     Route("POST", "/bookings", "Fill the form; a confirmation code is emailed (Q-1, Q-2, Q-5)",
           request=schemas.BookingRequestSchema, response=schemas.BookingRequestedResponse,
           status=202, command=True, tags=("booking",), errors={
-              400: ("validation_failed",), 409: ("slot_full", "already_booked"),
+              400: ("validation_failed",), 409: ("slot_full", "already_booked", "day_limit"),
               429: ("too_many_requests",)},
           description="429 (issue 12): too many requests from this client (reason "
                       "`slow_down`), or too many unconfirmed bookings at once from its "

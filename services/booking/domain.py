@@ -55,12 +55,18 @@ class Policy:
     max_wrong_codes: int = 5
     horizon_days: int = 30
     max_active_per_id_card: int = 1
-    # Issue 12: unconfirmed holds at once per client address, email and phone (None: no
-    # cap). A family of six books from one address with one email and phone; a carrier
-    # NAT puts many citizens behind one address (docs/OPERATIONS.md, "Abuse limits").
+    # Issue 12: unconfirmed holds at once per client address, and per email and per
+    # phone from that address (None: no cap). An email or a phone is only typed, not
+    # proven, until its code comes back: a cap on it across addresses would let anyone
+    # lock its owner out by typing it. A family of six books from one address with one
+    # email and phone; a carrier NAT puts many citizens behind one address
+    # (docs/OPERATIONS.md, "Abuse limits").
     max_holds_per_address: int | None = 10
     max_holds_per_email: int | None = 8
     max_holds_per_phone: int | None = 8
+    # ... and the bookings (held or confirmed) of one service at one centre on one day
+    # that one address may have: a family's, not a day's worth.
+    max_day_per_address: int | None = 6
 
 
 def visit_problems(visit, reference, now, policy):

@@ -108,26 +108,56 @@ TOO_MANY = Text("already_booked",
                 "A booking for this service on that day already exists for this ID card.")
 
 
-# How each cap on unconfirmed holds finds a client's holds (issue 12).
-HELD_BY = {"address": "client_address = %s", "email": "lower(email) = lower(%s)",
-           "phone": "phone = %s"}
+# How each cap on unconfirmed holds finds a client's holds (issue 12): an email or a
+# phone counts together with the address it is typed from (see domain.Policy).
+HELD_BY = {"address": "client_address = %s",
+           "email": "lower(email) = lower(%s) AND client_address IS NOT DISTINCT FROM %s",
+           "phone": "phone = %s AND client_address IS NOT DISTINCT FROM %s"}
 
 
-def _held(conn, policy, holders, now):
-    """{cap: (holds not expired yet, earliest expiry)} of ``holders`` ({cap: value}).
-    Each client's holds are counted under a transaction lock on that client, so two
-    requests at once cannot both take the last place under a cap."""
+def _held(conn, policy, holders, address, now):
+    """{cap: (holds not expired yet, earliest expiry)} of ``holders`` ({cap: value})
+    from ``address``. Each client's holds are counted under a transaction lock on that
+    client, so two requests at once cannot both take the last place under a cap."""
     held = {}
     for what in domain.HOLD_CAPS:  # always in this order: no deadlock between two requests
         value = holders.get(what)
         if value is None or not getattr(policy, f"max_holds_per_{what}"):
             continue
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                     (f"holds|{what}|{value.lower()}",))
+                     (f"holds|{what}|{value.lower()}|{address}",))
+        params = (value,) if what == "address" else (value, address)
         held[what] = tuple(conn.execute(
             f"SELECT count(*), min(hold_expires_at) FROM bookings WHERE {HELD_BY[what]}"
-            " AND status = 'requested' AND hold_expires_at > %s", (value, now)).fetchone())
+            " AND status = 'requested' AND hold_expires_at > %s", (*params, now)).fetchone())
     return held
+
+
+DAY_TAKEN = Text("day_limit", "Bir şəbəkə ünvanından bir mərkəzdə bir xidmətə bir gün üçün ən"
+                 " çoxu {cap} növbə götürmək olar (bir ailənin növbələri). Daha çoxu üçün 108"
+                 " Çağrı Mərkəzinə zəng edin.",
+                 "From one network address at most {cap} bookings of one service at one centre"
+                 " on one day can be made (a family's). For more, call the 108 call centre.")
+
+
+def _day_refusal(conn, policy, address, visit, now):
+    """409 ``day_limit`` when ``address`` has ``max_day_per_address`` bookings (held or
+    confirmed) of the visit's service at its centre on its day: one client cannot take
+    a day's places, even by confirming each with a throw-away email."""
+    cap = policy.max_day_per_address
+    if not cap or address is None:
+        return None
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                 (f"day|{address}|{visit.centre}|{visit.service}|{visit.day}",))
+    taken = conn.execute(
+        "SELECT count(*) FROM bookings WHERE client_address = %s AND centre = %s"
+        " AND service = %s AND day = %s AND (status = 'confirmed'"
+        " OR (status = 'requested' AND hold_expires_at > %s))",
+        (address, visit.centre, visit.service, visit.day, now)).fetchone()[0]
+    if taken < cap:
+        return None
+    text = Text(DAY_TAKEN.code, DAY_TAKEN.az.format(cap=cap), DAY_TAKEN.en.format(cap=cap))
+    return Conflict(text, [Reason("date", text.code, text.az, text.en)])
 
 
 def request_booking(uow, reference, settings, applicant, visit, language, channel, now,
@@ -149,8 +179,9 @@ def request_booking(uow, reference, settings, applicant, visit, language, channe
     if active >= settings.policy.max_active_per_id_card:
         raise Conflict(TOO_MANY, [Reason("id_card", TOO_MANY.code, TOO_MANY.az, TOO_MANY.en)])
     capped = domain.holds_refusal(_held(conn, settings.policy, {
-        "address": client_address, "email": applicant.email, "phone": applicant.phone}, now),
-        settings.policy, now)
+        "address": client_address, "email": applicant.email, "phone": applicant.phone},
+        client_address, now), settings.policy, now) or \
+        _day_refusal(conn, settings.policy, client_address, visit, now)
     if capped is not None:
         raise capped
     _expire_stale_holds_of_slot(uow, visit, now)

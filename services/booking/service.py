@@ -40,7 +40,8 @@ class BookingConfig(DependencyProvider):
                 max_active_per_id_card=int(config.get("MAX_ACTIVE_PER_ID_CARD", 1)),
                 max_holds_per_address=_cap(config, "MAX_HOLDS_PER_ADDRESS", caps),
                 max_holds_per_email=_cap(config, "MAX_HOLDS_PER_EMAIL", caps),
-                max_holds_per_phone=_cap(config, "MAX_HOLDS_PER_PHONE", caps)))
+                max_holds_per_phone=_cap(config, "MAX_HOLDS_PER_PHONE", caps),
+                max_day_per_address=_cap(config, "MAX_DAY_PER_ADDRESS", caps)))
         self.window = domain.Window(
             early=timedelta(minutes=float(config.get("ACTIVATION_EARLY_MINUTES", 30))),
             grace=timedelta(minutes=float(config.get("ACTIVATION_GRACE_MINUTES", 10))))

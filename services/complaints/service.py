@@ -64,10 +64,14 @@ class ComplaintsService(PlatformService):
     @http("POST", "/complaints")
     def file_electronic(self, request):
         now = self.clock()
-        self.limits.check("complaint_file", self.clients.of(request).key, now)
+        client = self.clients.of(request).key
+        self.limits.check("complaint_file", client, now)
         body = _load(request, api.ComplaintBody(), now)
         if body["email"]:
-            self.limits.check("complaint_file_email", body["email"].lower(), now, field="email")
+            # per email *from this client*: an address anyone may type must not let them
+            # lock its owner out of complaining (issue 12, F-5)
+            self.limits.check("complaint_file_email", f"{body['email'].lower()}|{client}", now,
+                              field="email")
         return 201, self.db.run(lambda uow: handlers.file(uow, body, "electronic", now))
 
     @http("POST", "/complaints/withdraw")
