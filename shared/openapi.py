@@ -44,6 +44,8 @@ COMMON_ERRORS = {400: ("invalid_characters", "bad_request"), 414: ("uri_too_long
                  431: ("request_header_fields_too_large",), 503: ("unavailable",)}
 # ... and every route that takes a JSON body.
 BODY_ERRORS = {400: ("invalid_json",), 413: ("too_large",)}
+# ... and every creating route (``@once``) whose repeat comes while the first is handled.
+ONCE_ERRORS = {409: ("in_progress",)}
 # ... and every route with a path parameter whose value the router cannot take.
 PATH_ERRORS = {404: ("not_found",)}
 SECURED_ERRORS = {401: ("unauthorized",)}
@@ -67,7 +69,8 @@ class Route:
     ``BODY_ERRORS`` when it takes a ``request`` body, ``SECURED_ERRORS`` when
     ``security``, ``COMMAND_ERRORS`` when ``command``). A contract test holds the
     documents to what the services answer. ``params``: the OpenAPI schema of each
-    ``{path parameter}`` (default: a string)."""
+    ``{path parameter}`` (default: a string). ``once``: the route is ``@once``
+    (``shared.idempotency``): a repeat gets the first answer."""
     method: str
     path: str
     summary: str
@@ -83,6 +86,7 @@ class Route:
     tags: tuple = field(default_factory=tuple)
     params: dict = field(default_factory=dict)
     deprecated: bool = False
+    once: bool = False
 
     def error_names(self):
         """``{status: sorted names}`` of everything this route may refuse with."""
@@ -94,6 +98,8 @@ class Route:
             extra.append(SECURED_ERRORS)
         if self.command:
             extra.append(COMMAND_ERRORS)
+        if self.once:
+            extra.append(ONCE_ERRORS)
         if "{" in self.path:
             extra.append(PATH_ERRORS)
         for errors in extra:

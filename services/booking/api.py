@@ -11,7 +11,7 @@ ROUTES = [
           errors={400: ("validation_failed",), 404: ("unknown",)}, tags=("reference",)),
     Route("POST", "/bookings", "Fill the form; a confirmation code is emailed (Q-1, Q-2, Q-5)",
           request=schemas.BookingRequestSchema, response=schemas.BookingRequestedResponse,
-          status=202, command=True, tags=("booking",), errors={
+          status=202, command=True, once=True, tags=("booking",), errors={
               400: ("validation_failed",), 409: ("slot_full", "already_booked", "day_limit"),
               429: ("too_many_requests",)},
           description="429 (issue 12): too many requests from this client (reason "

@@ -14,6 +14,7 @@ from shared.clock import Clock, baku_today
 from shared.db import Database
 from shared.errors import TooManyRequests, ValidationFailed, reasons_from_marshmallow
 from shared.http import http, read_json
+from shared.idempotency import Once, once
 from shared.identity import canonical_date
 from shared.platform import PlatformService
 from shared.ratelimit import RateLimits
@@ -79,6 +80,7 @@ def _visit_from_raw(raw, field_errors):
 class BookingService(PlatformService):
     name = "booking"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
+    requests_once = Once()  # a creating request repeated gets its first answer
     config = BookingConfig()
     clock = Clock()
     clients = Clients()
@@ -109,6 +111,7 @@ class BookingService(PlatformService):
 
     # --- the booking process -------------------------------------------------------
     @http("POST", "/bookings")
+    @once
     def request_booking(self, request):
         """Q-1, Q-2, Q-5: every reason at once; a refusal is recorded (M-2). Issue 12:
         counted per client before anything else; holds capped per client, email, phone."""

@@ -63,7 +63,7 @@ class ListQuery(Schema):
 
 ROUTES = [
     Route("POST", "/complaints", "File a complaint electronically (C-1, C-2)",
-          request=ComplaintBody, status=201, command=True, tags=("citizen",),
+          request=ComplaintBody, status=201, command=True, once=True, tags=("citizen",),
           errors={400: ("validation_failed",), 429: ("too_many_requests",)},
           description="Names: letters of the Azerbaijani alphabet, 2 to 60 (the booking "
                       "form's rule). 429 (issue 12): too many complaints from this client, "
@@ -74,7 +74,7 @@ ROUTES = [
           errors={400: ("validation_failed",), 404: ("no_complaint",), 409: ("closed",),
                   429: ("too_many_requests",)}),
     Route("POST", "/staff/complaints", "Register a paper complaint (C-4)",
-          request=PaperComplaintBody, status=201, security=True, command=True,
+          request=PaperComplaintBody, status=201, security=True, command=True, once=True,
           tags=("staff",), errors={400: ("validation_failed",)}),
     Route("GET", "/staff/complaints", "List and filter complaints", query=ListQuery,
           errors={400: ("validation_failed",)}, security=True, tags=("staff",)),

@@ -11,6 +11,7 @@ from shared.clock import Clock, baku_today, validating_on
 from shared.db import Database
 from shared.errors import ValidationFailed, reasons_from_marshmallow
 from shared.http import http, read_json
+from shared.idempotency import Once, once
 from shared.platform import PlatformService
 from shared.ratelimit import RateLimits
 from shared.timer import every
@@ -52,6 +53,7 @@ def _load(request, schema, now):
 class ComplaintsService(PlatformService):
     name = "complaints"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
+    requests_once = Once()  # a creating request repeated gets its first answer
     config = ComplaintsConfig()
     clock = Clock()
     clients = Clients()
@@ -62,6 +64,7 @@ class ComplaintsService(PlatformService):
                          "complaint_withdraw": "20 per hour, burst 10"})
 
     @http("POST", "/complaints")
+    @once
     def file_electronic(self, request):
         now = self.clock()
         client = self.clients.of(request).key
@@ -82,6 +85,7 @@ class ComplaintsService(PlatformService):
         return self.db.run(lambda uow: handlers.withdraw(uow, body["reference"], now))
 
     @http("POST", "/staff/complaints")
+    @once
     def file_paper(self, request):
         require_token(request, self.config.staff_tokens)
         now = self.clock()

@@ -49,7 +49,7 @@ ROUTES = [
                       "other_centre or too_early (with the time it opens); 410 lapsed; 429 "
                       "after repeated wrong codes (Retry-After)."),
     Route("POST", "/kiosk/walk-ins", "A ticket without a booking (own number series)",
-          request=WalkInBody, response=TicketResponse, security=True, command=True,
+          request=WalkInBody, response=TicketResponse, security=True, command=True, once=True,
           tags=("kiosk",), errors={400: ("validation_failed",), 404: ("not_offered",),
                                    409: ("centre_closed",)}),
     Route("POST", "/kiosk/heartbeat", "The kiosk is alive", security=True, tags=("kiosk",)),
@@ -57,7 +57,7 @@ ROUTES = [
           security=True, tags=("kiosk",)),
     Route("POST", "/admin/kiosks", "Register a kiosk of a centre; its credential is shown once",
           request=NewKioskBody, response=KioskCredential, status=201, security=True,
-          command=True, tags=("admin",), errors={400: ("validation_failed",),
+          command=True, once=True, tags=("admin",), errors={400: ("validation_failed",),
                                                   404: ("unknown_centre",)}),
     Route("POST", "/admin/kiosks/{kiosk_id}/rotate", "A new credential; the old one stops working",
           response=KioskCredential, security=True, command=True, tags=("admin",),

@@ -11,6 +11,7 @@ from shared.clock import Clock
 from shared.db import Database
 from shared.errors import TooManyRequests
 from shared.http import http, read_json
+from shared.idempotency import Once, once
 from shared.platform import PlatformService
 from shared.rpc import RpcProxy
 from shared.timer import every
@@ -48,6 +49,7 @@ class GatewayConfig(DependencyProvider):
 class KioskGatewayService(PlatformService):
     name = "kiosk_gateway"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
+    requests_once = Once()  # a creating request repeated gets its first answer
     booking = RpcProxy("booking")
     config = GatewayConfig()
     clock = Clock()
@@ -86,6 +88,7 @@ class KioskGatewayService(PlatformService):
         return ticket
 
     @http("POST", "/kiosk/walk-ins")
+    @once(by_body=False)  # a kiosk sends an Idempotency-Key per press of the button
     def walk_in(self, request):
         kiosk_id, centre = self._kiosk(request)
         body = read_json(request, api.WalkInBody())
@@ -116,6 +119,7 @@ class KioskGatewayService(PlatformService):
 
     # --- administration of kiosks (staff of the agency) ----------------------------
     @http("POST", "/admin/kiosks")
+    @once(by_body=False)
     def register(self, request):
         require_token(request, self.config.admin_tokens)
         body = read_json(request, api.NewKioskBody())

@@ -13,6 +13,8 @@ import json
 import os
 import sys
 
+import uuid
+
 import requests
 
 from shared.config import service_config
@@ -24,8 +26,11 @@ def gateway_url():
 
 
 def call(method, path, token, body=None):
+    """One press of a button: its own Idempotency-Key, so that a press resent after a
+    lost answer prints no second ticket (a new press is a new ticket)."""
     return requests.request(method, f"{gateway_url()}{path}", json=body, timeout=30,
-                            headers={"Authorization": f"Bearer {token}"})
+                            headers={"Authorization": f"Bearer {token}",
+                                     "Idempotency-Key": str(uuid.uuid4())})
 
 
 def show(response, width):

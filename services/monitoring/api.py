@@ -56,7 +56,7 @@ ROUTES = [
           description=_FORMAT_NOTE, tags=("reports",)),
     Route("POST", "/reports/control", "Generate, keep and announce a report (on demand)",
           request=GenerateBody, response=GeneratedReport, status=201, security=True,
-          command=True, errors={400: ("validation_failed",)}, tags=("reports",)),
+          command=True, once=True, errors={400: ("validation_failed",)}, tags=("reports",)),
     Route("GET", "/reports", "Reports generated so far (daily and on demand), newest first",
           query=ListQuery, response=GeneratedReport, many=True,
           errors={400: ("validation_failed",)}, security=True, tags=("reports",)),

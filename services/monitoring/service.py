@@ -21,6 +21,7 @@ from shared.db import Database
 from shared.deadletters import dead_letter_queues, depths
 from shared.errors import NotFound, Text
 from shared.http import http, read_json
+from shared.idempotency import Once, once
 from shared.platform import PlatformService
 from shared.timer import every
 
@@ -58,6 +59,7 @@ class MonitoringConfig(DependencyProvider):
 class MonitoringService(PlatformService):
     name = "monitoring"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
+    requests_once = Once()  # a creating request repeated gets its first answer
     config = MonitoringConfig()
     clock = Clock()
 
@@ -104,6 +106,7 @@ class MonitoringService(PlatformService):
         return _render(built, query["format"])
 
     @http("POST", "/reports/control")
+    @once
     def generate_on_demand(self, request):
         require_token(request, self.config.tokens, basic_realm=REALM)
         body = read_json(request, api.GenerateBody())

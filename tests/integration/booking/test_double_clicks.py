@@ -129,3 +129,21 @@ def test_a_lost_race_is_run_again_on_fresh_state_then_refused_409(fresh_database
         assert refused.value.as_dict()["reasons"][0]["en"]
     finally:
         pool.close()
+
+
+def test_q2_the_form_sent_twice_at_once_holds_one_place_and_both_get_its_answer(booking,
+                                                                               fresh_database):
+    """A double click on "send the code": one booking, one code email, the same answer
+    for both clicks (shared.idempotency), not a hold and a refusal."""
+    container, clock, url = booking()
+    clock.return_value = datetime(2026, 11, 23, 10, 0, tzinfo=BAKU)
+    data = form("2026-11-24", "11:15")
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: requests.post(f"{url}/bookings", json=data,
+                                                        timeout=30), range(2)))
+    assert [a.status_code for a in answers] == [202, 202]
+    assert answers[0].json()["booking_id"] == answers[1].json()["booking_id"]
+    with psycopg.connect(fresh_database) as conn:
+        assert conn.execute("SELECT count(*) FROM bookings").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM outbox WHERE routing_key = 'EmailRequested'"
+                            ).fetchone()[0] == 1

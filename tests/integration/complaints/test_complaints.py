@@ -127,7 +127,8 @@ def test_lifecycle_assign_answer_and_withdraw(complaints):
     start, database, clock = complaints
     url = start()
     first = requests.post(f"{url}/complaints", json=FORM, timeout=10).json()
-    second = requests.post(f"{url}/complaints", json=FORM, timeout=10).json()
+    second = requests.post(f"{url}/complaints", json=dict(FORM, text="Başqa şikayət."),
+                           timeout=10).json()
     base = f"{url}/staff/complaints/{first['complaint_id']}"
     assert requests.post(f"{base}/assign", json={"reviewer": "r.aliyev"}, headers=STAFF,
                          timeout=10).status_code == 200
@@ -150,8 +151,8 @@ def test_lifecycle_assign_answer_and_withdraw(complaints):
 def test_c3_two_instances_of_the_overdue_job_give_one_breach_per_complaint(complaints):
     start, database, clock = complaints
     url = start()
-    ids = [requests.post(f"{url}/complaints", json=FORM, timeout=10).json()["complaint_id"]
-           for _ in range(3)]
+    ids = [requests.post(f"{url}/complaints", json=dict(FORM, text=f"Şikayət {n}."),
+                         timeout=10).json()["complaint_id"] for n in range(3)]
     clock.now = datetime(2026, 3, 2, 9, 0, tzinfo=BAKU)  # due 28 February: overdue
     for _ in range(2):
         start(DEADLINE_CHECK_SECONDS=0.05)

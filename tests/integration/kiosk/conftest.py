@@ -1,6 +1,7 @@
 """Booking and the kiosk gateway running in-process on the real PostgreSQL (a
 database each) and RabbitMQ (RPC between them), with one clock the test moves: a
 booking must be made a day ahead (Q-1) and activated at its time (Q-7)."""
+import hashlib
 import json
 from datetime import datetime
 from pathlib import Path
@@ -14,9 +15,11 @@ from services.booking.reference import BAKU
 from services.booking.service import BookingService
 from services.kiosk_gateway.service import KioskGatewayService
 from tests.clock import Clock
+from tests.citizens import FRONTEND_TOKEN, as_citizen
 from tests.conftest import unused_port
 
 ADMIN = {"Authorization": "Bearer admin-dev-token"}
+PAGES_TOKEN_SHA256 = hashlib.sha256(FRONTEND_TOKEN.encode()).hexdigest()
 ROOT = Path(__file__).resolve().parents[3] / "services"
 
 
@@ -52,7 +55,9 @@ class Stack:
                 "id_card": id_card or f"AZE{uuid.uuid4().int % 10 ** 8:08d}",
                 "phone": "+994501234567", "email": f"c-{uuid.uuid4().hex[:8]}@example.az",
                 "service": service, "centre": centre, "date": day, "time": at}
-        response = requests.post(f"{self.booking_url}/bookings", json=form, timeout=10)
+        # each booking another citizen, as the pages forward them (tests.citizens)
+        response = requests.post(f"{self.booking_url}/bookings", json=form, timeout=10,
+                                 headers=as_citizen())
         assert response.status_code == 202, response.text
         booking_id = response.json()["booking_id"]
         code = self._private_code(booking_id, "booking_confirmation_code", "code")
@@ -83,7 +88,8 @@ def start_stack(container_factory, rabbit_config, make_database):
         booking = container_factory(BookingService, dict(
             rabbit_config, DATABASE_URL=booking_db, BOOKING_CODE_KEY="test-key",
             WEB_SERVER_ADDRESS=f"127.0.0.1:{booking_port}", HOLD_SWEEP_SECONDS=3600,
-            LAPSE_SWEEP_SECONDS=3600, **(booking_config or {})))
+            LAPSE_SWEEP_SECONDS=3600, FRONTEND_TOKEN_SHA256=[PAGES_TOKEN_SHA256],
+            **(booking_config or {})))
         gateway = container_factory(KioskGatewayService, dict(
             rabbit_config, DATABASE_URL=gateway_db, WEB_SERVER_ADDRESS=f"127.0.0.1:{gateway_port}",
             ADMIN_TOKEN_SHA256=["78abf365bb5655ddc086c68b35f02e42b589a9afabb58684be7af259d96b492a"],

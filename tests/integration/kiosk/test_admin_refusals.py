@@ -41,3 +41,21 @@ def test_a_burst_of_wrong_codes_sent_at_once_is_slowed_down_like_one_after_anoth
                                 range(12)))
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses == [404] * 3 + [429] * 9, statuses
+
+
+def test_a_walk_in_press_resent_with_its_key_prints_one_ticket_two_presses_two(stack):
+    """Two people pressing "passport" at one kiosk within a minute are two tickets; the
+    same press resent after a lost answer (its Idempotency-Key) is the same ticket."""
+    kiosk = stack.kiosk("baku-1")
+    stack.clock.set("2026-11-24", "11:00")
+
+    def press(key=None):
+        headers = {"Authorization": f"Bearer {kiosk['token']}"}
+        if key:
+            headers["Idempotency-Key"] = key
+        return requests.post(f"{stack.gateway_url}/kiosk/walk-ins", json={"service": "passport"},
+                             headers=headers, timeout=10).json()["number"]
+
+    first, resent = press("press-1"), press("press-1")
+    assert first == resent == "CW-001"
+    assert [press("press-2"), press(), press()] == ["CW-002", "CW-003", "CW-004"]

@@ -69,8 +69,9 @@ def scripted_day(platform):
     complaint = {"service": "queue_booking", "text": "Kiosk bileti çap etmədi.",
                  "name": "Leyla", "patronymic": "Əli qızı", "surname": "Məmmədova",
                  "address": "Bakı, Nizami küç. 1", "email": "complainant@example.az"}
-    filed = [requests.post(platform.url("complaints", "/complaints"), json=complaint, timeout=10)
-             for _ in range(2)]
+    filed = [requests.post(platform.url("complaints", "/complaints"), timeout=10,
+                           json=dict(complaint, text=f"{complaint['text']} ({n})"))
+             for n in range(2)]  # two complaints (the same one resent would be one)
     assert [response.status_code for response in filed] == [201, 201]
     first = filed[0].json()["complaint_id"]
     staff = platform.auth("complaints")

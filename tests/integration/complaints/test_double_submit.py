@@ -1,0 +1,74 @@
+"""A double click is one complaint (issue 12 §2): a filing repeated within a minute —
+two clicks, a resent form — gets the first one's answer (the same reference), and
+never a second complaint with its own deadline and email (shared.idempotency)."""
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import psycopg
+import pytest
+import requests
+
+from .test_complaints import FORM, complaints  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.integration
+
+
+def _count(database, sql):
+    with psycopg.connect(database) as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
+def test_three_clicks_at_once_file_one_complaint_and_each_gets_its_reference(complaints):
+    start, database, clock = complaints
+    url = start()
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(lambda _: requests.post(f"{url}/complaints", json=FORM,
+                                                        timeout=30), range(3)))
+    assert [a.status_code for a in answers] == [201] * 3
+    assert len({a.json()["reference"] for a in answers}) == 1
+    assert sorted(a.headers.get("Idempotent-Replayed", "") for a in answers) == \
+        ["", "true", "true"]
+    assert _count(database, "SELECT count(*) FROM complaints") == 1
+    assert _count(database, "SELECT count(*) FROM outbox WHERE routing_key = 'EmailRequested'"
+                  ) == 1  # one acknowledgement
+
+    clock.now += timedelta(seconds=61)  # a minute later it is a complaint of its own
+    again = requests.post(f"{url}/complaints", json=FORM, timeout=30)
+    assert again.status_code == 201 and again.json()["reference"] != answers[0].json()[
+        "reference"]
+    other = requests.post(f"{url}/complaints", json=dict(FORM, text="Another matter."),
+                          timeout=30)
+    assert other.status_code == 201
+    assert _count(database, "SELECT count(*) FROM complaints") == 3
+
+
+def test_an_idempotency_key_keeps_the_answer_for_a_day(complaints):
+    start, database, clock = complaints
+    url = start()
+    headers = {"Idempotency-Key": "ministry-request-42"}
+    first = requests.post(f"{url}/complaints", json=FORM, headers=headers, timeout=30)
+    clock.now += timedelta(hours=3)  # a government system retrying after a timeout
+    retried = requests.post(f"{url}/complaints", json=FORM, headers=headers, timeout=30)
+    assert retried.json() == first.json() and retried.headers["Idempotent-Replayed"] == "true"
+    assert _count(database, "SELECT count(*) FROM complaints") == 1
+
+
+def test_a_repeat_that_waits_longer_than_the_first_takes_is_told_in_progress(complaints):
+    start, database, _ = complaints
+    url = start(IDEMPOTENCY_WAIT_SECONDS=0.5)
+    with psycopg.connect(database) as conn:  # the first filing takes two seconds
+        conn.execute("""
+            CREATE FUNCTION slowly() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM pg_sleep(2); RETURN NEW; END $$;
+            CREATE TRIGGER slowly BEFORE INSERT ON complaints
+                FOR EACH ROW EXECUTE FUNCTION slowly();""")
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(requests.post, f"{url}/complaints", json=FORM, timeout=30)
+        import time
+
+        time.sleep(0.3)
+        second = pool.submit(requests.post, f"{url}/complaints", json=FORM, timeout=30)
+        first, second = first.result(), second.result()
+    assert first.status_code == 201
+    assert second.status_code == 409 and second.json()["error"] == "in_progress"
+    assert _count(database, "SELECT count(*) FROM complaints") == 1
