@@ -27,7 +27,7 @@ from shared.config import REPO_ROOT, service_config
 from tests.citizens import CLIENT_HEADER, FRONTEND_TOKEN
 
 pytestmark = pytest.mark.e2e
-EXAMPLES = 25  # per operation and generation mode: a few hundred cases per API
+CASES_PER_API = 300  # a few hundred generated requests per API, however many operations
 TOKENS = {"booking": "operator-dev-token", "kiosk_gateway": "admin-dev-token",
           "registry": "registry-dev-token", "complaints": "complaints-dev-token",
           "monitoring": "monitoring-dev-token"}
@@ -39,8 +39,10 @@ def _schema(service):
     schema = schemathesis.openapi.from_path(REPO_ROOT / "docs" / "openapi" / f"{service}.json")
     schema.config.update(base_url="http://" + service_config(service)["WEB_SERVER_ADDRESS"],
                          request_timeout=30)
+    operations = sum(len(methods) for methods in schema.raw_schema["paths"].values())
     schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-                                    max_examples=EXAMPLES, allow_x00=True)
+                                    max_examples=max(25, CASES_PER_API // (2 * operations)),
+                                    allow_x00=True)
     return schema
 
 
