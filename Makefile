@@ -11,7 +11,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk -F':.*## ' '{ printf "  make %-11s %s\n", $$1, $$2 }'
 
-run: ## start everything in the foreground (Ctrl-C stops it all)
+run: ## start everything in the foreground, supervised (SCALE=N: N of each; Ctrl-C stops it all)
 	deploy/bin/run
 
 test: ## start everything like `make run`, run pytest against it, stop it
@@ -30,8 +30,8 @@ infra-up: ## start PostgreSQL, RabbitMQ and the mail sink (project-local)
 infra-down: ## stop PostgreSQL, RabbitMQ and the mail sink
 	deploy/bin/infra down
 
-status: ## show what is running
-	deploy/bin/infra status
+status: ## show what is running: the infrastructure and each supervised process
+	deploy/bin/run status
 
 clean: stop ## stop everything and delete .state (databases, queues, mail, logs)
 	. deploy/env.sh && rm -rf "$$ASAN_STATE_DIR"

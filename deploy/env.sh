@@ -68,6 +68,11 @@ unset _n _svc _var
 # citizen (deploy/nginx/asan.conf in production).
 _default ASAN_WEB_PORT 8080
 
+# supervisord's event listener serves the processes' restarts and states here
+# (shared/supervision.py). SCALE=N runs N of each service and relay.
+_default ASAN_SUPERVISION_PORT 9009
+_default SCALE 1
+
 # psycopg must not block the eventlet hub the nameko services run on.
 _default PSYCOPG_WAIT_FUNC wait_select
 

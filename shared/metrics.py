@@ -40,6 +40,9 @@ RATE_LIMITED = Counter(
 RELAY_LAG = Gauge(
     "asan_relay_lag_seconds", "Age of the oldest message still waiting in the outbox",
     ["service"])
+RELAY_LEADER = Gauge(
+    "asan_relay_leader", "1 while this relay holds its service's relay lock and publishes",
+    ["service"])
 RELAY_PENDING = Gauge(
     "asan_outbox_pending", "Messages waiting in the outbox", ["service"])
 

@@ -21,7 +21,7 @@ import psycopg
 from .amqp import CLOUDEVENTS_JSON, BatchPublisher
 from .config import load_config
 from .logs import configure_logging
-from .metrics import EVENTS_PUBLISHED, RELAY_LAG, RELAY_PENDING
+from .metrics import EVENTS_PUBLISHED, RELAY_LAG, RELAY_LEADER, RELAY_PENDING
 
 log = logging.getLogger("shared.relay")
 
@@ -82,12 +82,20 @@ class Relay:
         return pending
 
     def run(self):
-        """Relay until :meth:`stop`; reconnects after broker or database failures."""
+        """Relay until :meth:`stop`; reconnects after broker or database failures.
+
+        One relay of a service publishes at a time: it holds the service's relay lock
+        (a session advisory lock) for as long as its connection lives; another
+        instance (``SCALE=2``, a second pod) stands by until the lock is free — the
+        holder stopped, crashed or lost its connection — and then takes over, so the
+        outbox is published in one order by one publisher."""
         backoff = 0.5
         while not self.stopping.is_set():
             try:
                 with psycopg.connect(self.database_url) as conn, \
                         psycopg.connect(self.database_url, autocommit=True) as listener:
+                    if not self._lead(listener):
+                        continue
                     listener.execute("LISTEN outbox")
                     backoff = 0.5
                     self._loop(conn, listener)
@@ -97,6 +105,24 @@ class Relay:
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, 30)
         self.publisher.close()
+
+    def _lead(self, listener):
+        """Take the relay lock, or stand by (polling) until it is free or we stop."""
+        standing_by = False
+        while not self.stopping.is_set():
+            taken = listener.execute("SELECT pg_try_advisory_lock(hashtext(%s))",
+                                     (f"relay:{self.service}",)).fetchone()[0]
+            if taken:
+                if standing_by:
+                    log.info("relay lock taken: publishing", extra={"service": self.service})
+                RELAY_LEADER.labels(self.service).set(1)
+                return True
+            if not standing_by:
+                log.info("another relay publishes; standing by", extra={"service": self.service})
+                standing_by = True
+                RELAY_LEADER.labels(self.service).set(0)
+            self.stopping.wait(self.poll_interval)
+        return False
 
     def _loop(self, conn, listener):
         while not self.stopping.is_set():
@@ -123,6 +149,8 @@ def main(argv=None):
                   batch_size=int(config.get("RELAY_BATCH_SIZE", 500)),
                   poll_interval=float(config.get("RELAY_POLL_INTERVAL", 1.0)))
     port = args.metrics_port or config.get("RELAY_METRICS_PORT")
+    if port and os.environ.get("ASAN_INSTANCE"):  # SCALE=N: instance n on base + 100 n
+        port = int(port) + 100 * int(os.environ["ASAN_INSTANCE"])
     if port:
         from prometheus_client import start_http_server
 

@@ -2,6 +2,7 @@
 own config and rules, scrapes every service and relay, the Grafana dashboard's
 queries are valid PromQL, and an alert fires when its condition is forced."""
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -23,7 +24,9 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 def local_targets(config):
     """The committed scrape config, pointed at this run's ports and scraped every second."""
     by_job = {job["job_name"]: job for job in config["scrape_configs"]}
-    assert set(by_job) == {"services", "relays"}
+    assert set(by_job) == {"services", "relays", "supervision"}
+    by_job["supervision"]["static_configs"] = [{"targets": [
+        f"127.0.0.1:{os.environ.get('ASAN_SUPERVISION_PORT', '9009')}"]}]
     for job, port_of in (("services", lambda c: c["WEB_SERVER_ADDRESS"].rsplit(":", 1)[1]),
                          ("relays", lambda c: str(c["RELAY_METRICS_PORT"]))):
         groups = by_job[job]["static_configs"]
@@ -79,11 +82,13 @@ def _targets(url):
 def test_d4_prometheus_scrapes_every_service_and_relay(prometheus):
     def all_up():
         targets = _targets(prometheus)
-        return len(targets) == 2 * len(SERVICES) and all(t["health"] == "up" for t in targets)
+        return len(targets) == 2 * len(SERVICES) + 1 and \
+            all(t["health"] == "up" for t in targets)
 
     _until(all_up, 60, "not every target is up")
-    seen = {(t["labels"]["job"], t["labels"]["service"]) for t in _targets(prometheus)}
-    assert seen == {(job, service) for job in ("services", "relays") for service in SERVICES}
+    seen = {(t["labels"]["job"], t["labels"].get("service")) for t in _targets(prometheus)}
+    assert seen == {(job, service) for job in ("services", "relays") for service in SERVICES} \
+        | {("supervision", None)}  # the supervisor's listener: restarts and states
 
     rules = requests.get(f"{prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
     assert all(rule["health"] == "ok" for group in rules for rule in group["rules"])

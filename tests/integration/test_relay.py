@@ -71,11 +71,11 @@ def drain(channel, queue, expect, timeout=30):
     return received
 
 
-def commit_events(database_url, count):
+def commit_events(database_url, count, first=0):
     pool = make_pool(database_url, size=2)
     ids = []
     try:
-        for n in range(count):
+        for n in range(first, first + count):
             with unit_of_work(pool, EventStore(CATALOG), str(uuid.uuid4())) as uow:
                 event = thing(uow, str(n), n, secret="hidden")
                 uow.append(f"thing-{n}", NO_STREAM, event)
@@ -146,3 +146,32 @@ def test_relay_stops_cleanly_on_sigterm(relay_config):
     time.sleep(1.5)
     relay.send_signal(signal.SIGTERM)
     assert relay.wait(timeout=20) == 0
+
+
+def test_two_relays_of_one_service_one_publishes_the_other_takes_over_when_it_dies(
+        fresh_database, relay_config, bound_queue):
+    """SCALE=2 (issue 13): a second relay stands by while the first holds the service's
+    relay lock, and publishes once the first is killed — nothing lost, one order."""
+    import psycopg
+
+    channel, queue = bound_queue
+    first = run_relay(relay_config)
+    time.sleep(1.5)  # it holds the lock
+    second = run_relay(relay_config)
+    try:
+        ids = commit_events(fresh_database, 20)
+        received = drain(channel, queue, expect=20)
+        assert [m["id"] for m in received] == ids  # in commit order, by one publisher
+        with psycopg.connect(fresh_database) as conn:
+            holders = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                                   " AND granted").fetchone()[0]
+        assert holders == 1
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        later = commit_events(fresh_database, 10, first=20)
+        assert [m["id"] for m in drain(channel, queue, expect=10)] == later
+    finally:
+        for relay in (first, second):
+            if relay.poll() is None:
+                relay.terminate()
+                relay.wait(timeout=30)

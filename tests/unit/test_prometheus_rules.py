@@ -29,7 +29,8 @@ def test_d4_each_alert_fires_when_its_condition_holds_and_not_before():
 
 @pytest.mark.parametrize("alert", ["RelayLagging", "DeadLettersParked", "ProcessesStuck",
                                    "ComplaintsOverdue", "KiosksNotSeen", "EmailFailureRate",
-                                   "FinLookupThrottling", "RequestsRateLimited"])
+                                   "FinLookupThrottling", "RequestsRateLimited",
+                                   "ProcessCrashed", "ProcessDown"])
 def test_d4_the_issue_names_an_alert_and_it_exists_and_is_tested(alert):
     import yaml
 
