@@ -48,6 +48,8 @@ INTERNAL_ERROR = Text("internal_error",
 BUSY = Text("busy", "Eyni anda bu məlumat üzərində başqa sorğu işlənir; bir azdan yenidən"
             " cəhd edin.", "Another request changed the same record at the same moment; please"
             " try again.")
+STOPPING = Text("unavailable", "Bu nüsxə dayanır; sorğunu yenidən göndərin.",
+                "This instance is stopping; please send the request again.")
 # A neighbour that did not answer: the request may simply be sent again.
 UNAVAILABLE_ERRORS = (psycopg.OperationalError, PoolTimeout)
 
@@ -180,6 +182,10 @@ class JsonWsgiApp(WsgiApp):
                 "ms": round((time.perf_counter() - started) * 1000, 1)})
 
     def _respond(self, environ, correlation_id):
+        if self.server.stopping:  # a kept-alive connection's next request: elsewhere
+            response = _error_response(Unavailable(STOPPING), correlation_id)
+            response.headers["Connection"] = "close"
+            return response, "-"
         request = Request(environ, shallow=True)
         try:
             boundary.check_url_and_headers(environ)
@@ -208,6 +214,27 @@ def _error_response(refusal, correlation_id):
 
 
 class JsonWebServer(WebServer):
+    """nameko's web server, which on a graceful stop stops *taking* work first.
+
+    nameko closes its listening socket only after every worker has finished, and keeps
+    accepting (and starting workers for) new requests until then. On SIGTERM (the
+    first entrypoint told to stop) this server closes its socket at once — new
+    connections are refused, so a load balancer or the kernel (SO_REUSEPORT) sends
+    them to another instance — while requests in flight finish and get their answer;
+    a further request on a kept-alive connection is answered 503 with
+    ``Connection: close``."""
+
+    stopping = False
+
+    def stop_accepting(self):
+        if self.stopping or self._gt is None:
+            return
+        self.stopping = True
+        self._is_accepting = False
+        self._gt.kill()  # the accept loop (a GreenletExit, not an error)
+        self._sock.close()
+        log.info("stopped accepting connections; finishing the requests in flight")
+
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
 
@@ -236,6 +263,12 @@ class JsonHttp(HttpRequestHandler):
         super().__init__(method, url, expected_exceptions=expected + (Refusal, ValidationError),
                          **kwargs)
         self.accepts = accepts
+
+    def stop(self):
+        """The first sign of a graceful stop: stop taking connections (see
+        :class:`JsonWebServer`), then let nameko finish the workers."""
+        self.server.stop_accepting()
+        super().stop()
 
     @property
     def route_template(self):

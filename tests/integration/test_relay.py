@@ -163,8 +163,10 @@ def test_two_relays_of_one_service_one_publishes_the_other_takes_over_when_it_di
         received = drain(channel, queue, expect=20)
         assert [m["id"] for m in received] == ids  # in commit order, by one publisher
         with psycopg.connect(fresh_database) as conn:
-            holders = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-                                   " AND granted").fetchone()[0]
+            holders = conn.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            ).fetchone()[0]
         assert holders == 1
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
