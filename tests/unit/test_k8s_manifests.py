@@ -398,6 +398,15 @@ def routed(ingresses, path):
 def test_the_public_ingress_publishes_the_pages_and_only_the_public_api_routes(rendered):
     public = [i for i in of_kind(rendered["production"], "Ingress")
               if i["spec"]["ingressClassName"] == "nginx"]
+    # ingress-nginx makes every path of a host a regular expression once one Ingress
+    # asks for it, and then an Exact path matches as a prefix (ingress-nginx#10618):
+    # so every public path is an explicit expression, anchored at its end.
+    for ingress in public:
+        assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/use-regex"] == "true"
+        for rule in ingress["spec"]["rules"]:
+            for entry in rule["http"]["paths"]:
+                assert entry["pathType"] == "ImplementationSpecific", entry
+                assert entry["path"].endswith("$"), entry
     for path in PUBLIC:
         assert len(routed(public, path)) == 1, path
     for path in INTERNAL:
