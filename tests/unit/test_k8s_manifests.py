@@ -174,7 +174,7 @@ def test_every_custom_resource_validates_against_its_operators_schema(rendered, 
     problems = [r for r in results if r["errors"] or r["unknown"]]
     assert not problems, json.dumps(problems, indent=1)
     kinds = {r["kind"] for r in results}
-    assert {"Cluster", "Database", "ServiceMonitor", "PrometheusRule"} <= kinds
+    assert {"Cluster", "Database", "ServiceMonitor", "PodMonitor", "PrometheusRule"} <= kinds
     if overlay == "production":
         assert "ExternalSecret" in kinds
 

@@ -24,6 +24,7 @@ const SCHEMAS = {
   "postgresql.cnpg.io/v1 Database": ["@kubernetes-models/cloudnative-pg", "PostgresqlCnpgIoV1Database.js"],
   "monitoring.coreos.com/v1 ServiceMonitor": ["@kubernetes-models/prometheus-operator", "MonitoringCoreosComV1ServiceMonitor.js"],
   "monitoring.coreos.com/v1 PrometheusRule": ["@kubernetes-models/prometheus-operator", "MonitoringCoreosComV1PrometheusRule.js"],
+  "monitoring.coreos.com/v1 PodMonitor": ["@kubernetes-models/prometheus-operator", "MonitoringCoreosComV1PodMonitor.js"],
   "external-secrets.io/v1 ExternalSecret": ["@kubernetes-models/external-secrets",
     "ComGithubExternalSecretsExternalSecretsApisExternalsecretsV1ExternalSecret.js"],
 };
