@@ -154,7 +154,7 @@ def main(argv=None):
     if port:
         from prometheus_client import start_http_server
 
-        start_http_server(int(port), addr="127.0.0.1")
+        start_http_server(int(port), addr=str(config.get("RELAY_METRICS_BIND") or "127.0.0.1"))
     signal.signal(signal.SIGTERM, relay.stop)
     signal.signal(signal.SIGINT, relay.stop)
     log.info("relay started", extra={"service": service, "metrics_port": port})
