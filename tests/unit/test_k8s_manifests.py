@@ -7,7 +7,7 @@ apply it. Then:
   releases we support (kubernetes-validate, strict: an unknown field is an error);
 - every custom resource of CloudNativePG, the Prometheus Operator and the External
   Secrets Operator validates against the schema its operator publishes, as packaged
-  on npm by kubernetes-models (deploy/k8s/schema-check), unknown fields included;
+  on npm by kubernetes-models (deploy/schema-check), unknown fields included;
 - the RabbitmqCluster, for which no registry we reach carries the operator's schema,
   gets a check of our own (said so below, never passed off as the operator's);
 - every process of deploy/Procfile has a Deployment running the same command, and
@@ -34,7 +34,7 @@ import yaml
 from shared.config import REPO_ROOT, SERVICES, load_config, service_config_path
 
 K8S = REPO_ROOT / "deploy" / "k8s"
-SCHEMA_CHECK = K8S / "schema-check"
+SCHEMA_CHECK = K8S.parent / "schema-check"
 OVERLAYS = {"base": K8S / "base", "dev": K8S / "overlays" / "dev",
             "production": K8S / "overlays" / "production"}
 # The oldest Kubernetes release we support and the newest kubernetes-validate knows.
@@ -159,8 +159,8 @@ def validate_custom(resources):
     node = shutil.which("node")
     assert node, "node missing: deploy/bin/setup installs Debian's nodejs"
     assert (SCHEMA_CHECK / "node_modules").is_dir(), \
-        "deploy/k8s/schema-check/node_modules missing: deploy/bin/setup runs npm ci there"
-    result = subprocess.run([node, str(SCHEMA_CHECK / "validate.mjs")], input=json.dumps(resources),
+        "deploy/schema-check/node_modules missing: deploy/bin/setup runs npm ci there"
+    result = subprocess.run([node, str(SCHEMA_CHECK / "k8s.mjs")], input=json.dumps(resources),
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)

@@ -4,7 +4,7 @@
 //   @kubernetes-models/prometheus-operator 5.0.1  prometheus-operator v0.90.1's CRDs
 //   @kubernetes-models/external-secrets 2.0.0     External Secrets' v1 API types
 //
-//   node deploy/k8s/schema-check/validate.mjs < resources.json
+//   node deploy/schema-check/k8s.mjs < resources.json
 //
 // Input: a JSON array of resources. Output: a JSON array, one entry per resource,
 // {apiVersion, kind, name, errors, unknown}: `errors` are the schema's complaints (a
