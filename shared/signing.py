@@ -32,12 +32,13 @@ import json
 import os
 import sys
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, OKPKey
+
+from .clock import utcnow
 
 ALGORITHM = "Ed25519"
 MEMBER = ',"signature":"'
@@ -56,11 +57,12 @@ def _b64(raw):
 
 def new_key(service):
     """A new Ed25519 key (private JWK dict) for ``service``."""
-    kid = f"{service}-{datetime.now(timezone.utc):%Y%m%d}-{uuid.uuid4().hex[:8]}"
+    now = utcnow()
+    kid = f"{service}-{now:%Y%m%d}-{uuid.uuid4().hex[:8]}"
     key = OKPKey.generate_key("Ed25519", parameters={"kid": kid, "use": "sig",
                                                      "alg": ALGORITHM}, private=True)
     return dict(key.as_dict(private=True), status=ACTIVE,
-                created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                created=now.isoformat(timespec="seconds"))
 
 
 def load_keys(path):

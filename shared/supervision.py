@@ -116,7 +116,11 @@ environment=ASAN_RUN_ID="{run_id}",ASAN_INSTANCE="%(process_num)d",PYTHONUNBUFFE
 # header line and a payload of the length it gives, write RESULT 2\nOK, repeat.
 
 def _read_event(stdin):
-    header = dict(part.split(":", 1) for part in stdin.readline().split())
+    """``(event name, fields)``, or ``None`` at end of input (supervisord is gone)."""
+    line = stdin.readline()
+    if not line:
+        return None
+    header = dict(part.split(":", 1) for part in line.split())
     payload = stdin.read(int(header["len"]))
     fields, _, _ = payload.partition("\n")
     return header["eventname"], dict(part.split(":", 1) for part in fields.split())
@@ -136,7 +140,10 @@ def listen(stdin=sys.stdin, stdout=sys.stdout, port=None):
     while True:
         stdout.write("READY\n")
         stdout.flush()
-        name, fields = _read_event(stdin)
+        event = _read_event(stdin)
+        if event is None:
+            return
+        name, fields = event
         program = fields.get("processname", fields.get("groupname", "?"))
         state = name.removeprefix("PROCESS_STATE_")
         up.labels(program).set(1 if state == "RUNNING" else 0)

@@ -163,3 +163,24 @@ def test_q7_issue12_the_order_code_in_full_width_or_arabic_indic_digits(stack):
     assert stack.activate(kiosk["token"], typed).status_code == 200
     typed = " " + "".join(arabic_indic.get(c, c) for c in second).lower()
     assert stack.activate(kiosk["token"], typed).status_code == 200
+
+
+@pytest.mark.parametrize("day, at, expected", [
+    ("2026-11-24", "00:02", "closed now"),   # Tuesday in Baku, still Monday 20:02 in UTC
+    ("2026-11-23", "23:59", "closed now"),   # Monday in Baku, 19:59 UTC
+    ("2026-11-24", "08:59", "closed now"),
+    ("2026-11-29", "10:00", "closed today"),  # a Sunday
+])
+def test_a_walk_in_ticket_only_while_the_centre_is_open_on_baku_time(stack, day, at, expected):
+    """Issue 12 §3: walk-in tickets were printed at 00:02; the hours are Baku hours."""
+    kiosk = stack.kiosk("baku-1")
+    headers = {"Authorization": f"Bearer {kiosk['token']}"}
+    stack.clock.set(day, at)
+    refused = requests.post(f"{stack.gateway_url}/kiosk/walk-ins", json={"service": "passport"},
+                            headers=headers, timeout=10)
+    assert refused.status_code == 409 and refused.json()["error"] == "centre_closed"
+    assert expected in refused.json()["message"]["en"]
+    stack.clock.set("2026-11-24", "09:00")
+    opened = requests.post(f"{stack.gateway_url}/kiosk/walk-ins", json={"service": "passport"},
+                           headers=headers, timeout=10)
+    assert opened.status_code == 200 and opened.json()["number"].startswith("CW-")
