@@ -210,7 +210,7 @@ def _set_aside(conn, spec):
     finally:
         if channel.is_open:
             channel.close()
-    log.info("queue %s: %d message(s) set aside, old queue deleted", spec.name, moved)
+    log.debug("queue %s: %d message(s) set aside, old queue deleted", spec.name, moved)
     return moved
 
 
@@ -243,7 +243,7 @@ def _declare_group(conn, channel, group):
     for spec in group:
         moved = _bring_back(conn, spec)
         if moved is not None:
-            log.info("queue %s: now %s, %d message(s) moved back", spec.name,
+            log.info("queue %s migrated: now a %s queue, %d message(s) kept", spec.name,
                      spec.arguments.get("x-queue-type", "classic"), moved)
             migrating.append(spec)
     return sorted({spec.name for spec in migrating})
