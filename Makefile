@@ -50,3 +50,8 @@ prometheus: ## Prometheus with deploy/prometheus/ against the running stack (127
 	. deploy/env.sh && mkdir -p "$$ASAN_STATE_DIR/prometheus" && \
 		prometheus --config.file=deploy/prometheus/prometheus.yml \
 		--storage.tsdb.path="$$ASAN_STATE_DIR/prometheus" --web.listen-address=127.0.0.1:59090
+
+.PHONY: cluster
+cluster: ## 3 RabbitMQ nodes; one SIGKILLed under a booking load: what was lost (nothing)
+	deploy/bin/setup
+	deploy/bin/cluster demo

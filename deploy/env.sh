@@ -40,6 +40,13 @@ _default RABBIT_NODENAME asan@localhost  # another stack on the same machine nee
 _default RABBIT_USER guest
 _default RABBIT_PASSWORD guest
 
+# The 3-node RabbitMQ cluster of `make cluster` and its test (deploy/bin/cluster):
+# node N has the N-th port of each list; the nodes share one epmd.
+_default ASAN_CLUSTER_AMQP_PORTS "56701 56702 56703"
+_default ASAN_CLUSTER_MGMT_PORTS "56711 56712 56713"
+_default ASAN_CLUSTER_DIST_PORTS "56721 56722 56723"
+_default ASAN_CLUSTER_EPMD_PORT 56730
+
 # Mail sink (deploy/mailsink.py)
 _default SMTP_HOST 127.0.0.1
 _default SMTP_PORT 55025

@@ -1,5 +1,16 @@
 """Plain AMQP plumbing outside nameko: connections from an ``AMQP_URI``, exchange
-names, and a publisher that confirms a whole batch with one wait."""
+names, and a publisher that confirms a whole batch with one wait.
+
+An ``AMQP_URI`` may name several nodes of one RabbitMQ cluster, separated by ``;``
+(kombu's failover syntax, which nameko hands to kombu as it is)::
+
+    amqp://guest:guest@rabbit-1:5672/;amqp://guest:guest@rabbit-2:5672/;amqp://…
+
+:func:`connect` tries them in turn, so our own tools (the relay, topology, the
+dead-letter tool, monitoring's gauges) reach whichever node is up, as nameko's
+consumers and publishers do.
+"""
+import logging
 import time
 from urllib.parse import unquote, urlparse
 
@@ -7,6 +18,7 @@ import amqp
 from kombu import Exchange
 
 CLOUDEVENTS_JSON = "application/cloudevents+json"
+log = logging.getLogger(__name__)
 
 
 def events_exchange_name(service):
@@ -24,17 +36,51 @@ def kombu_exchange(name):
     return Exchange(name, type="topic", durable=True, auto_delete=False)
 
 
-def connect(amqp_uri, heartbeat=0, confirm_publish=False):
-    """A py-amqp connection; with ``confirm_publish`` each publish waits for its confirm."""
-    parts = urlparse(amqp_uri)
+def broker_urls(amqp_uri):
+    """The node URLs of an ``AMQP_URI``: one, or several separated by ``;``."""
+    urls = [url.strip() for url in amqp_uri.split(";") if url.strip()]
+    if not urls:
+        raise ValueError("AMQP_URI names no broker")
+    return urls
+
+
+def _connect_one(url, heartbeat, confirm_publish, connect_timeout):
+    parts = urlparse(url)
     vhost = unquote(parts.path[1:]) if parts.path and parts.path != "/" else "/"
     conn = amqp.Connection(
         host=f"{parts.hostname or 'localhost'}:{parts.port or 5672}",
         userid=unquote(parts.username or "guest"), password=unquote(parts.password or "guest"),
-        virtual_host=vhost or "/", heartbeat=heartbeat, connect_timeout=10,
+        virtual_host=vhost or "/", heartbeat=heartbeat, connect_timeout=connect_timeout,
         confirm_publish=confirm_publish)
-    conn.connect()
+    try:
+        conn.connect()
+    except BaseException:
+        conn.collect()  # nothing of a half-open connection stays behind
+        raise
     return conn
+
+
+def connect(amqp_uri, heartbeat=0, confirm_publish=False, connect_timeout=5):
+    """A py-amqp connection to the first node of ``amqp_uri`` that answers, tried in
+    the order given; raises the last node's error when none does. With
+    ``confirm_publish`` each publish waits for its confirm. ``conn.broker_url`` is the
+    node it reached."""
+    error = None
+    for url in broker_urls(amqp_uri):
+        try:
+            conn = _connect_one(url, heartbeat, confirm_publish, connect_timeout)
+        except (OSError, amqp.exceptions.AMQPError) as failed:  # refused, reset, timed out
+            log.warning("broker %s did not answer: %s", _without_password(url), failed)
+            error = failed
+            continue
+        conn.broker_url = url
+        return conn
+    raise error
+
+
+def _without_password(url):
+    parts = urlparse(url)
+    return f"{parts.hostname}:{parts.port or 5672}"
 
 
 def declare_exchange(channel, name):
@@ -48,16 +94,23 @@ class PublishFailed(Exception):
 class BatchPublisher:
     """Publishes persistent messages with publisher confirms, waiting once per batch
     rather than once per message (a confirm round trip per message caps throughput at
-    the broker's fsync rate)."""
+    the broker's fsync rate).
+
+    A batch that fails (its node died, a confirm did not come) raises, and the next
+    batch goes to another node of ``amqp_uri`` first: the node that failed is tried
+    last. The caller publishes the whole batch again (the relay: its rows are still
+    in the outbox), so nothing unconfirmed is lost; what had been confirmed goes out
+    twice, with the same message id."""
 
     def __init__(self, amqp_uri, confirm_timeout=30):
         self.amqp_uri = amqp_uri
+        self.urls = broker_urls(amqp_uri)
         self.confirm_timeout = confirm_timeout
         self.conn = None
         self._declared = set()
 
     def _open(self):
-        self.conn = connect(self.amqp_uri)
+        self.conn = connect(";".join(self.urls))
         self.channel = self.conn.channel()
         self.channel.confirm_select()
         self.channel.events["basic_ack"].add(self._on_ack)
@@ -90,9 +143,9 @@ class BatchPublisher:
     def publish_batch(self, messages):
         """``messages``: iterable of (exchange, routing_key, body, properties).
         Returns when the broker confirmed all of them; raises otherwise."""
-        if self.conn is None:
-            self._open()
         try:
+            if self.conn is None:
+                self._open()
             for exchange, routing_key, body, properties in messages:
                 if exchange and exchange not in self._declared:
                     declare_exchange(self.channel, exchange)
@@ -110,5 +163,12 @@ class BatchPublisher:
             if self._nacked:
                 raise PublishFailed(f"broker refused {len(self._nacked)} messages")
         except Exception:
+            self._avoid(getattr(self.conn, "broker_url", None))
             self.close()  # a fresh channel next time: delivery tags start again at 1
             raise
+
+    def _avoid(self, url):
+        """Try ``url`` (the node a batch failed on) last from now on."""
+        if url in self.urls and len(self.urls) > 1:
+            self.urls.remove(url)
+            self.urls.append(url)

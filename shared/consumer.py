@@ -7,8 +7,12 @@
 
 Nothing is lost and nothing happens twice:
 
-* each handler has its own durable queue ``<service>.<method>`` bound to the source's
+* each handler has its own queue ``<service>.<method>`` bound to the source's
   exchange, declared by ``python -m shared.topology`` before anything publishes;
+  every queue here is a quorum queue, replicated on the nodes of a RabbitMQ cluster,
+  with the arguments of ``shared.queues`` (a message that keeps coming back unacked,
+  e.g. one that crashes the process, is parked by the broker after
+  ``EVENT_DELIVERY_LIMIT`` deliveries);
 * the message is acked only after the handler's transaction committed; a redelivery
   finds the event id recorded (``AlreadyHandled``) and is acked without effect;
 * a handler that raises is retried with back-off: the message is republished to
@@ -45,6 +49,7 @@ from nameko.amqp.publish import Publisher as AmqpPublisher
 from nameko.extensions import DependencyProvider
 from nameko.messaging import Consumer, QueueConsumer
 
+from . import queues
 from .amqp import CLOUDEVENTS_JSON, events_exchange_name, kombu_exchange, private_exchange_name
 from .catalog import InvalidEventData, UnknownEventType
 from .clock import utcnow
@@ -104,19 +109,25 @@ class QueueNames:
     A delay queue is named after its TTL, so that another set of delays makes new
     queues instead of clashing with the arguments of the old ones."""
 
-    def __init__(self, service, method, retries, redelivery_delays_ms=()):
+    def __init__(self, service, method, retries, redelivery_delays_ms=(),
+                 delivery_limit=queues.DEFAULT_DELIVERY_LIMIT):
         self.main = f"{service}.{method}"
         self.retries = [f"{self.main}.retry.{n}" for n in range(1, retries + 1)]
         self.delays = {ms: f"{self.main}.delay.{_duration(ms)}"
                        for ms in sorted(redelivery_delays_ms)}
         self.dlq = f"{self.main}.dlq"
+        self.delivery_limit = delivery_limit
+
+    @property
+    def main_arguments(self):
+        return queues.handler_queue(self.dlq, self.delivery_limit)
 
     def declarations(self):
-        """(name, arguments) of every queue but the main one."""
-        back = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": self.main}
-        return ([(name, back) for name in self.retries]
-                + [(name, {**back, "x-message-ttl": ms}) for ms, name in self.delays.items()]
-                + [(self.dlq, {})])
+        """(name, arguments) of every queue of the handler, its own queue first."""
+        return ([(self.main, self.main_arguments)]
+                + [(name, queues.retry_queue(self.main)) for name in self.retries]
+                + [(name, queues.delay_queue(self.main, ms)) for ms, name in self.delays.items()]
+                + [(self.dlq, queues.parking_queue())])
 
     def delay_queue(self, delay_ms):
         """The delay queue of the longest delay not above ``delay_ms``, or ``None``."""
@@ -128,7 +139,8 @@ def queue_names(service, method, consumer, config):
     """The :class:`QueueNames` of ``consumer`` (an ``@on_event`` entrypoint) under
     ``config``: what the consumer itself and ``shared.topology`` declare."""
     delays = redelivery_delays(config) if consumer.redelivery else ()
-    return QueueNames(service, method, len(retry_delays(config)), delays)
+    return QueueNames(service, method, len(retry_delays(config)), delays,
+                      queues.delivery_limit(config))
 
 
 def _epoch_ms():
@@ -171,11 +183,14 @@ class EventConsumer(Consumer):
         config = self.container.config
         self.delays = retry_delays(config)
         self.names = queue_names(self.container.service_name, self.method_name, self, config)
+        # kombu declares this queue (and binds it) on every (re)connection of the
+        # consumer: with the same arguments as shared.topology, or the broker refuses.
         self.queue = Queue(self.names.main, exchange=kombu_exchange(self.exchange_name),
-                           routing_key=self.event_type, durable=True, auto_delete=False)
+                           routing_key=self.event_type, durable=True, auto_delete=False,
+                           queue_arguments=self.names.main_arguments)
         self.publisher = AmqpPublisher(config["AMQP_URI"])
-        with self.queue_consumer.connection.channel() as channel:
-            for name, arguments in self.names.declarations():
+        with self.queue_consumer.connection as conn, conn.channel() as channel:
+            for name, arguments in self.names.declarations()[1:]:
                 Queue(name, durable=True, auto_delete=False,
                       queue_arguments=arguments)(channel).declare()
         super().setup()

@@ -8,6 +8,11 @@ QUEUE is a handler's main queue (``notification.on_booking_email``) or its DLQ.
 A replayed message starts again at attempt 1; the handler is idempotent, so a message
 that had in fact been processed has no second effect.
 
+A message lands in a DLQ in one of two ways: our consumer parks it after its retries
+(headers ``x-asan-attempt`` and ``x-asan-error``), or the broker does, when it came
+back unacked more than ``EVENT_DELIVERY_LIMIT`` times (its consumer kept dying on it;
+``x-death`` reason ``delivery_limit``, shown as the error).
+
 Only ``<queue>.dlq`` holds dead letters. The retry queues ``<queue>.retry.<n>`` and
 the delay queues ``<queue>.delay.<ttl>`` (a redelivery a handler asked for, e.g. an
 email after a 451) hold messages on their way back to the handler: not listed here.
@@ -59,6 +64,14 @@ def list_dead_letters(amqp_uri, services=SERVICES):
     return depths(amqp_uri, dead_letter_queues(services))
 
 
+def _broker_reason(headers):
+    """Why the broker dead-lettered a message (e.g. the queue's delivery limit)."""
+    deaths = headers.get("x-death") or []
+    if not deaths:
+        return None
+    return f"{deaths[0].get('reason')} in {deaths[0].get('queue')} (dead-lettered by RabbitMQ)"
+
+
 def show(amqp_uri, queue, limit=20):
     """Peek at parked messages (they are put back, in the same order, after reading)."""
     dlq = _main_queue(queue) + ".dlq"
@@ -74,7 +87,7 @@ def show(amqp_uri, queue, limit=20):
             shown.append({"message_id": message.properties.get("message_id"),
                           "type": message.properties.get("type"),
                           "attempts": headers.get(ATTEMPT_HEADER),
-                          "error": headers.get(ERROR_HEADER)})
+                          "error": headers.get(ERROR_HEADER) or _broker_reason(headers)})
         channel.close()  # unacked messages go back to the queue
     finally:
         conn.close()

@@ -7,6 +7,10 @@ may run), publish them all with publisher confirms, delete them, commit. A crash
 anywhere before the commit leaves the rows in place and they are published again on
 restart, with the same ``message_id`` (= event id): consumers are idempotent. It
 wakes on ``NOTIFY outbox`` from committing writers, and polls as a fallback.
+
+``AMQP_URI`` may name several nodes of a RabbitMQ cluster (``amqp://a/;amqp://b/``):
+when the node it publishes through dies, the batch's transaction rolls back (its rows
+stay, in their order) and the batch goes out again through another node.
 """
 import argparse
 import logging

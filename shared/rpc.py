@@ -14,15 +14,27 @@ is not running at all, or a broker that cannot take the call, is answered with
 A call that times out may still be carried out by the callee later; callers keep
 their commands idempotent (the kiosk gateway asks booking again on a repeated
 request and gets "already activated" with the same ticket).
+
+The callee's side is :func:`rpc` here, not nameko's: the same entrypoint, whose
+request queue ``rpc-<service>`` is a quorum queue (``shared.queues``) — replicated,
+so a broker node dying takes no request with it — and is declared by
+``shared.topology`` with the same arguments. The caller's reply queue stays a
+classic one, of this process alone (exclusive: deleted with the connection that
+made it, and made again on the node the caller reconnects to); a reply lost with a
+broker node is a call that timed out, answered 503 by the deadline above.
 """
 import logging
+import uuid
 
 import eventlet
+from kombu import Queue
 from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.exceptions import UnknownService
-from nameko.rpc import MethodProxy, ServiceProxy
+from nameko.rpc import (RPC_QUEUE_TEMPLATE, RPC_REPLY_QUEUE_TEMPLATE, MethodProxy,
+                        ReplyListener, Rpc, RpcConsumer, ServiceProxy, get_rpc_exchange)
 from nameko.rpc import RpcProxy as NamekoRpcProxy
 
+from . import queues
 from .errors import Text, Unavailable
 
 log = logging.getLogger(__name__)
@@ -34,8 +46,49 @@ NOT_ANSWERING = Text("unavailable",
                      " few seconds.")
 
 
+def request_queue(service, config):
+    """The RPC request queue of ``service`` (as declared by the callee and topology)."""
+    return Queue(RPC_QUEUE_TEMPLATE.format(service), exchange=get_rpc_exchange(config),
+                 routing_key=f"{service}.*", durable=True, auto_delete=False,
+                 queue_arguments=queues.rpc_queue(queues.delivery_limit(config)))
+
+
+class QuorumRpcConsumer(RpcConsumer):
+    """nameko's RPC consumer, its request queue a quorum queue."""
+
+    def setup(self):
+        if self.queue is None:
+            self.queue = request_queue(self.container.service_name, self.container.config)
+            self.queue_consumer.register_provider(self)
+            self._registered = True
+
+
+class QuorumRpc(Rpc):
+    rpc_consumer = QuorumRpcConsumer()
+
+
+rpc = QuorumRpc.decorator
+
+
+class ExclusiveReplyListener(ReplyListener):
+    """nameko's reply listener, its reply queue exclusive to the connection: nameko's
+    own is durable, and a durable classic queue whose node died cannot be declared
+    again until that node is back, so the caller would not reconnect at all."""
+
+    def setup(self):
+        reply_queue_uuid = uuid.uuid4()
+        self.routing_key = str(reply_queue_uuid)
+        self.queue = Queue(
+            RPC_REPLY_QUEUE_TEMPLATE.format(self.container.service_name, reply_queue_uuid),
+            exchange=get_rpc_exchange(self.container.config), routing_key=self.routing_key,
+            durable=False, exclusive=True, auto_delete=True)
+        self.queue_consumer.register_provider(self)
+
+
 class RpcProxy(NamekoRpcProxy):
     """nameko's ``RpcProxy`` whose calls give up after ``RPC_TIMEOUT_SECONDS``."""
+
+    rpc_reply_listener = ExclusiveReplyListener()
 
     def setup(self):
         self.timeout = float(self.container.config.get("RPC_TIMEOUT_SECONDS",

@@ -5,7 +5,6 @@ from pathlib import Path
 
 from marshmallow import ValidationError
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
 from shared import ratelimit
 from shared.auth import require_token
@@ -18,6 +17,7 @@ from shared.idempotency import Once, once
 from shared.identity import canonical_date
 from shared.platform import PlatformService
 from shared.ratelimit import RateLimits
+from shared.rpc import rpc
 from shared.timer import every
 
 from . import api, domain, handlers, schemas
