@@ -4,13 +4,17 @@ names, and a publisher that confirms a whole batch with one wait.
 An ``AMQP_URI`` may name several nodes of one RabbitMQ cluster, separated by ``;``
 (kombu's failover syntax, which nameko hands to kombu as it is)::
 
-    amqp://guest:guest@rabbit-1:5672/;amqp://guest:guest@rabbit-2:5672/;amqp://…
+    amqp://booking:…@rabbit-1:5672/;amqp://booking:…@rabbit-2:5672/;amqp://…
+
+A node may be ``amqps://`` (TLS, port 5671 by default): its certificate is verified
+against ``AMQP_CA_FILE`` (:func:`tls_options`).
 
 :func:`connect` tries them in turn, so our own tools (the relay, topology, the
 dead-letter tool, monitoring's gauges) reach whichever node is up, as nameko's
 consumers and publishers do.
 """
 import logging
+import os
 import time
 from urllib.parse import unquote, urlparse
 
@@ -44,14 +48,26 @@ def broker_urls(amqp_uri):
     return urls
 
 
+def tls_options(hostname, ca_file=None):
+    """py-amqp's ``ssl`` argument for an ``amqps://`` node: the broker's certificate
+    verified (chain and host name) against ``ca_file`` (``AMQP_CA_FILE``; default:
+    the system's trusted CAs). Never without verification: a password sent to a
+    broker we did not verify is a password given away."""
+    ca_file = ca_file or os.environ.get("AMQP_CA_FILE") or None
+    return {"context": {"cafile": ca_file, "check_hostname": True},
+            "server_hostname": hostname}
+
+
 def _connect_one(url, heartbeat, confirm_publish, connect_timeout):
     parts = urlparse(url)
     vhost = unquote(parts.path[1:]) if parts.path and parts.path != "/" else "/"
+    tls = parts.scheme == "amqps"
+    hostname = parts.hostname or "localhost"
     conn = amqp.Connection(
-        host=f"{parts.hostname or 'localhost'}:{parts.port or 5672}",
-        userid=unquote(parts.username or "guest"), password=unquote(parts.password or "guest"),
+        host=f"{hostname}:{parts.port or (5671 if tls else 5672)}",
+        userid=unquote(parts.username or ""), password=unquote(parts.password or ""),
         virtual_host=vhost or "/", heartbeat=heartbeat, connect_timeout=connect_timeout,
-        confirm_publish=confirm_publish)
+        confirm_publish=confirm_publish, ssl=tls_options(hostname) if tls else False)
     try:
         conn.connect()
     except BaseException:

@@ -10,7 +10,8 @@ refuses the rest (ACCESS_REFUSED), whatever client the subscriber runs:
 
 =========== ==============================================================================
 configure   declare and delete queues named ``sub.NAME.…`` — nothing else
-write       bind (and unbind) those queues — it cannot publish to any exchange
+write       bind (and unbind) those queues — it cannot publish to any exchange of
+            ours, nor to the default exchange (no queue of anyone else's)
 read        consume its own queues; bind them to the public ``<service>.events``
             exchanges (never ``<service>.private``); read the ``<service>.events.stream``
             streams
@@ -26,20 +27,20 @@ import os
 import re
 import secrets
 import sys
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-import requests
-
-from .config import SERVICES
-from .asyncapi import stream_name
 from .amqp import events_exchange_name
+from .asyncapi import stream_name
+from .brokerusers import Broker, BrokerError
+from .config import SERVICES
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 USER_PREFIX = "sub-"
 TAG = "asan-subscriber"
+REVOKE_SETTLE_SECONDS = 6  # the management API's statistics interval (5 s) and a margin
 
 
-class SubscriberError(Exception):
+class SubscriberError(BrokerError):
     pass
 
 
@@ -47,33 +48,34 @@ def queue_prefix(name):
     return f"sub.{name}."
 
 
+def public_resources():
+    """The public exchanges and streams, exactly: ``<service>.events`` and
+    ``<service>.events.stream`` of each of our services."""
+    return ([events_exchange_name(service) for service in SERVICES],
+            [stream_name(service) for service in SERVICES])
+
+
 def permissions(name):
-    """The regular expressions RabbitMQ matches resource names against."""
+    """The regular expressions RabbitMQ matches resource names against. Exchanges
+    and queues share one namespace in them: an exchange named under the prefix would
+    be the subscriber's as well — it could route into its own queues only."""
     own = re.escape(queue_prefix(name)) + ".*"
-    public = "[a-z_]+\\.events(\\.stream)?"
+    exchanges, streams = public_resources()
+    public = "|".join(re.escape(resource) for resource in exchanges + streams)
     return {"configure": f"^{own}$", "write": f"^{own}$", "read": f"^({own}|{public})$"}
 
 
-class Broker:
-    """The RabbitMQ management API, as its administrator."""
-
-    def __init__(self, api_uri, vhost="/"):
-        parts = urlsplit(api_uri)
-        self.base = f"{parts.scheme}://{parts.hostname}:{parts.port}/api"
-        self.auth = (parts.username, parts.password)
-        self.vhost = quote(vhost, safe="")
-
-    def call(self, method, path, body=None, ok=(200, 201, 204)):
-        response = requests.request(method, f"{self.base}{path}", auth=self.auth, json=body,
-                                    timeout=30)
-        if response.status_code not in ok:
-            raise SubscriberError(f"{method} {path}: {response.status_code} {response.text[:200]}")
-        return response.json() if response.content else None
+def _uri(scheme, user, password, host, port, vhost):
+    path = quote(vhost, safe="") if vhost != "/" else ""
+    return f"{scheme}://{quote(user)}:{quote(password)}@{host}:{port}/{path}"
 
 
-def add(broker, name, amqp_host, amqp_port, vhost="/", tls=False):
+def add(broker, name, amqp_host, amqp_port, vhost="/", tls_port=None):
     """Create the account of subscriber ``name``; returns what it needs to connect
-    (shown once: the password is not kept in clear anywhere)."""
+    (shown once: the password is not kept in clear anywhere): ``username``,
+    ``password``, ``vhost``, ``amqp_uri``, ``amqps_uri`` (with ``tls_port``; verify
+    the broker with the CA), ``queue_prefix``, ``exchanges``, ``streams``. Raises
+    :class:`SubscriberError` for a bad name or one that exists."""
     if not NAME_RE.match(name):
         raise SubscriberError("a name is 2-40 lower-case letters, digits and dashes")
     user = USER_PREFIX + name
@@ -81,17 +83,16 @@ def add(broker, name, amqp_host, amqp_port, vhost="/", tls=False):
     if existing and existing.get("name") == user:
         raise SubscriberError(f"{name} exists: revoke it first to issue a new password")
     password = secrets.token_urlsafe(24)
-    broker.call("PUT", f"/users/{user}", {"password": password, "tags": TAG})
-    broker.call("PUT", f"/permissions/{broker.vhost}/{quote(user, safe='')}", permissions(name))
-    scheme = "amqps" if tls else "amqp"
-    return {
+    broker.put_user(user, password, TAG, permissions(name))
+    exchanges, streams = public_resources()
+    account = {
         "username": user, "password": password, "vhost": vhost,
-        "amqp_uri": f"{scheme}://{quote(user)}:{quote(password)}@{amqp_host}:{amqp_port}/"
-                    f"{quote(vhost, safe='') if vhost != '/' else ''}",
-        "queue_prefix": queue_prefix(name),
-        "exchanges": [events_exchange_name(service) for service in SERVICES],
-        "streams": [stream_name(service) for service in SERVICES],
+        "amqp_uri": _uri("amqp", user, password, amqp_host, amqp_port, vhost),
+        "queue_prefix": queue_prefix(name), "exchanges": exchanges, "streams": streams,
     }
+    if tls_port:
+        account["amqps_uri"] = _uri("amqps", user, password, amqp_host, tls_port, vhost)
+    return account
 
 
 def listing(broker):
@@ -110,13 +111,9 @@ def revoke(broker, name):
     (``sub.NAME.…``) until deleted."""
     user = USER_PREFIX + name
     broker.call("DELETE", f"/users/{quote(user, safe='')}", ok=(204, 404))
-    closed = 0
-    for connection in broker.call("GET", "/connections"):
-        if connection.get("user") == user:
-            broker.call("DELETE", f"/connections/{quote(connection['name'], safe='')}",
-                        ok=(204, 404))
-            closed += 1
-    return closed
+    # Deleting the user stops new logins; its open connections are closed here, also
+    # one opened just before that the API does not list yet.
+    return broker.close_connections(user, settle=REVOKE_SETTLE_SECONDS)
 
 
 def main(argv=None):
@@ -129,16 +126,17 @@ def main(argv=None):
     broker = Broker(os.environ.get("RABBIT_API_URI", "http://127.0.0.1:55673"))
     try:
         if args.command == "add":
-            tls = os.environ.get("RABBIT_TLS_PORT")
             host = os.environ.get("RABBIT_HOST", "127.0.0.1")
-            port = tls or os.environ.get("RABBIT_PORT", "55672")
-            print(json.dumps(add(broker, args.name, host, port, tls=bool(tls)), indent=2))
+            port = os.environ.get("RABBIT_PORT", "55672")
+            account = add(broker, args.name, host, port,
+                          tls_port=os.environ.get("RABBIT_TLS_PORT"))
+            print(json.dumps(account, indent=2))
         elif args.command == "list":
             for row in listing(broker):
                 print(f"{row['name']:30} {row['connections']} connection(s)")
         else:
             print(f"revoked {args.name}; closed {revoke(broker, args.name)} connection(s)")
-    except SubscriberError as error:
+    except BrokerError as error:
         print(f"subscribers: {error}", file=sys.stderr)
         return 1
     return 0

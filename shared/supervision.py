@@ -13,7 +13,9 @@ file of its own — supervisord has done exactly that for twenty years.
   list of processes, which the Kubernetes manifests are checked against too): a
   program per line, ``autorestart``, a start that must survive ``startsecs`` (a
   process that dies sooner is retried after 1, 2, 3… seconds, supervisord's
-  back-off), output in ``$ASAN_LOG_DIR/<process>.log``. With ``--scale N`` every
+  back-off), output in ``$ASAN_LOG_DIR/<process>.log``, its own ``AMQP_URI`` (its
+  broker account, ``shared.brokerusers``: the nodes of ``$AMQP_URI``, another user
+  and password). With ``--scale N`` every
   service and relay runs N times: the services share their HTTP port (the kernel
   spreads connections over them, SO_REUSEPORT), each relay instance serves its
   metrics on the base port plus 100 × its number, and only one relay per service
@@ -51,8 +53,11 @@ def processes(procfile=PROCFILE):
 
 
 def render_config(state_dir, log_dir, scale=1, procfile=PROCFILE, run_id="",
-                  python=None):
-    """supervisord's configuration (text) for the processes of ``procfile``."""
+                  python=None, amqp_uris=None):
+    """supervisord's configuration (text) for the processes of ``procfile``.
+    ``amqp_uris``: ``{process: AMQP_URI}``, each program's own broker account
+    (``shared.brokerusers``); a program not in it inherits supervisord's."""
+    amqp_uris = amqp_uris or {}
     python = python or str(REPO_ROOT / ".venv" / "bin" / "python")
     run_dir = Path(state_dir) / "run"
     sections = [f"""; Written by `python -m shared.supervision config` (deploy/bin/run): do not edit.
@@ -88,6 +93,10 @@ environment=ASAN_RUN_ID="{run_id}"
         numprocs = max(1, int(scale))
         process_name = "%(program_name)s" if numprocs == 1 else \
             "%(program_name)s-%(process_num)d"
+        environment = f'ASAN_RUN_ID="{run_id}",ASAN_INSTANCE="%(process_num)d",' \
+                      'PYTHONUNBUFFERED="1",ASAN_LOG_DIR=""'
+        if name in amqp_uris:  # "%" is supervisord's interpolation: doubled
+            environment += f',AMQP_URI="{amqp_uris[name].replace("%", "%%")}"'
         sections.append(f"""
 [program:{name}]
 command={command}
@@ -106,7 +115,7 @@ redirect_stderr=true
 stdout_logfile={log_dir}/{process_name}.log
 stdout_logfile_maxbytes=50MB
 stdout_logfile_backups=3
-environment=ASAN_RUN_ID="{run_id}",ASAN_INSTANCE="%(process_num)d",PYTHONUNBUFFERED="1",ASAN_LOG_DIR=""
+environment={environment}
 """)
     return "".join(sections)
 
@@ -161,6 +170,18 @@ def listen(stdin=sys.stdin, stdout=sys.stdout, port=None):
         stdout.flush()
 
 
+def _amqp_uris():
+    """Each process's own ``AMQP_URI`` (issue 14 §1): the nodes of ``$AMQP_URI``, the
+    account ``python -m shared.brokerusers ensure`` made for it. Exits with a message
+    when a password is missing (``ensure`` was not run)."""
+    from .brokerusers import BrokerError, process_amqp_uri
+    try:
+        return {name: process_amqp_uri(name, os.environ["AMQP_URI"])
+                for name, _ in processes()}
+    except BrokerError as error:
+        sys.exit(f"supervision: {error}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -172,7 +193,8 @@ def main(argv=None):
         state = os.environ.get("ASAN_STATE_DIR", str(REPO_ROOT / ".state"))
         logs = os.environ.get("ASAN_LOG_DIR") or str(Path(state) / "log")
         sys.stdout.write(render_config(state, logs, args.scale,
-                                       run_id=os.environ.get("ASAN_RUN_ID", "")))
+                                       run_id=os.environ.get("ASAN_RUN_ID", ""),
+                                       amqp_uris=_amqp_uris()))
     else:
         listen()
 

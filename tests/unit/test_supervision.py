@@ -8,7 +8,7 @@ import time
 
 import requests
 
-from shared import supervision
+from shared import brokerusers, supervision
 
 
 def _config(scale):
@@ -38,6 +38,24 @@ def test_scale_runs_n_of_each_with_their_own_names():
     assert program["numprocs"] == "3"
     assert program["process_name"] == "%(program_name)s-%(process_num)d"
     assert 'ASAN_INSTANCE="%(process_num)d"' in program["environment"]
+
+
+def test_each_program_connects_to_the_broker_with_its_own_account(tmp_path, monkeypatch):
+    """Issue 14 §1: every node of AMQP_URI, the program's own user and password."""
+    monkeypatch.setenv("ASAN_SECRETS_DIR", str(tmp_path))
+    for name in ("booking", "booking-relay"):
+        (tmp_path / f"rabbitmq-{name}").write_text(f"pw-{name}\n")
+    uris = {name: brokerusers.process_amqp_uri(
+        name, "amqp://asan-admin:secret@a:5672/;amqp://asan-admin:secret@b:5672/")
+        for name in ("booking", "booking-relay")}
+    text = supervision.render_config("/state", "/state/log", run_id="r1", amqp_uris=uris)
+    parser = configparser.RawConfigParser()
+    parser.read_string(text)
+    assert 'AMQP_URI="amqp://booking-relay:pw-booking-relay@a:5672/;' \
+           'amqp://booking-relay:pw-booking-relay@b:5672/"' \
+        in parser["program:booking-relay"]["environment"]
+    assert "booking:pw-booking@a:5672" in parser["program:booking"]["environment"]
+    assert "AMQP_URI" not in parser["program:web"]["environment"]  # none given: inherited
 
 
 def _free_port():
