@@ -312,6 +312,31 @@ def test_every_process_finds_the_clusters_broker_and_database_not_the_local_ones
                 assert "@asan-pg-rw:5432/" in config["DATABASE_URL"], name
 
 
+@pytest.mark.parametrize("overlay", ["dev", "production"])
+def test_every_service_and_relay_logs_in_to_the_broker_as_itself(rendered, overlay):
+    """Issue 14 §1: its own Secret (username = its Procfile name, the user of
+    shared.brokerusers); only the topology init container is the administrator."""
+    resources = rendered[overlay]
+    users = {}
+    for name, template in pod_templates(resources):
+        for container in containers(template):
+            env = {v["name"]: v for v in container["env"]}
+            secret = env["RABBITMQ_USER"]["valueFrom"]["secretKeyRef"]["name"]
+            assert env["RABBITMQ_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == secret
+            if container["name"] == "topology":
+                assert secret == "asan-rabbitmq-default-user", name
+            else:
+                users[name] = secret
+    process_names = {k8s_name(process): process for process in procfile()}
+    assert set(users) == set(process_names)
+    assert len(set(users.values())) == len(users)  # no two share an account
+    for name, secret in users.items():
+        assert secret == f"asan-rabbitmq-{name}"
+        for source in of_kind(resources, "Secret"):
+            if source["metadata"]["name"] == secret:
+                assert source["stringData"]["username"] == process_names[name]
+
+
 def test_services_are_ready_on_health_and_alive_on_live_relays_on_their_metrics(rendered):
     for name, template in pod_templates(rendered["production"]):
         container = template["spec"]["containers"][0]
