@@ -1,5 +1,6 @@
 """The production reverse proxy (deploy/nginx/asan.conf) in front of the running
 platform: one origin for the citizen over TLS, only the public API routes published."""
+import os
 import re
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ from tests.conftest import unused_port
 
 pytestmark = pytest.mark.e2e
 CONF = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "asan.conf"
+TLS_DIR = Path(os.environ.get("ASAN_TLS_DIR") or Path(__file__).resolve().parents[2] / ".state" / "tls")
 WEB = load_config(Path(__file__).resolve().parents[2] / "services" / "web" / "config.yaml")
 
 
@@ -26,18 +28,17 @@ def proxy(tmp_path_factory):
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     assert Path(nginx).exists(), "nginx missing: deploy/bin/setup installs nginx-light"
     folder = tmp_path_factory.mktemp("nginx")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=onlaynnovbe.example.az",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", folder / "key.pem",
-                    "-out", folder / "cert.pem"], check=True, capture_output=True)
+    # The server certificate of the local CA (deploy/bin/infra, as RabbitMQ's AMQPS):
+    # the client verifies it against that CA, as a citizen's browser against a real one.
+    assert (TLS_DIR / "server.pem").exists(), f"no {TLS_DIR}/server.pem: run deploy/bin/infra up"
     https, http = unused_port(), unused_port()
     conf = CONF.read_text()
     # Only what differs on a test machine: ports, certificate, log and upstream ports.
     conf = conf.replace("listen 443 ssl", f"listen 127.0.0.1:{https} ssl")
     conf = conf.replace("listen 80;", f"listen 127.0.0.1:{http};")
     conf = re.sub(r"\s*listen \[::\]:\d+[^;]*;", "", conf)
-    conf = conf.replace("/etc/ssl/asan/fullchain.pem", str(folder / "cert.pem"))
-    conf = conf.replace("/etc/ssl/asan/privkey.pem", str(folder / "key.pem"))
+    conf = conf.replace("/etc/ssl/asan/fullchain.pem", str(TLS_DIR / "server.pem"))
+    conf = conf.replace("/etc/ssl/asan/privkey.pem", str(TLS_DIR / "server-key.pem"))
     conf = conf.replace("/var/log/nginx/asan.access.log", str(folder / "access.log"))
     ports = {"8080": port_of(WEB), "8001": port_of(service_config("booking")),
              "8004": port_of(service_config("registry")),
@@ -57,7 +58,7 @@ def proxy(tmp_path_factory):
                                 "-g", "daemon off;"], stderr=subprocess.PIPE)
     base = f"https://127.0.0.1:{https}"
     deadline = time.monotonic() + 15
-    cert = str(folder / "cert.pem")
+    cert = str(TLS_DIR / "ca.pem")  # verify= the CA: the chain and the name are checked
     while True:
         try:
             requests.get(base + "/", verify=cert, timeout=2)
