@@ -31,8 +31,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from .config import SERVICES
-from .asyncapi import stream_name
-from .amqp import events_exchange_name
+from .amqp import events_exchange_name, stream_name
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 USER_PREFIX = "sub-"
