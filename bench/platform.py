@@ -12,6 +12,7 @@ from shared.amqp import connect
 from shared.db import apply_migrations, make_pool
 from shared.eventstore import NO_STREAM, EventStore, unit_of_work
 from shared.relay import Relay
+from shared.signing import Signer, new_key
 from tests.demo import CATALOG, thing
 
 ADMIN_URL = os.environ.get("ASAN_PG_ADMIN_URL", "postgresql://asan:asan@127.0.0.1:55432/postgres")
@@ -111,7 +112,8 @@ def relay(count=20000, batch=500):
                     for _ in range(count):
                         copy.write_row((uuid.uuid4(), exchange, "ThingHappened", body))
             db.commit()
-            relay = Relay("bench", url, AMQP_URI, batch_size=batch)
+            signer = Signer({"keys": [new_key("bench")]})
+            relay = Relay("bench", url, AMQP_URI, signer, batch_size=batch)
             started = time.perf_counter()
             sent = 0
             while sent < count:

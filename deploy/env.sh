@@ -23,6 +23,8 @@ _default ASAN_STATE_DIR "$ASAN_ROOT/.state"
 case "$ASAN_STATE_DIR" in /*) ;; *) ASAN_STATE_DIR="$PWD/$ASAN_STATE_DIR" ;; esac
 # Every service and relay also writes its JSON log to $ASAN_LOG_DIR/<name>.log.
 _default ASAN_LOG_DIR "$ASAN_STATE_DIR/log"
+# Each service's key set signing its public events (shared/signing.py, `make run`).
+_default ASAN_KEYS_DIR "$ASAN_STATE_DIR/keys"
 
 # PostgreSQL (project-local cluster, see deploy/bin/infra)
 _default PGHOST 127.0.0.1

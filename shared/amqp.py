@@ -30,6 +30,13 @@ def events_exchange_name(service):
     return f"{service}.events"
 
 
+def stream_name(service):
+    """The RabbitMQ stream every public event of ``service`` also goes to, in the order
+    the relay published them, for replay from any point (D-3, issue 14 §2). It is
+    bound to the events exchange with ``#``: the relay's one publish reaches both."""
+    return f"{events_exchange_name(service)}.stream"
+
+
 def private_exchange_name(service):
     """Messages that must not reach outside systems (e.g. codes to the notification
     service). Only our own consumers bind queues to it."""

@@ -22,17 +22,12 @@ import yaml
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from .amqp import events_exchange_name
+from .amqp import events_exchange_name, stream_name
 from .config import REPO_ROOT, SERVICES
 from .envelope import CONTENT_TYPE
 
 DOCUMENT = REPO_ROOT / "docs" / "asyncapi.yaml"
 VERSION = "1.0.0"
-
-
-def stream_name(service):
-    """The stream every public event of ``service`` also goes to, for replay (D-3)."""
-    return f"{events_exchange_name(service)}.stream"
 
 
 def _converter():

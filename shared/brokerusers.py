@@ -26,8 +26,8 @@ a service    configure its handlers' queues, the exchanges they bind to (kombu
              or dead-letter queue by queue name, and every handler queue dead-letters
              through it), the RPC exchange (requests, replies); read its queues, the
              exchanges they bind to, the RPC exchange
-a relay      configure and write ``<service>.events``, ``<service>.private`` and the
-             stream ``<service>.events.stream``; read nothing
+a relay      configure and write ``<service>.events`` and ``<service>.private`` (the
+             stream fills through the exchange's binding); read nothing
 web          nothing (it has no AMQP entrypoint; an account that can do nothing)
 ============ ==================================================================
 
@@ -131,9 +131,9 @@ def processes():
 
 def relay_permissions(service):
     """What ``<service>-relay`` may do: publish the service's events (and declare
-    the exchanges and the stream it publishes to)."""
-    own = _any_of(_exact(events_exchange_name(service), private_exchange_name(service),
-                         f"{events_exchange_name(service)}.stream"))
+    the two exchanges it publishes to). The stream is filled by the exchange's
+    binding, which topology (the administrator) made: the relay needs no right on it."""
+    own = _any_of(_exact(events_exchange_name(service), private_exchange_name(service)))
     return {"configure": own, "write": own, "read": NOTHING}
 
 

@@ -11,8 +11,20 @@ An event type is registered once, in the service's ``events.py``::
 ``public=None`` keeps the type inside the service. The store validates ``data`` with
 the full schema when appending, and a consumer validates the public form again when
 it receives it.
+
+Versions (issue 14 §3; docs/EVENTS.md, "Versions"). A compatible change keeps the
+version: a new optional field, a new event type, a looser rule. A breaking one — a
+field removed, renamed, retyped or given another meaning, an optional field made
+required — registers the type with the next ``version`` and an *upcaster* from the
+previous one, ``upcasters={1: v1_to_v2}``: a function from the older ``data`` (full
+or public form) to the newer. Events stay stored and published as they were written;
+whoever reads one of an older version (the store, a consumer) gets it upcast, one
+version at a time, to the version its code knows::
+
+    CATALOG.register("ComplaintFiled", ComplaintFiledV2, version=2,
+                     upcasters={1: lambda data: {**data, "channel": "web"}})
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from marshmallow import EXCLUDE, Schema, ValidationError
 
@@ -39,6 +51,7 @@ class EventType:
     schema: Schema
     version: int
     public_schema: Schema | None
+    upcasters: dict  # older version n → function(data of n) → data of n + 1
 
     @property
     def is_public(self):
@@ -52,13 +65,37 @@ class EventCatalog:
         self.exchange = events_exchange_name(service)
         self._types = {}
 
-    def register(self, name, schema, version=1, public=ALL_DATA):
+    def register(self, name, schema, version=1, public=ALL_DATA, upcasters=None):
+        """Register ``name`` at ``version`` (see the module for versions and
+        ``upcasters``); ``ValueError`` if registered twice or an upcaster is for a
+        version that is not older."""
         if name in self._types:
             raise ValueError(f"event type {name} registered twice")
+        upcasters = dict(upcasters or {})
+        if any(not 1 <= older < version for older in upcasters):
+            raise ValueError(f"{name}: upcasters are from older versions than {version}")
         full = schema()
         public_schema = full if public is ALL_DATA else (public() if public else None)
-        self._types[name] = EventType(name, full, version, public_schema)
+        self._types[name] = EventType(name, full, version, public_schema, upcasters)
         return self._types[name]
+
+    def upcast(self, envelope):
+        """``envelope`` with its ``data`` at the version this code knows, through the
+        upcasters from its ``schemaversion``. ``InvalidEventData`` when it is newer
+        than this code (deploy the reader before the writer) or an upcaster is
+        missing."""
+        event_type = self[envelope.type]
+        version, data = envelope.schemaversion, envelope.data
+        if version > event_type.version:
+            raise InvalidEventData(envelope.type, f"version {version} is newer than the"
+                                   f" {event_type.version} this service knows")
+        while version < event_type.version:
+            if version not in event_type.upcasters:
+                raise InvalidEventData(envelope.type, f"no upcaster from version {version}")
+            data, version = event_type.upcasters[version](dict(data)), version + 1
+        if version == envelope.schemaversion:
+            return envelope
+        return replace(envelope, data=data, schemaversion=version)
 
     def __getitem__(self, name):
         try:
@@ -89,8 +126,10 @@ class EventCatalog:
 
     def validate_message(self, envelope, private=False):
         """A consumer's check of a received message against the contract: the public
-        schema of an event, or the full schema of a private message."""
+        schema of an event, or the full schema of a private message. Returns the
+        envelope upcast to the version this code knows (see the module)."""
         event_type = self[envelope.type]
+        envelope = self.upcast(envelope)
         schema = event_type.schema if private else event_type.public_schema
         if schema is None:
             raise UnknownEventType(f"{envelope.type} is not a public event of {self.service}")
@@ -99,6 +138,7 @@ class EventCatalog:
             schema.load(envelope.data, unknown=EXCLUDE)
         except ValidationError as error:
             raise InvalidEventData(envelope.type, error.messages) from None
+        return envelope
 
     def new(self, name, subject, data, correlation_id, causation_id=None, event_id=None,
             time=None):

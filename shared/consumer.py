@@ -205,7 +205,7 @@ class EventConsumer(Consumer):
         try:
             envelope = envelope_from_dict(body)
             if self.catalog is not None:
-                self.catalog.validate_message(envelope, private=self.private)
+                envelope = self.catalog.validate_message(envelope, private=self.private)
         except (ValidationError, InvalidEventData, UnknownEventType) as error:
             log.error("unreadable message parked", extra={"consumer": self.consumer_name,
                                                           "error": str(error)})

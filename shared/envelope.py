@@ -4,7 +4,11 @@ structured JSON mode, plus our extension attributes.
 Extension attributes (CloudEvents requires lower-case alphanumeric names):
 ``schemaversion`` (the version of the ``data`` schema of this ``type``),
 ``correlationid`` (the user request that started it all) and ``causationid``
-(the event or command that directly caused this one).
+(the event or command that directly caused this one). On the way out the relay adds
+two more to every *public* event (issue 14): ``sequence``, the gap-free number of the
+event among its service's public events, and ``signature``, its JWS (always the last
+member; ``shared.signing``). A consumer validates them when present; they are not
+part of the event as stored.
 """
 import json
 import uuid
@@ -62,6 +66,9 @@ class EnvelopeSchema(Schema):
     correlationid = fields.UUID(required=True)
     causationid = fields.UUID(load_default=None, allow_none=True)
     data = fields.Dict(required=True)
+    # Added by the relay to public events (see the module); not kept in Envelope.
+    sequence = fields.Integer(strict=True, validate=validate.Range(min=1), load_only=True)
+    signature = fields.String(validate=validate.Length(min=1, max=2000), load_only=True)
 
     class Meta:
         ordered = True
@@ -72,6 +79,8 @@ def envelope_from_dict(payload):
     if not isinstance(payload, dict):
         raise ValidationError("a CloudEvent in structured mode is a JSON object")
     loaded = EnvelopeSchema().load(payload)
+    loaded.pop("sequence", None)
+    loaded.pop("signature", None)
     loaded["id"] = str(loaded["id"])
     loaded["correlationid"] = str(loaded["correlationid"])
     if loaded.get("causationid") is not None:

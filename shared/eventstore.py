@@ -144,6 +144,9 @@ class EventStore:
             id=str(event_id), type=event_type, source=self.catalog.source, subject=stream_id,
             time=occurred_at, schemaversion=schema_version, correlationid=str(correlation_id),
             causationid=str(causation_id) if causation_id else None, data=data)
+        # Stored as written; read at the version this code knows (shared.catalog).
+        if envelope.type in self.catalog:
+            envelope = self.catalog.upcast(envelope)
         return RecordedEvent(position, stream_id, version, envelope)
 
 

@@ -7,8 +7,13 @@
 The entrypoints defined here are inherited by each service (nameko collects
 decorated methods from the whole class hierarchy).
 """
+import json
+from pathlib import Path
+
+from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
 
+from .errors import NotFound, Text, Unavailable
 from .http import http
 from .logs import WorkerLogging
 from .metrics import EntrypointMetrics, exposition
@@ -18,6 +23,7 @@ class PlatformService:
     # No ``name`` here: nameko would take this mixin for a service of its own.
     metrics = EntrypointMetrics()
     logs = WorkerLogging()
+    platform_config = Config()
 
     @http("GET", "/health")
     def health(self, request):
@@ -35,3 +41,22 @@ class PlatformService:
     def prometheus_metrics(self, request):
         body, content_type = exposition()
         return Response(body, content_type=content_type)
+
+    @http("GET", "/.well-known/jwks.json")
+    def jwks(self, request):
+        """The public keys that verify this service's events (issue 14 §4): a JWKS
+        (RFC 7517) of the active and retired keys of ``EVENT_SIGNING_KEYS``, never a
+        revoked one. Read at each request, so a rotation shows at once; cacheable
+        for five minutes. 404 for a service that publishes no events (the pages)."""
+        from .signing import load_keys, public_jwks
+
+        path = self.platform_config.get("EVENT_SIGNING_KEYS")
+        if not path:
+            raise NotFound(Text("no_event_keys", "Bu xidmət hadisə dərc etmir.",
+                                "This service publishes no events."))
+        try:
+            keys = public_jwks(load_keys(Path(path)))
+        except (OSError, ValueError):
+            raise Unavailable() from None
+        return Response(json.dumps(keys), content_type="application/jwk-set+json",
+                        headers={"Cache-Control": "public, max-age=300"})

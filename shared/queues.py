@@ -77,6 +77,27 @@ def parking_queue():
     return dict(QUORUM)
 
 
+# A year of events, up to 20 GB per service, kept for subscribers to catch up from
+# (the event store, not the stream, is the record: a subscriber that needs older
+# events asks for a replay). Segments of 100 MB: retention drops whole segments.
+DEFAULT_STREAM_MAX_AGE = "365D"
+DEFAULT_STREAM_MAX_BYTES = 20_000_000_000
+STREAM_SEGMENT_BYTES = 100_000_000
+
+
+def stream(config):
+    """A service's public event stream: retention by age (``EVENT_STREAM_MAX_AGE``,
+    RabbitMQ's units Y M D h m s, e.g. ``365D``) and by size
+    (``EVENT_STREAM_MAX_BYTES``), whichever is reached first drops the oldest segment.
+    Fixed when the stream is created: change an existing stream's retention with a
+    policy (docs/EVENTS.md, "Retention")."""
+    return {"x-queue-type": "stream",
+            "x-max-age": str(config.get("EVENT_STREAM_MAX_AGE") or DEFAULT_STREAM_MAX_AGE),
+            "x-max-length-bytes": int(config.get("EVENT_STREAM_MAX_BYTES")
+                                      or DEFAULT_STREAM_MAX_BYTES),
+            "x-stream-max-segment-size-bytes": STREAM_SEGMENT_BYTES}
+
+
 def rpc_queue(limit):
     """nameko's RPC request queue of a service."""
     return {**QUORUM, "x-delivery-limit": limit}

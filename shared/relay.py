@@ -8,6 +8,16 @@ anywhere before the commit leaves the rows in place and they are published again
 restart, with the same ``message_id`` (= event id): consumers are idempotent. It
 wakes on ``NOTIFY outbox`` from committing writers, and polls as a fallback.
 
+Every public event (those to ``<service>.events``) leaves numbered and signed (issue
+14): the relay adds ``sequence`` — the next number of the service's gap-free count of
+public events (table ``public_sequence``, advanced in the batch's transaction) — and
+then ``signature``, a JWS of the event's text by the service's active key
+(``EVENT_SIGNING_KEYS``, ``shared.signing``). Both are deterministic: a batch
+published again after a crash goes out byte for byte the same. The events exchange
+also routes every public event into the service's stream ``<service>.events.stream``
+(a binding made by ``shared.topology``), so the one confirmed publish puts it in
+both, in the same order.
+
 ``AMQP_URI`` may name several nodes of a RabbitMQ cluster (``amqp://a/;amqp://b/``):
 when the node it publishes through dies, the batch's transaction rolls back (its rows
 stay, in their order) and the batch goes out again through another node.
@@ -22,10 +32,11 @@ from pathlib import Path
 
 import psycopg
 
-from .amqp import CLOUDEVENTS_JSON, BatchPublisher
+from .amqp import CLOUDEVENTS_JSON, BatchPublisher, events_exchange_name
 from .config import load_config
 from .logs import configure_logging
 from .metrics import EVENTS_PUBLISHED, RELAY_LAG, RELAY_LEADER, RELAY_PENDING
+from .signing import Signer
 
 log = logging.getLogger("shared.relay")
 
@@ -38,8 +49,14 @@ def _fault_point(name):
 
 
 class Relay:
-    def __init__(self, service, database_url, amqp_uri, batch_size=500, poll_interval=1.0):
+    """Publishes one service's outbox. ``signer``: a :class:`shared.signing.Signer` of
+    the service's key set (every public event is signed; there is no unsigned mode)."""
+
+    def __init__(self, service, database_url, amqp_uri, signer, batch_size=500,
+                 poll_interval=1.0):
         self.service = service
+        self.public_exchange = events_exchange_name(service)
+        self.signer = signer
         self.database_url = database_url
         self.publisher = BatchPublisher(amqp_uri)
         self.batch_size = batch_size
@@ -55,12 +72,32 @@ class Relay:
             if not rows:
                 return 0
             _fault_point("after-fetch")
+            rows = self._number_and_sign(conn, rows)
             self.publisher.publish_batch(self._message(row) for row in rows)
             _fault_point("after-publish")
             conn.execute("DELETE FROM outbox WHERE id = ANY(%s)", ([row[0] for row in rows],))
         for row in rows:
             EVENTS_PUBLISHED.labels(self.service, row[2]).inc()
         return len(rows)
+
+    def _number_and_sign(self, conn, rows):
+        """The batch with each public event's body numbered and signed (see the
+        module); the new last number stored in the batch's transaction."""
+        public = sum(1 for row in rows if row[2] == self.public_exchange)
+        if not public:
+            return rows
+        last = conn.execute("SELECT last FROM public_sequence FOR UPDATE").fetchone()[0]
+        conn.execute("UPDATE public_sequence SET last = %s", (last + public,))
+        numbered = []
+        for row in rows:
+            if row[2] == self.public_exchange:
+                last += 1
+                body = bytes(row[4])
+                body = self.signer.sign_event(body[:-1] + b',"sequence":%d}' % last)
+                headers = dict(row[5] or {}, sequence=last)
+                row = (*row[:4], body, headers)
+            numbered.append(row)
+        return numbered
 
     @staticmethod
     def _message(row):
@@ -149,7 +186,12 @@ def main(argv=None):
     config = load_config(args.config)
     service = config.get("SERVICE_NAME") or Path(args.config).resolve().parent.name
     configure_logging(service=f"{service}-relay")
-    relay = Relay(service, config["DATABASE_URL"], config["AMQP_URI"],
+    keys = config.get("EVENT_SIGNING_KEYS")
+    if not keys or not Path(keys).is_file():
+        log.error("no signing keys at EVENT_SIGNING_KEYS=%r: create them with"
+                  " python -m shared.signing ensure %s", keys, service)
+        raise SystemExit(2)
+    relay = Relay(service, config["DATABASE_URL"], config["AMQP_URI"], Signer.from_file(keys),
                   batch_size=int(config.get("RELAY_BATCH_SIZE", 500)),
                   poll_interval=float(config.get("RELAY_POLL_INTERVAL", 1.0)))
     port = args.metrics_port or config.get("RELAY_METRICS_PORT")

@@ -29,8 +29,7 @@ import secrets
 import sys
 from urllib.parse import quote
 
-from .amqp import events_exchange_name
-from .asyncapi import stream_name
+from .amqp import events_exchange_name, stream_name
 from .brokerusers import Broker, BrokerError
 from .config import SERVICES
 

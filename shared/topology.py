@@ -4,7 +4,8 @@ an older deployment to the shape of this one.
     python -m shared.topology            # declare everything (migrating what differs)
     python -m shared.topology check      # only list the queues that would be migrated
 
-Each service's public ``<service>.events`` and ``<service>.private`` exchanges; for
+Each service's public ``<service>.events`` and ``<service>.private`` exchanges, its
+public event stream ``<service>.events.stream`` (bound to the first); for
 every ``@on_event`` handler its queue, binding, retry queues, delay queues (a handler
 with ``redelivery=True``) and dead-letter queue; for a service with ``shared.rpc.rpc``
 entrypoints its RPC request queue ``rpc-<service>``. Every one a quorum queue with
@@ -44,10 +45,11 @@ from dataclasses import dataclass
 import amqp
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
-from .amqp import connect, declare_exchange, events_exchange_name, private_exchange_name
+from .amqp import (connect, declare_exchange, events_exchange_name, private_exchange_name,
+                   stream_name)
 from .config import SERVICES, service_config
 from .consumer import EventConsumer, queue_names
-from .queues import QUORUM
+from .queues import QUORUM, stream
 from .rpc import QuorumRpc, request_queue
 
 log = logging.getLogger(__name__)
@@ -249,6 +251,23 @@ def _declare_group(conn, channel, group):
     return sorted({spec.name for spec in migrating})
 
 
+def declare_streams(conn, channel, services=SERVICES, config_of=service_config):
+    """Each service's public event stream (issue 14 §2), bound to its events exchange
+    with ``#``. A stream is never migrated (it cannot be read out and written back
+    with its offsets and timestamps): one that exists with other arguments — the
+    retention was changed in config — is kept as it is, and the log says to change
+    its retention with a policy instead (docs/EVENTS.md, "Retention")."""
+    for service in services:
+        spec = QueueSpec(stream_name(service), stream(config_of(service)),
+                         (events_exchange_name(service), "#"))
+        if differs(conn, spec):
+            log.warning("stream %s exists with other arguments than %s: kept as it is; set"
+                        " its retention with a policy", spec.name, spec.arguments)
+        else:
+            _declare_queue(channel, spec)
+        channel.queue_bind(spec.name, *spec.binding)
+
+
 def declare(amqp_uri, services=SERVICES, config_of=service_config, migrated=None):
     """Declare everything, migrating queues that differ (see the module); returns the
     handlers' queue names. ``migrated``, a list, receives the names of the queues
@@ -261,6 +280,7 @@ def declare(amqp_uri, services=SERVICES, config_of=service_config, migrated=None
         for service in services:
             declare_exchange(channel, events_exchange_name(service))
             declare_exchange(channel, private_exchange_name(service))
+        declare_streams(conn, channel, services, config_of)
         for exchange in {spec.binding[0] for group in groups for spec in group if spec.binding}:
             declare_exchange(channel, exchange)  # the RPC exchange among them
         for group in groups:

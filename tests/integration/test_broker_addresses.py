@@ -15,6 +15,7 @@ from shared.amqp import BatchPublisher, broker_urls, connect, events_exchange_na
 from shared.consumer import QueueNames, on_event
 from shared.deadletters import show
 from shared.relay import Relay
+from tests.keys import signer_for
 from shared.rpc import RpcProxy, rpc
 from tests.conftest import unused_port
 from tests.demo import CATALOG, thing
@@ -102,7 +103,7 @@ def test_the_relay_publishes_through_the_address_that_answers(addresses, fresh_d
     channel.queue_declare(queue, durable=True, auto_delete=False)
     channel.queue_bind(queue, events_exchange_name("demo"), "#")
     ids = commit_events(fresh_database, 5)
-    relay = Relay("demo", fresh_database, addresses, poll_interval=0.1)
+    relay = Relay("demo", fresh_database, addresses, signer_for("demo"), poll_interval=0.1)
     try:
         with psycopg.connect(fresh_database) as db:
             assert relay.relay_once(db) == 5

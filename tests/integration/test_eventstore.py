@@ -6,8 +6,9 @@ import uuid
 
 import psycopg
 import pytest
+from marshmallow import Schema, fields
 
-from shared.catalog import InvalidEventData
+from shared.catalog import EventCatalog, InvalidEventData
 from shared.db import make_pool
 from shared.eventstore import NO_STREAM, ConcurrencyError, EventStore, unit_of_work
 from tests.demo import CATALOG, thing
@@ -168,3 +169,25 @@ def test_without_the_append_lock_a_follower_would_skip_events(pool):
     early.close()
     assert follower_sees == [late_position]  # the earlier position was not visible yet…
     assert after_commit == []  # …and a follower past it never sees it: skipped
+
+
+def test_a_v1_event_stored_before_a_breaking_change_is_read_as_v2(pool, store):
+    """Issue 14 §3: events stay stored as written; the store reads them through the
+    type's upcaster at the version the code knows (shared.catalog)."""
+    with unit_of_work(pool, store, corr()) as uow:
+        uow.append("thing-v1", NO_STREAM, thing(uow, "v1", 5))
+
+    class ThingHappenedV2(Schema):
+        thing_id = fields.String(required=True)
+        amount_qapik = fields.Integer(required=True)  # renamed, other unit: breaking
+
+    newer = EventCatalog("demo")
+    newer.register("ThingHappened", ThingHappenedV2, version=2, upcasters={
+        1: lambda data: {"thing_id": data["thing_id"], "amount_qapik": data["amount"] * 100}})
+    with pool.connection() as conn:
+        [event] = EventStore(newer).read_stream(conn, "thing-v1")
+        stored = conn.execute("SELECT schema_version, data FROM events"
+                              " WHERE stream_id = 'thing-v1'").fetchone()
+    assert (event.envelope.schemaversion, event.data) == (2, {"thing_id": "v1",
+                                                             "amount_qapik": 500})
+    assert stored == (1, {"thing_id": "v1", "amount": 5, "secret": None})

@@ -47,6 +47,7 @@ from services.booking.service import BookingService
 from services.notification.service import NotificationService
 from shared.errors import Unavailable
 from shared.relay import Relay
+from tests.keys import signer_for
 from shared.rpc import RpcProxy
 from shared.topology import declare
 from tests.clock import Clock
@@ -309,7 +310,8 @@ def platform(vhost, container_factory, make_database, own_mail_sink):  # noqa: F
         containers[name] = container
     caller = container_factory(Caller, {"AMQP_URI": amqp_uri, "RPC_TIMEOUT_SECONDS": 2})
     caller.start()
-    relays = [Relay(name, configs[name]["DATABASE_URL"], amqp_uri, poll_interval=0.2)
+    relays = [Relay(name, configs[name]["DATABASE_URL"], amqp_uri, signer_for(name),
+                    poll_interval=0.2)
               for name in configs]
     threads = [eventlet.spawn(relay.run) for relay in relays]
     yield {"base": f"http://127.0.0.1:{booking_port}", "booking_db": booking_db,

@@ -15,7 +15,9 @@ from shared.amqp import connect, events_exchange_name
 from shared.db import make_pool
 from shared.eventstore import NO_STREAM, EventStore, unit_of_work
 from shared.relay import FAULT_ENV
+from shared.signing import load_keys, public_jwks, verify_event
 from tests.demo import CATALOG, thing
+from tests.keys import write_key_set
 
 pytestmark = pytest.mark.integration
 
@@ -40,9 +42,11 @@ def bound_queue(amqp_uri_for_vhost):
 def relay_config(tmp_path, fresh_database, amqp_uri_for_vhost):
     path = tmp_path / "demo" / "config.yaml"
     path.parent.mkdir()
+    keys, _ = write_key_set(tmp_path, "demo")
     path.write_text(yaml.safe_dump({"SERVICE_NAME": "demo", "DATABASE_URL": fresh_database,
                                     "AMQP_URI": amqp_uri_for_vhost, "RELAY_BATCH_SIZE": 20,
-                                    "RELAY_POLL_INTERVAL": 0.2}))
+                                    "RELAY_POLL_INTERVAL": 0.2,
+                                    "EVENT_SIGNING_KEYS": str(keys)}))
     return path
 
 
@@ -55,8 +59,9 @@ def run_relay(config, fault=None):
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def drain(channel, queue, expect, timeout=30):
-    """Messages of ``queue`` until ``expect`` distinct ids arrived (or time is up)."""
+def drain(channel, queue, expect, timeout=30, raw=None):
+    """Messages of ``queue`` until ``expect`` distinct ids arrived (or time is up).
+    ``raw``: a list that receives each message's body as published."""
     received = []
     deadline = time.monotonic() + timeout
     while len({m["id"] for m in received}) < expect and time.monotonic() < deadline:
@@ -68,6 +73,8 @@ def drain(channel, queue, expect, timeout=30):
         body = json.loads(message.body)
         assert message.properties["message_id"] == body["id"]
         received.append(body)
+        if raw is not None:
+            raw.append(message.body if isinstance(message.body, bytes) else message.body.encode())
     return received
 
 
@@ -103,8 +110,9 @@ def test_relay_killed_mid_flight_loses_nothing(fault, fresh_database, relay_conf
     assert outbox_size(fresh_database) == 45  # nothing was marked sent
 
     relay = run_relay(relay_config)
+    bodies = []
     try:
-        received = drain(channel, queue, expect=45)
+        received = drain(channel, queue, expect=45, raw=bodies)
     finally:
         relay.terminate()
         relay.wait(timeout=30)
@@ -115,6 +123,17 @@ def test_relay_killed_mid_flight_loses_nothing(fault, fresh_database, relay_conf
     if fault == "after-fetch":
         assert len(received) == 45  # nothing had gone out before the crash
     assert outbox_size(fresh_database) == 0
+    # Issue 14: numbered 1…45 in commit order, no gap; a copy published again after
+    # the crash is byte for byte the first (same sequence, same signature), and each
+    # signature verifies against the service's JWKS.
+    first_copy = {}
+    for message, body in zip(received, bodies):
+        assert first_copy.setdefault(message["sequence"], body) == body
+    assert [json.loads(first_copy[n])["id"] for n in sorted(first_copy)] == ids
+    assert sorted(first_copy) == list(range(1, 46))
+    jwks = public_jwks(load_keys(yaml.safe_load(relay_config.read_text())["EVENT_SIGNING_KEYS"]))
+    for body in first_copy.values():
+        verify_event(body, jwks)
 
 
 def test_rolled_back_transaction_publishes_nothing(fresh_database, relay_config, bound_queue):

@@ -3,9 +3,9 @@ import json
 import uuid
 
 import pytest
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError, fields
 
-from shared.catalog import InvalidEventData, UnknownEventType
+from shared.catalog import EventCatalog, InvalidEventData, UnknownEventType
 from shared.envelope import envelope_from_dict
 from tests.demo import CATALOG, thing
 
@@ -52,3 +52,79 @@ def test_a_consumer_ignores_fields_added_by_a_later_version_but_not_wrong_ones()
     CATALOG.validate_message(event.with_data({"thing_id": "1", "amount": 2, "new": True}))
     with pytest.raises(InvalidEventData):
         CATALOG.validate_message(event.with_data({"thing_id": "1"}))
+
+
+def test_a_published_event_carries_its_sequence_and_signature_which_consumers_accept():
+    """Issue 14: the relay adds both to public events; the envelope validates them."""
+    wire = dict(thing(CATALOG, "1").to_dict(), sequence=7, signature="eyJ..sig")
+    plain = envelope_from_dict(wire)
+    assert plain.data == wire["data"] and plain.id == wire["id"]
+    for wrong in ({"sequence": 0}, {"sequence": "7"}, {"signature": ""}):
+        with pytest.raises(ValidationError):
+            envelope_from_dict(dict(wire, **wrong))
+
+
+# --- versions (issue 14 §3) --------------------------------------------------------------
+class ParcelSentV1(Schema):
+    parcel_id = fields.String(required=True)
+    weight = fields.Integer(required=True)  # grams
+
+
+class ParcelSentV2(Schema):
+    parcel_id = fields.String(required=True)
+    weight_kg = fields.Float(required=True)  # renamed and in kilograms: a breaking change
+    carrier = fields.String(required=True)   # made required: breaking too
+
+
+class ParcelSentV3(Schema):
+    parcel_id = fields.String(required=True)
+    weight_kg = fields.Float(required=True)
+    carrier = fields.String(required=True)
+    tracked = fields.Boolean(required=True)
+
+
+def _v1_to_v2(data):
+    return {"parcel_id": data["parcel_id"], "weight_kg": data.pop("weight") / 1000,
+            "carrier": "azerpoct"}
+
+
+def test_a_v1_event_is_read_as_v2_through_its_upcaster():
+    old = EventCatalog("post")
+    old.register("ParcelSent", ParcelSentV1)
+    written = old.new("ParcelSent", "parcel-1", {"parcel_id": "1", "weight": 2500},
+                      str(uuid.uuid4()))
+    assert written.schemaversion == 1
+
+    new = EventCatalog("post")
+    new.register("ParcelSent", ParcelSentV2, version=2, upcasters={1: _v1_to_v2})
+    read = new.validate_message(envelope_from_dict(json.loads(written.to_json())))
+    assert read.schemaversion == 2
+    assert read.data == {"parcel_id": "1", "weight_kg": 2.5, "carrier": "azerpoct"}
+    assert (read.id, read.time) == (written.id, written.time)  # the same event
+    same = new.new("ParcelSent", "parcel-2",
+                   {"parcel_id": "2", "weight_kg": 1.0, "carrier": "x"}, str(uuid.uuid4()))
+    assert new.upcast(same) is same  # the current version passes untouched
+
+
+def test_upcasters_chain_and_their_absence_or_a_newer_version_is_refused():
+    chained = EventCatalog("post")
+    chained.register("ParcelSent", ParcelSentV3, version=3,
+                     upcasters={1: _v1_to_v2, 2: lambda data: {**data, "tracked": False}})
+    v1 = EventCatalog("post")
+    v1.register("ParcelSent", ParcelSentV1)
+    event = v1.new("ParcelSent", "parcel-1", {"parcel_id": "1", "weight": 500},
+                   str(uuid.uuid4()))
+    assert chained.upcast(event).data == {"parcel_id": "1", "weight_kg": 0.5,
+                                          "carrier": "azerpoct", "tracked": False}
+    missing = EventCatalog("post")
+    missing.register("ParcelSent", ParcelSentV3, version=3, upcasters={2: lambda d: d})
+    with pytest.raises(InvalidEventData, match="no upcaster from version 1"):
+        missing.upcast(event)
+    newer = chained.new("ParcelSent", "parcel-3", {"parcel_id": "3", "weight_kg": 1.0,
+                                                   "carrier": "x", "tracked": True},
+                        str(uuid.uuid4()))
+    with pytest.raises(InvalidEventData, match="newer"):
+        v1.validate_message(newer)
+    with pytest.raises(ValueError):
+        EventCatalog("post").register("ParcelSent", ParcelSentV2, version=2,
+                                      upcasters={2: _v1_to_v2})

@@ -8,10 +8,13 @@ import uuid
 
 import pika
 import pytest
+import requests
 
 from services.booking.events import CATALOG as BOOKING_EVENTS
 from services.notification.events import CATALOG as NOTIFICATION_EVENTS
+from shared.config import service_config
 from shared.envelope import envelope_from_dict
+from shared.signing import InvalidSignature, verify_event
 from tests.mailbox import confirmation_code, order_code, wait_for_mail
 
 from .conftest import form, post
@@ -79,3 +82,24 @@ def test_public_events_validate_and_carry_no_secrets_or_personal_data(subscriber
         catalog = BOOKING_EVENTS if event.source == "/asan/booking" else NOTIFICATION_EVENTS
         catalog.validate_message(event)
         assert properties.message_id == event.id
+    # Issue 14: each event is signed by its service (verified against the JWKS the
+    # service serves) and numbered: per service the numbers only go up, one by one.
+    jwks = {service: requests.get(f"http://{service_config(service)['WEB_SERVER_ADDRESS']}"
+                                  "/.well-known/jwks.json", timeout=10)
+            for service in ("booking", "notification")}
+    for service, answer in jwks.items():
+        assert answer.status_code == 200, service
+        assert answer.headers["Content-Type"] == "application/jwk-set+json"
+        assert all("d" not in key for key in answer.json()["keys"])  # public parts only
+    sequences = {}
+    for properties, body in messages:
+        event = json.loads(body)
+        service = event["source"].removeprefix("/asan/")
+        verify_event(body, jwks[service].json())
+        assert properties.headers["sequence"] == event["sequence"]
+        sequences.setdefault(service, []).append(event["sequence"])
+    for service, numbers in sequences.items():
+        assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), service
+    tampered = body.replace(b'"data":{', b'"data":{"x":1,', 1)
+    with pytest.raises(InvalidSignature):
+        verify_event(tampered, jwks[service].json())

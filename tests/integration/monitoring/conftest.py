@@ -24,6 +24,7 @@ from services.monitoring.service import MonitoringService
 from services.notification.service import NotificationService
 from services.registry.service import RegistryService
 from shared.relay import Relay
+from tests.keys import signer_for
 from tests.clock import Clock
 from tests.conftest import unused_port
 from tests.mailbox import confirmation_code, order_code, wait_for_mail
@@ -171,7 +172,8 @@ def start_platform(container_factory, rabbit_config, make_database):
             container.start()
             containers[name] = container
         for name in names:
-            relay = Relay(name, databases[name], rabbit_config["AMQP_URI"], poll_interval=0.2)
+            relay = Relay(name, databases[name], rabbit_config["AMQP_URI"], signer_for(name),
+                          poll_interval=0.2)
             relays.append((relay, eventlet.spawn(relay.run)))
         platform = Platform(clock, {name: f"http://127.0.0.1:{ports[name]}" for name in names},
                             databases, containers)

@@ -1,0 +1,89 @@
+"""Catch up on a service's public events from any point, then follow the live ones
+(issue 14 §2; docs/EVENTS.md, "Catching up"). Needs only pika; a ministry runs it
+with the account ``python -m shared.subscribers add`` printed:
+
+    python examples/catch_up_subscriber.py --uri "$AMQP_URI" --stream booking.events.stream \
+        [--from first|last|next|OFFSET|2026-11-30T09:00:00+04:00] [--state state.json]
+
+Each event is printed as one JSON line, exactly as delivered (its signature intact:
+pipe them to ``python -m shared.verify --jwks booking.jwks.json``). With ``--state``,
+the stream offset and the ``sequence`` of the last event handled are kept in that
+file after each event, and a restart goes on from the next one: nothing is missed,
+and a copy of an event already handled (a relay that crashed re-publishes its last
+batch) is recognised by its ``sequence`` and skipped. A jump in ``sequence`` would
+mean events were lost (the stream's retention dropped them before you read them):
+the subscriber stops and says so, rather than carry on with a hole.
+"""
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pika
+
+
+def stream_events(uri, stream, offset="first", prefetch=500, idle_seconds=None):
+    """Yields ``(stream offset, event body)`` from ``offset`` on, live ones included.
+    ``offset``: "first", "last", "next", an int, or an aware datetime. Streams
+    need a prefetch (RabbitMQ refuses unlimited consumers on a stream) and acks."""
+    connection = pika.BlockingConnection(pika.URLParameters(uri))
+    try:
+        channel = connection.channel()
+        channel.basic_qos(prefetch_count=prefetch)
+        for method, properties, body in channel.consume(
+                stream, arguments={"x-stream-offset": offset}, inactivity_timeout=idle_seconds):
+            if method is None:
+                raise TimeoutError(f"no event for {idle_seconds} s")
+            yield properties.headers["x-stream-offset"], body
+            channel.basic_ack(method.delivery_tag)
+    finally:
+        try:
+            connection.close()
+        except pika.exceptions.AMQPError:
+            # pika gives back the messages it holds with basic.nack, which a stream
+            # refuses by closing the connection: it is closing anyway, and a stream
+            # keeps no per-consumer state to undo.
+            pass
+
+
+def follow(uri, stream, state, start="first", **options):
+    """Yields each event (a dict) once, in ``sequence`` order, from where ``state``
+    (a dict with ``offset`` and ``sequence``, updated before each yield) left off."""
+    offset = state["offset"] + 1 if "offset" in state else start
+    for position, body in stream_events(uri, stream, offset, **options):
+        event = json.loads(body)
+        last = state.get("sequence")
+        if last is not None and event["sequence"] <= last:
+            state["offset"] = position  # a copy of one already handled
+            continue
+        if last is not None and event["sequence"] != last + 1:
+            raise RuntimeError(f"events {last + 1}…{event['sequence'] - 1} are missing")
+        state.update(offset=position, sequence=event["sequence"])
+        yield event, body
+
+
+def _start(text):
+    if text in ("first", "last", "next"):
+        return text
+    return int(text) if text.isascii() and text.isdigit() else datetime.fromisoformat(text)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--uri", required=True, help="amqp(s):// URI of your account")
+    parser.add_argument("--stream", required=True, help="e.g. booking.events.stream")
+    parser.add_argument("--from", dest="start", default="first",
+                        help="first, last, next, an offset, or an ISO time with its zone")
+    parser.add_argument("--state", type=Path, help="file keeping the last offset and sequence")
+    args = parser.parse_args(argv)
+    state = json.loads(args.state.read_text()) if args.state and args.state.exists() else {}
+    for _, body in follow(args.uri, args.stream, state, _start(args.start)):
+        sys.stdout.write(body.decode("utf-8") + "\n")
+        sys.stdout.flush()
+        if args.state:
+            args.state.write_text(json.dumps(state))
+
+
+if __name__ == "__main__":
+    main()
