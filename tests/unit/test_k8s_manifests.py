@@ -47,6 +47,8 @@ OPERATOR_GROUPS = {"postgresql.cnpg.io", "monitoring.coreos.com", "external-secr
 # docs/OPERATIONS.md): none of it may reach production.
 DEV_MARKERS = ("dev-only", "-dev-token", "change-me", "dev-token", "guest:guest", "asan:asan@")
 SECRET_SETTING = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD)")
+# Settings that name where a Secret is mounted, not a secret themselves.
+SECRET_MOUNTS = {"ASAN_KEYS_DIR"}
 
 
 def kubectl():
@@ -564,6 +566,9 @@ def test_every_secret_a_pod_or_the_database_needs_is_provided(rendered, overlay)
                 ref = variable.get("valueFrom", {}).get("secretKeyRef")
                 if ref:
                     assert ref["key"] in provided.get(ref["name"], set()), (name, ref)
+        for volume in template["spec"].get("volumes", []):
+            if "secret" in volume:
+                assert volume["secret"]["secretName"] in provided, (name, volume)
     for role in named(resources, "Cluster", "asan-pg")["spec"]["managed"]["roles"]:
         assert provided[role["passwordSecret"]["name"]] >= {"username", "password"}, role
 
@@ -574,7 +579,8 @@ def test_production_takes_every_secret_setting_of_every_service_from_a_secret(re
     config_map = named(resources, "ConfigMap", "asan-config")["data"]
     for service in SERVICES + ("web",):
         text = service_config_path(service).read_text()
-        settings = {v for v in re.findall(r"\$\{(\w+):", text) if SECRET_SETTING.search(v)}
+        settings = {v for v in re.findall(r"\$\{(\w+):", text)
+                    if SECRET_SETTING.search(v) and v not in SECRET_MOUNTS}
         template = named(resources, "Deployment", k8s_name(service))["spec"]["template"]
         container = template["spec"]["containers"][0]
         from_secrets = set()
@@ -627,3 +633,20 @@ def test_postgresql_has_three_instances_and_one_database_and_role_per_service(re
         url = config_map[f"{service.upper()}_DATABASE_URL"]
         assert re.fullmatch(rf"postgresql://{database}@asan-pg-rw:5432/{database}\?sslmode=require", url)
     assert len(databases) == len(SERVICES)
+
+
+def test_every_service_and_relay_finds_its_event_signing_keys(rendered):
+    """Issue 14 §4: the relay signs with, and the service serves the JWKS of, the key set
+    its config names (ASAN_KEYS_DIR/<service>.json), mounted from asan-signing-<service>."""
+    for overlay in ("dev", "production"):
+        resources = rendered[overlay]
+        keys_dir = named(resources, "ConfigMap", "asan-config")["data"]["ASAN_KEYS_DIR"]
+        provided = secrets_provided(resources)
+        for service in SERVICES:
+            for deployment in (service.replace("_", "-"), service.replace("_", "-") + "-relay"):
+                template = named(resources, "Deployment", deployment)["spec"]["template"]
+                volumes = {v["name"]: v for v in template["spec"]["volumes"]}
+                [container] = [c for c in template["spec"]["containers"]]
+                [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == keys_dir]
+                secret = volumes[mount["name"]]["secret"]["secretName"]
+                assert f"{service}.json" in provided[secret], (overlay, deployment)
