@@ -160,9 +160,23 @@ def test_rolled_back_transaction_publishes_nothing(fresh_database, relay_config,
     assert [m["id"] for m in received] == committed
 
 
-def test_relay_stops_cleanly_on_sigterm(relay_config):
+def _leading(database_url, timeout=30):
+    """Wait until a relay holds the service's relay lock (it is past its start-up)."""
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while not conn.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND"
+                " database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        ).fetchone()[0]:
+            assert time.monotonic() < deadline, "the relay did not start"
+            time.sleep(0.05)
+
+
+def test_relay_stops_cleanly_on_sigterm(relay_config, fresh_database):
     relay = run_relay(relay_config)
-    time.sleep(1.5)
+    _leading(fresh_database)  # (a SIGTERM during its imports would just end it)
     relay.send_signal(signal.SIGTERM)
     assert relay.wait(timeout=20) == 0
 
