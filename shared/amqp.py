@@ -166,6 +166,13 @@ class BatchPublisher:
     def publish_batch(self, messages):
         """``messages``: iterable of (exchange, routing_key, body, properties).
         Returns when the broker confirmed all of them; raises otherwise."""
+        self.send(messages)
+        self.wait_confirms()
+
+    def send(self, messages):
+        """Publish ``messages`` without waiting: :meth:`wait_confirms` waits for the
+        broker to confirm them (meanwhile the caller may do other work — the relay
+        fetches its next batch). Raises on a broken connection."""
         try:
             if self.conn is None:
                 self._open()
@@ -177,6 +184,18 @@ class BatchPublisher:
                 self.channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
                 self._unconfirmed.add(self._next_tag)
                 self._next_tag += 1
+        except Exception:
+            self._avoid(getattr(self.conn, "broker_url", None))
+            self.close()  # a fresh channel next time: delivery tags start again at 1
+            raise
+
+    def wait_confirms(self):
+        """Return once the broker confirmed everything sent; raise
+        :class:`PublishFailed` when it refused a message or a confirm did not come in
+        ``confirm_timeout`` seconds (then the next batch goes to another node)."""
+        try:
+            if self.conn is None:
+                raise PublishFailed("the connection was lost before the confirms came")
             deadline = time.monotonic() + self.confirm_timeout
             while self._unconfirmed:
                 remaining = deadline - time.monotonic()
@@ -184,7 +203,8 @@ class BatchPublisher:
                     raise PublishFailed(f"{len(self._unconfirmed)} messages not confirmed")
                 self.conn.drain_events(timeout=remaining)
             if self._nacked:
-                raise PublishFailed(f"broker refused {len(self._nacked)} messages")
+                self._nacked.clear()
+                raise PublishFailed("the broker refused messages")
         except Exception:
             self._avoid(getattr(self.conn, "broker_url", None))
             self.close()  # a fresh channel next time: delivery tags start again at 1

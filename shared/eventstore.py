@@ -5,16 +5,33 @@ a complaint…) with an expected version. In the same transaction, the public fo
 each event goes into the outbox, which the relay (``shared.relay``) publishes to
 RabbitMQ — so an event is published if and only if its transaction committed.
 
-Gap-free global log. ``global_position`` comes from a sequence, and sequences are
-handed out in call order, not commit order: a transaction that took position 7 may
-commit after the one that took 8, and a reader that has already moved past 8 would
-never see 7. We close that gap the way the eventsourcing library does: the appending
-transaction takes an EXCLUSIVE lock on ``events`` right before it inserts and holds it
-until commit, so positions are handed out in commit order. The lock is taken as the
-very last step of a unit of work (events are buffered until commit), which keeps it
-short and keeps it from being held while the transaction waits on anything else.
-The cost — appends of one service are serialized for the length of a commit — is
-measured in docs/BENCHMARKS.md.
+Gap-free reading without a lock (issue 15). ``global_position`` comes from a
+sequence, handed out in call order, not commit order: a transaction that took
+position 7 may commit after the one that took 8, and a reader that has moved past 8
+would never see 7. Rather than serialize appends on a table lock (what we did before;
+every commit of a service waited for the previous one), each row records ``tx``, the
+id of the transaction that wrote it (``xid8``), and readers read in ``(tx,
+global_position)`` order only what lies below the *horizon*: the oldest transaction
+still running when the reading statement began, ``pg_snapshot_xmin(
+pg_current_snapshot())``. Every transaction below it has ended, and every transaction
+that writes later has an id at or above it, so no row can ever appear below a horizon
+a reader has passed: the reader never skips (tests/integration/test_eventstore.py
+shows it with 32 writers, random delays and rollbacks, and shows the naive
+``position > last`` reader skipping).
+
+Order within a stream. A transaction gets its id at its first write, which may come
+before it read the stream it appends to (a rate-limit row, say), so a later version
+could carry a lower id than the one before it. An event's ``tx`` is therefore never
+below its stream's previous version's: ``greatest(own id, previous tx)``; the row
+still becomes readable only once its own transaction ended (the horizon passes the
+larger value only after that).
+
+Costs: one round trip to check the event ids and the stream's version, one to write
+the events and their outbox rows; no NOTIFY in the transaction (it would serialize
+commits across the whole PostgreSQL cluster: the relay polls). A transaction that
+stays open long holds the horizon back for every reader and relay of the cluster
+(xids are cluster-wide): keep transactions short, batch jobs commit in chunks, and
+``asan_relay_lag_seconds`` alerts when it happens.
 """
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,6 +66,12 @@ class RecordedEvent:
     stream_id: str
     version: int
     envelope: Envelope
+    tx: int | None = None  # the writing transaction's order key (read_all's events)
+
+    @property
+    def cursor(self):
+        """Where :meth:`EventStore.read_all` goes on after this event."""
+        return (self.tx, self.global_position)
 
     @property
     def type(self):
@@ -58,6 +81,8 @@ class RecordedEvent:
     def data(self):
         return self.envelope.data
 
+
+START = (0, 0)  # the cursor before the first event
 
 _COLUMNS = ("global_position, stream_id, version, event_id, event_type, schema_version, data,"
             " occurred_at, correlation_id, causation_id")
@@ -73,49 +98,53 @@ class EventStore:
 
         Must run inside a transaction of ``conn``. Returns the recorded events.
         Appending events whose ids are all stored already is a no-op (a retried
-        command); a stale ``expected_version`` raises :class:`ConcurrencyError`.
-        """
+        command); a stale ``expected_version`` raises :class:`ConcurrencyError`, and so
+        does losing the race for the next version to a concurrent transaction (the
+        unique ``(stream_id, version)``). Two round trips (see the module)."""
         if not envelopes:
             return []
+        ids = [envelope.id for envelope in envelopes]
         with conn.cursor() as cur:
-            cur.execute("LOCK TABLE events IN EXCLUSIVE MODE")
-            ids = [envelope.id for envelope in envelopes]
-            cur.execute("SELECT count(*) FROM events WHERE event_id = ANY(%s::uuid[])", (ids,))
-            stored = cur.fetchone()[0]
+            cur.execute(
+                "SELECT (SELECT count(*) FROM events WHERE event_id = ANY(%s::uuid[])),"
+                " last.version, last.tx::text FROM (SELECT 1) AS one LEFT JOIN LATERAL"
+                " (SELECT version, tx FROM events WHERE stream_id = %s"
+                "  ORDER BY version DESC LIMIT 1) AS last ON true", (ids, stream_id))
+            stored, current, previous_tx = cur.fetchone()
             if stored == len(ids):
                 return []
-            cur.execute("SELECT coalesce(max(version), 0) FROM events WHERE stream_id = %s",
-                        (stream_id,))
-            current = cur.fetchone()[0]
+            current = current or 0
             if expected_version is not ANY_VERSION and current != expected_version:
                 raise ConcurrencyError(stream_id, expected_version, current)
-            recorded = []
+            events, messages, normalized = [], [], []
             for offset, envelope in enumerate(envelopes, start=1):
-                data = self.catalog.normalized(envelope.type, envelope.data)
-                envelope = envelope.with_data(data)
-                try:
-                    cur.execute(
-                        "INSERT INTO events (stream_id, version, event_id, event_type,"
-                        " schema_version, data, occurred_at, correlation_id, causation_id)"
-                        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING global_position",
-                        (stream_id, current + offset, envelope.id, envelope.type,
-                         envelope.schemaversion, Jsonb(data), envelope.time,
-                         envelope.correlationid, envelope.causationid))
-                except UniqueViolation:
-                    raise ConcurrencyError(stream_id, expected_version, "unknown") from None
-                position = cur.fetchone()[0]
-                recorded.append(RecordedEvent(position, stream_id, current + offset, envelope))
-                self._queue_public(cur, envelope)
-            cur.execute("SELECT pg_notify('outbox', '')")
-        return recorded
+                envelope = envelope.with_data(self.catalog.normalized(envelope.type,
+                                                                      envelope.data))
+                normalized.append(envelope)
+                events.append((stream_id, current + offset, envelope.id, envelope.type,
+                               envelope.schemaversion, Jsonb(envelope.data), envelope.time,
+                               envelope.correlationid, envelope.causationid))
+                public = self._public_message(envelope)
+                if public:
+                    messages.append(public)
+            try:
+                cur.execute(_append_statement(len(events), len(messages)),
+                            [previous_tx or "0"] + [value for row in events for value in row]
+                            + [value for row in messages for value in row])
+            except UniqueViolation:
+                raise ConcurrencyError(stream_id, expected_version, "unknown") from None
+            positions = {str(event_id): position for event_id, position in cur.fetchall()}
+        return [RecordedEvent(positions[envelope.id], stream_id, current + offset, envelope)
+                for offset, envelope in enumerate(normalized, start=1)]
 
-    def _queue_public(self, cur, envelope):
+    def _public_message(self, envelope):
+        """The outbox row of ``envelope``'s public form, or ``None`` for a private type."""
         public = self.catalog.public_data(envelope.type, envelope.data)
         if public is None:
-            return
+            return None
         body = envelope.with_data(public).to_json().encode("utf-8")
-        queue_message(cur, envelope.id, self.catalog.exchange, envelope.type, body,
-                      {"correlation_id": envelope.correlationid})
+        return (envelope.id, self.catalog.exchange, envelope.type, body,
+                Jsonb({"correlation_id": envelope.correlationid}))
 
     # --- reading -----------------------------------------------------------------
     def read_stream(self, conn, stream_id):
@@ -124,20 +153,27 @@ class EventStore:
                         (stream_id,))
             return [self._record(row) for row in cur.fetchall()]
 
-    def read_all(self, conn, after=0, limit=1000, types=None):
-        """Events after global position ``after``, in commit order."""
-        query = f"SELECT {_COLUMNS} FROM events WHERE global_position > %s"
-        params = [after]
+    def read_all(self, conn, after=START, limit=1000, types=None):
+        """Up to ``limit`` events after the cursor ``after`` (a :class:`RecordedEvent`'s
+        ``cursor``, ``(tx, global_position)``; :data:`START` for the beginning), in
+        the store's reading order, below the horizon (see the module): a caller that
+        passes the last cursor it got never skips an event nor sees one twice. Call it
+        outside a writing transaction (in autocommit, or before the first write)."""
+        tx, position = after
+        query = (f"SELECT {_COLUMNS}, tx::text FROM events"
+                 " WHERE tx < pg_snapshot_xmin(pg_current_snapshot())"
+                 " AND (tx, global_position) > (%s::xid8, %s)")
+        params = [str(tx), position]
         if types:
             query += " AND event_type = ANY(%s)"
             params.append(list(types))
-        query += " ORDER BY global_position LIMIT %s"
+        query += " ORDER BY tx, global_position LIMIT %s"
         params.append(limit)
         with conn.cursor() as cur:
             cur.execute(query, params)
-            return [self._record(row) for row in cur.fetchall()]
+            return [self._record(row[:-1], tx=int(row[-1])) for row in cur.fetchall()]
 
-    def _record(self, row):
+    def _record(self, row, tx=None):
         (position, stream_id, version, event_id, event_type, schema_version, data,
          occurred_at, correlation_id, causation_id) = row
         envelope = Envelope(
@@ -147,7 +183,28 @@ class EventStore:
         # Stored as written; read at the version this code knows (shared.catalog).
         if envelope.type in self.catalog:
             envelope = self.catalog.upcast(envelope)
-        return RecordedEvent(position, stream_id, version, envelope)
+        return RecordedEvent(position, stream_id, version, envelope, tx)
+
+
+def _append_statement(events, messages):
+    """One statement writing ``events`` rows and ``messages`` outbox rows, every one
+    with ``tx = greatest(this transaction's id, the stream's previous tx)``; returns
+    ``(event_id, global_position)`` per event."""
+    event_rows = ", ".join(["(%s, %s::int, %s::uuid, %s, %s::int, %s::jsonb, %s::timestamptz,"
+                            " %s::uuid, %s::uuid)"] * events)
+    statement = (
+        "WITH ordered AS (SELECT greatest(pg_current_xact_id(), %s::xid8) AS tx),"
+        " written AS (INSERT INTO events (stream_id, version, event_id, event_type,"
+        " schema_version, data, occurred_at, correlation_id, causation_id, tx)"
+        " SELECT v.*, ordered.tx FROM ordered, (VALUES " + event_rows + ") AS v"
+        " RETURNING event_id, global_position)")
+    if messages:
+        message_rows = ", ".join(["(%s::uuid, %s, %s, %s::bytea, %s::jsonb)"] * messages)
+        statement += (
+            ", queued AS (INSERT INTO outbox (message_id, exchange, routing_key, body,"
+            " headers, tx) SELECT m.*, ordered.tx FROM ordered, (VALUES " + message_rows +
+            ") AS m)")
+    return statement + " SELECT event_id, global_position FROM written"
 
 
 def queue_message(cur, message_id, exchange, routing_key, body, headers=None):
@@ -162,7 +219,7 @@ class UnitOfWork:
     """One transaction: the service's reads and writes, then its events.
 
     Events are buffered by :meth:`append` and written by :meth:`flush` as the last
-    step before commit (see the module docstring for why).
+    step before commit (two round trips per stream; see the module).
     """
 
     def __init__(self, conn, store, correlation_id, causation_id=None):
@@ -197,7 +254,6 @@ class UnitOfWork:
             queue_message(cur, envelope.id, private_exchange_name(self.store.catalog.service),
                           name, envelope.to_json().encode("utf-8"),
                           {"correlation_id": self.correlation_id})
-            cur.execute("SELECT pg_notify('outbox', '')")
         return envelope
 
     def claim(self, consumer, event_id):

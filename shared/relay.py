@@ -2,11 +2,17 @@
 
     python -m shared.relay services/booking/config.yaml
 
-One loop: lock a batch of outbox rows (``FOR UPDATE SKIP LOCKED``, so several relays
-may run), publish them all with publisher confirms, delete them, commit. A crash
-anywhere before the commit leaves the rows in place and they are published again on
-restart, with the same ``message_id`` (= event id): consumers are idempotent. It
-wakes on ``NOTIFY outbox`` from committing writers, and polls as a fallback.
+One loop, pipelined (issue 15): fetch the next batch of outbox rows below the commit
+horizon in ``(tx, id)`` order (the order the event store reads in, see
+``shared.eventstore``: no row can ever appear before one already fetched), publish
+it, and while RabbitMQ confirms it fetch the batch after it; once confirmed, delete
+the batch's rows and record its last sequence number in one short transaction. A
+crash anywhere before that commit leaves the rows in place and they are published
+again on restart, in the same order, with the same ``message_id`` (= event id), the
+same ``sequence`` and the same signature: consumers are idempotent. Writers no longer
+NOTIFY (a NOTIFY serializes commits across the cluster): an idle relay polls every
+``RELAY_POLL_INTERVAL`` seconds (0.05). It holds no transaction open while it
+publishes, so it never holds the horizon back for others.
 
 Every public event (those to ``<service>.events``) leaves numbered and signed (issue
 14): the relay adds ``sequence`` — the next number of the service's gap-free count of
@@ -53,7 +59,7 @@ class Relay:
     the service's key set (every public event is signed; there is no unsigned mode)."""
 
     def __init__(self, service, database_url, amqp_uri, signer, batch_size=500,
-                 poll_interval=1.0):
+                 poll_interval=0.05):
         self.service = service
         self.public_exchange = events_exchange_name(service)
         self.signer = signer
@@ -62,42 +68,85 @@ class Relay:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.stopping = threading.Event()
+        self._lag_measured = 0.0
+
+    def _fetch(self, conn, after):
+        """The next batch after the cursor ``after`` = (tx, id), below the horizon;
+        in a transaction of its own that writes nothing (so it takes no xid)."""
+        rows = conn.execute(
+            "SELECT id, message_id, exchange, routing_key, body, headers, tx::text FROM outbox"
+            " WHERE tx < pg_snapshot_xmin(pg_current_snapshot())"
+            " AND (tx, id) > (%s::xid8, %s) ORDER BY tx, id LIMIT %s",
+            (str(after[0]), after[1], self.batch_size)).fetchall()
+        conn.commit()
+        return rows
+
+    def _settle(self, conn, batch):
+        """The batch is confirmed: delete its rows, record its last sequence number."""
+        ids, last, public = batch[:3]
+        with conn.transaction():
+            if public:
+                conn.execute("UPDATE public_sequence SET last = %s", (last,))
+            conn.execute("DELETE FROM outbox WHERE id = ANY(%s)", (ids,))
+
+    def relay(self, conn):
+        """Relay until :meth:`stop` or a failure (which the caller retries from the
+        rows still in the outbox). See the module for the pipeline."""
+        last = conn.execute("SELECT last FROM public_sequence").fetchone()[0]
+        conn.commit()
+        cursor, in_flight = (0, 0), None
+        while not self.stopping.is_set():
+            rows = self._fetch(conn, cursor)  # overlaps with the confirms of in_flight
+            if rows:
+                _fault_point("after-fetch")
+            if in_flight is not None:
+                self.publisher.wait_confirms()
+                _fault_point("after-publish")
+                self._settle(conn, in_flight)
+                for exchange in in_flight[3]:
+                    EVENTS_PUBLISHED.labels(self.service, exchange).inc()
+                in_flight = None
+            if not rows:
+                self._measure_lag_now_and_then(conn, idle=True)
+                self.stopping.wait(self.poll_interval)
+                continue
+            cursor = (int(rows[-1][6]), rows[-1][0])
+            numbered, public = self._number_and_sign(rows, last)
+            last += public
+            self.publisher.send(self._message(row) for row in numbered)
+            in_flight = ([row[0] for row in rows], last, public, [row[2] for row in rows])
+            self._measure_lag_now_and_then(conn)
+        if in_flight is not None:  # stopping: finish what is out, or leave it to the next
+            self.publisher.wait_confirms()
+            self._settle(conn, in_flight)
 
     def relay_once(self, conn):
-        """Publish one batch; returns how many messages went out."""
-        with conn.transaction():
-            rows = conn.execute(
-                "SELECT id, message_id, exchange, routing_key, body, headers FROM outbox"
-                " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED", (self.batch_size,)).fetchall()
-            if not rows:
-                return 0
-            _fault_point("after-fetch")
-            rows = self._number_and_sign(conn, rows)
-            self.publisher.publish_batch(self._message(row) for row in rows)
-            _fault_point("after-publish")
-            conn.execute("DELETE FROM outbox WHERE id = ANY(%s)", ([row[0] for row in rows],))
+        """Publish one batch, confirmed and deleted (tools and tests); returns how
+        many messages went out."""
+        last = conn.execute("SELECT last FROM public_sequence").fetchone()[0]
+        conn.commit()
+        rows = self._fetch(conn, (0, 0))
+        if not rows:
+            return 0
+        numbered, public = self._number_and_sign(rows, last)
+        self.publisher.publish_batch(self._message(row) for row in numbered)
+        self._settle(conn, ([row[0] for row in rows], last + public, public))
         for row in rows:
             EVENTS_PUBLISHED.labels(self.service, row[2]).inc()
         return len(rows)
 
-    def _number_and_sign(self, conn, rows):
-        """The batch with each public event's body numbered and signed (see the
-        module); the new last number stored in the batch's transaction."""
-        public = sum(1 for row in rows if row[2] == self.public_exchange)
-        if not public:
-            return rows
-        last = conn.execute("SELECT last FROM public_sequence FOR UPDATE").fetchone()[0]
-        conn.execute("UPDATE public_sequence SET last = %s", (last + public,))
-        numbered = []
+    def _number_and_sign(self, rows, last):
+        """(the batch with each public event's body numbered from ``last`` + 1 and
+        signed, how many were public)."""
+        numbered, public = [], 0
         for row in rows:
             if row[2] == self.public_exchange:
-                last += 1
+                public += 1
                 body = bytes(row[4])
-                body = self.signer.sign_event(body[:-1] + b',"sequence":%d}' % last)
-                headers = dict(row[5] or {}, sequence=last)
-                row = (*row[:4], body, headers)
-            numbered.append(row)
-        return numbered
+                body = self.signer.sign_event(body[:-1] + b',"sequence":%d}' % (last + public))
+                row = (*row[:4], body, dict(row[5] or {}, sequence=last + public))
+            numbered.append(row[:6])
+        return numbered, public
 
     @staticmethod
     def _message(row):
@@ -122,6 +171,14 @@ class Relay:
         RELAY_LAG.labels(self.service).set(float(lag))
         return pending
 
+    def _measure_lag_now_and_then(self, conn, idle=False):
+        """The lag gauges, at most once a second (a count over the outbox is not free
+        while it is long)."""
+        now = time.monotonic()
+        if now - self._lag_measured >= 1.0:
+            self._lag_measured = now
+            self.measure_lag(conn)
+
     def run(self):
         """Relay until :meth:`stop`; reconnects after broker or database failures.
 
@@ -134,12 +191,11 @@ class Relay:
         while not self.stopping.is_set():
             try:
                 with psycopg.connect(self.database_url) as conn, \
-                        psycopg.connect(self.database_url, autocommit=True) as listener:
-                    if not self._lead(listener):
+                        psycopg.connect(self.database_url, autocommit=True) as leader:
+                    if not self._lead(leader):
                         continue
-                    listener.execute("LISTEN outbox")
                     backoff = 0.5
-                    self._loop(conn, listener)
+                    self.relay(conn)
             except Exception:  # noqa: BLE001 - any failure: nothing is lost, try again
                 log.exception("relay failed; retrying in %.1f s", backoff)
                 self.publisher.close()
@@ -165,15 +221,6 @@ class Relay:
             self.stopping.wait(self.poll_interval)
         return False
 
-    def _loop(self, conn, listener):
-        while not self.stopping.is_set():
-            sent = self.relay_once(conn)
-            self.measure_lag(conn)
-            if sent < self.batch_size:
-                # Sleep until a writer commits (NOTIFY) or the poll interval passes.
-                for _ in listener.notifies(timeout=self.poll_interval, stop_after=1):
-                    pass
-
     def stop(self, *_):
         self.stopping.set()
 
@@ -193,7 +240,7 @@ def main(argv=None):
         raise SystemExit(2)
     relay = Relay(service, config["DATABASE_URL"], config["AMQP_URI"], Signer.from_file(keys),
                   batch_size=int(config.get("RELAY_BATCH_SIZE", 500)),
-                  poll_interval=float(config.get("RELAY_POLL_INTERVAL", 1.0)))
+                  poll_interval=float(config.get("RELAY_POLL_INTERVAL", 0.05)))
     port = args.metrics_port or config.get("RELAY_METRICS_PORT")
     if port and os.environ.get("ASAN_INSTANCE"):  # SCALE=N: instance n on base + 100 n
         port = int(port) + 100 * int(os.environ["ASAN_INSTANCE"])
