@@ -226,8 +226,9 @@ def claim_new(conn, consumer, envelopes):
         (consumer, ids)).fetchall()}
     fresh = []
     for envelope in envelopes:
-        if str(uuid.UUID(envelope.id)) in claimed:
-            claimed.discard(str(uuid.UUID(envelope.id)))  # the same event again later in the batch: once
+        event_id = str(uuid.UUID(envelope.id))
+        if event_id in claimed:
+            claimed.discard(event_id)  # the same event later in the batch: applied once
             fresh.append(envelope)
     return fresh
 

@@ -4,7 +4,8 @@ Every public event of every other service arrives on this service's own durable
 queue for that service (``monitoring.on_<source>_event``, bound with ``#``) and is
 applied to the read models in the same transaction that records its id: exactly
 once, whatever RabbitMQ redelivers. Events come in batches (``@on_events``: up to 500,
-one transaction and one ack each), applied with a few multi-row statements. Reports are computed from the read models.
+one transaction and one ack each), applied with a few multi-row statements. Reports
+are computed from the read models.
 """
 import uuid
 from datetime import timedelta
