@@ -11,7 +11,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time as clock_time, timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import psycopg
 import requests
@@ -34,7 +34,9 @@ ADMIN_TOKEN_SHA256 = "78abf365bb5655ddc086c68b35f02e42b589a9afabb58684be7af259d9
 def vhost(name):
     api = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:55673")
     requests.put(f"{api}/api/vhosts/{quote(name, safe='')}", timeout=10).raise_for_status()
-    requests.put(f"{api}/api/permissions/{quote(name, safe='')}/guest", timeout=10,
+    # The administrator of this broker (guest is deleted by deploy/bin/infra up).
+    user = urlsplit(api).username or "guest"
+    requests.put(f"{api}/api/permissions/{quote(name, safe='')}/{quote(user, safe='')}", timeout=10,
                  json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
     return api
 

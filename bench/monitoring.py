@@ -26,7 +26,7 @@ from .kiosk import vhost, wait_up
 from .platform import AMQP_URI, drop_database, fresh_database
 
 TOKEN_SHA256 = "e51680a7683a537d1cc61297e950628235f526e487df91362e9c1e26a27138ec"
-PORT = 18106
+PORT = int(os.environ.get("BENCH_MONITORING_PORT", 18106))
 
 
 def _events(count, day):

@@ -27,6 +27,7 @@ from .kiosk import vhost, wait_up
 from .platform import AMQP_URI, drop_database, fresh_database
 
 PEOPLE = int(os.environ.get("BENCH_REGISTRY_PEOPLE", 10_000_000))
+PORT = int(os.environ.get("BENCH_REGISTRY_PORT", 18104))
 
 
 def _sample(url, count):
@@ -92,16 +93,16 @@ def lookups(people=PEOPLE, count=6000, clients=16):
     api = vhost(name)
     config = {"services": [{"class": "services.registry.service:RegistryService", "config": {
         "AMQP_URI": AMQP_URI.rsplit("/", 1)[0] + "/" + quote(name, safe=""),
-        "DATABASE_URL": url, "WEB_SERVER_ADDRESS": "127.0.0.1:18104", "DB_POOL_SIZE": 16,
+        "DATABASE_URL": url, "WEB_SERVER_ADDRESS": f"127.0.0.1:{PORT}", "DB_POOL_SIZE": 16,
         "RATE_LIMITS": {"fin_lookup": "off"}, "max_workers": 32}}]}
     stack = subprocess.Popen([sys.executable, "-m", "bench.stack", json.dumps(config)],
                              stderr=open(os.environ.get("BENCH_STACK_LOG", os.devnull), "w"))
     try:
-        wait_up("http://127.0.0.1:18104", stack)
+        wait_up(f"http://127.0.0.1:{PORT}", stack)
 
         def over_http(state, method, body):
             session = state.setdefault("session", requests.Session())
-            response = session.post(f"http://127.0.0.1:18104/fin/by-{method}", json=body,
+            response = session.post(f"http://127.0.0.1:{PORT}/fin/by-{method}", json=body,
                                     timeout=30)
             assert response.status_code in (200, 409), response.text
 

@@ -36,11 +36,40 @@ Nothing is lost and nothing happens twice:
 
 nameko's own ``@event_handler`` acks a message whose handler raised, losing it; this
 entrypoint is why we do not use it.
+
+``@on_events`` is the same consumer for a handler that applies many events in one
+transaction (the monitoring read models: one transaction and one ack per event cost
+far more than the work itself)::
+
+    @on_events("booking", "#", catalog=booking_events.CATALOG, batch=500, max_wait_ms=50)
+    def on_booking_event(self, events):              # [Envelope], in delivery order
+        with self.db.handling_many(events) as (uow, fresh):  # claims every id at once
+            ...                                      # the effect of ``fresh`` only
+
+Same queues, same retries and parking, same exactly-once: the handler gets up to
+``batch`` events, as many as arrived within ``max_wait_ms`` of the first; the batch's
+ids are claimed in its transaction and only the ones not seen before are given to
+the effect (a redelivery, or the same event twice in one batch, has no second
+effect); after the commit the whole batch is acked with *one* ``basic.ack
+multiple``. That is exact because each such handler consumes on a channel of its
+own (``BatchQueueConsumer``), its messages are taken in delivery order and one batch
+at a time, so every lower delivery tag of the channel is settled already. A crash
+between commit and ack redelivers the batch, whose ids are then all claimed. A batch
+whose transaction fails is applied again one event per transaction: the events that
+succeed are acked, and only the failing one goes the way of ``@on_event`` (retries,
+then its DLQ), so a poison event never holds back the others. The prefetch is twice
+the batch, so the next batch is on its way while one is applied.
 """
 import json
 import logging
+import time
 import traceback
 from dataclasses import dataclass
+from functools import partial
+
+import kombu
+from eventlet.event import Event
+from eventlet.queue import Empty, LightQueue
 
 import kombu.serialization
 from kombu import Queue
@@ -306,6 +335,155 @@ class EventConsumer(Consumer):
 
 
 on_event = EventConsumer.decorator
+
+
+class BatchQueueConsumer(EventQueueConsumer):
+    """The queue consumer of ``@on_events`` handlers: each handler on a channel of
+    its own, with a prefetch of its own, so that one ``basic.ack multiple`` settles
+    exactly its own batch (delivery tags are per channel). Messages are handed over
+    in the consumer thread, in delivery order (nameko spawns a thread per message,
+    and eventlet does not promise to run them in the order spawned)."""
+
+    def get_consumers(self, consumer_cls, channel):
+        for provider in self._providers:
+            own = channel.connection.channel()
+            consumer = kombu.Consumer(own, queues=[provider.queue], accept=self.accept,
+                                      callbacks=[partial(self.handle_message, provider)],
+                                      on_decode_error=self.on_decode_error)
+            consumer.qos(prefetch_count=provider.prefetch)
+            self._consumers[provider] = consumer
+        return self._consumers.values()
+
+    def handle_message(self, provider, body, message):
+        provider.receive(body, message)
+
+
+_STOP = object()
+
+
+class EventBatchConsumer(EventConsumer):
+    """``@on_events``: see the module docstring. ``batch``: most events per call;
+    ``max_wait_ms``: how long a batch waits for more after its first event."""
+
+    queue_consumer = BatchQueueConsumer()
+
+    def __init__(self, source_service, event_type, catalog=None, batch=500, max_wait_ms=50,
+                 **kwargs):
+        super().__init__(source_service, event_type, catalog=catalog, **kwargs)
+        self.batch = int(batch)
+        self.max_wait = max_wait_ms / 1000
+        self.prefetch = min(2 * self.batch, 65535)
+        self.inbox = None
+        self._loop = None
+
+    def setup(self):
+        self.inbox = LightQueue()
+        super().setup()
+
+    def start(self):
+        super().start()
+        self._loop = self.container.spawn_managed_thread(self._apply_batches,
+                                                         identifier=self.consumer_name)
+
+    def stop(self):
+        super().stop()  # no more messages arrive
+        self.inbox.put(_STOP)
+        if self._loop is not None:
+            self._loop.wait()
+
+    def kill(self):
+        if self._loop is not None:
+            self._loop.kill()
+
+    def receive(self, body, message):
+        self.inbox.put((body, message))
+
+    def _apply_batches(self):
+        while True:
+            item = self.inbox.get()
+            if item is _STOP:
+                return
+            batch, stop = [item], False
+            deadline = time.monotonic() + self.max_wait
+            while len(batch) < self.batch:
+                try:
+                    item = self.inbox.get(timeout=max(0.0, deadline - time.monotonic()))
+                except Empty:
+                    break
+                if item is _STOP:
+                    stop = True
+                    break
+                batch.append(item)
+            self._apply(self._readable(batch))
+            if stop:
+                return
+
+    def _readable(self, batch):
+        """(message, envelope) of each readable message; the others parked at once."""
+        readable = []
+        for body, message in batch:
+            try:
+                envelope = envelope_from_dict(body)
+                if self.catalog is not None:
+                    envelope = self.catalog.validate_message(envelope, private=self.private)
+            except (ValidationError, InvalidEventData, UnknownEventType) as error:
+                log.error("unreadable message parked", extra={"consumer": self.consumer_name,
+                                                              "error": str(error)})
+                try:
+                    self._park(message, f"invalid message: {error}")
+                except Exception:  # noqa: BLE001 - broker trouble: give it back
+                    log.exception("could not park an unreadable message; requeueing")
+                    self.queue_consumer.requeue_message(message)
+                    continue
+                self.queue_consumer.ack_message(message)
+                continue
+            readable.append((message, envelope))
+        return readable
+
+    def _apply(self, batch):
+        if not batch:
+            return
+        worker_ctx, exc_info = self._run([envelope for _, envelope in batch], batch[0][0])
+        if exc_info is None:
+            duplicates = getattr(worker_ctx, "duplicates", 0)
+            self._count("ok", len(batch) - duplicates)
+            self._count("duplicate", duplicates)
+            last = batch[-1][0]
+            if last.channel.connection:  # else the broker has taken them all back
+                last.ack(multiple=True)
+            return
+        if len(batch) > 1:  # which event failed? each on its own, in order
+            for one in batch:
+                self._apply([one])
+            return
+        message = batch[0][0]
+        self.handle_message_processed(message, None, exc_info)  # retry, or park
+
+    def _run(self, envelopes, first_message):
+        """Run the handler on ``envelopes`` in a nameko worker and wait for it; returns
+        (worker context, exc_info or None)."""
+        done = Event()
+        context_data = self.unpack_message_headers(first_message)
+        headers = first_message.headers or {}
+        attempt = int(headers.get(ATTEMPT_HEADER, 1))
+        context_data[ATTEMPT_CONTEXT] = attempt if len(envelopes) == 1 else 1
+        context_data[FINAL_CONTEXT] = len(envelopes) == 1 and attempt > len(self.delays)
+
+        def handle_result(worker_ctx, result=None, exc_info=None):
+            done.send((worker_ctx, exc_info))
+            return result, exc_info
+
+        self.container.spawn_worker(self, (envelopes,), {}, context_data=context_data,
+                                    handle_result=handle_result)
+        return done.wait()
+
+    def _count(self, outcome, count):
+        if count:
+            EVENTS_CONSUMED.labels(self.container.service_name, self.consumer_name,
+                                   outcome).inc(count)
+
+
+on_events = EventBatchConsumer.decorator
 
 
 class Delivery(DependencyProvider):

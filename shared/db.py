@@ -7,6 +7,7 @@ import logging
 import random
 import select
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -181,6 +182,21 @@ class ServiceDatabase:
             yield uow
 
     @contextmanager
+    def handling_many(self, envelopes):
+        """The unit of work of a batch handler (``shared.consumer.on_events``): claims
+        every event id of the batch for this handler in one statement, in the same
+        transaction as the effect, and yields ``(uow, fresh)``: the envelopes not
+        processed before, each once, in their order. The handler applies ``fresh``
+        only, so a redelivered event — in another batch or twice in this one — has no
+        second effect. How many were duplicates is left on the worker context for the
+        consumer's metrics."""
+        consumer = f"{self.worker_ctx.service_name}.{self.worker_ctx.entrypoint.method_name}"
+        with self.unit_of_work() as uow:
+            fresh = claim_new(uow.conn, consumer, envelopes)
+            self.worker_ctx.duplicates = len(envelopes) - len(fresh)
+            yield uow, fresh
+
+    @contextmanager
     def connection(self):
         """A pooled connection for reads (read models, queries)."""
         with self.pool.connection() as conn:
@@ -196,4 +212,26 @@ class ServiceDatabase:
         return True
 
 
-__all__ = ["Database", "ServiceDatabase", "AlreadyHandled", "apply_migrations", "make_pool"]
+def claim_new(conn, consumer, envelopes):
+    """Record in ``processed_events`` that ``consumer`` processed ``envelopes`` (in the
+    caller's transaction, one statement) and return those it had not processed
+    before, each once, in their order. Ids are inserted sorted, so two transactions
+    claiming overlapping batches lock them in the same order (no deadlock)."""
+    ids = sorted({str(uuid.UUID(envelope.id)) for envelope in envelopes})
+    if not ids:
+        return []
+    claimed = {str(row[0]) for row in conn.execute(
+        "INSERT INTO processed_events (consumer, event_id) SELECT %s, id"
+        " FROM unnest(%s::uuid[]) AS id ON CONFLICT DO NOTHING RETURNING event_id",
+        (consumer, ids)).fetchall()}
+    fresh = []
+    for envelope in envelopes:
+        event_id = str(uuid.UUID(envelope.id))
+        if event_id in claimed:
+            claimed.discard(event_id)  # the same event later in the batch: applied once
+            fresh.append(envelope)
+    return fresh
+
+
+__all__ = ["Database", "ServiceDatabase", "AlreadyHandled", "apply_migrations", "claim_new",
+           "make_pool"]

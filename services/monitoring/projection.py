@@ -1,13 +1,17 @@
 """The read models: what each public event of the other services changes.
 
-``apply(conn, envelope)`` is the one place that knows; the live consumers and the
-rebuild (``services.monitoring.rebuild``) both call it, so they cannot disagree.
+``rows(envelope)`` is the one place that knows (as :class:`Row` changes); the live
+consumers and the rebuild (``services.monitoring.rebuild``) both write them with
+``apply_many`` — a batch of events in a few multi-row statements — so they cannot
+disagree.
 
 Every statement is an upsert that sets the columns one event type owns, and a row
 may be started by any of its events (a booking's ``CodeConfirmed`` may be read
 before its ``BookingRequested`` after a retry). So applying an event twice, or the
 events of several services in any order, leaves the same rows.
 """
+from dataclasses import dataclass
+
 from psycopg.types.json import Jsonb
 
 from services.booking import events as booking_events
@@ -22,23 +26,23 @@ CATALOGS = {"booking": booking_events.CATALOG, "notification": notification_even
             "complaints": complaints_events.CATALOG}
 
 
-def upsert(conn, table, key, key_value, values):
-    """Insert the row, or set ``values`` on the existing one."""
-    columns = [key, *values]
-    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in values)
-    conn.execute(
-        f"INSERT INTO {table} ({', '.join(columns)})"
-        f" VALUES ({', '.join(['%s'] * len(columns))})"
-        f" ON CONFLICT ({key}) DO UPDATE SET {updates}",
-        [key_value, *values.values()])
+@dataclass(frozen=True)
+class Row:
+    """One row change an event makes: ``values`` (``key`` first) into ``table``;
+    ``upsert``: set them on an existing row (the columns this event type owns);
+    otherwise the row is inserted once and never changed (``ON CONFLICT DO NOTHING``)."""
+    table: str
+    key: str
+    values: dict
+    upsert: bool = True
 
 
-def insert_once(conn, table, values):
-    columns = list(values)
-    conn.execute(
-        f"INSERT INTO {table} ({', '.join(columns)})"
-        f" VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT DO NOTHING",
-        list(values.values()))
+def upsert(table, key, key_value, values):
+    return Row(table, key, {key: key_value, **values})
+
+
+def insert_once(table, key, values):
+    return Row(table, key, values, upsert=False)
 
 
 def _slot(data):
@@ -47,33 +51,33 @@ def _slot(data):
 
 
 # --- booking ---------------------------------------------------------------------
-def _booking(conn, envelope):
+def _booking(envelope):
     data, logged = envelope.data, envelope.time
     booking = data.get("booking_id")
     kind = envelope.type
     if kind == "BookingRequested":
-        upsert(conn, "bookings", "booking_id", booking, {
+        yield upsert("bookings", "booking_id", booking, {
             **_slot(data), "channel": data["channel"], "requested_at": data["requested_at"],
             "requested_logged_at": logged})
     elif kind == "CodeConfirmed":
-        upsert(conn, "bookings", "booking_id", booking, {
+        yield upsert("bookings", "booking_id", booking, {
             **_slot(data), "confirmed_at": data["confirmed_at"], "confirmed_logged_at": logged})
     elif kind == "BookingActivated":
-        upsert(conn, "bookings", "booking_id", booking, {
+        yield upsert("bookings", "booking_id", booking, {
             **_slot(data), "activated_at": data["activated_at"]})
     elif kind == "BookingLapsed":
-        upsert(conn, "bookings", "booking_id", booking, {
+        yield upsert("bookings", "booking_id", booking, {
             **_slot(data), "lapsed_at": data["lapsed_at"]})
     elif kind == "BookingCancelled":
-        upsert(conn, "bookings", "booking_id", booking, {
+        yield upsert("bookings", "booking_id", booking, {
             "cancelled_at": data["cancelled_at"], "cancelled_by": data["by"]})
     elif kind == "BookingVoided":
-        upsert(conn, "bookings", "booking_id", booking, {
+        yield upsert("bookings", "booking_id", booking, {
             "voided_at": logged, "void_reason": data["reason"]})
     elif kind == "HoldExpired":
-        upsert(conn, "bookings", "booking_id", booking, {"hold_expired_at": data["expired_at"]})
+        yield upsert("bookings", "booking_id", booking, {"hold_expired_at": data["expired_at"]})
     elif kind == "BookingRefused":
-        insert_once(conn, "booking_refusals", {
+        yield insert_once("booking_refusals", "refusal_id", {
             "refusal_id": data["refusal_id"], "refused_at": data.get("refused_at") or logged,
             "channel": data["channel"],
             "centre": data.get("centre"), "service": data.get("service"),
@@ -86,79 +90,79 @@ FAILURES = {"EmailTemporaryFailure": "temporary", "EmailPermanentFailure": "perm
             "EmailTechnicalFailure": "technical"}
 
 
-def _notification(conn, envelope):
+def _notification(envelope):
     data, logged = envelope.data, envelope.time
     common = {"template": data["template"], "reference": data["reference"]}
     if envelope.type == "EmailCreated":
-        upsert(conn, "emails", "intent_id", data["intent_id"],
+        yield upsert("emails", "intent_id", data["intent_id"],
                {**common, "created_logged_at": logged})
     elif envelope.type == "EmailDelivered":
-        upsert(conn, "emails", "intent_id", data["intent_id"],
+        yield upsert("emails", "intent_id", data["intent_id"],
                {**common, "delivered_logged_at": logged, "delivered_attempt": data["attempt"]})
     elif envelope.type in FAILURES:
         kind = FAILURES[envelope.type]
-        insert_once(conn, "email_attempt_failures", {
+        yield insert_once("email_attempt_failures", "event_id", {
             "event_id": envelope.id, "intent_id": data["intent_id"], "failure_type": kind,
             "will_retry": data["will_retry"], "logged_at": logged})
         if not data["will_retry"]:
-            upsert(conn, "emails", "intent_id", data["intent_id"], {
+            yield upsert("emails", "intent_id", data["intent_id"], {
                 **common, "failed_logged_at": logged, "failure_type": kind,
                 "failure_smtp_code": data.get("smtp_code")})
 
 
 # --- kiosk gateway ---------------------------------------------------------------
-def _kiosk_gateway(conn, envelope):
+def _kiosk_gateway(envelope):
     data, logged = envelope.data, envelope.time
     if envelope.type == "TicketIssued":
-        insert_once(conn, "tickets", {
+        yield insert_once("tickets", "ticket_id", {
             "ticket_id": data["ticket_id"], "centre": data["centre"], "service": data["service"],
             "date": data["date"], "series": data["series"], "booking_id": data.get("booking_id"),
             "issued_at": data["issued_at"]})
     elif envelope.type == "ActivationRefused":
-        insert_once(conn, "activation_refusals", {
+        yield insert_once("activation_refusals", "event_id", {
             "event_id": envelope.id, "kiosk_id": data["kiosk_id"], "centre": data["centre"],
             "reason": data["reason"], "at": data["at"]})
     elif envelope.type == "KioskRegistered":
-        upsert(conn, "kiosks", "kiosk_id", data["kiosk_id"],
+        yield upsert("kiosks", "kiosk_id", data["kiosk_id"],
                {"centre": data["centre"], "registered_logged_at": logged})
     elif envelope.type == "KioskRevoked":
-        upsert(conn, "kiosks", "kiosk_id", data["kiosk_id"],
+        yield upsert("kiosks", "kiosk_id", data["kiosk_id"],
                {"centre": data["centre"], "revoked_logged_at": logged})
 
 
 # --- registry --------------------------------------------------------------------
-def _registry(conn, envelope):
+def _registry(envelope):
     data = envelope.data
     if envelope.type == "FinQueried":
-        insert_once(conn, "fin_queries", {
+        yield insert_once("fin_queries", "query_id", {
             "query_id": data["query_id"], "asked_at": data["asked_at"], "method": data["method"],
             "outcome": data["outcome"], "latency_ms": data["latency_ms"],
             "channel": data["channel"]})
 
 
 # --- complaints ------------------------------------------------------------------
-def _complaints(conn, envelope):
+def _complaints(envelope):
     data, logged = envelope.data, envelope.time
     complaint = data["complaint_id"]
     kind = envelope.type
     if kind == "ComplaintFiled":
-        upsert(conn, "complaints", "complaint_id", complaint, {
+        yield upsert("complaints", "complaint_id", complaint, {
             "service": data["service"], "channel": data["channel"],
             "filed_on": data["filed_on"], "filed_logged_at": logged, "due_on": data["due_on"]})
     elif kind == "ComplaintAcknowledged":
-        upsert(conn, "complaints", "complaint_id", complaint, {"acknowledged_by": data["by"]})
+        yield upsert("complaints", "complaint_id", complaint, {"acknowledged_by": data["by"]})
     elif kind == "ComplaintAnswered":
-        upsert(conn, "complaints", "complaint_id", complaint, {
+        yield upsert("complaints", "complaint_id", complaint, {
             "answered_at": data["answered_at"], "decision": data["decision"],
             "answered_late": data["late"]})
     elif kind == "ComplaintWithdrawn":
-        upsert(conn, "complaints", "complaint_id", complaint,
+        yield upsert("complaints", "complaint_id", complaint,
                {"withdrawn_at": data["withdrawn_at"]})
     elif kind == "ComplaintDeadlineApproaching":
-        upsert(conn, "complaints", "complaint_id", complaint,
+        yield upsert("complaints", "complaint_id", complaint,
                {"due_on": data["due_on"], "warned_logged_at": logged})
     elif kind == "ComplaintOverdue":
-        upsert(conn, "complaints", "complaint_id", complaint,
+        yield upsert("complaints", "complaint_id", complaint,
                {"due_on": data["due_on"], "overdue_logged_at": logged})
 
 
@@ -171,9 +175,54 @@ def source_of(envelope):
     return envelope.source.rsplit("/", 1)[-1]
 
 
+def rows(envelope):
+    """The row changes of one public event of another service."""
+    return list(APPLY[source_of(envelope)](envelope))
+
+
+# Rows per statement: well under PostgreSQL's 65,535 parameters at the widest table.
+CHUNK = 1000
+
+
 def apply(conn, envelope):
     """Apply one public event of another service to the read models."""
-    APPLY[source_of(envelope)](conn, envelope)
+    apply_many(conn, [envelope])
+
+
+def apply_many(conn, envelopes):
+    """Apply ``envelopes``, in this order, with one multi-row statement per table and
+    kind of change (at most ``CHUNK`` rows each) instead of one per event.
+
+    The same rows as :func:`apply` one event at a time: changes of one kind to one
+    row are folded first — an upsert's later values win, an insert-once keeps the
+    first — so no statement touches a row twice; and statements of different kinds
+    commute, since each sets only the columns its event type owns (see the module).
+    Rows are written in key order, so two concurrent batches lock them alike."""
+    groups = {}
+    for envelope in envelopes:
+        for row in rows(envelope):
+            group = groups.setdefault((row.table, row.key, row.upsert, tuple(row.values)), {})
+            value = str(row.values[row.key])  # a UUID or its text: one row
+            if row.upsert or value not in group:
+                group[value] = row.values
+    for (table, key, is_upsert, columns), by_key in groups.items():
+        ordered = [by_key[value] for value in sorted(by_key)]
+        for start in range(0, len(ordered), CHUNK):
+            _write(conn, table, key, is_upsert, columns, ordered[start:start + CHUNK])
+
+
+def _write(conn, table, key, is_upsert, columns, chunk):
+    row = f"({', '.join(['%s'] * len(columns))})"
+    if is_upsert:
+        updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns
+                            if column != key)
+        conflict = f"ON CONFLICT ({key}) DO UPDATE SET {updates}" if updates else \
+            f"ON CONFLICT ({key}) DO NOTHING"
+    else:
+        conflict = "ON CONFLICT DO NOTHING"
+    conn.execute(f"INSERT INTO {table} ({', '.join(columns)})"
+                 f" VALUES {', '.join([row] * len(chunk))} {conflict}",
+                 [values[column] for values in chunk for column in columns])
 
 
 READ_MODELS = ("bookings", "booking_refusals", "emails", "email_attempt_failures",

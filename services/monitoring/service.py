@@ -3,7 +3,9 @@
 Every public event of every other service arrives on this service's own durable
 queue for that service (``monitoring.on_<source>_event``, bound with ``#``) and is
 applied to the read models in the same transaction that records its id: exactly
-once, whatever RabbitMQ redelivers. Reports are computed from the read models.
+once, whatever RabbitMQ redelivers. Events come in batches (``@on_events``: up to 500,
+one transaction and one ack each), applied with a few multi-row statements. Reports
+are computed from the read models.
 """
 import uuid
 from datetime import timedelta
@@ -16,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from shared.auth import require_token
 from shared.clock import Clock
-from shared.consumer import on_event
+from shared.consumer import on_events
 from shared.db import Database
 from shared.deadletters import dead_letter_queues, depths
 from shared.errors import NotFound, Text
@@ -64,29 +66,31 @@ class MonitoringService(PlatformService):
     clock = Clock()
 
     # --- the consumer: every public event of every service -------------------------
-    @on_event("booking", "#", catalog=CATALOGS["booking"])
-    def on_booking_event(self, event):
-        self._project(event)
+    # A batch of events per transaction and per ack (shared.consumer.on_events); the
+    # method names are the queues' and the processed-event records' names.
+    @on_events("booking", "#", catalog=CATALOGS["booking"])
+    def on_booking_event(self, events):
+        self._project(events)
 
-    @on_event("notification", "#", catalog=CATALOGS["notification"])
-    def on_notification_event(self, event):
-        self._project(event)
+    @on_events("notification", "#", catalog=CATALOGS["notification"])
+    def on_notification_event(self, events):
+        self._project(events)
 
-    @on_event("kiosk_gateway", "#", catalog=CATALOGS["kiosk_gateway"])
-    def on_kiosk_gateway_event(self, event):
-        self._project(event)
+    @on_events("kiosk_gateway", "#", catalog=CATALOGS["kiosk_gateway"])
+    def on_kiosk_gateway_event(self, events):
+        self._project(events)
 
-    @on_event("registry", "#", catalog=CATALOGS["registry"])
-    def on_registry_event(self, event):
-        self._project(event)
+    @on_events("registry", "#", catalog=CATALOGS["registry"])
+    def on_registry_event(self, events):
+        self._project(events)
 
-    @on_event("complaints", "#", catalog=CATALOGS["complaints"])
-    def on_complaints_event(self, event):
-        self._project(event)
+    @on_events("complaints", "#", catalog=CATALOGS["complaints"])
+    def on_complaints_event(self, events):
+        self._project(events)
 
-    def _project(self, event):
-        with self.db.handling(event) as uow:
-            projection.apply(uow.conn, event)
+    def _project(self, events):
+        with self.db.handling_many(events) as (uow, fresh):
+            projection.apply_many(uow.conn, fresh)
 
     # --- reports -------------------------------------------------------------------
     def _params(self, query):

@@ -10,8 +10,9 @@ from marshmallow import Schema, ValidationError, fields, validates, validates_sc
 from psycopg.types.json import Jsonb
 
 from shared import fields as asan
-from shared.clock import baku_today, validation_today
+from shared.clock import validation_today
 from shared.errors import Conflict, NotFound, Text, slow_down
+from shared.eventstore import NO_STREAM
 
 from . import names
 from .schema import LENIENT_KEY
@@ -104,7 +105,17 @@ def refusal(answer):
 
 
 def audit(uow, method, asked, client, channel, answer_outcome, fin, started, asked_at):
-    """F-6: the full record stays here; the public event carries no personal data."""
+    """F-6: every query registered, durably, in the transaction that answers it: the full
+    record (what was asked, from where, what was answered) in ``fin_queries``, and the
+    public ``FinQueried`` (no personal data: no FIN, name, date, card or address) on a
+    stream of its own, ``finquery-<query_id>``, appended at version 1. Returns the id.
+
+    A stream per query, not one per day: a shared stream's next version is a point every
+    lookup of the day must pass one at a time (each reads ``max(version)`` and the next
+    one's insert conflicts until it commits), so lookups would be as fast as one
+    connection. A new stream never has a competing writer, and the event stays in the
+    registry's log, where the monitoring rebuild reads it (``read_all``) like any other.
+    """
     query_id = str(uuid.uuid4())
     latency_ms = round((time.perf_counter() - started) * 1000, 3)
     uow.conn.execute(
@@ -112,8 +123,8 @@ def audit(uow, method, asked, client, channel, answer_outcome, fin, started, ask
         " answered_fin, latency_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (query_id, asked_at, method, _json(asked), client, channel, answer_outcome, fin,
          latency_ms))
-    stream = f"query-{baku_today(asked_at).isoformat()}"  # F-6: the Baku day it arrived
-    uow.append(stream, None, uow.new_event("FinQueried", stream, {
+    stream = f"finquery-{query_id}"
+    uow.append(stream, NO_STREAM, uow.new_event("FinQueried", stream, {
         "query_id": query_id, "method": method, "outcome": answer_outcome,
         "latency_ms": latency_ms, "channel": channel, "asked_at": asked_at.isoformat()}))
     return query_id

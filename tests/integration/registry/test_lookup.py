@@ -185,6 +185,30 @@ def test_f6_every_query_is_registered_and_the_public_event_has_no_personal_data(
                             " ('PersonRegistered', 'IdCardIssued')").fetchone()[0] == 0
 
 
+def test_f6_concurrent_lookups_are_each_registered_once_and_never_wait_on_each_other(
+        registry):
+    """No lookup serializes on another's audit (one stream per query): 40 at once all
+    answer (none 409 busy or 500), with exactly one audit row and one FinQueried each."""
+    import eventlet
+
+    url, database = registry(RATE_LIMITS={"fin_lookup": "6000 per minute, burst 1000"})
+    populate(url)
+    cards = ["AZE10000001", "AZE10000002", "AZE19999999", "AZE10000003"] * 10
+    answers = list(eventlet.GreenPool(40).imap(lambda card: by_card(url, card), cards))
+    assert sorted({answer.status_code for answer in answers}) == [200, 404]
+    with psycopg.connect(database) as conn:
+        audited = conn.execute("SELECT query_id::text FROM fin_queries").fetchall()
+        events = conn.execute(
+            "SELECT stream_id, version, data ->> 'query_id' FROM events"
+            " WHERE event_type = 'FinQueried'").fetchall()
+        published = conn.execute("SELECT count(*) FROM outbox WHERE routing_key ="
+                                 " 'FinQueried'").fetchone()[0]
+    assert len(audited) == len(events) == published == len(cards)
+    assert sorted(query for _, _, query in events) == sorted(row[0] for row in audited)
+    assert all(stream == f"finquery-{query}" and version == 1
+               for stream, version, query in events)
+
+
 def test_f5_a_client_far_above_human_rates_is_asked_to_wait_never_locked_out(registry):
     url, database = registry(RATE_LIMITS={"fin_lookup": "120 per minute, burst 3"})
     before = REGISTRY.get_sample_value("asan_fin_throttled_total", {"method": "id_card"}) or 0
