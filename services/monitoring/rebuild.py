@@ -19,7 +19,7 @@ import psycopg
 
 from shared.config import load_config
 from shared.db import apply_migrations, claim_new
-from shared.eventstore import EventStore
+from shared.eventstore import START, EventStore
 
 from . import projection
 from .projection import CATALOGS
@@ -41,7 +41,7 @@ def public_events(conn, catalog):
 
 def public_batches(conn, catalog):
     """:func:`public_events` a read of ``BATCH`` stored events at a time."""
-    store, after = EventStore(catalog), 0
+    store, after = EventStore(catalog), START
     while True:
         batch = store.read_all(conn, after=after, limit=BATCH)
         if not batch:
@@ -52,7 +52,7 @@ def public_batches(conn, catalog):
             if data is not None:
                 public.append(recorded.envelope.with_data(data))
         yield public
-        after = batch[-1].global_position
+        after = batch[-1].cursor
 
 
 def rebuild(database_url, event_logs):
