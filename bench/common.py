@@ -199,19 +199,20 @@ def wait_up(url, process, timeout=90):
 
 
 # ------------------------------------------------------------------------ wrk
-def wrk(url, requests_file, clients, seconds, headers=None, expect=(200,)):
+def wrk(url, requests_file, clients, seconds, headers=None, expect=(200,), cycle=False):
     """Closed loop with wrk (C, so the client is not the ceiling): ``clients``
     connections, each sending its next request as soon as the last is answered, for
     ``seconds``. ``requests_file``: one request a line, ``METHOD<TAB>PATH<TAB>CLIENT
     ADDRESS<TAB>BODY`` (bench/wrk/requests.lua; the lines are shared out between wrk's
     threads and never repeated: a run that needs more lines than the file has is an
-    error). ``headers``: sent with every request. Returns a measure; answers whose status
+    error, unless ``cycle``: then each thread starts its lines over). ``headers``: sent with every request. Returns a measure; answers whose status
     is not in ``expect`` count as errors (and are listed in ``statuses``)."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (deploy/bin/setup installs it)")
     threads = min(clients, os.cpu_count() or 2)
     env = dict(os.environ, BENCH_WRK_HEADERS=json.dumps(headers or {}),
-               BENCH_WRK_FILE=str(requests_file), BENCH_WRK_THREADS=str(threads))
+               BENCH_WRK_FILE=str(requests_file), BENCH_WRK_THREADS=str(threads),
+               BENCH_WRK_CYCLE="1" if cycle else "0")
     command = ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{seconds}s",
                "--timeout", "30s", "-s", str(WRK_LUA), url]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 120)

@@ -5,7 +5,8 @@
 --
 -- Line i goes to thread i mod N (N = BENCH_WRK_THREADS, wrk's -t), so no two requests are the same (each
 -- booking is another citizen, with a slot of its own); when a thread runs out of
--- lines the run is marked "exhausted" and bench.common refuses its figures. The
+-- lines the run is marked "exhausted" and bench.common refuses its figures, unless
+-- BENCH_WRK_CYCLE=1 (queries that may repeat: it starts over). The
 -- client address goes in X-Asan-Client-Address (believed with the pages' token, see
 -- shared/clients.py). done() prints one line "BENCH-JSON {...}" for bench.common.
 
@@ -41,14 +42,19 @@ function init(args)
   common["Content-Type"] = "application/json"
   next_line = 1
   exhausted = 0
+  cycle = os.getenv("BENCH_WRK_CYCLE") == '1'
   statuses = {}
 end
 
 function request()
   local line = lines[next_line]
   if line == nil then
-    exhausted = 1
-    line = lines[#lines]
+    if cycle then
+      next_line = 2
+    else
+      exhausted = 1
+    end
+    line = lines[1]
   else
     next_line = next_line + 1
   end
