@@ -192,7 +192,7 @@ def wait_up(url, process, timeout=90):
         try:
             if requests.get(f"{url}/health", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or busy starting
             pass
         time.sleep(0.2)
     raise TimeoutError(url)
@@ -205,7 +205,8 @@ def wrk(url, requests_file, clients, seconds, headers=None, expect=(200,), cycle
     ``seconds``. ``requests_file``: one request a line, ``METHOD<TAB>PATH<TAB>CLIENT
     ADDRESS<TAB>BODY`` (bench/wrk/requests.lua; the lines are shared out between wrk's
     threads and never repeated: a run that needs more lines than the file has is an
-    error, unless ``cycle``: then each thread starts its lines over). ``headers``: sent with every request. Returns a measure; answers whose status
+    error, unless ``cycle``: then each thread starts its lines over). ``headers``: sent
+    with every request. Returns a measure; answers whose status
     is not in ``expect`` count as errors (and are listed in ``statuses``)."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (deploy/bin/setup installs it)")

@@ -145,9 +145,12 @@ def activations(concurrency=16):
             list(pool.map(ping, range(concurrency)))
         live_seconds = time.perf_counter() - started
     finally:
-        from .registry import stop
-
-        stop(stack)
+        stack.terminate()
+        try:
+            stack.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            stack.kill()
+            stack.wait()
         drop_database("asan_bench_kiosk_booking")
         drop_database("asan_bench_kiosk_gateway")
         delete_vhost(vhost_name)

@@ -47,8 +47,15 @@ def _sample(url, count):
 
 
 def _audited(url):
-    with psycopg.connect(url) as conn:
-        return conn.execute("SELECT count(*) FROM fin_queries").fetchone()[0]
+    """fin_queries rows once the service has finished what wrk left in flight."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        last = None
+        while True:
+            count = conn.execute("SELECT count(*) FROM fin_queries").fetchone()[0]
+            if count == last:
+                return count
+            last = count
+            time.sleep(1)
 
 
 def lookups():
