@@ -1,49 +1,134 @@
-"""Run every benchmark section and print one Markdown table."""
+"""Run the benchmarks of docs/BENCHMARKS.md, or regenerate that page from a results file.
+
+    python -m bench [--quick] [SECTION ...]   measure (all sections by default); writes
+                                              $ASAN_STATE_DIR/bench/results-<UTC>.json and
+                                              latest.json, prints the Markdown report
+    python -m bench report [FILE] [--write]   the report of FILE (default latest.json);
+                                              --write puts it into docs/BENCHMARKS.md and
+                                              the plot into docs/bench-scaling.svg
+
+``make bench`` runs the first with the platform started as by ``make run``. ``--quick``
+only checks that the harness works (seconds per level, small counts); its report says
+so and is not to be quoted.
+"""
 import argparse
+import json
+import os
 import platform as host
 import subprocess
+import sys
 import time
+import traceback
+from pathlib import Path
 
-from . import booking as booking_bench
-from . import kiosk as kiosk_bench
-from . import monitoring as monitoring_bench
-from . import registry as registry_bench
-from . import platform as platform_bench
+from shared.config import REPO_ROOT
 
-SECTIONS = {
-    "appends": lambda: [platform_bench.appends()],
-    "relay": lambda: [platform_bench.relay()],
-    "bookings": booking_bench.complete_bookings,
-    "activations": kiosk_bench.activations,
-    "registry": registry_bench.lookups,
-    "monitoring": monitoring_bench.consumer,
-}
+from . import report
+from .common import SETTINGS
+
+SECTIONS = ("appends", "relay", "bookings", "activations", "monitoring", "registry")
+
+
+def _run(name):
+    if name == "appends":
+        from .platform import appends
+        return appends()
+    if name == "relay":
+        from .platform import relay
+        return relay()
+    if name == "bookings":
+        from .booking import bookings
+        return bookings()
+    if name == "activations":
+        from .kiosk import activations
+        return activations()
+    if name == "monitoring":
+        from .monitoring import consumer
+        return consumer()
+    if name == "registry":
+        from .registry import lookups
+        return lookups()
+    raise SystemExit(f"unknown section {name!r}; known: {', '.join(SECTIONS)}")
+
+
+def _command(args):
+    try:
+        return subprocess.run(args, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine():
+    """What the figures were measured on."""
+    memory = ""
+    try:
+        with open("/proc/meminfo") as handle:
+            kib = int(handle.readline().split()[1])
+        memory = f"{kib / 1024 ** 2:.0f} GiB"
+    except OSError:
+        pass
+    cpu = host.processor() or host.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"host": host.node(), "cores": os.cpu_count(), "memory": memory, "cpu": cpu,
+            "python": host.python_version(),
+            "postgresql": _command(["pg_config", "--version"]),
+            "wrk": _command(["wrk", "-v"]).splitlines()[0] if _command(["wrk", "-v"]) else ""}
+
+
+def measure(sections, quick):
+    SETTINGS.quick = quick
+    started = time.time()
+    results, failures = [], {}
+    for name in sections:
+        print(f"… {name}", flush=True)
+        t0 = time.monotonic()
+        try:
+            results += _run(name)
+        except Exception:  # noqa: BLE001 - one broken section must not lose the others
+            failures[name] = traceback.format_exc()
+            print(failures[name], file=sys.stderr, flush=True)
+        print(f"  {name}: {time.monotonic() - t0:.0f} s", flush=True)
+    commit = _command(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"])
+    dirty = bool(_command(["git", "-C", str(REPO_ROOT), "status", "--porcelain",
+                           "--untracked-files=no"]))
+    run = {"started": started, "finished": time.time(), "quick": quick, "commit": commit,
+           "dirty": dirty, "sections": list(sections), "command": "make bench" if not quick
+           else "python -m bench --quick", "machine": machine(),
+           "clients": list(SETTINGS.clients), "seconds_per_level": SETTINGS.seconds,
+           "results": results, "failures": failures}
+    folder = Path(os.environ.get("ASAN_STATE_DIR", REPO_ROOT / ".state")) / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / time.strftime("results-%Y%m%dT%H%M%SZ.json", time.gmtime(started))
+    path.write_text(json.dumps(run, indent=1, ensure_ascii=False), encoding="utf-8")
+    (folder / "latest.json").write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    print()
+    print(report.markdown(run))
+    print(f"Results: {path} (docs/BENCHMARKS.md from it: python -m bench report {path} --write)")
+    return 1 if failures else 0
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("sections", nargs="*", default=list(SECTIONS))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["report"]:
+        return report.main(argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sections", nargs="*", default=list(SECTIONS),
+                        help=f"any of: {', '.join(SECTIONS)}")
+    parser.add_argument("--quick", action="store_true",
+                        help="small counts and 3 s per level: checks the harness, "
+                             "figures not to be quoted")
     args = parser.parse_args(argv)
-    rows = []
     for name in args.sections:
-        print(f"… {name}", flush=True)
-        rows += SECTIONS[name]()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
-    print()
-    print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} at commit {commit} "
-          f"on {host.node()} ({host.processor() or host.machine()}, Python "
-          f"{host.python_version()}), command: `make bench`")
-    print()
-    print("| what | ours | baseline | ratio (ours / baseline) |")
-    print("|---|---|---|---|")
-    for row in rows:
-        extra = row.get("note", "")
-        ratio = f"{row['ours'] / row['baseline']:.2f}" if row.get("ratio", True) else "—"
-        print(f"| {row['what']} | {row['ours']:,.0f} {row['unit']} | {row['baseline']:,.0f} "
-              f"{row.get('baseline_unit', row['unit'])} ({row['baseline_what']}) | "
-              f"{ratio}{extra} |")
+        if name not in SECTIONS:
+            parser.error(f"unknown section {name!r}; known: {', '.join(SECTIONS)}")
+    return measure(args.sections, args.quick)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,158 +1,232 @@
-"""Complete bookings over HTTP with everything running locally: request, read the
-code from the mail sink, confirm, read the order code — next to a trivial nameko
-endpoint (GET /live of the same service) measured in the same run."""
-import email
-import email.policy
+"""The booking path over HTTP, driven by wrk against the platform's running booking
+service (started by ``make bench`` like ``make run``): ``POST /bookings`` at 1/8/32
+connections next to a bench-only nameko endpoint doing one INSERT transaction with the
+same body (bench.stack.OneInsertService, the same worker and database pool sizes);
+then, open loop at a steady offered rate, the time from ``POST /bookings`` to the code
+email in the mail sink."""
 import os
 import random
-import re
-import statistics
+import secrets
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import psycopg
 import requests
 
-from services.booking.reference import BAKU, ReferenceData
+from services.booking.reference import ReferenceData
 from shared.clock import baku_today
 from shared.config import service_config
 
+from .common import (PORT_BASE, SETTINGS, Stack, comparison, drop_database, figure,
+                     fresh_database, measure, percentile, requests_file, wrk)
+from .stack import ONE_INSERT_TABLE
+
 REF = ReferenceData.load()
+FRONTEND_TOKEN = "web-frontend-dev-token"  # the pages' local token (tests/citizens.py)
+EXPECT = (200, 201, 202)
+MAX_RATE = 800  # bookings/s a level may reach before its distinct citizens run out
+MAX_INSERT_RATE = 2500  # the same for the one-INSERT endpoint
 
 
-class MailWatcher:
-    """One background thread indexes the sink's new .eml files by recipient; clients
-    wait on a condition instead of each scanning the folder."""
+class Citizens:
+    """Distinct citizens for one run: each booking another address of the 198.18.0.0/15
+    benchmarking range (the pages forward it with their token, so the abuse limits count
+    it as one person), ID card, phone and email, and a free slot of its own — dates
+    from the clock the run uses (baku_today), so the data never ages."""
+
+    def __init__(self):
+        self.run = secrets.token_hex(4)
+        self.next = random.randrange(1 << 17)
+        self.card = random.randrange(10 ** 7)
+        today = baku_today()
+        combos = []
+        for centre in REF.centres.values():
+            for code in centre.services:
+                for offset in range(2, 29):
+                    day = today + timedelta(days=offset)
+                    for moment in REF.slot_times(centre, REF.services[code], day):
+                        combos.append((centre.code, code, day.isoformat(),
+                                       moment.strftime("%H:%M")))
+        random.shuffle(combos)
+        self.slots = iter(combos)
+        self.lock = threading.Lock()
+
+    def booking(self):
+        """(address, email, JSON body) of the next citizen."""
+        with self.lock:
+            k = self.next = self.next + 1
+            self.card += 1
+            card = self.card
+            centre, service, day, at = next(self.slots)
+        n = k % (1 << 17)
+        address = f"198.{18 + (n >> 16)}.{(n >> 8) & 255}.{n & 255}"
+        email = f"bench-{self.run}-{k}@example.az"
+        return address, email, {
+            "name": "Leyla", "surname": "Məmmədova", "patronymic": "Əli qızı",
+            "id_card": f"AZE{card % 10 ** 8:08d}", "phone": f"+99450{2000000 + k % 7000000}",
+            "email": email, "service": service, "centre": centre, "date": day, "time": at}
+
+
+def _lines(citizens, path, count):
+    return requests_file(("POST", path, address, body)
+                         for address, _, body in (citizens.booking() for _ in range(count)))
+
+
+def _headers():
+    return {"Authorization": f"Bearer {FRONTEND_TOKEN}"}
+
+
+def bookings():
+    """POST /bookings next to the one-INSERT endpoint, then the email latency."""
+    config = service_config("booking")
+    base = "http://" + config["WEB_SERVER_ADDRESS"]
+    citizens = Citizens()
+    url = fresh_database("asan_bench_insert")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(ONE_INSERT_TABLE)
+    port = PORT_BASE + 7
+    insert_config = {"AMQP_URI": os.environ["AMQP_URI"], "DATABASE_URL": url,
+                     "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+                     "DB_POOL_SIZE": config.get("DB_POOL_SIZE", 10),
+                     "max_workers": config.get("max_workers", 10)}
+    levels, files = [], []
+    mail = MailSink(os.environ.get("ASAN_MAIL_DIR", ".state/mail"))
+    accepted = 0
+    try:
+        with Stack([{"class": "bench.stack:OneInsertService", "config": insert_config}],
+                   wait=[f"http://127.0.0.1:{port}"]):
+            for clients in SETTINGS.clients:
+                files.append(_lines(citizens, "/bookings", MAX_RATE * SETTINGS.seconds))
+                # The baseline keeps no state per citizen: one body, another address each.
+                address, _, body = citizens.booking()
+                files.append(requests_file(
+                    ("POST", "/insert", f"198.19.255.{k % 250 + 1}", body)
+                    for k in range(MAX_INSERT_RATE * SETTINGS.seconds)))
+                ours = wrk(base, files[-2], clients, SETTINGS.seconds, _headers(), EXPECT)
+                accepted += ours["count"]
+                baseline = wrk(f"http://127.0.0.1:{port}", files[-1], clients,
+                               SETTINGS.seconds, _headers(), EXPECT)
+                levels.append({"clients": clients, "ours": ours, "baseline": baseline})
+        # The code emails of the closed-loop bookings are still on their way: the open
+        # loop starts on a quiet platform.
+        mail.wait_quiet(accepted, timeout=180)
+        latency = email_latency(base, citizens, mail)
+    finally:
+        for path in files:
+            path.unlink(missing_ok=True)
+        drop_database("asan_bench_insert")
+    return [comparison(
+        "bookings", "POST /bookings (a citizen's booking request, 202)", "requests/s",
+        "the platform's booking service (as `make run` starts it, abuse limits on, each request "
+        "another citizen and slot): validate, rate-limit and idempotency records, the "
+        "BookingRequested event, the code email in the outbox",
+        "bench.stack.OneInsertService: the same nameko HTTP entrypoint, worker and database "
+        "pool sizes; POST /insert parses the same body and INSERTs it, one transaction",
+        levels, target={"ratio": 0.5}), latency]
+
+
+class MailSink:
+    """The sink's .eml files (deploy/mailsink.py): each name starts with the UTC moment
+    it was stored, which is when the email reached the mailbox."""
 
     def __init__(self, folder):
         self.folder = Path(folder)
-        self.seen = set(os.listdir(self.folder)) if self.folder.exists() else set()
-        self.by_recipient = {}
-        self.changed = threading.Condition()
-        self.stopped = threading.Event()
-        threading.Thread(target=self._scan_forever, daemon=True).start()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.known = set(os.listdir(self.folder))
 
-    def _scan_forever(self):
-        while not self.stopped.is_set():
-            new = [name for name in os.listdir(self.folder)
-                   if name.endswith(".eml") and name not in self.seen]
-            for name in new:
-                self.seen.add(name)
-                with open(self.folder / name, "rb") as handle:
-                    message = email.message_from_binary_file(handle, policy=email.policy.default)
-                with self.changed:
-                    to = str(message["X-Envelope-To"]).lower()
-                    self.by_recipient.setdefault(to, []).append(message)
-            if new:
-                with self.changed:
-                    self.changed.notify_all()
-            time.sleep(0.005)
+    def new(self):
+        """{recipient: (arrival epoch seconds, template)} of files not seen before."""
+        found = {}
+        for name in os.listdir(self.folder):
+            if not name.endswith(".eml") or name in self.known:
+                continue
+            self.known.add(name)
+            stamp = datetime.strptime(name.split("-", 1)[0], "%Y%m%dT%H%M%S.%fZ")
+            headers = {}
+            with open(self.folder / name, "rb") as handle:
+                for raw in handle:
+                    line = raw.decode("utf-8", "replace").strip()
+                    if not line:
+                        break
+                    key, _, value = line.partition(":")
+                    headers[key.lower()] = value.strip()
+            to = headers.get("x-envelope-to", "").lower()
+            found.setdefault(to, (stamp.replace(tzinfo=timezone.utc).timestamp(),
+                                  headers.get("x-template", "")))
+        return found
 
-    def wait(self, recipient, template, timeout=60):
-        deadline = time.monotonic() + timeout
-        with self.changed:
-            while time.monotonic() < deadline:
-                for message in self.by_recipient.get(recipient.lower(), []):
-                    if str(message["X-Template"]).startswith(template):
-                        return message.get_body(("plain",)).get_content()
-                self.changed.wait(timeout=0.5)
-        raise TimeoutError(f"{template} to {recipient}")
-
-
-def citizen_headers():
-    """The pages' development token and a citizen address of the 198.18.0.0/15
-    benchmarking range (see shared.clients)."""
-    return {"Authorization": "Bearer web-frontend-dev-token",
-            "X-Asan-Client-Address": f"198.18.{random.randrange(256)}.{random.randrange(1, 256)}"}
-
-
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
-
-
-def _slots():
-    today = baku_today()
-    combos = []
-    for centre in REF.centres.values():
-        for code in centre.services:
-            service = REF.services[code]
-            for offset in range(2, 29):
-                day = today + timedelta(days=offset)
-                for moment in REF.slot_times(centre, service, day):
-                    combos.append((centre.code, code, day.isoformat(), moment.strftime("%H:%M")))
-    random.shuffle(combos)
-    return iter(combos)
-
-
-def complete_bookings(count=300, concurrency=16):
-    base = "http://" + service_config("booking")["WEB_SERVER_ADDRESS"]
-    watcher = MailWatcher(os.environ.get("ASAN_MAIL_DIR", ".state/mail"))
-    slots, lock = _slots(), threading.Lock()
-    request_ms, confirm_ms, total_ms = [], [], []
-
-    def one(_):
-        session = requests.Session()
-        # Each booking is another citizen, as the citizen pages present them (their token
-        # and the citizen's address): the abuse limits count citizens, not this client.
-        session.headers.update(citizen_headers())
-        started = time.perf_counter()
-        while True:
-            with lock:
-                centre, service, day, at = next(slots)
-            to = f"bench-{uuid.uuid4().hex[:12]}@example.az"
-            body = {"name": "Leyla", "surname": "Məmmədova", "patronymic": "Əli qızı",
-                    "id_card": f"AZE{random.randrange(10 ** 8):08d}",
-                    "phone": f"+99450{random.randrange(2000000, 9999999)}",
-                    "email": to, "service": service, "centre": centre, "date": day, "time": at}
-            t0 = time.perf_counter()
-            response = session.post(f"{base}/bookings", json=body, timeout=30)
-            if response.status_code == 202:
-                request_ms.append((time.perf_counter() - t0) * 1000)
+    def wait_quiet(self, expected, timeout):
+        """Until ``expected`` new emails arrived, or none for 5 s, or ``timeout``."""
+        deadline, seen, last = time.monotonic() + timeout, 0, time.monotonic()
+        while seen < expected and time.monotonic() < deadline:
+            got = len(self.new())
+            seen += got
+            if got:
+                last = time.monotonic()
+            elif time.monotonic() - last > 5:
                 break
-        booking_id = response.json()["booking_id"]
-        code = re.search(r"^\s+(\d{6})\s*$", watcher.wait(to, "booking_confirmation_code"),
-                         re.M).group(1)
-        t0 = time.perf_counter()
-        confirmed = session.post(f"{base}/bookings/{booking_id}/confirm", json={"code": code},
-                                 timeout=30)
-        assert confirmed.status_code == 200, confirmed.text
-        confirm_ms.append((time.perf_counter() - t0) * 1000)
-        watcher.wait(to, "booking_order_code")
-        total_ms.append((time.perf_counter() - started) * 1000)
+            time.sleep(0.5)
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(one, range(count)))
-    booking_seconds = time.perf_counter() - started
-    watcher.stopped.set()
 
-    live_ms = []
+def email_latency(base, citizens, mail):
+    """Open loop: ``rate`` POST /bookings a second for ``seconds`` (each sent on its
+    schedule whatever the answers do), then the time from each POST to its code email
+    in the mail sink."""
+    rate, seconds = (10, 5) if SETTINGS.quick else (50, 60)
+    count = rate * seconds
+    sent, post_ms, statuses, lags = {}, [], {}, []
+    local = threading.local()
+    lock = threading.Lock()
 
-    def ping(_):
-        session = requests.Session()
-        for _ in range(count // concurrency + 1):
-            t0 = time.perf_counter()
-            assert session.get(f"{base}/live", timeout=30).status_code == 200
-            live_ms.append((time.perf_counter() - t0) * 1000)
+    def post(address, email, body):
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        headers = dict(_headers(), **{"X-Asan-Client-Address": address})
+        t0, at = time.perf_counter(), time.time()
+        try:
+            status = session.post(f"{base}/bookings", json=body, headers=headers,
+                                  timeout=30).status_code
+        except requests.RequestException:
+            status = "error"
+        with lock:
+            statuses[status] = statuses.get(status, 0) + 1
+            if status == 202:
+                sent[email] = at
+                post_ms.append((time.perf_counter() - t0) * 1000)
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(ping, range(concurrency)))
-    live_seconds = time.perf_counter() - started
-
-    def latency(values):
-        return f"p50 {statistics.median(values):.1f} ms, p99 {percentile(values, 99):.1f} ms"
-
-    return [{
-        "what": f"complete bookings over HTTP ({count}, {concurrency} clients): request → code "
-                "email delivered → confirm → order-code email delivered",
-        "ours": count / booking_seconds, "unit": "bookings/s",
-        "baseline": len(live_ms) / live_seconds, "baseline_unit": "requests/s",
-        "baseline_what": "trivial nameko @http GET /live, same service, same clients",
-        "note": f"; POST /bookings {latency(request_ms)}; POST confirm {latency(confirm_ms)}; "
-                f"whole booking {latency(total_ms)}; GET /live {latency(live_ms)}",
-    }]
+    prepared = [citizens.booking() for _ in range(count)]
+    mail.new()  # forget what arrived before
+    with ThreadPoolExecutor(128) as pool:
+        started = time.perf_counter()
+        for k, item in enumerate(prepared):
+            due = started + k / rate
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            lags.append(max(0.0, -pause) * 1000)
+            pool.submit(post, *item)
+    arrivals = {}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not all(email in arrivals for email in sent):
+        # Only this loop's citizens: a late email of the closed loop is not one of ours.
+        arrivals.update((to, at) for to, (at, template) in mail.new().items()
+                        if to in sent and template.startswith("booking_confirmation_code"))
+        time.sleep(0.2)
+    delays = [(arrivals[email] - at) * 1000 for email, at in sent.items() if email in arrivals]
+    missing = len(sent) - len(delays)
+    result = measure(len(delays), seconds, delays, errors=missing + count - len(sent))
+    return figure(
+        "email_latency", f"POST /bookings → code email in the mailbox, open loop at {rate} "
+        f"bookings/s for {seconds} s", percentile(delays, 50), "ms (p50)",
+        target={"p99_ms": 1000}, p50_ms=result["p50_ms"], p99_ms=result["p99_ms"],
+        offered_rate=rate, seconds=seconds, delivered=len(delays), missing=missing,
+        statuses={str(k): v for k, v in statuses.items()},
+        post_p50_ms=percentile(post_ms, 50), post_p99_ms=percentile(post_ms, 99),
+        schedule_lag_p99_ms=percentile(lags, 99),
+        method="a Python client sends each request on its schedule from a pool of 128 "
+               "threads (open loop: a slow answer does not delay the next request); the "
+               "arrival is the mail sink's timestamp in the file name, taken when the "
+               "email is stored")

@@ -1,146 +1,123 @@
-"""The FIN lookup at national scale: load time of the synthetic population, then
-lookups per second over HTTP (each one audited: a fin_queries row and a FinQueried
-event) next to the same queries run straight on PostgreSQL, in the same run."""
-import json
+"""The FIN lookup at national scale: the load of the synthetic population (10 million
+people: part of the run, about 4.5 minutes), then lookups over HTTP driven by wrk at
+1/8/32 connections, each audited (F-6), next to the same service with the audit
+switched off (bench.stack's bench-only ``unaudited``), in the same run."""
 import os
 import random
-import statistics
-import subprocess
 import sys
-import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import quote
 
 import psycopg
-import requests
 
-from services.registry import lookup
-from shared.clock import baku_today
 from services.registry.handlers import import_population
-from shared.config import REPO_ROOT
+from shared.clock import baku_today
+from shared.config import REPO_ROOT, service_config
 from shared.db import apply_migrations
 
-from .booking import percentile
-from .kiosk import vhost, wait_up
-from .platform import AMQP_URI, drop_database, fresh_database
+from .common import (PORT_BASE, SETTINGS, Stack, comparison, delete_vhost, drop_database,
+                     figure, fresh_database, requests_file, vhost, wrk)
 
 PEOPLE = int(os.environ.get("BENCH_REGISTRY_PEOPLE", 10_000_000))
-PORT = int(os.environ.get("BENCH_REGISTRY_PORT", 18104))
+FRONTEND_TOKEN = "web-frontend-dev-token"
 
 
 def _sample(url, count):
-    """Real queries: half by ID card, half by name (as the people would type them),
-    of cards valid today by the clock this run uses (the population is generated as of
-    today too, but a loaded registry may be kept across days: data must not age)."""
+    """Real queries: half by ID card, half by name (as people would type them), of cards
+    valid today by the clock this run uses (a loaded registry may be kept across days,
+    BENCH_KEEP_REGISTRY=1: data must not age)."""
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             "SELECT p.name, p.surname, p.patronymic, p.birth_date, d.series_number"
-            " FROM persons p TABLESAMPLE SYSTEM (1) JOIN id_documents d"
+            " FROM persons p TABLESAMPLE SYSTEM (2) JOIN id_documents d"
             " ON d.fin = p.fin AND d.status = 'valid' AND d.expires_on >= %s LIMIT %s",
             (baku_today(), count)).fetchall()
-    queries = []
-    for name, surname, patronymic, born, card in rows:
+    lines = []
+    for k, (name, surname, patronymic, born, card) in enumerate(rows):
+        # Each query from another citizen address (198.18.0.0/15): the audit records it.
+        address = f"198.{18 + (k >> 16) % 2}.{(k >> 8) & 255}.{k & 255}"
         if random.random() < 0.5:
-            queries.append(("id-card", {"id_card": card}))
+            lines.append(("POST", "/fin/by-id-card", address, {"id_card": card}))
         else:
-            queries.append(("name", {"name": name, "surname": surname, "patronymic": patronymic,
-                                     "birth_date": born.isoformat()}))
-    return queries
+            lines.append(("POST", "/fin/by-name", address, {
+                "name": name, "surname": surname, "patronymic": patronymic,
+                "birth_date": born.isoformat()}))
+    random.shuffle(lines)
+    return lines
 
 
-def _run(clients, queries, one):
-    latencies, lock = [], threading.Lock()
-    work = iter(queries)
-
-    def client(_):
-        state = {}
+def _audited(url):
+    """fin_queries rows once the service has finished what wrk left in flight."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        last = None
         while True:
-            with lock:
-                item = next(work, None)
-            if item is None:
-                return
-            t0 = time.perf_counter()
-            one(state, *item)
-            latencies.append((time.perf_counter() - t0) * 1000)
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(client, range(clients)))
-    return len(queries) / (time.perf_counter() - started), latencies
+            count = conn.execute("SELECT count(*) FROM fin_queries").fetchone()[0]
+            if count == last:
+                return count
+            last = count
+            time.sleep(1)
 
 
-def stop(process):
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def lookups(people=PEOPLE, count=6000, clients=16):
-    url = fresh_database("asan_bench_registry")
+def lookups():
+    people = 100_000 if SETTINGS.quick else PEOPLE
+    name = "asan_bench_registry"
+    url = fresh_database(name, migrations=False)
     apply_migrations(url, REPO_ROOT / "services" / "registry" / "migrations")
     started = time.perf_counter()
     summary = import_population(url, people, seed=2026, replace=True,
                                 progress=sys.stdout.isatty())
     load_seconds = time.perf_counter() - started
-    queries = _sample(url, count)
+    queries = requests_file(_sample(url, 2000 if SETTINGS.quick else 30000))
 
-    name = f"asan-bench-{uuid.uuid4().hex[:6]}"
-    api = vhost(name)
-    config = {"services": [{"class": "services.registry.service:RegistryService", "config": {
-        "AMQP_URI": AMQP_URI.rsplit("/", 1)[0] + "/" + quote(name, safe=""),
-        "DATABASE_URL": url, "WEB_SERVER_ADDRESS": f"127.0.0.1:{PORT}", "DB_POOL_SIZE": 16,
-        "RATE_LIMITS": {"fin_lookup": "off"}, "max_workers": 32}}]}
-    stack = subprocess.Popen([sys.executable, "-m", "bench.stack", json.dumps(config)],
-                             stderr=open(os.environ.get("BENCH_STACK_LOG", os.devnull), "w"))
+    vhost_name = f"asan-bench-{uuid.uuid4().hex[:6]}"
+    amqp_uri = vhost(vhost_name)
+    deployed = service_config("registry")
+    ports = {"audited": PORT_BASE + 4, "unaudited": PORT_BASE + 5}
+
+    def spec(kind):
+        return {"class": "services.registry.service:RegistryService",
+                "unaudited": kind == "unaudited", "config": {
+                    "AMQP_URI": amqp_uri, "DATABASE_URL": url,
+                    "WEB_SERVER_ADDRESS": f"127.0.0.1:{ports[kind]}",
+                    "DB_POOL_SIZE": deployed.get("DB_POOL_SIZE", 10),
+                    "max_workers": deployed.get("max_workers", 10),
+                    "FRONTEND_TOKEN_SHA256": deployed.get("FRONTEND_TOKEN_SHA256"),
+                    # Both sides alike: the per-client limit is not what is measured.
+                    "RATE_LIMITS": {"fin_lookup": "off"}}}
+
+    headers = {"Authorization": f"Bearer {FRONTEND_TOKEN}"}
+    levels = []
     try:
-        wait_up(f"http://127.0.0.1:{PORT}", stack)
-
-        def over_http(state, method, body):
-            session = state.setdefault("session", requests.Session())
-            response = session.post(f"http://127.0.0.1:{PORT}/fin/by-{method}", json=body,
-                                    timeout=30)
-            assert response.status_code in (200, 409), response.text
-
-        http_rate, http_ms = _run(clients, queries, over_http)
-
-        def straight(state, method, body):
-            conn = state.get("conn") or state.setdefault("conn", psycopg.connect(url))
-            if method == "id-card":
-                lookup.by_id_card(conn, body["id_card"], baku_today())
-            else:
-                from datetime import date
-
-                lookup.by_name(conn, body["name"], body["surname"], body["patronymic"],
-                               date.fromisoformat(body["birth_date"]))
-            conn.rollback()
-
-        sql_rate, sql_ms = _run(clients, queries, straight)
+        with Stack([spec("audited")], wait=[f"http://127.0.0.1:{ports['audited']}"]), \
+                Stack([spec("unaudited")], wait=[f"http://127.0.0.1:{ports['unaudited']}"]):
+            for clients in SETTINGS.clients:
+                before = _audited(url)
+                ours = wrk(f"http://127.0.0.1:{ports['audited']}", queries, clients,
+                           SETTINGS.seconds, headers, expect=(200, 404, 409), cycle=True)
+                middle = _audited(url)
+                baseline = wrk(f"http://127.0.0.1:{ports['unaudited']}", queries, clients,
+                               SETTINGS.seconds, headers, expect=(200, 404, 409), cycle=True)
+                if _audited(url) != middle:
+                    raise RuntimeError("the unaudited registry wrote fin_queries rows: the "
+                                       "bench-only switch (bench.stack) no longer takes")
+                ours["audit_rows"] = middle - before
+                levels.append({"clients": clients, "ours": ours, "baseline": baseline})
     finally:
-        stop(stack)
-        requests.delete(f"{api}/api/vhosts/{quote(name, safe='')}", timeout=10)
-    with psycopg.connect(url) as conn:
-        audited = conn.execute("SELECT count(*) FROM fin_queries").fetchone()[0]
-    if os.environ.get("BENCH_KEEP_REGISTRY") != "1":
-        drop_database("asan_bench_registry")
-    return [{
-        "what": f"registry load: {summary['people']:,} people, {summary['documents']:,} ID "
-                "documents (generate + COPY + indexes + ANALYZE)",
-        "ours": summary["people"] / load_seconds, "unit": "people/s",
-        "baseline": load_seconds, "baseline_unit": "s in all",
-        "baseline_what": "wall-clock time of the whole load", "ratio": False,
-    }, {
-        "what": f"FIN lookups over HTTP with {summary['people']:,} people ({len(queries)} "
-                f"queries, half by ID card, half by name, {clients} clients; each audited: "
-                f"{audited} fin_queries rows and FinQueried events)",
-        "ours": http_rate, "unit": "lookups/s", "baseline": sql_rate,
-        "baseline_what": "the same queries straight on PostgreSQL (psycopg, same clients)",
-        "note": f"; HTTP p50 {statistics.median(http_ms):.1f} ms, p99 "
-                f"{percentile(http_ms, 99):.1f} ms; SQL p50 {statistics.median(sql_ms):.2f} ms,"
-                f" p99 {percentile(sql_ms, 99):.2f} ms",
-    }]
-
+        queries.unlink(missing_ok=True)
+        delete_vhost(vhost_name)
+        if os.environ.get("BENCH_KEEP_REGISTRY") != "1":
+            drop_database(name)
+    return [figure(
+        "registry_load", f"Registry load: {summary['people']:,} people, "
+        f"{summary['documents']:,} ID documents (generate + COPY + indexes + ANALYZE)",
+        load_seconds, "s", people_per_s=summary["people"] / load_seconds),
+        comparison(
+        "fin_lookups", f"FIN lookups over HTTP with {summary['people']:,} people (half by ID "
+        "card, half by name)", "lookups/s",
+        "RegistryService as deployed (its config's worker and pool sizes): each lookup "
+        "audited, a fin_queries row and FinQueried in one committed transaction (F-6)",
+        "the same service, same process set-up, with services.registry.lookup.audit "
+        "switched off (bench only; checked: no audit row written)",
+        levels, target={"ratio": 0.6, "p99_factor": 2.0},
+        bounds="per-client rate limit off on both sides; the queries cycle over a sample "
+               "of valid cards and names, each from another citizen address")]

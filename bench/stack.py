@@ -1,10 +1,21 @@
 """Services for a benchmark, in their own process, vhost and databases.
 
     python -m bench.stack '{"services": [{"class": "services.registry.service:RegistryService",
-                                          "config": {...}}]}'
+                                          "config": {...}, "unaudited": false}]}'
 
 With ``BENCH_NOW`` set, every service's clock is stopped at that moment (a booking is
 made a day ahead, Q-1, so activating it "now" needs a clock on the day of the visit).
+
+Bench-only pieces, never part of a deployed service:
+
+* :class:`OneInsertService` (``bench.stack:OneInsertService``): the baseline of
+  ``POST /bookings`` — a nameko service on the platform's own HTTP entrypoint, worker
+  pool and database pool (``PlatformService``, ``shared.db.Database``) whose
+  ``POST /insert`` reads the JSON body and inserts it in one transaction.
+* ``"unaudited": true`` on a registry spec: the same ``RegistryService``, every path
+  identical, except that ``services.registry.lookup.audit`` does nothing — the
+  baseline of the audited FIN lookup (F-6). bench/registry.py checks that the switch
+  took: no ``fin_queries`` row may appear while it runs.
 """
 import eventlet
 
@@ -15,10 +26,19 @@ import json  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+import uuid  # noqa: E402
 from datetime import datetime  # noqa: E402
 
 from nameko.extensions import DependencyProvider  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
+from psycopg.types.json import Jsonb  # noqa: E402
+
+from shared.catalog import EventCatalog  # noqa: E402
+from shared.db import Database  # noqa: E402
+from shared.http import http, read_json  # noqa: E402
+from shared.platform import PlatformService  # noqa: E402
+
+ONE_INSERT_TABLE = "CREATE TABLE IF NOT EXISTS bench_rows (id uuid PRIMARY KEY, body jsonb NOT NULL)"
 
 
 class StoppedClock(DependencyProvider):
@@ -29,9 +49,31 @@ class StoppedClock(DependencyProvider):
         return lambda: self.now
 
 
-def service_class(path):
-    module, name = path.split(":")
+class OneInsertService(PlatformService):
+    """Baseline of a command endpoint: parse the JSON body, one INSERT, commit."""
+    name = "bench_insert"
+    db = Database(EventCatalog("bench_insert"))
+
+    @http("POST", "/insert")
+    def insert(self, request):
+        body = read_json(request)
+        row = uuid.uuid4()
+        self.db.run(lambda uow: uow.conn.execute(
+            "INSERT INTO bench_rows (id, body) VALUES (%s, %s)", (row, Jsonb(body))))
+        return 202, {"id": str(row)}
+
+
+def _no_audit(*_args, **_kwargs):
+    """The registry's audit switched off (bench only)."""
+
+
+def service_class(spec):
+    module, name = spec["class"].split(":")
     cls = getattr(importlib.import_module(module), name)
+    if spec.get("unaudited"):
+        from services.registry import lookup
+
+        lookup.audit = _no_audit  # handlers.find calls lookup.audit: the one audit path
     if os.environ.get("BENCH_NOW"):
         cls = type(cls.__name__, (cls,), {"clock": StoppedClock()})
     return cls
@@ -41,7 +83,7 @@ def main():
     runners = []
     for spec in json.loads(sys.argv[1])["services"]:
         runner = ServiceRunner(spec["config"])
-        runner.add_service(service_class(spec["class"]))
+        runner.add_service(service_class(spec))
         runner.start()
         runners.append(runner)
     stopped = eventlet.event.Event()
