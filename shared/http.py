@@ -317,8 +317,8 @@ class JsonWebServer(WebServer):
 
 def listen_backlog(config):
     """``HTTP_LISTEN_BACKLOG`` (1024): connections the kernel completes and queues for
-    the accept loop. Linux silently caps it at ``net.core.somaxconn`` (4096 on recent
-    kernels, 128 on old ones: deploy/bin/setup raises it)."""
+    the accept loop. Linux silently caps it at ``net.core.somaxconn`` (4096 since
+    kernel 5.4, 128 before: then raise it, or the cap is logged here at start)."""
     backlog = int(config.get("HTTP_LISTEN_BACKLOG", DEFAULT_LISTEN_BACKLOG))
     try:
         with open("/proc/sys/net/core/somaxconn") as limit:
