@@ -75,6 +75,21 @@ def make_pool(database_url, size=10, name="pool", timeout=5.0):
     return pool
 
 
+@contextmanager
+def autocommit(pool):
+    """A pooled connection in autocommit mode for the block: each statement is its own
+    transaction, committed by the server as it runs — one round trip where a
+    statement and its ``COMMIT`` were two (issue 15 §5: the rate limit, the
+    idempotency record). Only for single statements that must commit on their own."""
+    with pool.connection() as conn:
+        conn.autocommit = True
+        try:
+            yield conn
+        finally:
+            if not conn.closed:  # a broken connection is discarded by the pool anyway
+                conn.autocommit = False
+
+
 # A lost race between two transactions: re-running the command on fresh state
 # settles it (another writer appended to the stream, a concurrent insert took the
 # same key, PostgreSQL broke a deadlock or a serialization conflict).
@@ -233,5 +248,6 @@ def claim_new(conn, consumer, envelopes):
     return fresh
 
 
-__all__ = ["Database", "ServiceDatabase", "AlreadyHandled", "apply_migrations", "claim_new",
+__all__ = ["Database", "ServiceDatabase", "AlreadyHandled", "apply_migrations", "autocommit",
+           "claim_new",
            "make_pool"]

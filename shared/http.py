@@ -9,10 +9,19 @@ with its traceback and answered with a 500 that gives away nothing but the
 correlation id. Even the WSGI server's own refusals (a request line over 8 KB, a
 header line too long) are sent in that shape.
 
+Overload is answered, not queued without end (issue 15 §5): the listening socket's
+backlog holds a burst of connections (``HTTP_LISTEN_BACKLOG``, 1024; the kernel caps
+it at ``net.core.somaxconn``), and a request arriving while ``HTTP_MAX_PENDING``
+requests are already being handled or waiting for a worker is answered at once with
+503 ``unavailable`` (``Retry-After: 1``, ``Connection: close``) instead of waiting
+seconds behind them; a kept-alive connection idle for ``HTTP_KEEPALIVE_SECONDS`` is
+closed. Numbers and why: docs/OPERATIONS.md, "Bursts and overload".
+
 The access log is ours too: one JSON line per request with the *route* (the URL
 template, ``/bookings/{booking_id}/confirm``), never the path or query a client
 typed, so no identifier a client puts in a URL reaches a log.
 """
+import gc
 import json
 import logging
 import re
@@ -22,6 +31,7 @@ from functools import partial
 from http import HTTPStatus
 
 import psycopg
+import eventlet
 from eventlet.event import Event
 from marshmallow import ValidationError
 from nameko.web.handlers import HttpRequestHandler
@@ -40,6 +50,7 @@ access_log = logging.getLogger("shared.http.access")
 
 CORRELATION_HEADER = "X-Correlation-Id"
 CORRELATION_ENVIRON = "asan.correlation_id"
+PROTOCOL_ENVIRON = "asan.protocol"
 MAX_BODY_BYTES = boundary.MAX_BODY_BYTES
 JSON = "application/json; charset=utf-8"
 INTERNAL_ERROR = Text("internal_error",
@@ -50,6 +61,14 @@ BUSY = Text("busy", "Eyni anda bu məlumat üzərində başqa sorğu işlənir; 
             " try again.")
 STOPPING = Text("unavailable", "Bu nüsxə dayanır; sorğunu yenidən göndərin.",
                 "This instance is stopping; please send the request again.")
+OVERLOADED = Text("overloaded", "Xidmət hazırda çox sorğu alır; bir saniyədən sonra yenidən"
+                  " cəhd edin.", "The service is receiving too many requests right now; please"
+                  " try again in a second.")
+# Probes are answered even when the service is overloaded: a busy instance is alive,
+# and restarting it would only make things worse.
+UNBOUNDED_ROUTES = frozenset(("/live", "/health", "/metrics"))
+DEFAULT_LISTEN_BACKLOG = 1024
+DEFAULT_KEEPALIVE_SECONDS = 15.0
 # A neighbour that did not answer: the request may simply be sent again.
 UNAVAILABLE_ERRORS = (psycopg.OperationalError, PoolTimeout)
 
@@ -127,6 +146,11 @@ def _raw_response(status, refusal, reason_phrase=""):
 class JsonProtocol(HttpOnlyProtocol):
     """eventlet's HTTP protocol, answering malformed requests in our JSON shape."""
 
+    def get_environ(self):
+        environ = super().get_environ()
+        environ[PROTOCOL_ENVIRON] = self  # so that an answer can close its connection
+        return environ
+
     def setup(self):
         super().setup()
         self.wfile = _JsonErrorsOut(self.wfile)
@@ -183,9 +207,7 @@ class JsonWsgiApp(WsgiApp):
 
     def _respond(self, environ, correlation_id):
         if self.server.stopping:  # a kept-alive connection's next request: elsewhere
-            response = _error_response(Unavailable(STOPPING), correlation_id)
-            response.headers["Connection"] = "close"
-            return response, "-"
+            return _closing(environ, _error_response(Unavailable(STOPPING), correlation_id)), "-"
         request = Request(environ, shallow=True)
         try:
             boundary.check_url_and_headers(environ)
@@ -199,12 +221,37 @@ class JsonWsgiApp(WsgiApp):
                                        correlation_id), "-"
             return exc, "-"
         route = provider.route_template
+        if route in UNBOUNDED_ROUTES:
+            return self._handle(provider, request, values, environ, correlation_id), route
+        server = self.server
+        if server.pending >= server.max_pending:
+            server.shed += 1
+            return _closing(environ, _error_response(Unavailable(OVERLOADED, retry_after=1),
+                                                     correlation_id)), route
+        server.pending += 1
+        try:
+            return self._handle(provider, request, values, environ, correlation_id), route
+        finally:
+            server.pending -= 1
+
+    def _handle(self, provider, request, values, environ, correlation_id):
         try:
             boundary.check_body(environ, request, provider.accepts)
         except Refusal as refusal:
-            return _error_response(refusal, correlation_id), route
+            return _error_response(refusal, correlation_id)
         request.path_values = values
-        return provider.handle_request(request), route
+        return provider.handle_request(request)
+
+
+def _closing(environ, response):
+    """``response``, after which the server closes the connection (eventlet writes
+    ``Connection: close`` then; a header of ours alone would not close it)."""
+    protocol = environ.get(PROTOCOL_ENVIRON)
+    if protocol is not None:
+        protocol.close_connection = 1
+    else:
+        response.headers["Connection"] = "close"
+    return response
 
 
 def _error_response(refusal, correlation_id):
@@ -225,6 +272,24 @@ class JsonWebServer(WebServer):
     ``Connection: close``."""
 
     stopping = False
+    pending = 0  # requests being handled or waiting for a worker (see JsonWsgiApp)
+    shed = 0  # requests answered 503 at once because ``pending`` was at its bound
+    max_pending = 5 * 10  # set from the config by start()
+
+    def start(self):
+        """nameko's start, with a listening backlog that holds a burst of connections
+        (eventlet's default, 50, made the kernel drop the rest: clients then retried
+        after 1, 3, 7 s, or gave up)."""
+        if self._starting:
+            return
+        config = self.container.config
+        self.max_pending = max_pending(config)
+        self._starting = True
+        self._sock = eventlet.listen(self.bind_addr, backlog=listen_backlog(config))
+        self._sock.settimeout(None)  # nameko's work-around of kombu issue 838
+        self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
+        self._gt = self.container.spawn_managed_thread(self.run)
+        freeze_startup_objects()
 
     def stop_accepting(self):
         if self.stopping or self._gt is None:
@@ -243,8 +308,60 @@ class JsonWebServer(WebServer):
 
         # log_output=False: eventlet's access log prints the raw request line (paths
         # and queries as typed); JsonWsgiApp logs the route instead.
+        # keepalive (seconds): how long a kept-alive connection may sit idle between
+        # requests before it is closed, so idle clients do not hold sockets forever.
+        keepalive = float(self.container.config.get("HTTP_KEEPALIVE_SECONDS",
+                                                    DEFAULT_KEEPALIVE_SECONDS))
         return wsgi.Server(sock, sock.getsockname(), wsgi_app, protocol=protocol, debug=debug,
-                           log=logging.getLogger("nameko.web.server"), log_output=False)
+                           log=logging.getLogger("nameko.web.server"), log_output=False,
+                           keepalive=keepalive if keepalive > 0 else False)
+
+
+_frozen = False
+
+
+def freeze_startup_objects():
+    """Keep what start-up built (modules, reference data, the service's extensions,
+    some 100,000 objects) out of the garbage collector's full passes, once per process.
+
+    A full pass scans every object and holds the whole process — every request in
+    flight, and on the way a transaction that holds a lock others wait for: measured
+    here 50-75 ms each, a few times a minute under load (issue 15 §5). These objects
+    live as long as the process, so scanning them finds nothing; after the freeze a
+    full pass scans only what was made since (about 1 ms)."""
+    global _frozen
+    if _frozen:
+        return
+    _frozen = True
+    gc.collect()
+    gc.freeze()
+
+
+def listen_backlog(config):
+    """``HTTP_LISTEN_BACKLOG`` (1024): connections the kernel completes and queues for
+    the accept loop. Linux silently caps it at ``net.core.somaxconn`` (4096 since
+    kernel 5.4, 128 before: then raise it, or the cap is logged here at start)."""
+    backlog = int(config.get("HTTP_LISTEN_BACKLOG", DEFAULT_LISTEN_BACKLOG))
+    try:
+        with open("/proc/sys/net/core/somaxconn") as limit:
+            somaxconn = int(limit.read())
+    except (OSError, ValueError):
+        return backlog
+    if backlog > somaxconn:
+        log.warning("HTTP_LISTEN_BACKLOG %d is above net.core.somaxconn %d: the kernel"
+                    " uses %d", backlog, somaxconn, somaxconn)
+    return backlog
+
+
+def max_pending(config):
+    """``HTTP_MAX_PENDING``: requests handled at once, in a worker or waiting for one,
+    beyond which a request is answered 503 at once. Default: 5 × ``max_workers``
+    (nameko's worker pool, 10 by default), a queue a worker pool drains in well under
+    a second or two at this platform's request times."""
+    given = config.get("HTTP_MAX_PENDING")
+    if given not in (None, ""):
+        return max(1, int(given))
+    return 5 * int(config.get("max_workers", 10))
 
 
 class JsonHttp(HttpRequestHandler):

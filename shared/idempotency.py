@@ -35,7 +35,7 @@ from psycopg.types.json import Jsonb
 from werkzeug.wrappers import Response
 
 from .boundary import PARSED_BODY
-from .db import Database
+from .db import Database, autocommit
 from .errors import Conflict, Text
 
 WINDOW = timedelta(seconds=60)
@@ -92,7 +92,6 @@ class Once(DependencyProvider):
         self.swept_at = now
         conn.execute("DELETE FROM idempotent_requests WHERE claimed_at < %s",
                      (now - KEY_WINDOW,))
-        conn.commit()
 
     def setup(self):
         config = self.container.config
@@ -131,10 +130,11 @@ class Answers:
             time.sleep(0.05)
 
     def _claim(self, key, now, window):
-        with self.provider.database.pool.connection() as conn:
+        # Each statement of the record is its own transaction (autocommit): one round
+        # trip, and the claim is visible to a second click as soon as it is made.
+        with autocommit(self.provider.database.pool) as conn:
             claimed = conn.execute(CLAIM, {"key": key, "now": now, "stale": now - window}
                                    ).fetchone()
-            conn.commit()
             self.provider.sweep(conn, now)
         return claimed is not None
 
@@ -143,11 +143,11 @@ class Answers:
         try:
             result = run()
         except BaseException:
-            with pool.connection() as conn:  # nothing to replay: the next try runs again
+            with autocommit(pool) as conn:  # nothing to replay: the next try runs again
                 conn.execute("DELETE FROM idempotent_requests WHERE key = %s", (key,))
             raise
         status, payload = _status_and_payload(result)
-        with pool.connection() as conn:
+        with autocommit(pool) as conn:
             if status < 400 and isinstance(payload, (dict, list)):
                 conn.execute("UPDATE idempotent_requests SET status = %s, body = %s"
                              " WHERE key = %s", (status, Jsonb(payload), key))
@@ -158,7 +158,7 @@ class Answers:
     def _kept(self, key):
         """The kept answer (status, headers, body), or None while it is being made (or
         when the first try failed and left nothing: the next claim is ours)."""
-        with self.provider.database.pool.connection() as conn:
+        with autocommit(self.provider.database.pool) as conn:
             row = conn.execute("SELECT status, body FROM idempotent_requests WHERE key = %s",
                                (key,)).fetchone()
         if row is None or row[0] is None:

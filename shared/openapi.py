@@ -39,7 +39,7 @@ class ErrorSchema(Schema):
 
 
 # Error names every route can answer, whatever it does: the input boundary
-# (shared.boundary) and a neighbour that does not answer (shared.http).
+# (shared.boundary), a neighbour that does not answer and overload (shared.http).
 COMMON_ERRORS = {400: ("invalid_characters", "bad_request"), 414: ("uri_too_long",),
                  431: ("request_header_fields_too_large",), 503: ("unavailable",)}
 # ... and every route that takes a JSON body.
@@ -56,7 +56,8 @@ ERROR_DESCRIPTIONS = {
     404: "Not found", 409: "Refused by the state of things", 410: "Gone",
     413: "The body is over 64 KB", 414: "The URL is over 8 KB", 431: "Headers too large",
     422: "Refused: the confirmation code", 429: "Too many requests: wait Retry-After seconds",
-    503: "A neighbour (the database, another service) did not answer: try again",
+    503: "A neighbour (the database, another service) did not answer, or the service has"
+         " more requests in hand than it takes (HTTP_MAX_PENDING): try again after Retry-After",
 }
 
 

@@ -43,7 +43,7 @@ from datetime import timedelta
 
 from nameko.extensions import DependencyProvider
 
-from .db import Database
+from .db import Database, autocommit
 from .errors import slow_down
 from .metrics import RATE_LIMITED
 
@@ -187,12 +187,13 @@ class Limiter:
             return 0.0
         params = {"limit": name, "subject": subject_key(subject), "now": now,
                   "interval": limit.interval, "tolerance": limit.tolerance}
-        with self.provider.database.pool.connection() as conn:
+        # Autocommit: the check is its own transaction, one round trip, and the row
+        # lock goes as soon as it is decided.
+        with autocommit(self.provider.database.pool) as conn:
             admitted = conn.execute(CHECK, params).fetchone()
             if admitted is None:
                 row = conn.execute(CURRENT, params).fetchone()
                 waited = decide(limit, row[0], now).wait if row else limit.interval
-            conn.commit()  # the row lock goes now, not after the sweep
             self._sweep(conn, now)
         if admitted is not None:
             return 0.0

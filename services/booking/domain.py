@@ -178,6 +178,10 @@ class Booking:
     attempts_left: int = 0
     order_code_hash: str | None = None
     version: int = 0
+    # Whom the emails about the booking go to, in which language.
+    name: str | None = None
+    email: str | None = None
+    language: str | None = None
 
     @property
     def stream_id(self):
@@ -192,7 +196,9 @@ def evolve(state, event_type, data):
                        day=date.fromisoformat(data["date"]),
                        time=time.fromisoformat(data["time"]), code_hash=data["code_hash"],
                        hold_expires_at=datetime.fromisoformat(data["hold_expires_at"]),
-                       attempts_left=data["max_wrong_codes"])
+                       attempts_left=data["max_wrong_codes"],
+                       name=data["applicant"]["name"], email=data["applicant"]["email"],
+                       language=data["language"])
     if event_type == "CodeRejected":
         return replace(state, attempts_left=data["attempts_left"])
     if event_type == "CodeConfirmed":

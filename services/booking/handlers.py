@@ -77,16 +77,17 @@ def _names(reference, visit_or_state, language):
 
 def _reserve(conn, reference, visit, now):
     """Take one place in the slot, or refuse: capacity is never exceeded, whatever the
-    concurrency, because every request for the slot updates the same row."""
+    concurrency, because every request for the slot updates the same row (created by
+    the first with its one place taken; PostgreSQL locks the row and re-checks
+    ``taken < capacity`` on its latest version for every later one). One statement."""
     service = reference.services[visit.service]
-    conn.execute(
-        "INSERT INTO slot_usage (centre, service, day, slot_time, capacity)"
-        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-        (visit.centre, visit.service, visit.day, visit.time, service.counters))
+    if service.counters < 1:
+        return False
     taken = conn.execute(
-        "UPDATE slot_usage SET taken = taken + 1 WHERE centre = %s AND service = %s"
-        " AND day = %s AND slot_time = %s AND taken < capacity RETURNING taken",
-        (visit.centre, visit.service, visit.day, visit.time)).fetchone()
+        "INSERT INTO slot_usage AS u (centre, service, day, slot_time, capacity, taken)"
+        " VALUES (%s, %s, %s, %s, %s, 1) ON CONFLICT (centre, service, day, slot_time)"
+        " DO UPDATE SET taken = u.taken + 1 WHERE u.taken < u.capacity RETURNING taken",
+        (visit.centre, visit.service, visit.day, visit.time, service.counters)).fetchone()
     return taken is not None
 
 
@@ -108,6 +109,41 @@ TOO_MANY = Text("already_booked",
                 "A booking for this service on that day already exists for this ID card.")
 
 
+@dataclass(frozen=True)
+class Count:
+    """One rule's count, taken under a transaction lock on what it counts (the ID card's
+    day, a client's holds): two requests at once cannot both take the last place
+    under it. ``query`` gives one row of two columns, a count and an earliest expiry
+    (or NULL)."""
+    name: str
+    lock: str
+    query: str
+    params: tuple
+
+
+def _locked_counts(conn, counts):
+    """{name: (count, earliest expiry)} of ``counts``, in two round trips whatever their
+    number: every lock in one statement (in the order given, the same for every
+    request, so two requests never wait for each other in a cycle), then every count
+    in the next — a statement sees what was committed before it started, so the
+    counts include whatever a request that held one of the locks before us did."""
+    conn.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(hashtext(%s))"] * len(counts)),
+                 [count.lock for count in counts])
+    row = conn.execute(
+        "SELECT * FROM " + ", ".join(f"({count.query}) AS c{n}" for n, count in enumerate(counts)),
+        [param for count in counts for param in count.params]).fetchone()
+    return {count.name: (row[2 * n], row[2 * n + 1]) for n, count in enumerate(counts)}
+
+
+def _id_card_count(applicant, visit, now):
+    """Against hoarding: the ID card's active bookings of the service on the day."""
+    return Count("id_card", f"{applicant.id_card}|{visit.service}|{visit.day}",
+                 "SELECT count(*), NULL::timestamptz FROM bookings WHERE id_card = %s"
+                 " AND service = %s AND day = %s AND status IN ('requested', 'confirmed')"
+                 " AND NOT (status = 'requested' AND hold_expires_at <= %s)",
+                 (applicant.id_card, visit.service, visit.day, now))
+
+
 # How each cap on unconfirmed holds finds a client's holds (issue 12): an email or a
 # phone counts together with the address it is typed from (see domain.Policy).
 HELD_BY = {"address": "client_address = %s",
@@ -115,22 +151,20 @@ HELD_BY = {"address": "client_address = %s",
            "phone": "phone = %s AND client_address IS NOT DISTINCT FROM %s"}
 
 
-def _held(conn, policy, holders, address, now):
-    """{cap: (holds not expired yet, earliest expiry)} of ``holders`` ({cap: value})
-    from ``address``. Each client's holds are counted under a transaction lock on that
-    client, so two requests at once cannot both take the last place under a cap."""
-    held = {}
-    for what in domain.HOLD_CAPS:  # always in this order: no deadlock between two requests
+def _held_counts(policy, holders, address, now):
+    """The counts of the caps on unconfirmed holds that apply: holds not expired yet
+    and the earliest expiry of ``holders`` ({cap: value}) from ``address``."""
+    counts = []
+    for what in domain.HOLD_CAPS:  # always in this order (see _locked_counts)
         value = holders.get(what)
         if value is None or not getattr(policy, f"max_holds_per_{what}"):
             continue
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                     (f"holds|{what}|{value.lower()}|{address}",))
         params = (value,) if what == "address" else (value, address)
-        held[what] = tuple(conn.execute(
-            f"SELECT count(*), min(hold_expires_at) FROM bookings WHERE {HELD_BY[what]}"
-            " AND status = 'requested' AND hold_expires_at > %s", (*params, now)).fetchone())
-    return held
+        counts.append(Count(what, f"holds|{what}|{value.lower()}|{address}",
+                            f"SELECT count(*), min(hold_expires_at) FROM bookings"
+                            f" WHERE {HELD_BY[what]} AND status = 'requested'"
+                            " AND hold_expires_at > %s", (*params, now)))
+    return counts
 
 
 DAY_TAKEN = Text("day_limit", "Bir şəbəkə ünvanından bir mərkəzdə bir xidmətə bir gün üçün ən"
@@ -140,21 +174,24 @@ DAY_TAKEN = Text("day_limit", "Bir şəbəkə ünvanından bir mərkəzdə bir x
                  " on one day can be made (a family's). For more, call the 108 call centre.")
 
 
-def _day_refusal(conn, policy, address, visit, now):
-    """409 ``day_limit`` when ``address`` has ``max_day_per_address`` bookings (held or
-    confirmed) of the visit's service at its centre on its day: one client cannot take
-    a day's places, even by confirming each with a throw-away email."""
+def _day_counts(policy, address, visit, now):
+    """``address``'s bookings (held or confirmed) of the visit's service at its centre
+    on its day, when ``max_day_per_address`` applies."""
+    if not policy.max_day_per_address or address is None:
+        return []
+    return [Count("day", f"day|{address}|{visit.centre}|{visit.service}|{visit.day}",
+                  "SELECT count(*), NULL::timestamptz FROM bookings WHERE client_address = %s"
+                  " AND centre = %s AND service = %s AND day = %s AND (status = 'confirmed'"
+                  " OR (status = 'requested' AND hold_expires_at > %s))",
+                  (address, visit.centre, visit.service, visit.day, now))]
+
+
+def _day_refusal(policy, counted):
+    """409 ``day_limit`` when the address has ``max_day_per_address`` bookings of the
+    service at the centre on the day: one client cannot take a day's places, even by
+    confirming each with a throw-away email."""
     cap = policy.max_day_per_address
-    if not cap or address is None:
-        return None
-    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                 (f"day|{address}|{visit.centre}|{visit.service}|{visit.day}",))
-    taken = conn.execute(
-        "SELECT count(*) FROM bookings WHERE client_address = %s AND centre = %s"
-        " AND service = %s AND day = %s AND (status = 'confirmed'"
-        " OR (status = 'requested' AND hold_expires_at > %s))",
-        (address, visit.centre, visit.service, visit.day, now)).fetchone()[0]
-    if taken < cap:
+    if "day" not in counted or counted["day"][0] < cap:
         return None
     text = Text(DAY_TAKEN.code, DAY_TAKEN.az.format(cap=cap), DAY_TAKEN.en.format(cap=cap))
     return Conflict(text, [Reason("date", text.code, text.az, text.en)])
@@ -168,20 +205,18 @@ def request_booking(uow, reference, settings, applicant, visit, language, channe
     if problems:
         raise ValidationFailed(problems)
     conn = uow.conn
-    # Against hoarding: one booking per ID card, service and day (configurable).
-    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                 (f"{applicant.id_card}|{visit.service}|{visit.day}",))
-    active = conn.execute(
-        "SELECT count(*) FROM bookings WHERE id_card = %s AND service = %s AND day = %s"
-        " AND status IN ('requested', 'confirmed') AND NOT (status = 'requested'"
-        " AND hold_expires_at <= %s)", (applicant.id_card, visit.service, visit.day, now)
-    ).fetchone()[0]
-    if active >= settings.policy.max_active_per_id_card:
+    policy = settings.policy
+    # One booking per ID card, service and day (configurable); unconfirmed holds
+    # capped per client address, email and phone; a family's bookings a day per address.
+    counted = _locked_counts(conn, [
+        _id_card_count(applicant, visit, now),
+        *_held_counts(policy, {"address": client_address, "email": applicant.email,
+                               "phone": applicant.phone}, client_address, now),
+        *_day_counts(policy, client_address, visit, now)])
+    if counted["id_card"][0] >= policy.max_active_per_id_card:
         raise Conflict(TOO_MANY, [Reason("id_card", TOO_MANY.code, TOO_MANY.az, TOO_MANY.en)])
-    capped = domain.holds_refusal(_held(conn, settings.policy, {
-        "address": client_address, "email": applicant.email, "phone": applicant.phone},
-        client_address, now), settings.policy, now) or \
-        _day_refusal(conn, settings.policy, client_address, visit, now)
+    held = {what: counted[what] for what in domain.HOLD_CAPS if what in counted}
+    capped = domain.holds_refusal(held, policy, now) or _day_refusal(policy, counted)
     if capped is not None:
         raise capped
     _expire_stale_holds_of_slot(uow, visit, now)
@@ -221,9 +256,7 @@ def confirm_booking(uow, reference, settings, booking_id, code, now):
     record(uow, state, events)
     if refusal is not None:
         return None, refusal
-    booking = uow.conn.execute("SELECT email, language, name FROM bookings WHERE booking_id = %s",
-                               (booking_id,)).fetchone()
-    email, language, name = booking
+    email, language, name = state.email, state.language, state.name
     uow.send_private("EmailRequested", state.stream_id, {
         "intent_id": f"{booking_id}:order-code", "template": "booking_order_code",
         "language": language, "to": email, "reference": state.stream_id,
@@ -263,9 +296,7 @@ def cancel_booking(uow, reference, settings, order_code, now):
     booking_id = str(row[0])
     state = load(uow, booking_id)
     record(uow, state, domain.cancel(state, now))
-    email, language, name = uow.conn.execute(
-        "SELECT email, language, name FROM bookings WHERE booking_id = %s", (booking_id,)
-    ).fetchone()
+    email, language, name = state.email, state.language, state.name
     uow.send_private("EmailRequested", state.stream_id, {
         "intent_id": f"{booking_id}:cancelled", "template": "booking_cancelled",
         "language": language, "to": email, "reference": state.stream_id,

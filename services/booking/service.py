@@ -24,6 +24,12 @@ from . import api, domain, handlers, schemas
 from .events import CATALOG
 from .reference import ReferenceData
 
+# Built once: a marshmallow schema keeps no state between loads, and building one
+# deep-copies its fields (a few per cent of a request's time).
+REQUEST_FORM = schemas.BookingRequestSchema()
+CONFIRM_FORM = schemas.ConfirmSchema()
+ORDER_CODE_FORM = schemas.OrderCodeSchema()
+
 
 class BookingConfig(DependencyProvider):
     """Reference data and settings, loaded once at start-up."""
@@ -121,7 +127,7 @@ class BookingService(PlatformService):
         raw, form, reasons = {}, None, []
         try:
             raw = read_json(request)
-            form = schemas.BookingRequestSchema().load(raw)
+            form = REQUEST_FORM.load(raw)
         except ValidationFailed as refusal:
             reasons = refusal.reasons
         except ValidationError as error:
@@ -151,7 +157,7 @@ class BookingService(PlatformService):
     def confirm(self, request, booking_id):
         now = self.clock()
         self.limits.check("booking_confirm", self.clients.of(request).key, now)
-        body = read_json(request, schemas.ConfirmSchema())
+        body = read_json(request, CONFIRM_FORM)
         result, refusal = self.db.run(lambda uow: handlers.confirm_booking(
             uow, self.config.reference, self.config.settings, str(booking_id), body["code"], now))
         if refusal is not None:
@@ -165,7 +171,7 @@ class BookingService(PlatformService):
     def cancel(self, request):
         now = self.clock()
         self.limits.check("booking_cancel", self.clients.of(request).key, now)
-        body = read_json(request, schemas.OrderCodeSchema())
+        body = read_json(request, ORDER_CODE_FORM)
         result = self.db.run(lambda uow: handlers.cancel_booking(
             uow, self.config.reference, self.config.settings, body["order_code"], now))
         result["message"] = {"az": "Növbə ləğv olundu.", "en": "The booking has been cancelled."}
