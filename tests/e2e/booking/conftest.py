@@ -1,5 +1,6 @@
 """Helpers for booking tests against the running platform (make test started it)."""
 import random
+import time
 import uuid
 from datetime import date, datetime, timedelta
 
@@ -36,6 +37,9 @@ def free_slot(service="passport", need=None):
             continue
         response = requests.get(f"{BOOKING}/centres/{centre.code}/services/{service}/slots",
                                 params={"date": day.isoformat()}, timeout=10)
+        if response.status_code == 503:  # a database restart under load: try again
+            time.sleep(0.2)
+            continue
         free = [s for s in response.json() if s["free"] >= need and s["free"] == capacity]
         if free:
             return centre.code, day, random.choice(free)["time"]
