@@ -16,6 +16,7 @@ the subscriber stops and says so, rather than carry on with a hole.
 """
 import argparse
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -47,12 +48,19 @@ def stream_events(uri, stream, offset="first", prefetch=500, idle_seconds=None):
             pass
 
 
-def follow(uri, stream, state, start="first", **options):
+def follow(uri, stream, state, start="first", verify=None, **options):
     """Yields each event (a dict) once, in ``sequence`` order, from where ``state``
-    (a dict with ``offset`` and ``sequence``, updated before each yield) left off."""
+    (a dict with ``offset`` and ``sequence``, updated before each yield) left off.
+    ``verify(body)``, if given, raises unless the event is genuinely ours: it runs
+    *before* its ``sequence`` is trusted, so nothing forged can stand in for a real
+    event. A message that is not a numbered event stops the subscriber."""
     offset = state["offset"] + 1 if "offset" in state else start
     for position, body in stream_events(uri, stream, offset, **options):
+        if verify is not None:
+            verify(body)
         event = json.loads(body)
+        if not isinstance(event, dict) or not isinstance(event.get("sequence"), int):
+            raise RuntimeError(f"offset {position} holds no numbered event: not ours")
         last = state.get("sequence")
         if last is not None and event["sequence"] <= last:
             state["offset"] = position  # a copy of one already handled
@@ -76,13 +84,23 @@ def main(argv=None):
     parser.add_argument("--from", dest="start", default="first",
                         help="first, last, next, an offset, or an ISO time with its zone")
     parser.add_argument("--state", type=Path, help="file keeping the last offset and sequence")
+    parser.add_argument("--jwks", type=Path, help="the service's JWKS: verify every event"
+                        " before trusting it (uses this repository's shared.signing)")
     args = parser.parse_args(argv)
     state = json.loads(args.state.read_text()) if args.state and args.state.exists() else {}
-    for _, body in follow(args.uri, args.stream, state, _start(args.start)):
+    verify = None
+    if args.jwks:
+        from shared.signing import verify_event
+
+        jwks = json.loads(args.jwks.read_text())
+        verify = lambda body: verify_event(body, jwks)  # noqa: E731
+    for _, body in follow(args.uri, args.stream, state, _start(args.start), verify=verify):
         sys.stdout.write(body.decode("utf-8") + "\n")
         sys.stdout.flush()
-        if args.state:
-            args.state.write_text(json.dumps(state))
+        if args.state:  # replaced whole or not at all: a kill never leaves it half-written
+            partial = args.state.with_suffix(".partial")
+            partial.write_text(json.dumps(state))
+            os.replace(partial, args.state)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,14 @@ def events_exchange_name(service):
     return f"{service}.events"
 
 
+def requeue_exchange_name(service):
+    """A service's own direct exchange through which its consumers put a message back
+    into one of their queues (a retry, a delay, the DLQ), routed by queue name. Not
+    the default exchange: a right to publish there would be a right to publish into
+    every queue of the broker, ours and the subscribers' (issue 14 §1)."""
+    return f"{service}.requeue"
+
+
 def stream_name(service):
     """The RabbitMQ stream every public event of ``service`` also goes to, in the order
     the relay published them, for replay from any point (D-3, issue 14 §2). It is
@@ -43,8 +51,12 @@ def private_exchange_name(service):
     return f"{service}.private"
 
 
-def kombu_exchange(name):
-    return Exchange(name, type="topic", durable=True, auto_delete=False)
+def kombu_exchange(name, declare=True):
+    """Our topic exchange ``name`` for kombu. ``declare=False`` for a consumer binding
+    to another service's exchange: ``shared.topology`` declared it, and declaring needs
+    the configure right, which also allows deleting it."""
+    return Exchange(name, type="topic", durable=True, auto_delete=False,
+                    no_declare=not declare)
 
 
 def broker_urls(amqp_uri):

@@ -19,13 +19,14 @@ by RabbitMQ's rules (configure: declare/delete; write: publish to an exchange, b
 queue; read: consume a queue, bind *from* an exchange):
 
 ============ ==================================================================
-a service    configure its handlers' queues, the exchanges they bind to (kombu
-             declares the exchange with the queue on every reconnection), the RPC
-             exchange and its request / reply queues; write its queues, the
-             default exchange ``amq.default`` (a failed message goes to its retry
-             or dead-letter queue by queue name, and every handler queue dead-letters
-             through it), the RPC exchange (requests, replies); read its queues, the
-             exchanges they bind to, the RPC exchange
+a service    configure its handlers' queues (and nameko's RPC exchange and its
+             request / reply queues) — never an exchange of another service, which
+             topology declared (a configure right would let it delete them); write
+             its queues, its own ``<service>.requeue`` exchange (retries, delays and
+             the DLQ are reached through it, by queue name, and its queues
+             dead-letter into it), the RPC exchange; read its queues, the exchanges
+             they bind to, its requeue exchange, the RPC exchange. Never the default
+             exchange: that would be a right to publish into every queue.
 a relay      configure and write ``<service>.events`` and ``<service>.private`` (the
              stream fills through the exchange's binding); read nothing
 web          nothing (it has no AMQP entrypoint; an account that can do nothing)
@@ -51,11 +52,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import requests
 from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, get_rpc_exchange
 
-from .amqp import broker_urls, events_exchange_name, private_exchange_name
+from .amqp import broker_urls, events_exchange_name, private_exchange_name, requeue_exchange_name
 from .config import PAGES, REPO_ROOT, SERVICES, service_config
 
 TAG = "asan-process"  # our processes' users, told apart from subscribers' and admins'
-DEFAULT_EXCHANGE = "amq.default"  # how RabbitMQ's permissions name the "" exchange
 NOTHING = "^$"
 
 
@@ -144,22 +144,28 @@ def service_permissions(service, config_of=service_config):
     from .topology import _entrypoints, consumer_queues, service_class
 
     config = config_of(service)
-    queues, exchanges, write = [], [], []
+    queues, exchanges, write, declared = [], [], [], []
     for names, consumer in consumer_queues([service], config_of):
         queues.append(_handler_queues(names))
-        exchanges += _exact(consumer.exchange_name)
-        write += _exact(DEFAULT_EXCHANGE)
+        exchanges += _exact(consumer.exchange_name, requeue_exchange_name(service))
+        write += _exact(requeue_exchange_name(service))
+        declared += _exact(requeue_exchange_name(service))  # its own: it declares it
     cls = service_class(service)
     rpc_exchange = get_rpc_exchange(config).name
     if _entrypoints(cls, QuorumRpc):  # the callee: its request queue, replies to callers
         queues += _exact(request_queue(service, config).name)
         exchanges += _exact(rpc_exchange)
         write += _exact(rpc_exchange)
+        declared += _exact(rpc_exchange)  # nameko declares its RPC exchange itself
     if any(isinstance(value, RpcProxy) for value in vars(cls).values()):  # a caller
         queues.append(re.escape(RPC_REPLY_QUEUE_TEMPLATE.format(service, "")) + "[0-9a-f-]+")
         exchanges += _exact(rpc_exchange)
         write += _exact(rpc_exchange)
-    return {"configure": _any_of(queues + exchanges), "write": _any_of(queues + write),
+        declared += _exact(rpc_exchange)
+    # configure: its own queues only (and nameko's RPC exchange): the exchanges it
+    # binds to were declared by topology, and a configure right on them would be a
+    # right to delete another service's public exchange.
+    return {"configure": _any_of(queues + declared), "write": _any_of(queues + write),
             "read": _any_of(queues + exchanges)}
 
 

@@ -79,7 +79,8 @@ from nameko.extensions import DependencyProvider
 from nameko.messaging import Consumer, QueueConsumer
 
 from . import queues
-from .amqp import CLOUDEVENTS_JSON, events_exchange_name, kombu_exchange, private_exchange_name
+from .amqp import (CLOUDEVENTS_JSON, events_exchange_name, kombu_exchange, private_exchange_name,
+                   requeue_exchange_name)
 from .catalog import InvalidEventData, UnknownEventType
 from .clock import utcnow
 from .envelope import envelope_from_dict
@@ -140,6 +141,7 @@ class QueueNames:
 
     def __init__(self, service, method, retries, redelivery_delays_ms=(),
                  delivery_limit=queues.DEFAULT_DELIVERY_LIMIT):
+        self.service = service
         self.main = f"{service}.{method}"
         self.retries = [f"{self.main}.retry.{n}" for n in range(1, retries + 1)]
         self.delays = {ms: f"{self.main}.delay.{_duration(ms)}"
@@ -214,14 +216,23 @@ class EventConsumer(Consumer):
         self.names = queue_names(self.container.service_name, self.method_name, self, config)
         # kombu declares this queue (and binds it) on every (re)connection of the
         # consumer: with the same arguments as shared.topology, or the broker refuses.
-        self.queue = Queue(self.names.main, exchange=kombu_exchange(self.exchange_name),
+        self.queue = Queue(self.names.main,
+                           exchange=kombu_exchange(self.exchange_name, declare=False),
                            routing_key=self.event_type, durable=True, auto_delete=False,
                            queue_arguments=self.names.main_arguments)
         self.publisher = AmqpPublisher(config["AMQP_URI"])
+        self.requeue_exchange = requeue_exchange_name(self.container.service_name)
+        with self.queue_consumer.connection as conn:
+            _ensure_exchange(conn, self.exchange_name)
         with self.queue_consumer.connection as conn, conn.channel() as channel:
-            for name, arguments in self.names.declarations()[1:]:
+            for name, arguments in self.names.declarations():  # (kombu binds the first)
                 Queue(name, durable=True, auto_delete=False,
                       queue_arguments=arguments)(channel).declare()
+            # Its own requeue exchange (topology made it too; declaring is idempotent).
+            channel.exchange_declare(self.requeue_exchange, "direct", durable=True,
+                                     auto_delete=False)
+            for name, _ in self.names.declarations():
+                channel.queue_bind(name, self.requeue_exchange, routing_key=name)
         super().setup()
 
     @property
@@ -326,12 +337,33 @@ class EventConsumer(Consumer):
                       if key in ("message_id", "correlation_id", "type", "timestamp")}
         if expiration is not None:
             properties["expiration"] = expiration / 1000  # kombu takes seconds
-        # The default exchange routes by queue name; confirms make sure it is stored
-        # before the original is acked.
-        self.publisher.publish(message.body, exchange="", routing_key=queue, headers=headers,
+        # The service's requeue exchange routes by queue name (not the default
+        # exchange: see shared.amqp.requeue_exchange_name); mandatory with confirms
+        # makes sure it is stored before the original is acked.
+        self.publisher.publish(message.body, exchange=self.requeue_exchange, routing_key=queue,
+                               headers=headers,
                                serializer=None, content_type=message.content_type,
                                content_encoding=message.content_encoding, mandatory=True,
                                **properties)
+
+
+def _ensure_exchange(conn, name):
+    """The source exchange a consumer binds to exists (topology declared it, before
+    any service starts). Checked passively, which needs no right; only if it is
+    missing is it declared, which works for the administrator (the in-process tests)
+    and is refused to a service's own account — declaring would need the configure
+    right, which is also the right to delete another service's exchange."""
+    from amqp.exceptions import NotFound
+
+    with conn.channel() as channel:
+        try:
+            channel.exchange_declare(name, "topic", durable=True, auto_delete=False,
+                                     passive=True)
+            return
+        except NotFound:
+            pass
+    with conn.channel() as channel:
+        channel.exchange_declare(name, "topic", durable=True, auto_delete=False)
 
 
 on_event = EventConsumer.decorator

@@ -40,6 +40,12 @@ from .errors import Conflict, Text
 
 WINDOW = timedelta(seconds=60)
 KEY_WINDOW = timedelta(hours=24)
+# A claim whose answer never came (its process died, or the database went away just
+# after the command committed) is given up after this: far longer than any request
+# may take (database and RPC deadlines are 5 s), so a repeat then runs the command
+# again rather than being told "in progress" for the rest of the window. (Found by
+# restarting PostgreSQL under load.)
+ABANDONED = timedelta(seconds=30)
 KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 IN_PROGRESS = Text("in_progress", "Eyni sorğu hələ işlənir; bir azdan cavabı yoxlayın.",
@@ -48,7 +54,7 @@ IN_PROGRESS = Text("in_progress", "Eyni sorğu hələ işlənir; bir azdan cavab
 CLAIM = """
 INSERT INTO idempotent_requests AS r (key, claimed_at) VALUES (%(key)s, %(now)s)
 ON CONFLICT (key) DO UPDATE SET claimed_at = %(now)s, status = NULL, body = NULL
- WHERE r.claimed_at < %(stale)s
+ WHERE r.claimed_at < %(stale)s OR (r.status IS NULL AND r.claimed_at < %(abandoned)s)
 RETURNING key
 """
 
@@ -133,7 +139,8 @@ class Answers:
         # Each statement of the record is its own transaction (autocommit): one round
         # trip, and the claim is visible to a second click as soon as it is made.
         with autocommit(self.provider.database.pool) as conn:
-            claimed = conn.execute(CLAIM, {"key": key, "now": now, "stale": now - window}
+            claimed = conn.execute(CLAIM, {"key": key, "now": now, "stale": now - window,
+                                           "abandoned": now - ABANDONED}
                                    ).fetchone()
             self.provider.sweep(conn, now)
         return claimed is not None

@@ -53,7 +53,14 @@ def delivery_limit(config):
 
 
 def _dead_letter_into(queue):
-    return {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue,
+    """Dead-letter into ``queue`` through its service's requeue exchange (queue names
+    are ``<service>.<handler>…``), not the default exchange: RabbitMQ checks that
+    whoever declares a queue may write to its dead-letter exchange, and a right to
+    write to the default exchange is a right to publish into every queue (issue 14)."""
+    from .amqp import requeue_exchange_name
+
+    return {"x-dead-letter-exchange": requeue_exchange_name(queue.split(".", 1)[0]),
+            "x-dead-letter-routing-key": queue,
             "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
 
 

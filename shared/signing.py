@@ -211,14 +211,17 @@ def main(argv=None):
     elif args.command == "rotate":
         keys = rotate(load_keys(path), args.service)
         save_keys(path, keys)
-        print(f"signing: {args.service} signs with {Signer(keys).kid} now")
+        print(f"signing: {Signer(keys).kid} is {args.service}'s active key; restart its"
+              " relay(s) to sign with it (they read the key set when they start)")
     elif args.command == "revoke":
         keys = load_keys(path)
         if any(jwk.get("kid") == args.kid and jwk.get("status") == ACTIVE
                for jwk in keys["keys"]):
             keys = rotate(keys, args.service)  # a service always has a key to sign with
         save_keys(path, revoke(keys, args.kid))
-        print(f"signing: {args.kid} revoked; {args.service} signs with {Signer(keys).kid}")
+        print(f"signing: {args.kid} revoked; {Signer(keys).kid} is {args.service}'s active key:"
+              " restart its relay(s) now, since until then they sign with the key they"
+              " started with")
     else:
         json.dump(public_jwks(load_keys(path)), sys.stdout, indent=2)
         print()

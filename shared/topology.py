@@ -5,7 +5,9 @@ an older deployment to the shape of this one.
     python -m shared.topology check      # only list the queues that would be migrated
 
 Each service's public ``<service>.events`` and ``<service>.private`` exchanges, its
-public event stream ``<service>.events.stream`` (bound to the first); for
+public event stream ``<service>.events.stream`` (bound to the first), its
+``<service>.requeue`` exchange (each of its handler queues bound by name: how a
+consumer schedules a retry or parks a message, see ``shared.amqp``); for
 every ``@on_event`` handler its queue, binding, retry queues, delay queues (a handler
 with ``redelivery=True``) and dead-letter queue; for a service with ``shared.rpc.rpc``
 entrypoints its RPC request queue ``rpc-<service>``. Every one a quorum queue with
@@ -46,7 +48,7 @@ import amqp
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from .amqp import (connect, declare_exchange, events_exchange_name, private_exchange_name,
-                   stream_name)
+                   requeue_exchange_name, stream_name)
 from .config import SERVICES, service_config
 from .consumer import EventConsumer, queue_names
 from .queues import QUORUM, stream
@@ -287,6 +289,11 @@ def declare(amqp_uri, services=SERVICES, config_of=service_config, migrated=None
             done = _declare_group(conn, channel, group)
             if migrated is not None:
                 migrated.extend(done)
+        for names, _ in handlers:  # each service's consumers put messages back through it
+            exchange = requeue_exchange_name(names.service)
+            channel.exchange_declare(exchange, "direct", durable=True, auto_delete=False)
+            for name, _ in names.declarations():
+                channel.queue_bind(name, exchange, name)
     finally:
         conn.close()
     return [names.main for names, _ in handlers]

@@ -56,6 +56,10 @@ def topology(rabbit_config):
                           arguments={"x-queue-type": "stream"})
     channel.queue_bind("booking.events.stream", BOOKING_EVENTS, "#")
     channel.queue_declare("sub.other.q", durable=True, auto_delete=False)
+    for service in ("notification", "monitoring"):
+        channel.exchange_declare(f"{service}.requeue", "direct", durable=True,
+                                 auto_delete=False)
+    channel.queue_bind(OUR_QUEUE, "notification.requeue", OUR_QUEUE)
     yield channel
     conn.close()
 
@@ -226,6 +230,30 @@ def test_only_the_notification_service_reads_the_private_exchange(account_as, to
     _refused(booking, lambda ch: ch.basic_consume(OUR_QUEUE, callback=print))
     _refused(booking, lambda ch: ch.basic_publish(amqp.Message(b"{}"), BOOKING_EVENTS, "X"))
     booking.close()
+
+
+def test_no_service_can_publish_into_any_queue_or_delete_anothers_exchange(account_as, topology):
+    """The breaker's findings: with write on the default exchange, notification or
+    monitoring could put a forged email request into notification's queue or a forged
+    event into a stream; with configure on another service's exchange, delete it and
+    silently drop its events. Both are refused now; each service requeues through its
+    own exchange only."""
+    for process in ("notification", "monitoring"):
+        conn = connect(account_as(process))
+        _refused(conn, lambda ch: ch.basic_publish(amqp.Message(b"{}"), "", OUR_QUEUE))
+        _refused(conn, lambda ch: ch.basic_publish(amqp.Message(b"{}"), "",
+                                                   "booking.events.stream"))
+        _refused(conn, lambda ch: ch.exchange_delete(BOOKING_EVENTS))
+        _refused(conn, lambda ch: ch.exchange_delete(BOOKING_PRIVATE))
+        other = "monitoring" if process == "notification" else "notification"
+        _refused(conn, lambda ch: ch.basic_publish(amqp.Message(b"{}"), f"{other}.requeue", "x"))
+        conn.close()
+    notification = connect(account_as("notification"), confirm_publish=True)
+    channel = notification.channel()
+    channel.exchange_declare("notification.requeue", "direct", durable=True,
+                             auto_delete=False, passive=True)
+    channel.basic_publish(amqp.Message(b"{}"), "notification.requeue", OUR_QUEUE)  # confirmed
+    notification.close()
 
 
 def test_a_relay_publishes_its_own_services_events_and_consumes_nothing(account_as, topology):

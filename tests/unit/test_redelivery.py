@@ -17,7 +17,8 @@ def test_delay_queues_are_named_after_their_ttl_and_lead_back_to_the_handler():
     arguments = dict(NAMES.declarations())
     assert arguments["notification.on_booking_email.delay.5m"] == {
         "x-queue-type": "quorum", "x-message-ttl": 300000,
-        "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "notification.on_booking_email",
+        "x-dead-letter-exchange": "notification.requeue",
+        "x-dead-letter-routing-key": "notification.on_booking_email",
         "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
     assert QueueNames("a", "b", 1, (250,)).delays == {250: "a.b.delay.250ms"}
     assert QueueNames("a", "b", 1).delays == {}  # a handler without redelivery: none

@@ -72,3 +72,20 @@ def test_a_repeat_that_waits_longer_than_the_first_takes_is_told_in_progress(com
     assert first.status_code == 201
     assert second.status_code == 409 and second.json()["error"] == "in_progress"
     assert _count(database, "SELECT count(*) FROM complaints") == 1
+
+
+def test_a_claim_whose_answer_never_came_is_given_up_after_half_a_minute(complaints):
+    """Found by restarting PostgreSQL under load: the command committed, then recording
+    its answer failed, and every repeat was told "in progress" for the whole window
+    (24 h with an Idempotency-Key). After ABANDONED (30 s) a repeat runs again."""
+    start, database, clock = complaints
+    url = start()
+    headers = {"Idempotency-Key": "ministry-retry-7"}
+    first = requests.post(f"{url}/complaints", json=FORM, headers=headers, timeout=30)
+    assert first.status_code == 201
+    with psycopg.connect(database) as conn:  # as if the answer had not been recorded
+        conn.execute("UPDATE idempotent_requests SET status = NULL, body = NULL")
+    clock.now += timedelta(seconds=31)
+    again = requests.post(f"{url}/complaints", json=FORM, headers=headers, timeout=30)
+    assert again.status_code == 201, again.text  # run again, not 409 in_progress
+    assert again.headers.get("Idempotent-Replayed") is None
