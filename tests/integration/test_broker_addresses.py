@@ -11,7 +11,8 @@ import psycopg
 import pytest
 from nameko.testing.services import dummy, entrypoint_hook
 
-from shared.amqp import BatchPublisher, broker_urls, connect, events_exchange_name
+from shared.amqp import (BatchPublisher, broker_urls, connect, events_exchange_name,
+                         requeue_exchange_name)
 from shared.consumer import QueueNames, on_event
 from shared.deadletters import show
 from shared.relay import Relay
@@ -148,8 +149,13 @@ def test_a_message_that_keeps_coming_back_unacked_is_parked_by_the_broker(rabbit
     conn = connect(amqp_uri, confirm_publish=True)
     try:
         channel = conn.channel()
+        # as shared.topology leaves them: the queues, and the service's requeue exchange
+        # (the handler's queue dead-letters into it) with each queue bound by name
+        channel.exchange_declare(requeue_exchange_name("demo"), "direct", durable=True,
+                                 auto_delete=False)
         for name, arguments in names.declarations():
             channel.queue_declare(name, durable=True, auto_delete=False, arguments=arguments)
+            channel.queue_bind(name, requeue_exchange_name("demo"), name)
         channel.basic_publish(amqp.Message(b"poison", delivery_mode=2, message_id="p-1"),
                               exchange="", routing_key=names.main)
         deliveries, quiet_since = 0, time.monotonic()
