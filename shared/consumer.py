@@ -113,6 +113,10 @@ def redelivery_delays(config):
                                                      DEFAULT_REDELIVERY_DELAYS_MS)))
 
 
+# What makes a message unreadable: parked at once, never retried.
+UNREADABLE = (ValidationError, InvalidEventData, UnknownEventType)
+
+
 class RedeliverLater(Exception):
     """Raised by a handler (declared with ``redelivery=True``) after its transaction
     committed, to have the same message again in ``delay_seconds``. Not a failure:
@@ -239,17 +243,26 @@ class EventConsumer(Consumer):
     def consumer_name(self):
         return f"{self.container.service_name}.{self.method_name}"
 
+    def _envelope(self, body):
+        """The message ``body`` as an envelope of the contract (upcast to the version
+        this code knows); raises one of :data:`UNREADABLE` otherwise."""
+        envelope = envelope_from_dict(body)
+        if self.catalog is not None:
+            envelope = self.catalog.validate_message(envelope, private=self.private)
+        return envelope
+
+    def _park_unreadable(self, message, error):
+        log.error("unreadable message parked", extra={"consumer": self.consumer_name,
+                                                      "error": str(error)})
+        self._park(message, f"invalid message: {error}")
+
     def handle_message(self, body, message):
         if self._not_due_yet(message):
             return
         try:
-            envelope = envelope_from_dict(body)
-            if self.catalog is not None:
-                envelope = self.catalog.validate_message(envelope, private=self.private)
-        except (ValidationError, InvalidEventData, UnknownEventType) as error:
-            log.error("unreadable message parked", extra={"consumer": self.consumer_name,
-                                                          "error": str(error)})
-            self._park(message, f"invalid message: {error}")
+            envelope = self._envelope(body)
+        except UNREADABLE as error:
+            self._park_unreadable(message, error)
             self.queue_consumer.ack_message(message)
             return
         context_data = self.unpack_message_headers(message)
@@ -455,14 +468,10 @@ class EventBatchConsumer(EventConsumer):
         readable = []
         for body, message in batch:
             try:
-                envelope = envelope_from_dict(body)
-                if self.catalog is not None:
-                    envelope = self.catalog.validate_message(envelope, private=self.private)
-            except (ValidationError, InvalidEventData, UnknownEventType) as error:
-                log.error("unreadable message parked", extra={"consumer": self.consumer_name,
-                                                              "error": str(error)})
+                envelope = self._envelope(body)
+            except UNREADABLE as error:
                 try:
-                    self._park(message, f"invalid message: {error}")
+                    self._park_unreadable(message, error)
                 except Exception:  # noqa: BLE001 - broker trouble: give it back
                     log.exception("could not park an unreadable message; requeueing")
                     self.queue_consumer.requeue_message(message)
