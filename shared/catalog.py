@@ -153,4 +153,5 @@ class EventCatalog:
             correlationid=correlation_id,
             causationid=causation_id,
             data=self.normalized(name, data),
+            checked=True,
         )

@@ -40,9 +40,14 @@ class Envelope:
     causationid: str | None = None
     specversion: str = SPECVERSION
     datacontenttype: str = "application/json"
+    # True when ``data`` is the catalogue's validated, normalized form (made by
+    # ``EventCatalog.new``): the event store then does not validate it a second time
+    # (issue 15: that was 8.5 % of the booking service's CPU). Not part of the message.
+    checked: bool = field(default=False, compare=False, repr=False)
 
     def with_data(self, data):
-        return replace(self, data=data)
+        """The same envelope with other ``data``, which nothing has validated yet."""
+        return replace(self, data=data, checked=False)
 
     def to_dict(self):
         return _ENVELOPE_SCHEMA.dump(self)

@@ -26,8 +26,8 @@ below its stream's previous version's: ``greatest(own id, previous tx)``; the ro
 still becomes readable only once its own transaction ended (the horizon passes the
 larger value only after that).
 
-Costs: one round trip to check the event ids and the stream's version, one to write
-the events and their outbox rows; no NOTIFY in the transaction (it would serialize
+Costs: one round trip per append — one statement checks the event ids and the
+stream's version and writes the events and their outbox rows; no NOTIFY in the transaction (it would serialize
 commits across the whole PostgreSQL cluster: the relay polls). A transaction that
 stays open long holds the horizon back for every reader and relay of the cluster
 (xids are cluster-wide): keep transactions short, batch jobs commit in chunks, and
@@ -93,47 +93,51 @@ class EventStore:
         self.catalog = catalog
 
     # --- writing -----------------------------------------------------------------
-    def append(self, conn, stream_id, expected_version, envelopes):
+    def append(self, conn, stream_id, expected_version, envelopes, private=()):
         """Append ``envelopes`` to ``stream_id`` and queue their public form.
 
         Must run inside a transaction of ``conn``. Returns the recorded events.
         Appending events whose ids are all stored already is a no-op (a retried
         command); a stale ``expected_version`` raises :class:`ConcurrencyError`, and so
         does losing the race for the next version to a concurrent transaction (the
-        unique ``(stream_id, version)``). Two round trips (see the module)."""
+        unique ``(stream_id, version)``). One round trip: the statement checks the ids
+        and the version and writes the events and their outbox rows only if both
+        hold (see :func:`_append_statement`). Envelopes made by the catalogue
+        (``checked``) are not validated again. ``private``: outbox rows of private
+        messages (:meth:`UnitOfWork.send_private`) written by the same statement,
+        whatever happens to the events (they belong to the transaction)."""
         if not envelopes:
             return []
-        ids = [envelope.id for envelope in envelopes]
-        with conn.cursor() as cur:
-            cur.execute(
-                "SELECT (SELECT count(*) FROM events WHERE event_id = ANY(%s::uuid[])),"
-                " last.version, last.tx::text FROM (SELECT 1) AS one LEFT JOIN LATERAL"
-                " (SELECT version, tx FROM events WHERE stream_id = %s"
-                "  ORDER BY version DESC LIMIT 1) AS last ON true", (ids, stream_id))
-            stored, current, previous_tx = cur.fetchone()
-            if stored == len(ids):
-                return []
-            current = current or 0
-            if expected_version is not ANY_VERSION and current != expected_version:
-                raise ConcurrencyError(stream_id, expected_version, current)
-            events, messages, normalized = [], [], []
-            for offset, envelope in enumerate(envelopes, start=1):
+        events, messages, normalized = [], [], []
+        for offset, envelope in enumerate(envelopes, start=1):
+            if not envelope.checked:
                 envelope = envelope.with_data(self.catalog.normalized(envelope.type,
                                                                       envelope.data))
-                normalized.append(envelope)
-                events.append((stream_id, current + offset, envelope.id, envelope.type,
-                               envelope.schemaversion, Jsonb(envelope.data), envelope.time,
-                               envelope.correlationid, envelope.causationid))
-                public = self._public_message(envelope)
-                if public:
-                    messages.append(public)
+            normalized.append(envelope)
+            events.append((offset, envelope.id, envelope.type, envelope.schemaversion,
+                           Jsonb(envelope.data), envelope.time, envelope.correlationid,
+                           envelope.causationid))
+            public = self._public_message(envelope)
+            if public:
+                messages.append(public)
+        ids = [envelope.id for envelope in normalized]
+        expected = None if expected_version is ANY_VERSION else expected_version
+        with conn.cursor() as cur:
             try:
-                cur.execute(_append_statement(len(events), len(messages)),
-                            [previous_tx or "0"] + [value for row in events for value in row]
-                            + [value for row in messages for value in row])
+                cur.execute(_append_statement(len(events), len(messages), len(private)),
+                            [ids, stream_id, len(ids), expected, expected, stream_id]
+                            + [value for row in events for value in row]
+                            + [value for row in messages for value in row]
+                            + [value for row in private for value in row])
             except UniqueViolation:
                 raise ConcurrencyError(stream_id, expected_version, "unknown") from None
-            positions = {str(event_id): position for event_id, position in cur.fetchall()}
+            rows = cur.fetchall()
+        stored, current = rows[0][0], rows[0][1] or 0
+        if stored == len(ids):
+            return []
+        if rows[0][2] is None:  # nothing written: the stream moved on
+            raise ConcurrencyError(stream_id, expected_version, current)
+        positions = {str(event_id): position for _, _, event_id, position in rows}
         return [RecordedEvent(positions[envelope.id], stream_id, current + offset, envelope)
                 for offset, envelope in enumerate(normalized, start=1)]
 
@@ -186,40 +190,65 @@ class EventStore:
         return RecordedEvent(position, stream_id, version, envelope, tx)
 
 
-def _append_statement(events, messages):
-    """One statement writing ``events`` rows and ``messages`` outbox rows, every one
-    with ``tx = greatest(this transaction's id, the stream's previous tx)``; returns
-    ``(event_id, global_position)`` per event."""
-    event_rows = ", ".join(["(%s, %s::int, %s::uuid, %s, %s::int, %s::jsonb, %s::timestamptz,"
+def _append_statement(events, messages, private=0):
+    """One statement appending ``events`` rows and queuing ``messages`` outbox rows
+    (and ``private`` outbox rows of private messages, written in any case).
+
+    Parameters: the event ids (uuid[]), the stream id, their count, the expected
+    version twice (NULL: any), the stream id again, then per event ``(offset, id,
+    type, schema version, data, time, correlation id, causation id)`` and per message
+    the outbox row. It writes only when not every id is stored already (a retry) and
+    the stream's last version is the expected one, numbering the events after it,
+    every row with ``tx = greatest(this transaction's id, the stream's previous tx)``
+    (see the module). Returns one row per written event ``(stored ids, last version
+    before, event_id, global_position)``, or a single row with NULLs in the last two
+    columns when nothing was written."""
+    event_rows = ", ".join(["(%s::int, %s::uuid, %s, %s::int, %s::jsonb, %s::timestamptz,"
                             " %s::uuid, %s::uuid)"] * events)
     statement = (
-        "WITH ordered AS (SELECT greatest(pg_current_xact_id(), %s::xid8) AS tx),"
+        "WITH stored AS (SELECT count(*) AS n FROM events WHERE event_id = ANY(%s::uuid[])),"
+        " last AS (SELECT coalesce(max(version), 0) AS version,"
+        "  (array_agg(tx ORDER BY version DESC))[1] AS tx FROM"
+        "  (SELECT version, tx FROM events WHERE stream_id = %s"
+        "   ORDER BY version DESC LIMIT 1) AS l),"
+        " go AS (SELECT last.version, greatest(pg_current_xact_id(),"
+        "  coalesce(last.tx, '0'::xid8)) AS tx FROM stored, last WHERE stored.n < %s"
+        "  AND (%s::int IS NULL OR last.version = %s::int)),"
         " written AS (INSERT INTO events (stream_id, version, event_id, event_type,"
         " schema_version, data, occurred_at, correlation_id, causation_id, tx)"
-        " SELECT v.*, ordered.tx FROM ordered, (VALUES " + event_rows + ") AS v"
+        " SELECT %s, go.version + v.column1, v.column2, v.column3, v.column4, v.column5,"
+        " v.column6, v.column7, v.column8, go.tx FROM go, (VALUES " + event_rows + ") AS v"
         " RETURNING event_id, global_position)")
     if messages:
         message_rows = ", ".join(["(%s::uuid, %s, %s, %s::bytea, %s::jsonb)"] * messages)
         statement += (
             ", queued AS (INSERT INTO outbox (message_id, exchange, routing_key, body,"
-            " headers, tx) SELECT m.*, ordered.tx FROM ordered, (VALUES " + message_rows +
-            ") AS m)")
-    return statement + " SELECT event_id, global_position FROM written"
+            " headers, tx) SELECT m.*, go.tx FROM go, (VALUES " + message_rows + ") AS m)")
+    if private:
+        statement += ", sent AS (" + _private_insert(private) + ")"
+    return statement + (" SELECT stored.n, last.version, written.event_id,"
+                        " written.global_position FROM stored CROSS JOIN last"
+                        " LEFT JOIN written ON true")
+
+
+def _private_insert(count):
+    """INSERT of ``count`` outbox rows ``(message_id, exchange, routing_key, body,
+    headers)``; their ``tx`` is the writing transaction's id (the column's default)."""
+    return ("INSERT INTO outbox (message_id, exchange, routing_key, body, headers) VALUES "
+            + ", ".join(["(%s::uuid, %s, %s, %s::bytea, %s::jsonb)"] * count))
 
 
 def queue_message(cur, message_id, exchange, routing_key, body, headers=None):
     """Put one message into the outbox; the relay publishes it after commit."""
-    cur.execute(
-        "INSERT INTO outbox (message_id, exchange, routing_key, body, headers)"
-        " VALUES (%s, %s, %s, %s, %s)",
-        (message_id, exchange, routing_key, body, Jsonb(headers or {})))
+    cur.execute(_private_insert(1), (message_id, exchange, routing_key, body,
+                                     Jsonb(headers or {})))
 
 
 class UnitOfWork:
     """One transaction: the service's reads and writes, then its events.
 
     Events are buffered by :meth:`append` and written by :meth:`flush` as the last
-    step before commit (two round trips per stream; see the module).
+    step before commit (one round trip per stream; see the module).
     """
 
     def __init__(self, conn, store, correlation_id, causation_id=None):
@@ -228,6 +257,7 @@ class UnitOfWork:
         self.correlation_id = correlation_id
         self.causation_id = causation_id
         self._pending = []
+        self._private = []
         self.recorded = []
 
     def new_event(self, name, subject, data):
@@ -250,10 +280,10 @@ class UnitOfWork:
         event log, and the relay deletes the outbox row once RabbitMQ confirmed it, so
         a secret in ``data`` does not stay in the database."""
         envelope = self.new_event(name, subject, data)
-        with self.conn.cursor() as cur:
-            queue_message(cur, envelope.id, private_exchange_name(self.store.catalog.service),
-                          name, envelope.to_json().encode("utf-8"),
-                          {"correlation_id": self.correlation_id})
+        # Written by flush, with the first append's statement (a round trip saved).
+        self._private.append((envelope.id, private_exchange_name(self.store.catalog.service),
+                              name, envelope.to_json().encode("utf-8"),
+                              Jsonb({"correlation_id": self.correlation_id})))
         return envelope
 
     def claim(self, consumer, event_id):
@@ -277,9 +307,27 @@ class UnitOfWork:
         return self.store.read_stream(self.conn, stream_id)
 
     def flush(self):
+        """Write what was buffered: one statement per stream appended to (consecutive
+        appends to one stream, each expecting the version the one before leaves,
+        become one), the private messages with the first of them."""
+        merged = []
         for stream_id, expected_version, envelopes in self._pending:
-            self.recorded += self.store.append(self.conn, stream_id, expected_version, envelopes)
-        self._pending = []
+            if merged and merged[-1][0] == stream_id and (
+                    expected_version is ANY_VERSION
+                    or (merged[-1][1] is not ANY_VERSION
+                        and expected_version == merged[-1][1] + len(merged[-1][2]))):
+                merged[-1][2].extend(envelopes)
+            else:
+                merged.append((stream_id, expected_version, list(envelopes)))
+        private, self._private, self._pending = self._private, [], []
+        for stream_id, expected_version, envelopes in merged:
+            self.recorded += self.store.append(self.conn, stream_id, expected_version,
+                                               envelopes, private)
+            private = ()
+        if private:
+            with self.conn.cursor() as cur:
+                cur.execute(_private_insert(len(private)),
+                            [value for row in private for value in row])
 
 
 @contextmanager

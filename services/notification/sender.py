@@ -10,10 +10,14 @@ SMTPUTF8 takes ``leyla@bakı.az`` — also from a request queued before the form
 normalized addresses. Only a local part that is not ASCII still needs SMTPUTF8; a
 relay that lacks it will never take that address: a permanent failure."""
 import smtplib
+import time
 import uuid
 from dataclasses import dataclass
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, parseaddr
 
 from nameko.extensions import DependencyProvider
 
@@ -39,12 +43,38 @@ def message_id(intent_id, domain):
 
 
 def build_message(rendered, sender, recipient, intent_id):
+    """The MIME message (text and HTML alternatives, UTF-8) of ``rendered`` from
+    ``sender`` (``Name <address>``) to ``recipient``; its Message-ID is stable per
+    ``intent_id``. Built with the ``compat32`` classes: the same message as the
+    ``EmailMessage`` API's in a quarter of the time (issue 15: building and flattening
+    an email was most of the notification service's CPU). A recipient whose local
+    part is not ASCII needs SMTPUTF8, which only the modern API's policy writes."""
+    to = smtp_address(recipient)  # smtplib takes the envelope from here
+    message_id_ = message_id(intent_id, sender.rsplit("@", 1)[-1].strip(">"))
+    if not to.isascii():
+        return _build_international(rendered, sender, to, message_id_)
+    message = MIMEMultipart("alternative")
+    name, address = parseaddr(sender)
+    message["From"] = formataddr((name, address), charset="utf-8")
+    message["To"] = to
+    message["Subject"] = Header(rendered.subject, "utf-8").encode() \
+        if not rendered.subject.isascii() else rendered.subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = message_id_
+    message["Content-Language"] = rendered.language
+    message["X-Template"] = f"{rendered.template}/v{rendered.version}"
+    message.attach(MIMEText(rendered.text, "plain", "utf-8"))
+    message.attach(MIMEText(rendered.html, "html", "utf-8"))
+    return message
+
+
+def _build_international(rendered, sender, to, message_id_):
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = smtp_address(recipient)  # smtplib takes the envelope from here
+    message["To"] = to
     message["Subject"] = rendered.subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = message_id(intent_id, sender.rsplit("@", 1)[-1].strip(">"))
+    message["Message-ID"] = message_id_
     message["Content-Language"] = rendered.language
     message["X-Template"] = f"{rendered.template}/v{rendered.version}"
     message.set_content(rendered.text)
@@ -53,36 +83,124 @@ def build_message(rendered, sender, recipient, intent_id):
 
 
 class SmtpSender:
-    def __init__(self, host, port, sender, starttls=False, user=None, password=None, timeout=10):
+    """Sends one message at a time per caller over SMTP sessions it keeps open.
+
+    A session that delivered a message goes back to a pool of idle sessions (at most
+    ``max_idle``, each reused for ``idle_seconds`` at most) and carries the next
+    message (issue 15: opening a session per email — connect, EHLO, STARTTLS, login,
+    QUIT — was a fifth of the notification service's work and the mail server's).
+    A session that failed in any way is closed, never reused; a reused session the
+    server had closed meanwhile (``SMTPServerDisconnected`` before a reply) is
+    replaced by a new one for the same message, once.
+    """
+
+    def __init__(self, host, port, sender, starttls=False, user=None, password=None, timeout=10,
+                 max_idle=8, idle_seconds=20.0):
         self.host, self.port, self.sender = host, int(port), sender
         self.starttls, self.user, self.password = starttls, user, password
         self.timeout = float(timeout)
+        self.max_idle, self.idle_seconds = max_idle, idle_seconds
+        self._idle = []  # (session, monotonic time it became idle), most recent last
 
     def send(self, message):
+        """Deliver ``message`` (from :func:`build_message`); returns its :class:`Outcome`."""
+        session = self._take_idle()
+        if session is not None:
+            try:
+                return self._send_on(session, message)
+            except smtplib.SMTPServerDisconnected:
+                _close(session)  # closed while idle: a new session, once
+            except BaseException:
+                _close(session)
+                raise
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls()
-                if self.user:
-                    smtp.login(self.user, self.password or "")
-                try:
-                    smtp.send_message(message)
-                except smtplib.SMTPNotSupportedError as error:  # needs SMTPUTF8, not offered
-                    return Outcome(PERMANENT, f"the relay cannot take this address: {error}")
-        except smtplib.SMTPRecipientsRefused as error:
-            code, reply = next(iter(error.recipients.values()))
-            return self._classify(code, reply)
+            session = self._open()
         except smtplib.SMTPResponseException as error:
             return self._classify(error.smtp_code, error.smtp_error)
         except (smtplib.SMTPException, OSError) as error:
             return Outcome(TECHNICAL, f"{type(error).__name__}: {error}"[:300])
+        try:
+            return self._send_on(session, message)
+        except smtplib.SMTPServerDisconnected as error:
+            _close(session)
+            return Outcome(TECHNICAL, f"{type(error).__name__}: {error}"[:300])
+        except BaseException:
+            _close(session)
+            raise
+
+    def _open(self):
+        session = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            if self.starttls:
+                session.starttls()
+            if self.user:
+                session.login(self.user, self.password or "")
+        except BaseException:
+            _close(session)
+            raise
+        return session
+
+    def _send_on(self, session, message):
+        """One message on an open session; the session is pooled again only when the
+        message was delivered, closed otherwise. ``SMTPServerDisconnected`` is left to
+        the caller."""
+        try:
+            session.send_message(message)
+        except smtplib.SMTPServerDisconnected:
+            raise
+        except smtplib.SMTPNotSupportedError as error:  # needs SMTPUTF8, not offered
+            _close(session)
+            return Outcome(PERMANENT, f"the relay cannot take this address: {error}")
+        except smtplib.SMTPRecipientsRefused as error:
+            _close(session)
+            code, reply = next(iter(error.recipients.values()))
+            return self._classify(code, reply)
+        except smtplib.SMTPResponseException as error:
+            _close(session)
+            return self._classify(error.smtp_code, error.smtp_error)
+        except (smtplib.SMTPException, OSError) as error:
+            _close(session)
+            return Outcome(TECHNICAL, f"{type(error).__name__}: {error}"[:300])
+        self._give_back(session)
         return Outcome(DELIVERED)
+
+    def _take_idle(self):
+        now = time.monotonic()
+        while self._idle:
+            session, since = self._idle.pop()
+            if now - since < self.idle_seconds:
+                return session
+            _close(session, polite=True)
+        return None
+
+    def _give_back(self, session):
+        if len(self._idle) >= self.max_idle:
+            _close(session, polite=True)
+        else:
+            self._idle.append((session, time.monotonic()))
+
+    def close(self):
+        """Close every idle session (the service stops)."""
+        while self._idle:
+            _close(self._idle.pop()[0], polite=True)
 
     @staticmethod
     def _classify(code, reply):
         detail = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
         status = TEMPORARY if 400 <= code < 500 else PERMANENT
         return Outcome(status, detail[:300], code)
+
+
+def _close(session, polite=False):
+    """Drop a session; ``polite``: say QUIT first (a healthy session we no longer
+    need), not after a failure, where the server may not answer."""
+    try:
+        if polite:
+            session.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
+    finally:
+        session.close()
 
 
 class Smtp(DependencyProvider):
@@ -93,6 +211,9 @@ class Smtp(DependencyProvider):
             starttls=bool(config.get("SMTP_STARTTLS", False)),
             user=config.get("SMTP_USER") or None, password=config.get("SMTP_PASSWORD") or None,
             timeout=config.get("SMTP_TIMEOUT", 10))
+
+    def stop(self):
+        self.sender.close()
 
     def get_dependency(self, worker_ctx):
         return self.sender
