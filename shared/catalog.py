@@ -26,7 +26,7 @@ version at a time, to the version its code knows::
 """
 from dataclasses import dataclass, replace
 
-from marshmallow import EXCLUDE, Schema, ValidationError
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from .amqp import events_exchange_name
 from .envelope import Envelope, new_id, utcnow
@@ -52,6 +52,10 @@ class EventType:
     version: int
     public_schema: Schema | None
     upcasters: dict  # older version n → function(data of n) → data of n + 1
+    # The data keys of the public form when it is a plain cut of the full form (every
+    # public field a flat field of the same class in the full schema): the public
+    # form of normalized data is then those keys, no schema run (issue 15).
+    public_keys: tuple | None = None
 
     @property
     def is_public(self):
@@ -76,7 +80,8 @@ class EventCatalog:
             raise ValueError(f"{name}: upcasters are from older versions than {version}")
         full = schema()
         public_schema = full if public is ALL_DATA else (public() if public else None)
-        self._types[name] = EventType(name, full, version, public_schema, upcasters)
+        self._types[name] = EventType(name, full, version, public_schema, upcasters,
+                                      _plain_cut(full, public_schema))
         return self._types[name]
 
     def upcast(self, envelope):
@@ -98,6 +103,7 @@ class EventCatalog:
         return replace(envelope, data=data, schemaversion=version)
 
     def __getitem__(self, name):
+        """The :class:`EventType` registered as ``name``; ``UnknownEventType`` if none."""
         try:
             return self._types[name]
         except KeyError:
@@ -123,6 +129,20 @@ class EventCatalog:
         if public_schema is None:
             return None
         return public_schema.dump(public_schema.load(data, unknown=EXCLUDE))
+
+    def public_form(self, envelope):
+        """The public ``data`` of ``envelope`` (``None`` for a private type): a cut of
+        its keys when its data is known to be normalized (``envelope.checked``: made
+        by :meth:`new`, or read from the store as written) and the public schema is a
+        plain cut of the full one; :meth:`public_data` otherwise. Both give the same
+        (tests/unit/test_envelope_and_catalog.py)."""
+        event_type = self[envelope.type]
+        if event_type.public_schema is None:
+            return None
+        if envelope.checked and event_type.public_keys is not None:
+            data = envelope.data
+            return {key: data[key] for key in event_type.public_keys if key in data}
+        return self.public_data(envelope.type, envelope.data)
 
     def validate_message(self, envelope, private=False):
         """A consumer's check of a received message against the contract: the public
@@ -155,3 +175,24 @@ class EventCatalog:
             data=self.normalized(name, data),
             checked=True,
         )
+
+
+_NESTING = (fields.Nested, fields.List, fields.Dict, fields.Tuple, fields.Pluck)
+
+
+def _plain_cut(full, public):
+    """The data keys of ``public`` if each of its fields is a flat field of the same
+    class, under the same key, in ``full`` (then the public form of normalized data
+    is a cut of its keys); ``None`` otherwise (the schemas must run)."""
+    if public is None:
+        return None
+    by_key = {field.data_key or name: field for name, field in full.fields.items()}
+    keys = []
+    for name, field in public.fields.items():
+        key = field.data_key or name
+        if field.load_only or isinstance(field, _NESTING):
+            return None
+        if type(by_key.get(key)) is not type(field):
+            return None
+        keys.append(key)
+    return tuple(keys)

@@ -34,7 +34,7 @@ stays open long holds the horizon back for every reader and relay of the cluster
 ``asan_relay_lag_seconds`` alerts when it happens.
 """
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
@@ -143,7 +143,7 @@ class EventStore:
 
     def _public_message(self, envelope):
         """The outbox row of ``envelope``'s public form, or ``None`` for a private type."""
-        public = self.catalog.public_data(envelope.type, envelope.data)
+        public = self.catalog.public_form(envelope)
         if public is None:
             return None
         body = envelope.with_data(public).to_json().encode("utf-8")
@@ -185,8 +185,11 @@ class EventStore:
             time=occurred_at, schemaversion=schema_version, correlationid=str(correlation_id),
             causationid=str(causation_id) if causation_id else None, data=data)
         # Stored as written; read at the version this code knows (shared.catalog).
+        # Data as written was normalized by the catalogue (``checked``); upcast data
+        # is whatever the upcaster made of it.
         if envelope.type in self.catalog:
-            envelope = self.catalog.upcast(envelope)
+            upcast = self.catalog.upcast(envelope)
+            envelope = replace(envelope, checked=True) if upcast is envelope else upcast
         return RecordedEvent(position, stream_id, version, envelope, tx)
 
 

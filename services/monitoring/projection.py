@@ -212,7 +212,9 @@ def apply_many(conn, envelopes):
 
 
 def _write(conn, table, key, is_upsert, columns, chunk):
-    row = f"({', '.join(['%s'] * len(columns))})"
+    """One statement for ``chunk``: a column's values travel as one array
+    (``unnest``), so the statement's text depends only on the table and columns —
+    parsed and planned once per connection, not once per batch size (issue 15)."""
     if is_upsert:
         updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns
                             if column != key)
@@ -220,9 +222,23 @@ def _write(conn, table, key, is_upsert, columns, chunk):
             f"ON CONFLICT ({key}) DO NOTHING"
     else:
         conflict = "ON CONFLICT DO NOTHING"
+    types = _column_types(conn, table)
+    arrays = ", ".join(f"%s::{types[column]}[]" for column in columns)
     conn.execute(f"INSERT INTO {table} ({', '.join(columns)})"
-                 f" VALUES {', '.join([row] * len(chunk))} {conflict}",
-                 [values[column] for values in chunk for column in columns])
+                 f" SELECT * FROM unnest({arrays}) {conflict}",
+                 [[values[column] for values in chunk] for column in columns])
+
+
+_TYPES = {}  # table → {column: its SQL type}, the same in every database of ours
+
+
+def _column_types(conn, table):
+    if table not in _TYPES:
+        _TYPES[table] = dict(conn.execute(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+            " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+            (table,)).fetchall())
+    return _TYPES[table]
 
 
 READ_MODELS = ("bookings", "booking_refusals", "emails", "email_attempt_failures",

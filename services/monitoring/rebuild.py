@@ -48,7 +48,7 @@ def public_batches(conn, catalog):
             return
         public = []
         for recorded in batch:
-            data = catalog.public_data(recorded.type, recorded.data)
+            data = catalog.public_form(recorded.envelope)
             if data is not None:
                 public.append(recorded.envelope.with_data(data))
         yield public
