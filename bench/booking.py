@@ -20,7 +20,7 @@ from services.booking.reference import ReferenceData
 from shared.clock import baku_today
 from shared.config import service_config
 
-from .common import (PORT_BASE, SETTINGS, Stack, comparison, drop_database, figure,
+from .common import (PORT_BASE, SETTINGS, CpuMeter, Stack, comparison, drop_database, figure,
                      fresh_database, measure, percentile, requests_file, wrk)
 from .stack import ONE_INSERT_TABLE
 
@@ -94,7 +94,6 @@ def bookings():
                      "max_workers": config.get("max_workers", 10)}
     levels, files = [], []
     mail = MailSink(os.environ.get("ASAN_MAIL_DIR", ".state/mail"))
-    accepted = 0
     try:
         with Stack([{"class": "bench.stack:OneInsertService", "config": insert_config}],
                    wait=[f"http://127.0.0.1:{port}"]):
@@ -105,14 +104,17 @@ def bookings():
                 files.append(requests_file(
                     ("POST", "/insert", f"198.19.255.{k % 250 + 1}", body)
                     for k in range(MAX_INSERT_RATE * SETTINGS.seconds)))
-                ours = wrk(base, files[-2], clients, SETTINGS.seconds, _headers(), EXPECT)
-                accepted += ours["count"]
-                baseline = wrk(f"http://127.0.0.1:{port}", files[-1], clients,
-                               SETTINGS.seconds, _headers(), EXPECT)
+                with CpuMeter() as cpu:
+                    ours = wrk(base, files[-2], clients, SETTINGS.seconds, _headers(), EXPECT)
+                    # The emails of these bookings are part of what a booking costs.
+                    mail.wait_quiet(ours["count"], timeout=180)
+                ours["cpu_ms"] = cpu.per(ours["count"])
+                with CpuMeter() as cpu:
+                    baseline = wrk(f"http://127.0.0.1:{port}", files[-1], clients,
+                                   SETTINGS.seconds, _headers(), EXPECT)
+                baseline["cpu_ms"] = cpu.per(baseline["count"])
                 levels.append({"clients": clients, "ours": ours, "baseline": baseline})
-        # The code emails of the closed-loop bookings are still on their way: the open
-        # loop starts on a quiet platform.
-        mail.wait_quiet(accepted, timeout=180)
+        # Each level waited for its code emails: the open loop starts on a quiet platform.
         latency = email_latency(base, citizens, mail)
     finally:
         for path in files:
@@ -199,6 +201,7 @@ def email_latency(base, citizens, mail):
 
     prepared = [citizens.booking() for _ in range(count)]
     mail.new()  # forget what arrived before
+    cpu = CpuMeter().__enter__()
     with ThreadPoolExecutor(128) as pool:
         started = time.perf_counter()
         for k, item in enumerate(prepared):
@@ -215,6 +218,7 @@ def email_latency(base, citizens, mail):
         arrivals.update((to, at) for to, (at, template) in mail.new().items()
                         if to in sent and template.startswith("booking_confirmation_code"))
         time.sleep(0.2)
+    cpu.__exit__(None, None, None)
     delays = [(arrivals[email] - at) * 1000 for email, at in sent.items() if email in arrivals]
     missing = len(sent) - len(delays)
     result = measure(len(delays), seconds, delays, errors=missing + count - len(sent))
@@ -225,7 +229,7 @@ def email_latency(base, citizens, mail):
         offered_rate=rate, seconds=seconds, delivered=len(delays), missing=missing,
         statuses={str(k): v for k, v in statuses.items()},
         post_p50_ms=percentile(post_ms, 50), post_p99_ms=percentile(post_ms, 99),
-        schedule_lag_p99_ms=percentile(lags, 99),
+        schedule_lag_p99_ms=percentile(lags, 99), cpu_ms=cpu.per(len(sent)),
         method="a Python client sends each request on its schedule from a pool of 128 "
                "threads (open loop: a slow answer does not delay the next request); the "
                "arrival is the mail sink's timestamp in the file name, taken when the "

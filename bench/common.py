@@ -293,3 +293,73 @@ def figure(id, title, value, unit, target=None, **extra):
 
 def repo_file(path):
     return REPO_ROOT / path
+
+
+# --- where the machine's CPU goes -----------------------------------------------------
+_ROLES = [  # (role, pattern of the command line), first match wins
+    ("relays", re.compile(r"-m shared\.relay")),
+    ("load generator", re.compile(r"(^|/)wrk\b|-m bench\b|bench\.stack")),
+    ("PostgreSQL", re.compile(r"^postgres")),
+    ("RabbitMQ", re.compile(r"beam\.smp|erl_child_setup|inet_gethost|epmd")),
+    ("mail sink", re.compile(r"mailsink\.py")),
+    ("supervision", re.compile(r"supervisord|shared\.supervision")),
+]
+_SERVICE = re.compile(r"services\.(\w+)\.service:")
+_TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_snapshot():
+    """{pid: (role, CPU ms so far)} of every process readable in /proc."""
+    found = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                stat = handle.read().rsplit(b")", 1)[1].split()
+            with open(f"/proc/{entry.name}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue  # ended meanwhile
+        # Fields 14 and 15 of stat (utime, stime), counted after the command's ")".
+        ms = (int(stat[11]) + int(stat[12])) * _TICK_MS
+        service = _SERVICE.search(command)
+        role = service.group(1) if service else next(
+            (name for name, pattern in _ROLES if pattern.search(command)),
+            "other" if command else "kernel threads")
+        found[entry.name] = (role, ms)
+    return found
+
+
+class CpuMeter:
+    """CPU time the machine's processes spent between entering and leaving the block,
+    by role (each service, the relays, PostgreSQL, RabbitMQ, the mail sink, the load
+    generator…), from /proc: what bounds a figure when the whole machine is busy.
+    ``per(count)`` → {role: CPU ms per item, "total": …}; a process that ended inside
+    the block is missed, one that started is counted from its start."""
+
+    def __enter__(self):
+        self.before = _cpu_snapshot()
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.started
+        after = _cpu_snapshot()
+        self.by_role = {}
+        for pid, (role, ms) in after.items():
+            spent = ms - self.before.get(pid, (role, 0.0))[1]
+            self.by_role[role] = self.by_role.get(role, 0.0) + max(spent, 0.0)
+        return False
+
+    def per(self, count):
+        """{role: ms per item} for ``count`` items, largest first, plus ``total`` and
+        ``busy_cores`` (CPU seconds per second of the block)."""
+        if not count:
+            return {}
+        shares = {role: ms / count for role, ms in sorted(self.by_role.items(),
+                                                          key=lambda kv: -kv[1]) if ms > 0}
+        total = sum(self.by_role.values())
+        return {**{k: round(v, 3) for k, v in shares.items()},
+                "total": round(total / count, 3),
+                "busy_cores": round(total / 1000 / self.seconds, 2)}

@@ -132,7 +132,15 @@ def markdown(run):
                 lines.append(f"| {level['clients']} | (same) | | {name}: {_rate(m['rate'])} | "
                              f"{_latency(m)} | {'—' if r is None else f'{r:.2f}'} |")
         lines.append("")
+        lines += _cpu_table([(f"{side} at {level['clients']}", level[key].get("cpu_ms"))
+                             for level in item["levels"]
+                             for side, key in (("ours", "ours"), ("baseline", "baseline"))],
+                            item["unit"].split("/")[0].rstrip("s"))
     figures = [item for item in run["results"] if item["kind"] == "figure"]
+    for item in figures:
+        if item.get("cpu_ms"):
+            lines += [f"### {item['title']}", ""]
+            lines += _cpu_table([("open loop", item["cpu_ms"])], "booking")
     if figures:
         lines += ["### Other figures", "", "| what | value | detail |", "|---|---|---|"]
         for item in figures:
@@ -142,6 +150,30 @@ def markdown(run):
     if any(len(item.get("levels", [])) > 1 for item in run["results"]):
         lines += ["How each scales from 1 to 32 clients: ![scaling](bench-scaling.svg)", ""]
     return "\n".join(lines)
+
+
+def _cpu_table(columns, per):
+    """Markdown lines: CPU ms per ``per`` by role (rows) for each measured column —
+    where the machine's two cores went while ours ran (bench.common.CpuMeter)."""
+    columns = [(name, cpu) for name, cpu in columns if cpu]
+    if not columns:
+        return []
+    roles = []
+    for _, cpu in columns:
+        roles += [role for role in cpu if role not in roles
+                  and role not in ("total", "busy_cores")]
+    lines = [f"CPU time per {per} on the whole machine while each side ran, its emails"
+             " and events included (ms; from /proc):", "",
+             "| process | " + " | ".join(name for name, _ in columns) + " |",
+             "|---|" + "---|" * len(columns)]
+    for role in roles:
+        lines.append(f"| {role} | " + " | ".join(
+            f"{cpu[role]:.2f}" if cpu.get(role) else "—" for _, cpu in columns) + " |")
+    lines.append("| **all** | " + " | ".join(f"**{cpu['total']:.2f}**" for _, cpu in columns)
+                 + " |")
+    lines.append("| cores busy | " + " | ".join(f"{cpu['busy_cores']:.2f}" for _, cpu in columns)
+                 + " |")
+    return lines + [""]
 
 
 def _detail(item):

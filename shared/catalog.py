@@ -100,7 +100,7 @@ class EventCatalog:
             data, version = event_type.upcasters[version](dict(data)), version + 1
         if version == envelope.schemaversion:
             return envelope
-        return replace(envelope, data=data, schemaversion=version)
+        return replace(envelope, data=data, schemaversion=version, checked=False)
 
     def __getitem__(self, name):
         """The :class:`EventType` registered as ``name``; ``UnknownEventType`` if none."""

@@ -180,16 +180,14 @@ class EventStore:
     def _record(self, row, tx=None):
         (position, stream_id, version, event_id, event_type, schema_version, data,
          occurred_at, correlation_id, causation_id) = row
+        # Stored as written, which the catalogue had normalized (``checked``); read
+        # at the version this code knows (shared.catalog: upcast data is unchecked).
         envelope = Envelope(
             id=str(event_id), type=event_type, source=self.catalog.source, subject=stream_id,
             time=occurred_at, schemaversion=schema_version, correlationid=str(correlation_id),
-            causationid=str(causation_id) if causation_id else None, data=data)
-        # Stored as written; read at the version this code knows (shared.catalog).
-        # Data as written was normalized by the catalogue (``checked``); upcast data
-        # is whatever the upcaster made of it.
+            causationid=str(causation_id) if causation_id else None, data=data, checked=True)
         if envelope.type in self.catalog:
-            upcast = self.catalog.upcast(envelope)
-            envelope = replace(envelope, checked=True) if upcast is envelope else upcast
+            envelope = self.catalog.upcast(envelope)
         return RecordedEvent(position, stream_id, version, envelope, tx)
 
 
