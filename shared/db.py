@@ -108,12 +108,15 @@ ALREADY_EXISTS = Text("already_exists", "Bu məlumatla qeyd artıq mövcuddur.",
 class Database(DependencyProvider):
     """Gives each worker a :class:`ServiceDatabase`.
 
-    ``Database(CATALOG, migrations=Path(__file__).parent / "migrations")``.
+    ``Database(CATALOG, migrations=Path(__file__).parent / "migrations",
+    read_model=read_model)``: the service's ``read_model`` module is applied to every
+    event the service appends, in its transaction (``shared.eventstore.EventStore``).
     """
 
-    def __init__(self, catalog, migrations=None):
+    def __init__(self, catalog, migrations=None, read_model=None):
         self.catalog = catalog
         self.migrations = migrations
+        self.read_model = read_model
         self.pool = None
 
     def setup(self):
@@ -124,7 +127,7 @@ class Database(DependencyProvider):
                               name=self.container.service_name,
                               timeout=float(config.get("DB_POOL_TIMEOUT_SECONDS", 5)))
         self.attempts = int(config.get("COMMAND_ATTEMPTS", 5))
-        self.store = EventStore(self.catalog)
+        self.store = EventStore(self.catalog, self.read_model)
 
     def stop(self):
         if self.pool is not None:

@@ -89,8 +89,14 @@ _COLUMNS = ("global_position, stream_id, version, event_id, event_type, schema_v
 
 
 class EventStore:
-    def __init__(self, catalog):
+    """The event log of one service (its ``catalog``). ``read_model``: the service's
+    ``read_model`` module, whose ``apply(conn, event)`` the unit of work calls for
+    every event it appends, in the same transaction (D-1, issue 16): the one code
+    that writes the service's tables, and what ``shared.rebuild`` replays."""
+
+    def __init__(self, catalog, read_model=None):
         self.catalog = catalog
+        self.read_model = read_model
 
     # --- writing -----------------------------------------------------------------
     def append(self, conn, stream_id, expected_version, envelopes, private=()):
@@ -177,6 +183,18 @@ class EventStore:
             cur.execute(query, params)
             return [self._record(row[:-1], tx=int(row[-1])) for row in cur.fetchall()]
 
+    def read_visible(self, conn, after=START, limit=1000):
+        """Like :meth:`read_all`, but every event the caller's snapshot sees, without
+        the horizon: for a reader holding one snapshot for its whole read
+        (``REPEATABLE READ``), which must see exactly what that snapshot's tables
+        show — ``shared.rebuild`` comparing read models with their event log."""
+        tx, position = after
+        with conn.cursor() as cur:
+            cur.execute(f"SELECT {_COLUMNS}, tx::text FROM events"
+                        " WHERE (tx, global_position) > (%s::xid8, %s)"
+                        " ORDER BY tx, global_position LIMIT %s", (str(tx), position, limit))
+            return [self._record(row[:-1], tx=int(row[-1])) for row in cur.fetchall()]
+
     def _record(self, row, tx=None):
         (position, stream_id, version, event_id, event_type, schema_version, data,
          occurred_at, correlation_id, causation_id) = row
@@ -249,7 +267,8 @@ class UnitOfWork:
     """One transaction: the service's reads and writes, then its events.
 
     Events are buffered by :meth:`append` and written by :meth:`flush` as the last
-    step before commit (one round trip per stream; see the module).
+    step before commit (one round trip per stream; see the module), each then applied
+    to the service's read models (``EventStore.read_model``) in the same transaction.
     """
 
     def __init__(self, conn, store, correlation_id, causation_id=None):
@@ -322,9 +341,13 @@ class UnitOfWork:
                 merged.append((stream_id, expected_version, list(envelopes)))
         private, self._private, self._pending = self._private, [], []
         for stream_id, expected_version, envelopes in merged:
-            self.recorded += self.store.append(self.conn, stream_id, expected_version,
-                                               envelopes, private)
+            recorded = self.store.append(self.conn, stream_id, expected_version, envelopes,
+                                         private)
             private = ()
+            if self.store.read_model is not None:
+                for event in recorded:
+                    self.store.read_model.apply(self.conn, event)
+            self.recorded += recorded
         if private:
             with self.conn.cursor() as cur:
                 cur.execute(_private_insert(len(private)),

@@ -28,44 +28,10 @@ def load(uow, booking_id):
 
 
 def record(uow, state, events):
-    """Append ``events`` to the booking's stream and project them."""
-    envelopes = [uow.new_event(name, state.stream_id, data) for name, data in events]
-    uow.append(state.stream_id, state.version, *envelopes)
-    for offset, (name, data) in enumerate(events, start=1):
-        project(uow.conn, name, data, state.version + offset)
-
-
-def project(conn, name, data, version):
-    """Keep ``bookings`` and ``slot_usage`` equal to the fold of the events."""
-    booking_id = data.get("booking_id")
-    if name == "BookingRequested":
-        applicant = data["applicant"]
-        conn.execute(
-            "INSERT INTO bookings (booking_id, status, centre, service, day, slot_time, name,"
-            " surname, patronymic, id_card, phone, email, language, channel, hold_expires_at,"
-            " version, requested_at, client_address) VALUES (%s, 'requested', %s, %s, %s, %s,"
-            " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (booking_id, data["centre"], data["service"], data["date"], data["time"],
-             applicant["name"], applicant["surname"], applicant["patronymic"],
-             applicant["id_card"], applicant["phone"], applicant["email"], data["language"],
-             data["channel"], data["hold_expires_at"], version, data["requested_at"],
-             data.get("client_address")))
-        return
-    status = {"CodeConfirmed": "confirmed", "BookingVoided": "void", "HoldExpired": "expired",
-              "BookingCancelled": "cancelled", "BookingActivated": "activated",
-              "BookingLapsed": "lapsed"}.get(name)
-    if status in ("void", "expired", "cancelled"):
-        conn.execute(
-            "UPDATE slot_usage u SET taken = taken - 1 FROM bookings b"
-            " WHERE b.booking_id = %s AND u.centre = b.centre AND u.service = b.service"
-            " AND u.day = b.day AND u.slot_time = b.slot_time", (booking_id,))
-    conn.execute(
-        "UPDATE bookings SET status = coalesce(%s, status),"
-        " order_code_hash = coalesce(%s, order_code_hash), version = %s,"
-        " activated_at = coalesce(%s, activated_at), activated_by = coalesce(%s, activated_by),"
-        " updated_at = clock_timestamp() WHERE booking_id = %s",
-        (status, data.get("order_code_hash"), version, data.get("activated_at"),
-         data.get("kiosk_id"), booking_id))
+    """Append ``events`` (``(type, data)`` pairs) to the booking's stream at its
+    version; the unit of work applies them to the read models (``read_model``)."""
+    uow.append(state.stream_id, state.version,
+               *[uow.new_event(name, state.stream_id, data) for name, data in events])
 
 
 def _names(reference, visit_or_state, language):
@@ -73,22 +39,6 @@ def _names(reference, visit_or_state, language):
     service = reference.services[visit_or_state.service]
     pick = (lambda item: item.az) if language == "az" else (lambda item: item.en)
     return {"centre": pick(centre), "address": centre.address, "service": pick(service)}
-
-
-def _reserve(conn, reference, visit, now):
-    """Take one place in the slot, or refuse: capacity is never exceeded, whatever the
-    concurrency, because every request for the slot updates the same row (created by
-    the first with its one place taken; PostgreSQL locks the row and re-checks
-    ``taken < capacity`` on its latest version for every later one). One statement."""
-    service = reference.services[visit.service]
-    if service.counters < 1:
-        return False
-    taken = conn.execute(
-        "INSERT INTO slot_usage AS u (centre, service, day, slot_time, capacity, taken)"
-        " VALUES (%s, %s, %s, %s, %s, 1) ON CONFLICT (centre, service, day, slot_time)"
-        " DO UPDATE SET taken = u.taken + 1 WHERE u.taken < u.capacity RETURNING taken",
-        (visit.centre, visit.service, visit.day, visit.time, service.counters)).fetchone()
-    return taken is not None
 
 
 def _expire_stale_holds_of_slot(uow, visit, now):
@@ -102,8 +52,6 @@ def _expire_stale_holds_of_slot(uow, visit, now):
         record(uow, state, domain.expire_hold(state, now))
 
 
-SLOT_FULL = Text("slot_full", "Bu saatda boş yer qalmayıb; başqa vaxt seçin.",
-                 "This time is fully booked; please choose another time.")
 TOO_MANY = Text("already_booked",
                 "Bu şəxsiyyət vəsiqəsi ilə həmin gün bu xidmətə artıq növbə götürülüb.",
                 "A booking for this service on that day already exists for this ID card.")
@@ -219,9 +167,9 @@ def request_booking(uow, reference, settings, applicant, visit, language, channe
     capped = domain.holds_refusal(held, policy, now) or _day_refusal(policy, counted)
     if capped is not None:
         raise capped
+    # The slot's place is taken when BookingRequested is applied (read_model): a full
+    # slot refuses there, rolling this command back. Lapsed holds give theirs first.
     _expire_stale_holds_of_slot(uow, visit, now)
-    if not _reserve(conn, reference, visit, now):
-        raise Conflict(SLOT_FULL, [Reason("time", SLOT_FULL.code, SLOT_FULL.az, SLOT_FULL.en)])
 
     booking_id = str(uuid.uuid4())
     code = domain.new_confirmation_code()

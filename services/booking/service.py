@@ -20,7 +20,7 @@ from shared.ratelimit import RateLimits
 from shared.rpc import rpc
 from shared.timer import every
 
-from . import api, domain, handlers, schemas
+from . import api, domain, handlers, read_model, schemas
 from .events import CATALOG
 from .reference import ReferenceData
 
@@ -85,7 +85,8 @@ def _visit_from_raw(raw, field_errors):
 
 class BookingService(PlatformService):
     name = "booking"
-    db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
+    db = Database(CATALOG, migrations=Path(__file__).parent / "migrations",
+                  read_model=read_model)
     requests_once = Once()  # a creating request repeated gets its first answer
     config = BookingConfig()
     clock = Clock()
