@@ -1,7 +1,9 @@
 """Refusals: every "no" says why, in Azerbaijani and English (Q-5).
 
-A refusal is an exception the HTTP layer maps to a 4xx JSON body, once, in
-``shared.http``::
+A refusal is a plain exception naming a kind of "no" — invalid data, not found, a
+conflict with the state of things, too many requests, a neighbour unavailable — that
+domain code raises without knowing about HTTP (issue 16). The HTTP layer alone maps
+each kind to a status (``shared.http.STATUS_OF``) and a JSON body, once::
 
     {"error": "validation_failed",
      "message": {"az": "...", "en": "..."},
@@ -50,14 +52,15 @@ class Refusal(Exception):
     client always finds at least one (Q-5: the panel of reasons is never empty).
     """
 
-    status = 400
     error = None
 
     def __init__(self, message, reasons=(), status=None, error=None, headers=None):
         super().__init__(message.en)
         self.message = message
         self.reasons = list(reasons)
-        self.status = status or self.status
+        # Only the HTTP layer (shared.http, shared.boundary) names a status itself;
+        # every other refusal gets its kind's (shared.http.STATUS_OF).
+        self.status = status
         self.error = error or self.error or getattr(message, "code", None) or "refused"
         self.headers = headers or {}
 
@@ -70,7 +73,7 @@ class Refusal(Exception):
 
 
 class ValidationFailed(Refusal):
-    status = 400
+    """The data sent is wrong; ``reasons`` name every wrong field (Q-5)."""
     error = "validation_failed"
 
     def __init__(self, reasons):
@@ -79,28 +82,36 @@ class ValidationFailed(Refusal):
 
 
 class NotFound(Refusal):
-    status = 404
+    """What the request names does not exist (or may not be told apart from that)."""
 
 
 class Conflict(Refusal):
-    """409: the request is sound but the state of things refuses it (a race lost, a
+    """The request is sound but the state of things refuses it (a race lost, a
     booking already confirmed, a slot full)."""
-    status = 409
+
+
+class Rejected(Refusal):
+    """The request was understood and checked, and what it carries is refused (a
+    wrong confirmation code, Q-6)."""
+
+
+class Gone(Refusal):
+    """What the request names existed and is no more (a lapsed booking)."""
 
 
 class Unauthorized(Refusal):
-    status = 401
+    """No or a wrong credential."""
     error = "unauthorized"
 
 
 class Forbidden(Refusal):
-    status = 403
+    """A known caller that may not do this."""
     error = "forbidden"
 
 
 class TooManyRequests(Refusal):
-    """429 with ``Retry-After`` (seconds): slowed down, never locked out (F-5)."""
-    status = 429
+    """Too many at once, with ``retry_after`` (seconds): slowed down, never locked out
+    (F-5)."""
     error = "too_many_requests"
 
     def __init__(self, message, retry_after, reasons=(), limit=None):
@@ -136,9 +147,8 @@ def slow_down(limit, seconds, field=None, code="slow_down", az=SLOW_DOWN_AZ, en=
 
 
 class Unavailable(Refusal):
-    """503: a neighbour (another service, the database) did not answer in time. The
+    """A neighbour (another service, the database) did not answer in time. The
     request may be sent again; nothing of it was written."""
-    status = 503
     error = "unavailable"
 
     def __init__(self, message=None, retry_after=2):

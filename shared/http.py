@@ -41,7 +41,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from . import boundary
-from .errors import Reason, Refusal, Text, Unavailable, ValidationFailed, reasons_from_marshmallow
+from .errors import (Conflict, Forbidden, Gone, NotFound, Reason, Refusal, Rejected, Text,
+                     TooManyRequests, Unauthorized, Unavailable, ValidationFailed,
+                     reasons_from_marshmallow)
 from .eventstore import ConcurrencyError
 from .metrics import ENTRYPOINT_CALLS
 
@@ -255,7 +257,7 @@ def _closing(environ, response):
 
 
 def _error_response(refusal, correlation_id):
-    response = json_response(refusal.as_dict(), refusal.status, refusal.headers)
+    response = json_response(refusal.as_dict(), status_of(refusal), refusal.headers)
     response.headers[CORRELATION_HEADER] = correlation_id
     return response
 
@@ -425,12 +427,29 @@ class JsonHttp(HttpRequestHandler):
     def response_from_exception(self, exc, correlation_id=None):
         refusal = as_refusal(exc)
         if refusal is not None:
-            return json_response(refusal.as_dict(), refusal.status, refusal.headers)
+            return json_response(refusal.as_dict(), status_of(refusal), refusal.headers)
         log.error("unexpected error", exc_info=(type(exc), exc, exc.__traceback__),
                   extra={"correlation_id": correlation_id})
         body = Refusal(INTERNAL_ERROR, status=500, error="internal_error").as_dict()
         body["correlation_id"] = correlation_id
         return json_response(body, 500)
+
+
+# The one place a kind of refusal becomes an HTTP status (issue 16: domain code raises
+# plain refusals; shared.errors).
+STATUS_OF = {ValidationFailed: 400, Unauthorized: 401, Forbidden: 403, NotFound: 404,
+             Conflict: 409, Gone: 410, Rejected: 422, TooManyRequests: 429, Unavailable: 503}
+
+
+def status_of(refusal):
+    """The HTTP status of ``refusal``: the one the HTTP layer named for it, else its
+    kind's (:data:`STATUS_OF`, the nearest class up its ancestry), else 400."""
+    if refusal.status:
+        return refusal.status
+    for kind in type(refusal).__mro__:
+        if kind in STATUS_OF:
+            return STATUS_OF[kind]
+    return 400
 
 
 def as_refusal(exc):

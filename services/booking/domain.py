@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from hashlib import sha256
 
 
-from shared.errors import Conflict, NotFound, Reason, Refusal, Text, slow_down
+from shared.errors import Conflict, NotFound, Reason, Rejected, Text, slow_down
 # Identifiers (ID card, phone, codes) have one canonical form, read at the boundary
 # by shared.fields; the order code's alphabet and printed form are part of it.
 from shared.identity import (ORDER_CODE_ALPHABET, ORDER_CODE_LENGTH,  # noqa: F401
@@ -230,11 +230,10 @@ def request(booking_id, applicant, visit, language, channel, code_hash_, now, po
     })]
 
 
-class CodeRefused(Refusal):
+class CodeRefused(Rejected):
     """Q-6. The events it carries (CodeRejected, BookingVoided, HoldExpired) are
     recorded before the refusal is sent."""
 
-    status = 422
     error = "code_refused"
 
 

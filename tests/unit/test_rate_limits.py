@@ -9,6 +9,7 @@ from services.booking import domain as booking
 from services.booking.events import CATALOG as BOOKING_EVENTS
 from services.booking.service import BookingService
 from services.complaints.service import ComplaintsService
+from shared.http import status_of
 from shared import ratelimit
 from shared.auth import token_hash
 from shared.clients import Client, client_of, peer_address
@@ -98,7 +99,7 @@ def test_the_wait_as_people_say_it_in_both_languages():
 
 def test_a_refusal_is_429_with_retry_after_and_a_reason_saying_when():
     refusal = slow_down("booking_request", 61.2, field="email")
-    assert isinstance(refusal, TooManyRequests) and refusal.status == 429
+    assert isinstance(refusal, TooManyRequests) and status_of(refusal) == 429
     assert refusal.headers == {"Retry-After": "62"} and refusal.limit == "booking_request"
     body = refusal.as_dict()
     assert body["error"] == "too_many_requests"
@@ -151,7 +152,7 @@ def test_holds_are_capped_per_address_email_and_phone_with_the_wait_until_one_la
     for what, field, cap in (("address", None, 10), ("email", "email", 8),
                              ("phone", "phone", 8)):
         refusal = booking.holds_refusal({what: (cap, soon)}, policy, T0)
-        assert refusal.status == 429 and refusal.headers["Retry-After"] == "390"
+        assert status_of(refusal) == 429 and refusal.headers["Retry-After"] == "390"
         assert refusal.limit == f"holds_per_{what}"
         [reason] = refusal.as_dict()["reasons"]
         assert (reason["field"], reason["code"]) == (field, f"too_many_holds_{what}")

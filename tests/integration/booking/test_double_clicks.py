@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from services.booking.events import CATALOG
+from shared.http import status_of
 from shared.clock import BAKU
 from shared.db import ServiceDatabase, make_pool
 from shared.errors import Conflict
@@ -125,7 +126,7 @@ def test_a_lost_race_is_run_again_on_fresh_state_then_refused_409(fresh_database
 
         with pytest.raises(Conflict) as refused:
             db.run(always_loses)
-        assert refused.value.status == 409 and refused.value.error == "busy"
+        assert status_of(refused.value) == 409 and refused.value.error == "busy"
         assert refused.value.as_dict()["reasons"][0]["en"]
     finally:
         pool.close()
