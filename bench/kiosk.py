@@ -17,6 +17,7 @@ import psycopg
 import requests
 
 from services.booking import domain, handlers
+from services.booking import read_model as booking_read_model
 from services.booking.events import CATALOG
 from services.booking.reference import BAKU, ReferenceData
 from shared.clock import baku_today
@@ -38,7 +39,7 @@ def _prepare_bookings(url, count, day, settings):
 
     apply_migrations(url, REPO_ROOT / "services" / "booking" / "migrations")
     pool = make_pool(url, size=4)
-    store = EventStore(CATALOG)
+    store = EventStore(CATALOG, booking_read_model)
     the_day_before = datetime.combine(day - timedelta(days=1), clock_time(10), tzinfo=BAKU)
     combos = [(c.code, s, t) for c in REF.centres.values() for s in sorted(c.services)
               for t in REF.slot_times(c, REF.services[s], day)

@@ -17,7 +17,7 @@ from psycopg_pool import ConnectionPool
 from yoyo import get_backend, read_migrations
 
 from .envelope import new_id
-from .errors import Conflict, Text
+from .errors import Conflict, Refusal, Text
 from .eventstore import AlreadyHandled, ConcurrencyError, EventStore, unit_of_work
 from .metrics import COMMAND_RERUNS, EVENTS_APPENDED
 
@@ -175,11 +175,22 @@ class ServiceDatabase:
 
         ``command`` may run more than once: it must do nothing outside its unit of
         work that cannot be repeated (everything it sends goes through the outbox).
+
+        A refusal the command raises rolls everything back — unless it
+        ``keeps_record`` (``shared.errors.Refusal``): then what the command appended
+        (the refusal's own events: a refused form, a wrong code counted) is committed
+        first, and the refusal raised after. The one way to record a refusal.
         """
         for attempt in range(1, self.attempts + 1):
+            kept = None
             try:
                 with self.unit_of_work(causation_id) as uow:
-                    return command(uow)
+                    try:
+                        return command(uow)
+                    except Refusal as refusal:
+                        if not refusal.keeps_record:
+                            raise  # nothing of the command is written
+                        kept = refusal  # its events commit with the unit of work
             except RACES as race:
                 COMMAND_RERUNS.labels(self.store.catalog.service, type(race).__name__).inc()
                 if isinstance(race, pg_errors.UniqueViolation) and attempt > 1:
@@ -188,6 +199,8 @@ class ServiceDatabase:
                     log.warning("command gave up after %d lost races", attempt)
                     raise Conflict(RACE_LOST, error="busy") from race
                 time.sleep(random.uniform(0.005, 0.02) * attempt)
+                continue
+            raise kept
 
     @contextmanager
     def handling(self, envelope):

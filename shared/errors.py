@@ -53,6 +53,10 @@ class Refusal(Exception):
     """
 
     error = None
+    # True for a refusal whose events must be recorded all the same (M-2: a refused
+    # form, a wrong code counted): ServiceDatabase.run commits what the command
+    # appended before it raised, then raises the refusal (the one way, issue 16).
+    keeps_record = False
 
     def __init__(self, message, reasons=(), status=None, error=None, headers=None):
         super().__init__(message.en)

@@ -15,7 +15,8 @@ from datetime import date, datetime, time, timedelta
 from hashlib import sha256
 
 
-from shared.errors import Conflict, NotFound, Reason, Rejected, Text, slow_down
+from shared.errors import (Conflict, NotFound, Reason, Rejected, Text, ValidationFailed,
+                           slow_down)
 # Identifiers (ID card, phone, codes) have one canonical form, read at the boundary
 # by shared.fields; the order code's alphabet and printed form are part of it.
 from shared.identity import (ORDER_CODE_ALPHABET, ORDER_CODE_LENGTH,  # noqa: F401
@@ -231,10 +232,17 @@ def request(booking_id, applicant, visit, language, channel, code_hash_, now, po
 
 
 class CodeRefused(Rejected):
-    """Q-6. The events it carries (CodeRejected, BookingVoided, HoldExpired) are
-    recorded before the refusal is sent."""
+    """Q-6. The events decided with it (CodeRejected, BookingVoided, HoldExpired) are
+    recorded before the refusal is sent (``keeps_record``)."""
 
     error = "code_refused"
+    keeps_record = True
+
+
+class FormRefused(ValidationFailed):
+    """Q-5, M-2: a refused booking form; its ``BookingRefused`` is recorded."""
+
+    keeps_record = True
 
 
 def confirm(state, code_is_right, order_code_hash, now):

@@ -191,7 +191,8 @@ def request_booking(uow, reference, settings, applicant, visit, language, channe
 
 
 def confirm_booking(uow, reference, settings, booking_id, code, now):
-    """Q-3, Q-4, Q-6. Returns (result, refusal): a refusal's events are recorded too."""
+    """Q-3, Q-4, Q-6. Returns the answer; a wrong code raises ``CodeRefused``, whose
+    events (the try counted, the request void) are recorded all the same."""
     state = load(uow, booking_id)
     right = state.code_hash is not None and domain.hmac.compare_digest(
         state.code_hash, domain.code_hash(settings.code_key, "confirm", booking_id, code))
@@ -203,7 +204,7 @@ def confirm_booking(uow, reference, settings, booking_id, code, now):
     events, refusal = domain.confirm(state, right, order_code_hash, now)
     record(uow, state, events)
     if refusal is not None:
-        return None, refusal
+        raise refusal  # keeps its record: the wrong try counted (Q-6)
     email, language, name = state.email, state.language, state.name
     uow.send_private("EmailRequested", state.stream_id, {
         "intent_id": f"{booking_id}:order-code", "template": "booking_order_code",
@@ -214,7 +215,7 @@ def confirm_booking(uow, reference, settings, booking_id, code, now):
                       **_names(reference, state, language)}})
     return {"booking_id": booking_id, "status": "confirmed", "centre": state.centre,
             "service": state.service, "date": state.day.isoformat(),
-            "time": state.time.strftime("%H:%M")}, None
+            "time": state.time.strftime("%H:%M")}
 
 
 def _unused_order_code(conn, key):
@@ -315,9 +316,10 @@ def lapse_due(uow, now, window, limit=200):
     return lapsed
 
 
-def record_refusal(uow, reference, reasons, channel, raw, now):
+def refuse_form(uow, reference, reasons, channel, raw, now):
     """Q-5 and M-2: a refused form is an event too (which fields, which reasons; the
-    centre and service only when they are codes we know, never what was typed)."""
+    centre and service only when they are codes we know, never what was typed).
+    Raises ``FormRefused(reasons)``, recorded with its event."""
     refusal_id = str(uuid.uuid4())
     centre, service = raw.get("centre"), raw.get("service")
     envelope = uow.new_event("BookingRefused", f"refusal-{refusal_id}", {
@@ -328,6 +330,7 @@ def record_refusal(uow, reference, reasons, channel, raw, now):
         "reasons": [{"field": reason.field if reason.field in FORM_FIELDS else None,
                      "code": reason.code} for reason in reasons]})
     uow.append(envelope.subject, 0, envelope)
+    raise domain.FormRefused(reasons)
 
 
 # The annex form's fields: a reason about anything else (a key a client made up) is

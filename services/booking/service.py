@@ -140,9 +140,8 @@ class BookingService(PlatformService):
         if reasons:
             channel = raw.get("channel")
             channel = channel if channel in schemas.SELF_SERVICE_CHANNELS else "api"
-            self.db.run(lambda uow: handlers.record_refusal(uow, self.config.reference, reasons,
-                                                            channel, raw, now))
-            raise ValidationFailed(reasons)
+            self.db.run(lambda uow: handlers.refuse_form(uow, self.config.reference, reasons,
+                                                         channel, raw, now))
         try:
             result = self.db.run(lambda uow: handlers.request_booking(
                 uow, self.config.reference, self.config.settings, form["applicant"],
@@ -159,10 +158,8 @@ class BookingService(PlatformService):
         now = self.clock()
         self.limits.check("booking_confirm", self.clients.of(request).key, now)
         body = read_json(request, CONFIRM_FORM)
-        result, refusal = self.db.run(lambda uow: handlers.confirm_booking(
+        result = self.db.run(lambda uow: handlers.confirm_booking(
             uow, self.config.reference, self.config.settings, str(booking_id), body["code"], now))
-        if refusal is not None:
-            raise refusal  # its events (a wrong try, a void request) are committed
         result["message"] = {"az": "Növbə qeydə alındı; sifariş kodu e-poçtunuza göndərildi.",
                              "en": "Your booking is registered; the order code has been "
                                    "sent to your email."}
