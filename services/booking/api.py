@@ -41,6 +41,7 @@ ROUTES = [
 
 
 def spec():
+    """The OpenAPI 3 document of the booking API (served at ``GET /openapi.json``)."""
     return build_spec("ASAN xidmət — online queue booking", "1.0.0",
                       "Seed 000: book a place in the queue of an ASAN service centre. "
                       "Errors: one format, reasons in Azerbaijani and English.", ROUTES)

@@ -8,7 +8,6 @@ The decider: :func:`evolve` folds a booking's events into :class:`Booking`;
 from __future__ import annotations
 
 import hmac
-import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -31,6 +30,8 @@ from .reference import baku_now, slot_start
 
 @dataclass(frozen=True)
 class Applicant:
+    """Who books (Q-5): names by the one rule of ``shared.names``, the ID card and phone in
+    their canonical forms, the email as the form normalized it."""
     name: str
     surname: str
     patronymic: str
@@ -39,11 +40,14 @@ class Applicant:
     email: str
 
     def as_dict(self):
+        """The applicant as a plain dict, the ``applicant`` of ``BookingRequested``."""
         return dict(self.__dict__)
 
 
 @dataclass(frozen=True)
 class Visit:
+    """What is booked (Q-1): a centre and service (codes of the reference data), a day
+    (Baku) and a slot's start time."""
     centre: str
     service: str
     day: date
@@ -52,6 +56,8 @@ class Visit:
 
 @dataclass(frozen=True)
 class Policy:
+    """The booking rules' numbers (Q-1, Q-2, Q-6; issue 12's caps), from the service's
+    config."""
     hold_minutes: int = 15
     max_wrong_codes: int = 5
     horizon_days: int = 30
@@ -147,10 +153,14 @@ def holds_refusal(held, policy, now):
 # --- codes (Q-2, Q-4): stored only as keyed hashes -------------------------------
 
 def new_confirmation_code():
+    """A fresh six-digit confirmation code (Q-2), e.g. ``"042517"``; only its keyed hash is
+    stored."""
     return f"{secrets.randbelow(10 ** 6):06d}"
 
 
 def new_order_code():
+    """A fresh order code (Q-4): ``ORDER_CODE_LENGTH`` characters of
+    ``ORDER_CODE_ALPHABET``; only its keyed hash is stored."""
     return "".join(secrets.choice(ORDER_CODE_ALPHABET) for _ in range(ORDER_CODE_LENGTH))
 
 
@@ -168,6 +178,9 @@ ACTIVE = ("requested", "confirmed")
 
 @dataclass(frozen=True)
 class Booking:
+    """A booking's state: the fold of its stream's events (D-1). ``status``: new, requested,
+    confirmed, void, expired, cancelled, activated or lapsed; ``version``: events folded
+    so far."""
     booking_id: str | None = None
     status: str = "new"
     centre: str | None = None
@@ -186,10 +199,12 @@ class Booking:
 
     @property
     def stream_id(self):
+        """``booking-<booking_id>``: the booking's event stream."""
         return f"booking-{self.booking_id}"
 
 
 def evolve(state, event_type, data):
+    """The state after one more event ``(event_type, data)`` of the booking's stream."""
     state = replace(state, version=state.version + 1)
     if event_type == "BookingRequested":
         return replace(state, booking_id=data["booking_id"], status="requested",
@@ -211,6 +226,8 @@ def evolve(state, event_type, data):
 
 
 def fold(events):
+    """The :class:`Booking` that ``events`` (``(event_type, data)`` pairs, in stream order)
+    make."""
     state = Booking()
     for event_type, data in events:
         state = evolve(state, event_type, data)

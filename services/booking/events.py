@@ -24,6 +24,7 @@ class _Slot(_BookingRef):
 
 
 class ApplicantData(Schema):
+    """The applicant inside ``BookingRequested`` (personal data: never public)."""
     name = fields.String(required=True)
     surname = fields.String(required=True)
     patronymic = fields.String(required=True)
@@ -33,6 +34,8 @@ class ApplicantData(Schema):
 
 
 class BookingRequestedPublic(_Slot):
+    """``BookingRequested`` as outside systems read it: the slot, channel and times, no
+    personal data (D-3)."""
     language = fields.String(required=True, validate=validate.OneOf(("az", "en")))
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     requested_at = fields.AwareDateTime(required=True)
@@ -40,6 +43,8 @@ class BookingRequestedPublic(_Slot):
 
 
 class BookingRequestedData(BookingRequestedPublic):
+    """``BookingRequested`` as stored: the public part plus the code's hash, the applicant
+    and the client address."""
     code_hash = fields.String(required=True)
     max_wrong_codes = fields.Integer(required=True)
     applicant = fields.Nested(ApplicantData, required=True)
@@ -50,40 +55,49 @@ class BookingRequestedData(BookingRequestedPublic):
 
 
 class CodeRejectedData(_BookingRef):
+    """``CodeRejected``: a wrong confirmation code, and the tries left (Q-6)."""
     attempts_left = fields.Integer(required=True)
 
 
 class BookingVoidedData(_BookingRef):
+    """``BookingVoided``: the request is void (too many wrong codes, Q-6)."""
     reason = fields.String(required=True)
 
 
 class HoldExpiredData(_BookingRef):
+    """``HoldExpired``: the hold lapsed unconfirmed and its place is free (Q-2)."""
     expired_at = fields.AwareDateTime(required=True)
 
 
 class CodeConfirmedPublic(_Slot):
+    """``CodeConfirmed`` as outside systems read it: the slot and when."""
     confirmed_at = fields.AwareDateTime(required=True)
 
 
 class CodeConfirmedData(CodeConfirmedPublic):
+    """``CodeConfirmed`` as stored: plus the order code's hash (Q-4)."""
     order_code_hash = fields.String(required=True)
 
 
 class BookingCancelledData(_BookingRef):
+    """``BookingCancelled``: when, and by whom (the citizen or an operator)."""
     cancelled_at = fields.AwareDateTime(required=True)
     by = fields.String(required=True, validate=validate.OneOf(("citizen", "operator")))
 
 
 class BookingActivatedData(_Slot):
+    """``BookingActivated``: at a kiosk of the centre, when (Q-7)."""
     activated_at = fields.AwareDateTime(required=True)
     kiosk_id = fields.String(required=True)
 
 
 class BookingLapsedData(_Slot):
+    """``BookingLapsed``: not activated by its time plus grace (Q-8)."""
     lapsed_at = fields.AwareDateTime(required=True)
 
 
 class RefusalReason(Schema):
+    """One reason of a refused form: the field (or none) and the reason's code."""
     field = fields.String(allow_none=True)
     code = fields.String(required=True)
 

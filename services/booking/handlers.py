@@ -18,11 +18,15 @@ from .reference import slot_start
 
 @dataclass(frozen=True)
 class Settings:
+    """The booking service's settings: the secret key of the code hashes and the
+    :class:`domain.Policy`."""
     code_key: str
     policy: domain.Policy
 
 
 def load(uow, booking_id):
+    """The booking ``booking_id``'s state, its stream locked for the unit of work
+    (``uow.read_stream``)."""
     events = uow.read_stream(f"booking-{booking_id}")
     return domain.fold((event.type, event.data) for event in events)
 
@@ -239,6 +243,8 @@ def find_by_order_code(conn, key, order_code, lock=False):
 
 
 def cancel_booking(uow, reference, settings, order_code, now):
+    """Q-8 (cancellation with the order code): records ``BookingCancelled`` and emails the
+    receipt; an unknown or inactive code is refused like any other (404, no hint which)."""
     row = find_by_order_code(uow.conn, settings.code_key, order_code, lock=True)
     if row is None:
         domain.cancel(domain.Booking(), now)  # raises the uniform refusal
@@ -340,6 +346,9 @@ FORM_FIELDS = frozenset(("name", "surname", "patronymic", "id_card", "phone", "e
 
 
 def free_slots(conn, reference, centre_code, service_code, day, now, policy):
+    """Q-1: the free places of each slot of ``service_code`` at ``centre_code`` on ``day``
+    (a list of ``{"time", "free", "capacity"}``) and the reasons the day cannot be booked
+    (a list of ``Reason``, then no slots); ``NotFound`` for an unknown centre or service."""
     centre = reference.centres.get(centre_code)
     service = reference.services.get(service_code)
     if centre is None or service is None:

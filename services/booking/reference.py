@@ -15,6 +15,8 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 @dataclass(frozen=True)
 class Service:
+    """A service offered at the centres (reference data, ``data/services.yaml``): its code,
+    ticket prefix, slot length (minutes), counters (places per slot) and names."""
     code: str
     prefix: str
     slot_minutes: int
@@ -23,12 +25,15 @@ class Service:
     en: str
 
     def as_dict(self):
+        """The service as the API shows it (``GET /services``)."""
         return {"code": self.code, "name": {"az": self.az, "en": self.en},
                 "slot_minutes": self.slot_minutes, "ticket_prefix": self.prefix}
 
 
 @dataclass(frozen=True)
 class Centre:
+    """An ASAN service centre (``data/centres.yaml``): its code, city, names, address,
+    weekly opening hours and the services it offers."""
     code: str
     city: str
     az: str
@@ -38,6 +43,8 @@ class Centre:
     services: frozenset = field(default_factory=frozenset)
 
     def as_dict(self):
+        """The centre as the API shows it (``GET /centres``): hours as ``{weekday: ["HH:MM",
+        "HH:MM"]}``."""
         return {"code": self.code, "city": self.city, "name": {"az": self.az, "en": self.en},
                 "address": self.address, "services": sorted(self.services),
                 "hours": {day: [opens.strftime("%H:%M"), closes.strftime("%H:%M")]
@@ -49,6 +56,8 @@ def _time(text):
 
 
 class ReferenceData:
+    """The reference data the booking rules read: services, centres, public holidays of
+    Azerbaijan (``holidays``) and days closed by decision (``EXTRA_CLOSED_DAYS``)."""
     def __init__(self, services, centres, version, extra_closed_days=()):
         self.services = {service.code: service for service in services}
         self.centres = {centre.code: centre for centre in centres}
@@ -58,6 +67,8 @@ class ReferenceData:
 
     @classmethod
     def load(cls, folder=DATA, extra_closed_days=()):
+        """Read ``services.yaml`` and ``centres.yaml`` from ``folder``;
+        ``extra_closed_days``: ISO dates closed besides the public holidays."""
         services_doc = yaml.safe_load((Path(folder) / "services.yaml").read_text("utf-8"))
         centres_doc = yaml.safe_load((Path(folder) / "centres.yaml").read_text("utf-8"))
         services = [Service(**item) for item in services_doc["services"]]

@@ -44,6 +44,7 @@ class BookingRequestSchema(Schema):
 
     @post_load
     def split(self, data, **_):
+        """The loaded form as :class:`domain.Applicant` and :class:`domain.Visit`."""
         applicant = domain.Applicant(data["name"], data["surname"], data["patronymic"],
                                      data["id_card"], data["phone"], data["email"])
         visit = domain.Visit(data["centre"], data["service"], data["date"], data["time"])
@@ -52,16 +53,19 @@ class BookingRequestSchema(Schema):
 
 
 class ConfirmSchema(Schema):
+    """``POST /bookings/{id}/confirm``: the six-digit code from the email (Q-3)."""
     code = asan.ConfirmationCode(required=True, metadata={
         "description": "Təsdiqedici şifrə (6 digits, from the email)", "example": "042517"})
 
 
 class OrderCodeSchema(Schema):
+    """``POST /bookings/cancel``: the order code (Q-8)."""
     order_code = asan.OrderCode(required=True,
                                 metadata={"description": "Sifariş kodu, e.g. K7M2-QX4P"})
 
 
 class SlotQuerySchema(Schema):
+    """``GET …/slots``: the day asked about."""
     date = asan.Date(required=True)
 
 
@@ -76,6 +80,8 @@ class OperatorSearchSchema(Schema):
 
 # --- responses (documented in OpenAPI) -------------------------------------------
 class BookingRequestedResponse(Schema):
+    """The 202 answer of ``POST /bookings``: the booking id, its status and when the hold
+    ends."""
     booking_id = fields.UUID()
     status = fields.String()
     hold_expires_at = fields.DateTime()
@@ -83,6 +89,7 @@ class BookingRequestedResponse(Schema):
 
 
 class BookingStatusResponse(Schema):
+    """The answer of confirm, cancel: the booking's id, status and visit."""
     booking_id = fields.UUID()
     status = fields.String()
     centre = fields.String()
@@ -93,6 +100,7 @@ class BookingStatusResponse(Schema):
 
 
 class FreeSlot(Schema):
+    """One slot of ``GET …/slots``: its time, free places and capacity."""
     time = fields.String()
     free = fields.Integer()
     capacity = fields.Integer()

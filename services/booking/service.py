@@ -35,6 +35,7 @@ class BookingConfig(DependencyProvider):
     """Reference data and settings, loaded once at start-up."""
 
     def setup(self):
+        """Load the reference data and build the settings from the container's config."""
         config = self.container.config
         self.reference = ReferenceData.load(extra_closed_days=config.get("EXTRA_CLOSED_DAYS") or ())
         caps = ratelimit.enabled(config)  # the caps go with the rate limits (issue 12)
@@ -55,6 +56,7 @@ class BookingConfig(DependencyProvider):
         self.operator_tokens = config.get("OPERATOR_TOKEN_SHA256") or []
 
     def get_dependency(self, worker_ctx):
+        """The same loaded settings for every worker."""
         return self
 
 
@@ -84,6 +86,9 @@ def _visit_from_raw(raw, field_errors):
 
 
 class BookingService(PlatformService):
+    """The booking service (seed 000): reference data, the booking process (request,
+    confirm, cancel), the sweeps, activation for the kiosk gateway and the call centre's
+    search."""
     name = "booking"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations",
                   read_model=read_model)
@@ -99,14 +104,17 @@ class BookingService(PlatformService):
     # --- reference data ------------------------------------------------------------
     @http("GET", "/centres")
     def centres(self, request):
+        """The service centres, their hours and services (reference data)."""
         return [centre.as_dict() for centre in self.config.reference.centres.values()]
 
     @http("GET", "/services")
     def services(self, request):
+        """The services offered, their slot lengths and ticket prefixes."""
         return [service.as_dict() for service in self.config.reference.services.values()]
 
     @http("GET", "/centres/<string:centre>/services/<string:service>/slots")
     def slots(self, request, centre, service):
+        """Q-1: the free places of each slot of a service at a centre on a day."""
         query = schemas.SlotQuerySchema().load(request.args.to_dict())
         with self.db.connection() as conn:
             slots, problems = handlers.free_slots(conn, self.config.reference, centre, service,
@@ -155,6 +163,8 @@ class BookingService(PlatformService):
 
     @http("POST", "/bookings/<uuid:booking_id>/confirm")
     def confirm(self, request, booking_id):
+        """Q-3, Q-4, Q-6: confirm with the emailed code; a wrong one is counted and refused
+        422."""
         now = self.clock()
         self.limits.check("booking_confirm", self.clients.of(request).key, now)
         body = read_json(request, CONFIRM_FORM)
@@ -167,6 +177,7 @@ class BookingService(PlatformService):
 
     @http("POST", "/bookings/cancel")
     def cancel(self, request):
+        """Q-8: cancel with the order code."""
         now = self.clock()
         self.limits.check("booking_cancel", self.clients.of(request).key, now)
         body = read_json(request, ORDER_CODE_FORM)
@@ -215,6 +226,7 @@ class BookingService(PlatformService):
     # --- the call centre (Q-9) -----------------------------------------------------
     @http("POST", "/operator/bookings/search")
     def operator_search(self, request):
+        """Q-9: the call centre searches bookings (operator token)."""
         require_token(request, self.config.operator_tokens)
         criteria = read_json(request, schemas.OperatorSearchSchema())
         with self.db.connection() as conn:
@@ -222,6 +234,7 @@ class BookingService(PlatformService):
 
     @http("GET", "/operator/bookings/<uuid:booking_id>")
     def operator_booking(self, request, booking_id):
+        """Q-9: one booking and its whole history, codes hidden (operator token)."""
         require_token(request, self.config.operator_tokens)
         with self.db.connection() as conn:
             found = handlers.search(conn, self.config.settings.code_key,
@@ -231,5 +244,6 @@ class BookingService(PlatformService):
 
     @http("GET", "/openapi.json")
     def openapi(self, request):
+        """This service's OpenAPI document."""
         return api.spec()
 

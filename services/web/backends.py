@@ -17,19 +17,27 @@ class Unavailable(Exception):
 
 
 class Answer:
+    """One answer of a backend service: its HTTP status, JSON body and ``Retry-After``
+    (seconds, or None)."""
     def __init__(self, status, body, retry_after=None):
         self.status, self.body, self.retry_after = status, body, retry_after
 
     @property
     def ok(self):
+        """A 2xx answer."""
         return 200 <= self.status < 300
 
     @property
     def refused(self):
+        """A 4xx answer: the backend refused what the citizen sent (its reasons are shown)."""
         return 400 <= self.status < 500
 
 
 class Client:
+    """The pages' HTTP client of the backend services (booking, registry, complaints):
+    forwards the citizen's address with the pages' token, the correlation id, a timeout
+    (seconds) and a short cache of reference data; a backend that does not answer in time
+    is an :class:`Answer` 503."""
     def __init__(self, urls, timeout, correlation_id, cache, frontend_token=None,
                  proxy_hops=0):
         self.urls, self.timeout, self.cache = urls, timeout, cache
@@ -85,7 +93,10 @@ class Client:
 
 
 class Backends(DependencyProvider):
+    """The backend URLs, timeout and token, from config; a :class:`Client` per worker."""
     def setup(self):
+        """Read ``BOOKING_URL``, ``REGISTRY_URL``, ``COMPLAINTS_URL`` and the client
+        settings."""
         config = self.container.config
         self.urls = {name: str(config[f"{name.upper()}_URL"]).rstrip("/")
                      for name in ("booking", "registry", "complaints")}
@@ -95,5 +106,6 @@ class Backends(DependencyProvider):
         self.proxy_hops = int(config.get("WEB_PROXY_HOPS", 0))
 
     def get_dependency(self, worker_ctx):
+        """A :class:`Client` carrying this request's correlation id."""
         return Client(self.urls, self.timeout, worker_ctx.context_data.get("correlation_id"),
                       self.cache, self.frontend_token, self.proxy_hops)

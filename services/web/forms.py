@@ -17,6 +17,7 @@ LABEL_KEYS = {"text": "complaint_text"}
 
 
 def label_of(name, lang):
+    """The label of form field ``name`` in ``lang`` (``az`` or ``en``), or ""."""
     key = LABEL_KEYS.get(name, name)
     return text(key, lang) if key in TEXT else ""
 
@@ -75,6 +76,7 @@ class Problems:
         return bool(self.message or self.panel)
 
     def of(self, name):
+        """The reasons given for field ``name`` (a list, maybe empty)."""
         return self.by_field.get(name, [])
 
 

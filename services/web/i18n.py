@@ -136,5 +136,6 @@ TEXT = {
 
 
 def text(key, lang):
+    """The text ``key`` of the pages in ``lang`` (``en``, else Azerbaijani)."""
     az, en = TEXT[key]
     return en if lang == "en" else az

@@ -29,6 +29,7 @@ PAGE_HEADERS = {
 
 
 def new_session_id():
+    """A new random session id (32 URL-safe characters)."""
     return secrets.token_urlsafe(24)
 
 
@@ -38,6 +39,8 @@ def _mac(secret, purpose, value):
 
 
 def csrf_token(secret, session_id):
+    """The CSRF token of ``session_id``: an HMAC with the pages' secret, so no server state
+    is kept."""
     return _mac(secret, "csrf", session_id)
 
 

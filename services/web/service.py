@@ -34,13 +34,16 @@ START_AGAIN = {"az": "Bu sorğu artıq etibarsızdır; zəhmət olmasa yenidən 
 
 
 class WebSettings(DependencyProvider):
+    """The pages' secrets and cookie settings, from config."""
     def setup(self):
+        """Read ``WEB_CSRF_SECRET`` and the cookie settings."""
         config = self.container.config
         self.csrf_secret = str(config["WEB_CSRF_SECRET"])
         self.secure_cookies = str(config.get("WEB_COOKIE_SECURE", "false")).lower() in (
             "1", "true", "yes")
 
     def get_dependency(self, worker_ctx):
+        """The same settings for every worker."""
         return self
 
 
@@ -58,11 +61,14 @@ class Visit:
             self.session_id = security.new_session_id()
 
     def csrf_ok(self):
+        """True when the form carries the CSRF token of this visitor's session."""
         token = self.request.form.get(security.CSRF_FIELD)
         return not self.new_session and security.csrf_valid(self.settings.csrf_secret,
                                                             self.session_id, token)
 
     def render(self, template, status=200, **context):
+        """The page ``template`` rendered in the visitor's language, with ``status``; sets
+        the session and language cookies."""
         t = functools.partial(i18n.text, lang=self.lang)
         body = TEMPLATES.get_template(template).render(
             lang=self.lang, t=t, pick=functools.partial(i18n.pick, lang=self.lang),
@@ -118,6 +124,9 @@ def _baku_time(iso):
 
 
 class WebService(PlatformService):
+    """The citizen pages (no database, no relay): booking, cancellation, FIN lookup and
+    complaints in Azerbaijani and English, over the backend services' APIs; they work
+    without JavaScript."""
     name = "web"
     settings = WebSettings()
     api = Backends()
@@ -125,6 +134,7 @@ class WebService(PlatformService):
 
     @http("GET", "/static/site.css")
     def stylesheet(self, request):
+        """The pages' stylesheet (cached an hour)."""
         return Response(STYLESHEET, content_type="text/css; charset=utf-8",
                         headers={"Cache-Control": "public, max-age=3600",
                                  "X-Content-Type-Options": "nosniff"})
@@ -132,11 +142,13 @@ class WebService(PlatformService):
     @http("GET", "/")
     @page
     def home(self, visit):
+        """The home page: what can be done here."""
         return visit.render("home.html")
 
     @http("GET", "/<path:unknown>")
     @page
     def not_found(self, visit, unknown):
+        """Any other path: a 404 page in the visitor's language."""
         return visit.render("message.html", 404, title=i18n.text("not_found_title", visit.lang),
                             text="", again="/")
 
@@ -144,11 +156,14 @@ class WebService(PlatformService):
     @http("GET", "/booking")
     @page
     def booking_form(self, visit):
+        """The booking form (Q-5), empty."""
         return self._booking_page(visit, {})
 
     @http("POST", "/booking", accepts="form")
     @page
     def booking_submit(self, visit):
+        """The booking form sent: show the free slots of the chosen day, or send the booking
+        and show the code page, or the form again with every reason."""
         form = visit.request.form
         values = forms.typed(form, forms.BOOKING_FIELDS)
         if form.get("action") == "slots":
@@ -167,6 +182,8 @@ class WebService(PlatformService):
     @http("POST", "/booking/confirm", accepts="form")
     @page
     def booking_confirm(self, visit):
+        """The code page sent: confirm with the emailed code (Q-3) and show the order code's
+        page, or the reasons."""
         summary = security.unseal(self.settings.csrf_secret, visit.request.form.get("summary"))
         if not summary:
             return visit.render("message.html", 400, title=i18n.pick(START_AGAIN, visit.lang),
@@ -223,11 +240,13 @@ class WebService(PlatformService):
     @http("GET", "/cancel")
     @page
     def cancel_form(self, visit):
+        """The cancellation form (Q-8)."""
         return visit.render("cancel.html", values={})
 
     @http("POST", "/cancel", accepts="form")
     @page
     def cancel_submit(self, visit):
+        """The cancellation form sent: cancel with the order code, or show why not."""
         values = forms.typed(visit.request.form, ("order_code",))
         answer = self.api.call("booking", "POST", "/bookings/cancel",
                                json={"order_code": values["order_code"]})
@@ -240,11 +259,13 @@ class WebService(PlatformService):
     @http("GET", "/fin")
     @page
     def fin_form(self, visit):
+        """The FIN lookup form: by ID card (F-1) or by name and birth date (F-2)."""
         return visit.render("fin.html", values={}, method=None)
 
     @http("POST", "/fin", accepts="form")
     @page
     def fin_submit(self, visit):
+        """The FIN lookup form sent: the FIN found (F-3), or the reasons (F-4)."""
         method, body = forms.fin_payload(visit.request.form)
         fields = forms.FIN_NAME_FIELDS if method == "name" else forms.FIN_CARD_FIELDS
         values = forms.typed(visit.request.form, fields)
@@ -260,11 +281,13 @@ class WebService(PlatformService):
     @http("GET", "/complaint")
     @page
     def complaint_form(self, visit):
+        """The complaint form (C-1)."""
         return visit.render("complaint.html", values={})
 
     @http("POST", "/complaint", accepts="form")
     @page
     def complaint_submit(self, visit):
+        """The complaint form sent: its reference number, or the reasons."""
         values = forms.typed(visit.request.form, forms.COMPLAINT_FIELDS)
         answer = self.api.call("complaints", "POST", "/complaints",
                                json=forms.complaint_payload(visit.request.form, visit.lang))

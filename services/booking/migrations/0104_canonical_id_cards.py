@@ -17,6 +17,8 @@ NOT_CANONICAL = ("SELECT DISTINCT id_card FROM bookings"
 
 
 def canonical_id_cards(conn):
+    """Rewrite every stored ID card not in its canonical form
+    (``shared.identity.canonical_id_card``)."""
     cursor = conn.cursor()
     cursor.execute(NOT_CANONICAL)
     for (typed,) in cursor.fetchall():
