@@ -151,11 +151,10 @@ def _day_refusal(policy, counted):
 
 def request_booking(uow, reference, settings, applicant, visit, language, channel, now,
                     client_address=None):
-    """Q-1, Q-2: check the slot, hold it, record BookingRequested, email the code.
-    Issue 12: unconfirmed holds are capped per client address, email and phone."""
-    problems = domain.visit_problems(visit, reference, now, settings.policy)
-    if problems:
-        raise ValidationFailed(problems)
+    """Q-1, Q-2: hold the slot, record BookingRequested, email the code. Issue 12:
+    unconfirmed holds are capped per client address, email and phone. The caller has
+    checked ``visit`` against the visit rules (``domain.visit_problems``; the entrypoint
+    reports them with the form's other reasons, Q-5): they run once a request."""
     conn = uow.conn
     policy = settings.policy
     # One booking per ID card, service and day (configurable); unconfirmed holds
