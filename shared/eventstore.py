@@ -170,7 +170,7 @@ class EventStore:
         passes the last cursor it got never skips an event nor sees one twice. Call it
         outside a writing transaction (in autocommit, or before the first write)."""
         tx, position = after
-        query = (f"SELECT {_COLUMNS}, tx::text FROM events"
+        query = (f"SELECT {_COLUMNS}, tx::text AS tx_text FROM events"
                  " WHERE tx < pg_snapshot_xmin(pg_current_snapshot())"
                  " AND (tx, global_position) > (%s::xid8, %s)")
         params = [str(tx), position]
@@ -190,7 +190,7 @@ class EventStore:
         show — ``shared.rebuild`` comparing read models with their event log."""
         tx, position = after
         with conn.cursor() as cur:
-            cur.execute(f"SELECT {_COLUMNS}, tx::text FROM events"
+            cur.execute(f"SELECT {_COLUMNS}, tx::text AS tx_text FROM events"
                         " WHERE (tx, global_position) > (%s::xid8, %s)"
                         " ORDER BY tx, global_position LIMIT %s", (str(tx), position, limit))
             return [self._record(row[:-1], tx=int(row[-1])) for row in cur.fetchall()]

@@ -74,7 +74,10 @@ class Relay:
         """The next batch after the cursor ``after`` = (tx, id), below the horizon;
         in a transaction of its own that writes nothing (so it takes no xid)."""
         rows = conn.execute(
-            "SELECT id, message_id, exchange, routing_key, body, headers, tx::text FROM outbox"
+            # tx as text has its own name: ORDER BY tx must sort by the xid8, not by
+            # its text ("10416" < "8818").
+            "SELECT id, message_id, exchange, routing_key, body, headers, tx::text AS tx_text"
+            " FROM outbox"
             " WHERE tx < pg_snapshot_xmin(pg_current_snapshot())"
             " AND (tx, id) > (%s::xid8, %s) ORDER BY tx, id LIMIT %s",
             (str(after[0]), after[1], self.batch_size)).fetchall()
