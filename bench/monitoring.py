@@ -10,7 +10,6 @@ import sys
 import time
 import uuid
 from datetime import datetime, timedelta
-from urllib.parse import quote
 
 import amqp
 import psycopg

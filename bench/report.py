@@ -120,7 +120,8 @@ def markdown(run):
         if item.get("bounds"):
             lines.append(f"- note: {item['bounds']}")
         lines += ["", f"| clients | ours ({item['unit']}) | ours p50 / p99 ms | baseline "
-                  f"({item['unit']}) | baseline p50 / p99 ms | ratio |", "|---|---|---|---|---|---|"]
+                  f"({item['unit']}) | baseline p50 / p99 ms | ratio |",
+                  "|---|---|---|---|---|---|"]
         for level in item["levels"]:
             o, b, r = level["ours"], level["baseline"], ratio(level)
             lines.append(f"| {level['clients']} | {_rate(o['rate'])}{_errors(o)} | "

@@ -38,7 +38,8 @@ from shared.db import Database  # noqa: E402
 from shared.http import http, read_json  # noqa: E402
 from shared.platform import PlatformService  # noqa: E402
 
-ONE_INSERT_TABLE = "CREATE TABLE IF NOT EXISTS bench_rows (id uuid PRIMARY KEY, body jsonb NOT NULL)"
+ONE_INSERT_TABLE = ("CREATE TABLE IF NOT EXISTS bench_rows"
+                    " (id uuid PRIMARY KEY, body jsonb NOT NULL)")
 
 
 class StoppedClock(DependencyProvider):

@@ -159,8 +159,8 @@ class Unavailable(Refusal):
         super().__init__(message or TRY_AGAIN, headers={"Retry-After": str(retry_after)})
 
 
-TRY_AGAIN = Text("unavailable", "Xidmət hazırda cavab vermir. Zəhmət olmasa bir neçə saniyədən sonra"
-                 " yenidən cəhd edin.",
+TRY_AGAIN = Text("unavailable", "Xidmət hazırda cavab vermir. Zəhmət olmasa bir neçə saniyədən"
+                 " sonra yenidən cəhd edin.",
                  "The service is not answering right now. Please try again in a few seconds.")
 
 

@@ -27,14 +27,14 @@ still becomes readable only once its own transaction ended (the horizon passes t
 larger value only after that).
 
 Costs: one round trip per append — one statement checks the event ids and the
-stream's version and writes the events and their outbox rows; no NOTIFY in the transaction (it would serialize
-commits across the whole PostgreSQL cluster: the relay polls). A transaction that
-stays open long holds the horizon back for every reader and relay of the cluster
-(xids are cluster-wide): keep transactions short, batch jobs commit in chunks, and
-``asan_relay_lag_seconds`` alerts when it happens.
+stream's version and writes the events and their outbox rows; no NOTIFY in the
+transaction (it would serialize commits across the whole PostgreSQL cluster: the relay
+polls). A transaction that stays open long holds the horizon back for every reader and
+relay of the cluster (xids are cluster-wide): keep transactions short, batch jobs commit
+in chunks, and ``asan_relay_lag_seconds`` alerts when it happens.
 """
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
