@@ -250,7 +250,8 @@ class ServiceDatabase:
             yield conn
 
     def read_stream(self, stream_id):
-        """The events of stream ``stream_id`` (``[RecordedEvent]``), in version order, without a lock (for queries; a command reads through its unit of work)."""
+        """The events of stream ``stream_id`` (``[RecordedEvent]``), in version order,
+        without a lock (for queries; a command reads through its unit of work)."""
         with self.connection() as conn:
             return self.store.read_stream(conn, stream_id)
 
