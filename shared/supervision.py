@@ -186,6 +186,8 @@ def _amqp_uris():
 
 
 def main(argv=None):
+    """``python -m shared.supervision config [--scale N]`` writes supervisord's configuration to
+    stdout; ``listen`` runs as supervisord's event listener."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     config = sub.add_parser("config", help="write supervisord's configuration to stdout")
