@@ -72,6 +72,9 @@ def _prepare_bookings(url, count, day, settings):
 
 
 def activations(concurrency=16):
+    """Q-7: activations per second through the kiosk gateway (order code → gateway → booking
+    over RPC → ticket), ``concurrency`` kiosks at once, against a bench stack of its own;
+    returns ``[comparison]`` (activations/s, p50/p99 ms) next to the gateway's ``GET /live``."""
     count = 200 if SETTINGS.quick else 1500
     today = baku_today()
     day = today + timedelta(days=1)
