@@ -82,6 +82,10 @@ def machine():
 
 
 def measure(sections, quick):
+    """Runs ``sections`` (``--quick``: small counts, figures not to be quoted), writes the run
+    ``{started, finished, commit, machine, results, failures, …}`` to
+    ``$ASAN_STATE_DIR/bench/results-<UTC>.json`` and ``latest.json``, prints the Markdown
+    report; returns the exit status, 1 when a section failed (the others still run)."""
     SETTINGS.quick = quick
     started = time.time()
     results, failures = [], {}
@@ -114,6 +118,8 @@ def measure(sections, quick):
 
 
 def main(argv=None):
+    """``python -m bench [--quick] [SECTION …]`` or ``python -m bench report …``; returns the
+    exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["report"]:
         return report.main(argv[1:])

@@ -111,6 +111,8 @@ def in_threads(threads, seconds, work):
 
 # ------------------------------------------------------------------------ databases
 def database_url(name):
+    """The URL of database ``name`` on the benchmark's PostgreSQL server (``ASAN_PG_ADMIN_URL``
+    with another database name)."""
     return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
@@ -129,6 +131,8 @@ def fresh_database(name, migrations=True):
 
 
 def drop_database(name):
+    """Drops database ``name`` if it exists, closing its connections (PostgreSQL 13+ ``WITH
+    (FORCE)``)."""
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -146,6 +150,8 @@ def vhost(name):
 
 
 def delete_vhost(name):
+    """Deletes RabbitMQ virtual host ``name`` through the management API, with everything in it;
+    errors ignored (10 s timeout)."""
     requests.delete(f"{RABBIT_API_URI}/api/vhosts/{quote(name, safe='')}", timeout=10)
 
 
@@ -185,6 +191,8 @@ class Stack:
 
 
 def wait_up(url, process, timeout=90):
+    """Returns once ``GET <url>/health`` answers 200; raises ``RuntimeError`` when the stack
+    ``process`` exited first, ``TimeoutError`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -281,17 +289,23 @@ def pgbench(url, script, clients, seconds):
 
 
 def comparison(id, title, unit, ours_what, baseline_what, levels, target=None, bounds=""):
+    """A *comparison* result ``{kind, id, title, unit, ours_what, baseline_what, levels, target,
+    bounds}``: ours next to a baseline of the same run (shape: module docstring); ``levels``:
+    ``[{clients, ours: measure, baseline: measure}]``."""
     return {"kind": "comparison", "id": id, "title": title, "unit": unit,
             "ours_what": ours_what, "baseline_what": baseline_what, "levels": levels,
             "target": target, "bounds": bounds}
 
 
 def figure(id, title, value, unit, target=None, **extra):
+    """A *figure* result ``{kind, id, title, value, unit, target, **extra}``: one number with no
+    baseline."""
     return {"kind": "figure", "id": id, "title": title, "value": value, "unit": unit,
             "target": target, **extra}
 
 
 def repo_file(path):
+    """``path`` (relative) under the repository root, as a ``Path``."""
     return REPO_ROOT / path
 
 

@@ -3,7 +3,6 @@ RPC → ticket), next to the gateway's trivial GET /live, measured in the same r
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import threading
@@ -11,9 +10,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time as clock_time, timedelta
-from urllib.parse import quote
 
-import psycopg
 import requests
 
 from services.booking import domain, handlers
@@ -25,7 +22,7 @@ from shared.db import make_pool
 from shared.eventstore import EventStore, unit_of_work
 
 from .common import (PORT_BASE, SETTINGS, comparison, delete_vhost, drop_database,
-                     fresh_database, in_threads, measure, vhost, wait_up)
+                     fresh_database, measure, vhost, wait_up)
 
 REF = ReferenceData.load()
 KEY = "bench-key"
@@ -75,6 +72,9 @@ def _prepare_bookings(url, count, day, settings):
 
 
 def activations(concurrency=16):
+    """Q-7: activations per second through the kiosk gateway (order code → gateway → booking
+    over RPC → ticket), ``concurrency`` kiosks at once, against a bench stack of its own;
+    returns ``[comparison]`` (activations/s, p50/p99 ms) next to the gateway's ``GET /live``."""
     count = 200 if SETTINGS.quick else 1500
     today = baku_today()
     day = today + timedelta(days=1)
@@ -86,11 +86,13 @@ def activations(concurrency=16):
     bookings = _prepare_bookings(booking_db, count, day, settings)
     config = {
         "booking": {"AMQP_URI": amqp, "DATABASE_URL": booking_db, "BOOKING_CODE_KEY": KEY,
-                    "WEB_SERVER_ADDRESS": f"127.0.0.1:{PORT_BASE + 1}", "ACTIVATION_EARLY_MINUTES": 720,
+                    "WEB_SERVER_ADDRESS": f"127.0.0.1:{PORT_BASE + 1}",
+                    "ACTIVATION_EARLY_MINUTES": 720,
                     "ACTIVATION_GRACE_MINUTES": 720, "HOLD_SWEEP_SECONDS": 3600,
                     "LAPSE_SWEEP_SECONDS": 3600, "max_workers": 20},
         "gateway": {"AMQP_URI": amqp, "DATABASE_URL": gateway_db,
-                    "WEB_SERVER_ADDRESS": f"127.0.0.1:{PORT_BASE + 3}", "KIOSK_HEALTH_SECONDS": 3600,
+                    "WEB_SERVER_ADDRESS": f"127.0.0.1:{PORT_BASE + 3}",
+                    "KIOSK_HEALTH_SECONDS": 3600,
                     "ADMIN_TOKEN_SHA256": [ADMIN_TOKEN_SHA256], "max_workers": 20},
     }
     env = dict(os.environ, BENCH_NOW=datetime.combine(day, clock_time(13), tzinfo=BAKU)

@@ -59,6 +59,10 @@ def _audited(url):
 
 
 def lookups():
+    """F-1, F-2, F-6: loads the synthetic population (``figure``, seconds), then FIN
+    lookups over HTTP (wrk) at each client count, audited, next to the same service
+    without the audit (``comparison``, lookups/s; target: at least 0.6x the baseline's
+    rate, p99 at most 2x the baseline's). Returns ``[figure, comparison]``."""
     people = 100_000 if SETTINGS.quick else PEOPLE
     name = "asan_bench_registry"
     url = fresh_database(name, migrations=False)

@@ -39,6 +39,8 @@ def _latency(m):
 
 
 def ratio(level):
+    """``ours / baseline`` throughput of one level ``{clients, ours, baseline}``, or ``None``
+    when the baseline measured nothing."""
     base = level["baseline"]["rate"]
     return level["ours"]["rate"] / base if base else None
 
@@ -88,6 +90,9 @@ def targets(run):
 
 
 def markdown(run):
+    """The Markdown report of ``run`` (the JSON ``bench.__main__`` writes): when, where and how
+    it was measured, the targets of issue 15 met or not, then a table per comparison and the
+    figures."""
     lines = []
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run["started"]))
     minutes = (run["finished"] - run["started"]) / 60
@@ -120,7 +125,8 @@ def markdown(run):
         if item.get("bounds"):
             lines.append(f"- note: {item['bounds']}")
         lines += ["", f"| clients | ours ({item['unit']}) | ours p50 / p99 ms | baseline "
-                  f"({item['unit']}) | baseline p50 / p99 ms | ratio |", "|---|---|---|---|---|---|"]
+                  f"({item['unit']}) | baseline p50 / p99 ms | ratio |",
+                  "|---|---|---|---|---|---|"]
         for level in item["levels"]:
             o, b, r = level["ours"], level["baseline"], ratio(level)
             lines.append(f"| {level['clients']} | {_rate(o['rate'])}{_errors(o)} | "
@@ -257,6 +263,8 @@ def write(run, doc=DOC, plot=PLOT):
 
 
 def main(argv=None):
+    """``python -m bench report [FILE] [--write]``: prints the report of FILE (default
+    ``latest.json``), or writes it into docs/BENCHMARKS.md and the SVG plot; returns 0."""
     parser = argparse.ArgumentParser(prog="python -m bench report", description=__doc__)
     state = Path(os.environ.get("ASAN_STATE_DIR", REPO_ROOT / ".state"))
     parser.add_argument("file", nargs="?", default=str(state / "bench" / "latest.json"))

@@ -38,14 +38,20 @@ from shared.db import Database  # noqa: E402
 from shared.http import http, read_json  # noqa: E402
 from shared.platform import PlatformService  # noqa: E402
 
-ONE_INSERT_TABLE = "CREATE TABLE IF NOT EXISTS bench_rows (id uuid PRIMARY KEY, body jsonb NOT NULL)"
+ONE_INSERT_TABLE = ("CREATE TABLE IF NOT EXISTS bench_rows"
+                    " (id uuid PRIMARY KEY, body jsonb NOT NULL)")
 
 
 class StoppedClock(DependencyProvider):
+    """The services' clock stopped at ``BENCH_NOW`` (an ISO 8601 instant with its zone), so
+    bookings made a day ahead (Q-1) can be activated "now"."""
+
     def setup(self):
+        """Reads ``BENCH_NOW`` (``KeyError`` when it is not set)."""
         self.now = datetime.fromisoformat(os.environ["BENCH_NOW"])
 
     def get_dependency(self, worker_ctx):
+        """A clock function that always returns the stopped instant."""
         return lambda: self.now
 
 
@@ -56,6 +62,7 @@ class OneInsertService(PlatformService):
 
     @http("POST", "/insert")
     def insert(self, request):
+        """Parses the JSON body, inserts it as one row and commits; answers 202 ``{id}``."""
         body = read_json(request)
         row = uuid.uuid4()
         self.db.run(lambda uow: uow.conn.execute(
@@ -68,6 +75,9 @@ def _no_audit(*_args, **_kwargs):
 
 
 def service_class(spec):
+    """The service class of ``spec`` (``{"class": "module:Name", "unaudited": bool}``); with
+    ``unaudited`` the registry's audit is switched off (bench only), with ``BENCH_NOW`` its
+    clock is stopped."""
     module, name = spec["class"].split(":")
     cls = getattr(importlib.import_module(module), name)
     if spec.get("unaudited"):
@@ -80,6 +90,8 @@ def service_class(spec):
 
 
 def main():
+    """``python -m bench.stack '{"services": [spec, …]}'``: runs each service in this process
+    until SIGTERM."""
     runners = []
     for spec in json.loads(sys.argv[1])["services"]:
         runner = ServiceRunner(spec["config"])

@@ -60,6 +60,9 @@ class MaildirHandler:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options
     ) -> str:
+        """Accepts recipient ``address`` (``250 OK``) unless its local part asks for a failure
+        (module docstring): ``refuse-temp`` 451, ``refuse-perm`` 550, ``greylist[N]`` 451 the
+        first N times, ``drop`` closes the connection unanswered (SMTP replies, RFC 5321)."""
         local_part = address.split("@", 1)[0].lower()
         if local_part.startswith(DROP):
             log.info("dropping the connection at RCPT %s (test address)", address)
@@ -83,6 +86,8 @@ class MaildirHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        """Stores the message with its SMTP envelope prepended as ``X-Envelope-From`` and
+        ``X-Envelope-To`` headers; answers 250."""
         content = envelope.original_content or b""
         eol = b"\r\n" if b"\r\n" in content else b"\n"
         headers = (
@@ -97,6 +102,8 @@ class MaildirHandler:
         return "250 Message accepted for delivery"
 
     def store(self, data: bytes) -> Path:
+        """Writes ``data`` atomically (temporary name, then rename) as ``<UTC
+        timestamp>-<uuid>.eml`` in the mail directory; returns its path."""
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
         name = f"{stamp}-{uuid.uuid4().hex}.eml"
         tmp = self.mail_dir / f".{name}.tmp"
@@ -107,6 +114,9 @@ class MaildirHandler:
 
 async def serve(host: str, port: int, mail_dir: Path, greylist_refusals: int = 4,
                 smtputf8: bool = True) -> None:
+    """Runs the SMTP sink on ``host``:``port`` until SIGTERM or SIGINT, storing mail in
+    ``mail_dir``; ``greylist_refusals``: default 451s per greylisted recipient; ``smtputf8``:
+    offer SMTPUTF8 (RFC 6531)."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -128,6 +138,8 @@ async def serve(host: str, port: int, mail_dir: Path, greylist_refusals: int = 4
 
 
 def main() -> None:
+    """``python deploy/mailsink.py``: the sink configured from the environment (``SMTP_HOST``,
+    ``SMTP_PORT``, ``ASAN_MAIL_DIR``, ``MAILSINK_GREYLIST_REFUSALS``, ``MAILSINK_SMTPUTF8``)."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )

@@ -49,8 +49,9 @@ def stream_events(uri, stream, offset="first", prefetch=500, idle_seconds=None):
 
 
 def follow(uri, stream, state, start="first", verify=None, **options):
-    """Yields each event (a dict) once, in ``sequence`` order, from where ``state``
-    (a dict with ``offset`` and ``sequence``, updated before each yield) left off.
+    """Yields ``(event, body)`` (the event as a dict, and its bytes as delivered) once
+    each, in ``sequence`` order, from where ``state`` (a dict with ``offset`` and
+    ``sequence``, updated before each yield) left off.
     ``verify(body)``, if given, raises unless the event is genuinely ours: it runs
     *before* its ``sequence`` is trusted, so nothing forged can stand in for a real
     event. A message that is not a numbered event stops the subscriber."""
@@ -78,6 +79,10 @@ def _start(text):
 
 
 def main(argv=None):
+    """The command (usage: the module docstring): prints every event of ``--stream``, one
+    JSON line each, keeping its place in ``--state`` and, with ``--jwks``, verifying each
+    signature first (D-3). Stops with ``RuntimeError`` on a gap in ``sequence`` or a
+    message that is not a numbered event; with ``InvalidSignature`` on a forged one."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--uri", required=True, help="amqp(s):// URI of your account")
     parser.add_argument("--stream", required=True, help="e.g. booking.events.stream")

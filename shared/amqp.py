@@ -119,10 +119,15 @@ def _without_password(url):
 
 
 def declare_exchange(channel, name):
+    """Declares the topic exchange ``name`` (durable, not auto-deleted), as every events
+    exchange is; idempotent with the same arguments."""
     channel.exchange_declare(name, "topic", durable=True, auto_delete=False)
 
 
 class PublishFailed(Exception):
+    """A batch was not confirmed by the broker (a nack, a confirm that did not come within
+    ``confirm_timeout`` seconds, a lost connection): publish the whole batch again."""
+
     pass
 
 
@@ -156,6 +161,8 @@ class BatchPublisher:
         self._declared = set()
 
     def close(self):
+        """Closes the connection, if any, ignoring errors from one already broken; the next
+        batch opens a new one."""
         if self.conn is not None:
             try:
                 self.conn.close()

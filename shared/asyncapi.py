@@ -183,11 +183,14 @@ class _Dumper(yaml.SafeDumper):
 
 
 def render(doc=None):
+    """The AsyncAPI 3.0 document ``doc`` (default: :func:`document`) as YAML text, keys in their
+    order, non-ASCII kept, lines up to 100 characters."""
     return yaml.dump(doc or document(), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
                      width=100)
 
 
 def main():
+    """``python -m shared.asyncapi``: writes ``docs/asyncapi.yaml``."""
     DOCUMENT.write_text(render(), encoding="utf-8")
     print(f"asyncapi: {Path(DOCUMENT).relative_to(REPO_ROOT)}")
 

@@ -14,10 +14,12 @@ UNAUTHORIZED = Text("unauthorized", "Giriş icazəsi yoxdur: etibarlı açar tə
 
 
 def token_hash(token):
+    """The SHA-256 hex digest of ``token`` (UTF-8), as configs keep tokens (``*_TOKEN_SHA256``)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def bearer_token(request):
+    """The token of an ``Authorization: Bearer <token>`` header (RFC 6750), or ``None``."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
@@ -32,6 +34,8 @@ def token_allowed(token, allowed_hashes):
 
 
 def basic_password(request):
+    """The password of an ``Authorization: Basic`` header (RFC 7617), or ``None`` when absent or
+    malformed: a browser's way to send a staff token."""
     scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "basic":
         return None

@@ -60,6 +60,9 @@ NOTHING = "^$"
 
 
 class BrokerError(Exception):
+    """The RabbitMQ management API answered with an unexpected status (the message gives method,
+    path, status and the start of the body)."""
+
     pass
 
 
@@ -75,6 +78,9 @@ class Broker:
         self.vhost = quote(vhost, safe="")
 
     def call(self, method, path, body=None, ok=(200, 201, 204)):
+        """``method`` ``path`` (under ``/api``) with JSON ``body``; the decoded JSON answer, or
+        ``None`` for an empty one. Raises :class:`BrokerError` on a status not in ``ok``;
+        times out after 30 s (``requests.Timeout``)."""
         response = requests.request(method, f"{self.base}{path}", auth=self.auth, json=body,
                                     timeout=30)
         if response.status_code not in ok:
@@ -190,6 +196,8 @@ def secrets_dir():
 
 
 def password_file(user, folder=None):
+    """The file holding the broker password of ``user``: ``<folder or
+    secrets_dir()>/rabbitmq-<user>``."""
     return Path(folder or secrets_dir()) / f"rabbitmq-{user}"
 
 
@@ -239,6 +247,8 @@ def ensure(broker, names=None, folder=None):
 
 
 def main(argv=None):
+    """``python -m shared.brokerusers ensure|show|uri <process>``; returns the exit status (1
+    when the broker refused, see :class:`BrokerError`)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("ensure", help="create or update every process's user")

@@ -35,10 +35,16 @@ ALL_DATA = object()
 
 
 class UnknownEventType(LookupError):
+    """An event type the catalogue does not know (raised by ``catalog[name]``): a consumer parks
+    such a message at once."""
+
     pass
 
 
 class InvalidEventData(ValueError):
+    """An event's ``data`` that its type's schema refuses, or a version this code cannot upcast;
+    ``messages`` holds marshmallow's messages (or the reason)."""
+
     def __init__(self, event_type, messages):
         super().__init__(f"{event_type}: {messages}")
         self.event_type = event_type
@@ -47,6 +53,10 @@ class InvalidEventData(ValueError):
 
 @dataclass(frozen=True)
 class EventType:
+    """One registered event type: its full ``schema`` at ``version``, the ``public_schema`` of
+    what leaves the service (``None``: private), and ``upcasters`` ``{older version:
+    function(data) → data of the next version}``."""
+
     name: str
     schema: Schema
     version: int
@@ -59,10 +69,15 @@ class EventType:
 
     @property
     def is_public(self):
+        """Whether the type leaves the service (published on its events exchange, D-3)."""
         return self.public_schema is not None
 
 
 class EventCatalog:
+    """The event types of one ``service`` (``source`` ``/asan/<service>``, published on its
+    events exchange): registers them, builds and validates their envelopes, and upcasts older
+    versions (see the module docstring)."""
+
     def __init__(self, service):
         self.service = service
         self.source = f"/asan/{service}"

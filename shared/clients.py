@@ -26,6 +26,9 @@ MAX_ADDRESS = 64  # the longest IPv6 text form is 45 characters; anything longer
 
 @dataclass(frozen=True)
 class Client:
+    """Who is asking (F-5, F-6): the network ``address`` of the caller, or of the citizen the
+    pages forwarded (``via_pages``)."""
+
     address: str
     via_pages: bool = False
 
@@ -40,6 +43,8 @@ class Client:
 
 
 def limit_key(address):
+    """What a limit counts for ``address``: an IPv4 address (also from an IPv4-mapped IPv6 one),
+    the /64 network of an IPv6 address, or the text itself when it is not an address."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -76,12 +81,15 @@ class Clients(DependencyProvider):
     (hashes of the citizen pages' token), ``PROXY_HOPS`` (0 unless behind our proxy)."""
 
     def setup(self):
+        """Reads ``FRONTEND_TOKEN_SHA256`` and ``PROXY_HOPS`` from the config."""
         config = self.container.config
         self.frontend_tokens = config.get("FRONTEND_TOKEN_SHA256") or []
         self.proxy_hops = int(config.get("PROXY_HOPS", 0))
 
     def of(self, request):
+        """The :class:`Client` behind the werkzeug ``request``."""
         return client_of(request, self.frontend_tokens, self.proxy_hops)
 
     def get_dependency(self, worker_ctx):
+        """Itself: it holds no per-worker state."""
         return self

@@ -50,6 +50,7 @@ class Clock(DependencyProvider):
     """``self.clock()`` → now, aware UTC. Tests replace it to move time."""
 
     def get_dependency(self, worker_ctx):
+        """The function :func:`utcnow`: the worker's clock."""
         return utcnow
 
 

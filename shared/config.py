@@ -34,6 +34,7 @@ def load_config(path):
 
 
 def service_config_path(service):
+    """``services/<service>/config.yaml`` under the repository root (a ``Path``)."""
     return REPO_ROOT / "services" / service / "config.yaml"
 
 

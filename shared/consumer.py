@@ -105,10 +105,14 @@ kombu.serialization.register(
 
 
 def retry_delays(config):
+    """The failure retry delays in ms, one per retry (``EVENT_RETRY_DELAYS_MS``, default 1 s,
+    5 s, 30 s); their count is the number of retries before the DLQ."""
     return tuple(int(ms) for ms in config.get("EVENT_RETRY_DELAYS_MS", DEFAULT_RETRY_DELAYS_MS))
 
 
 def redelivery_delays(config):
+    """The redelivery delay queues' TTLs in ms, ascending (``EVENT_REDELIVERY_DELAYS_MS``,
+    default 1 s … 1 h), for handlers declared with ``redelivery=True``."""
     return tuple(sorted(int(ms) for ms in config.get("EVENT_REDELIVERY_DELAYS_MS",
                                                      DEFAULT_REDELIVERY_DELAYS_MS)))
 
@@ -155,6 +159,8 @@ class QueueNames:
 
     @property
     def main_arguments(self):
+        """The ``x-arguments`` of the handler's own queue: quorum, dead-lettered to the DLQ
+        after ``delivery_limit`` deliveries (``shared.queues.handler_queue``)."""
         return queues.handler_queue(self.dlq, self.delivery_limit)
 
     def declarations(self):
@@ -189,10 +195,20 @@ class EventQueueConsumer(QueueConsumer):
 
     @property
     def accept(self):
+        """Serializers accepted: the container's plus ``cloudevents``
+        (``application/cloudevents+json``, CloudEvents 1.0 JSON format)."""
         return list(self.container.accept) + ["cloudevents"]
 
 
 class EventConsumer(Consumer):
+    """``@on_event(source_service, event_type)``: the entrypoint that consumes one event per
+    transaction, with retries, parking and exactly-once effects (see the module docstring).
+
+    ``event_type``: a routing key (a type, or ``"#"`` for all); ``catalog``: the source's
+    ``shared.catalog.Catalog`` to validate and upcast with (an invalid message is parked);
+    ``private``: read the source's private exchange instead of its public one;
+    ``redelivery``: the handler may raise :class:`RedeliverLater` (gets delay queues)."""
+
     queue_consumer = EventQueueConsumer()
 
     def __init__(self, source_service, event_type, catalog=None, private=False,
@@ -210,11 +226,16 @@ class EventConsumer(Consumer):
 
     @property
     def exchange_name(self):
+        """The exchange the handler's queue is bound to: the source's public events exchange, or
+        its private one."""
         if self.private:
             return private_exchange_name(self.source_service)
         return events_exchange_name(self.source_service)
 
     def setup(self):
+        """Declares the handler's queue, retry, delay and DLQ queues and its requeue exchange,
+        with the same arguments as ``shared.topology`` (the broker refuses a redeclaration
+        with other ones)."""
         config = self.container.config
         self.delays = retry_delays(config)
         self.names = queue_names(self.container.service_name, self.method_name, self, config)
@@ -241,6 +262,7 @@ class EventConsumer(Consumer):
 
     @property
     def consumer_name(self):
+        """``<service>.<method>``: the handler's queue name and its label in the metrics."""
         return f"{self.container.service_name}.{self.method_name}"
 
     def _envelope(self, body):
@@ -257,6 +279,10 @@ class EventConsumer(Consumer):
         self._park(message, f"invalid message: {error}")
 
     def handle_message(self, body, message):
+        """kombu's callback for one message: a message not due yet goes round again; an
+        unreadable one (not a CloudEvent of a known type) is parked and acked; otherwise a
+        worker runs the handler with the envelope, the correlation id and the delivery counts
+        in its context."""
         if self._not_due_yet(message):
             return
         try:
@@ -278,6 +304,9 @@ class EventConsumer(Consumer):
                                     handle_result=handle_result)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
+        """After the handler: settles the message (ack, retry, delay or DLQ), acks it and counts
+        the outcome in ``asan_events_consumed_total``. If the broker fails meanwhile the
+        message is requeued instead, never lost."""
         try:
             outcome = self._settle(message, exc_info[1] if exc_info else None, exc_info)
         except Exception:  # noqa: BLE001 - broker trouble: give it back, never lose it
@@ -390,6 +419,8 @@ class BatchQueueConsumer(EventQueueConsumer):
     and eventlet does not promise to run them in the order spawned)."""
 
     def get_consumers(self, consumer_cls, channel):
+        """One kombu consumer per ``@on_events`` handler, each on a channel of its own with the
+        handler's prefetch."""
         for provider in self._providers:
             own = channel.connection.channel()
             consumer = kombu.Consumer(own, queues=[provider.queue], accept=self.accept,
@@ -400,6 +431,7 @@ class BatchQueueConsumer(EventQueueConsumer):
         return self._consumers.values()
 
     def handle_message(self, provider, body, message):
+        """Hands the message to its handler's inbox, in the consumer thread (delivery order)."""
         provider.receive(body, message)
 
 
@@ -422,25 +454,30 @@ class EventBatchConsumer(EventConsumer):
         self._loop = None
 
     def setup(self):
+        """Creates the inbox that the consumer thread fills and the batch loop empties."""
         self.inbox = LightQueue()
         super().setup()
 
     def start(self):
+        """Starts consuming, and the loop that applies the inbox in batches."""
         super().start()
         self._loop = self.container.spawn_managed_thread(self._apply_batches,
                                                          identifier=self.consumer_name)
 
     def stop(self):
+        """Stops consuming, then lets the batch loop finish the messages already received."""
         super().stop()  # no more messages arrive
         self.inbox.put(_STOP)
         if self._loop is not None:
             self._loop.wait()
 
     def kill(self):
+        """Kills the batch loop; unacked messages are redelivered by the broker."""
         if self._loop is not None:
             self._loop.kill()
 
     def receive(self, body, message):
+        """Queues one message ``(body, message)`` for the batch loop."""
         self.inbox.put((body, message))
 
     def _apply_batches(self):
@@ -533,6 +570,7 @@ class Delivery(DependencyProvider):
     already asked for it again with :class:`RedeliverLater`."""
 
     def get_dependency(self, worker_ctx):
+        """The :class:`DeliveryInfo` of the worker's message, from its context."""
         context = worker_ctx.context_data
         return DeliveryInfo(int(context.get(ATTEMPT_CONTEXT, 1)),
                             bool(context.get(FINAL_CONTEXT, False)),
@@ -541,6 +579,10 @@ class Delivery(DependencyProvider):
 
 @dataclass(frozen=True)
 class DeliveryInfo:
+    """``attempt``: 1 on the first delivery, counting failures since the last redelivery;
+    ``final``: no failure retry would follow this attempt; ``redeliveries``: how often the
+    handler already raised :class:`RedeliverLater` for this message."""
+
     attempt: int
     final: bool
     redeliveries: int = 0

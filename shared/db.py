@@ -120,6 +120,10 @@ class Database(DependencyProvider):
         self.pool = None
 
     def setup(self):
+        """Applies the service's migrations (yoyo) to ``DATABASE_URL``, then opens the pool
+        (``DB_POOL_SIZE``, 10 connections; ``DB_POOL_TIMEOUT_SECONDS``, 5 s to wait for one)
+        and the event store; ``COMMAND_ATTEMPTS`` (5) bounds the re-runs of a command that
+        lost a race."""
         config = self.container.config
         url = config["DATABASE_URL"]
         apply_migrations(url, self.migrations)
@@ -130,6 +134,7 @@ class Database(DependencyProvider):
         self.store = EventStore(self.catalog, self.read_model)
 
     def stop(self):
+        """Closes the pool (its connections) once the service has stopped."""
         if self.pool is not None:
             self.pool.close()
             self.pool = None
@@ -137,10 +142,16 @@ class Database(DependencyProvider):
     kill = stop
 
     def get_dependency(self, worker_ctx):
+        """The worker's :class:`ServiceDatabase`."""
         return ServiceDatabase(self.pool, self.store, worker_ctx, self.attempts)
 
 
 class ServiceDatabase:
+    """One worker's access to the service's database (D-1): commands run in a unit of work that
+    appends events and updates read models in one transaction (:meth:`run`), event handlers
+    claim their event ids in theirs (:meth:`handling`), reads use a pooled connection
+    (:meth:`connection`)."""
+
     def __init__(self, pool, store, worker_ctx, attempts=5):
         self.pool = pool
         self.store = store
@@ -149,6 +160,8 @@ class ServiceDatabase:
 
     @property
     def correlation_id(self):
+        """The worker's correlation id (from the request or the event), a new one if it came
+        with none; stored on every event it appends."""
         context = self.worker_ctx.context_data
         if not context.get("correlation_id"):
             context["correlation_id"] = new_id()
@@ -156,6 +169,9 @@ class ServiceDatabase:
 
     @contextmanager
     def unit_of_work(self, causation_id=None):
+        """A :func:`shared.eventstore.unit_of_work` with the worker's correlation id and
+        ``causation_id``; yields the ``uow``, commits on leaving. The events it recorded are
+        counted in ``asan_events_appended_total`` only once committed."""
         with unit_of_work(self.pool, self.store, self.correlation_id, causation_id) as uow:
             yield uow
         for recorded in uow.recorded:  # counted only once committed
@@ -234,10 +250,14 @@ class ServiceDatabase:
             yield conn
 
     def read_stream(self, stream_id):
+        """The events of stream ``stream_id`` (``[RecordedEvent]``), in version order,
+        without a lock (for queries; a command reads through its unit of work)."""
         with self.connection() as conn:
             return self.store.read_stream(conn, stream_id)
 
     def ping(self):
+        """``True`` when the database answers ``SELECT 1``; raises ``psycopg.OperationalError``
+        or ``PoolTimeout`` when it does not (the health check)."""
         with self.connection() as conn:
             conn.execute("SELECT 1")
         return True

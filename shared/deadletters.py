@@ -33,6 +33,8 @@ def _main_queue(name):
 
 
 def depth(channel, queue):
+    """How many messages ``queue`` holds now (a passive declare: raises
+    ``amqp.exceptions.NotFound``, closing the channel, if the queue does not exist)."""
     _, count, _ = channel.queue_declare(queue, passive=True)
     return count
 
@@ -122,6 +124,9 @@ def replay(amqp_uri, queue, limit=None):
 
 
 def main(argv=None):
+    """``python -m shared.deadletters list | show QUEUE [-n 20] | replay QUEUE [-n N]``: lists
+    the DLQs with their depth, prints parked messages as JSON, or replays them into their
+    handler's queue."""
     parser = argparse.ArgumentParser(description="List, show and replay dead letters.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list")

@@ -24,11 +24,17 @@ CONTENT_TYPE = "application/cloudevents+json"
 
 
 def new_id():
+    """A new event or message id: a random UUID (version 4) as a string."""
     return str(uuid.uuid4())
 
 
 @dataclass(frozen=True)
 class Envelope:
+    """One CloudEvents 1.0 event (structured JSON mode) with our extension attributes
+    ``schemaversion``, ``correlationid`` and ``causationid`` (see the module docstring).
+    ``time`` is timezone-aware UTC; ``subject`` is the stream (aggregate) id; ``source`` is
+    ``/asan/<service>``."""
+
     id: str
     type: str
     source: str
@@ -50,9 +56,12 @@ class Envelope:
         return replace(self, data=data, checked=False)
 
     def to_dict(self):
+        """The envelope as a JSON-ready ``dict`` of CloudEvents attributes (``time`` in RFC
+        3339), as it is stored and published."""
         return _ENVELOPE_SCHEMA.dump(self)
 
     def to_json(self):
+        """The envelope as compact JSON text (UTF-8 characters kept as they are)."""
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 

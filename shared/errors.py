@@ -21,22 +21,30 @@ class Text(str):
     through marshmallow unchanged and we can still find its Azerbaijani twin."""
 
     def __new__(cls, code, az, en):
+        """``Text(code, az, en)``: ``code`` is the machine-readable name (``"invalid_email"``),
+        ``az`` and ``en`` the message in each language."""
         text = super().__new__(cls, en)
         text.code, text.az, text.en = code, az, en
         return text
 
     def as_dict(self):
+        """``{code, az, en}``, as it appears in an error body."""
         return {"code": self.code, "az": self.az, "en": self.en}
 
 
 @dataclass(frozen=True)
 class Reason:
+    """Why one field (or, with ``field`` ``None``, the whole request) was refused: a
+    machine-readable ``code`` and the explanation in Azerbaijani and English (Q-5: the panel
+    of reasons)."""
+
     field: str | None
     code: str
     az: str
     en: str
 
     def as_dict(self):
+        """``{field, code, az, en}``, one item of an error body's ``reasons``."""
         return {"field": self.field, "code": self.code, "az": self.az, "en": self.en}
 
 
@@ -69,6 +77,8 @@ class Refusal(Exception):
         self.headers = headers or {}
 
     def as_dict(self):
+        """The JSON error body ``{error, message: {az, en}, reasons: [{field, code, az, en}]}``;
+        ``reasons`` is never empty (Q-5)."""
         reasons = self.reasons or [Reason(None, getattr(self.message, "code", self.error),
                                           self.message.az, self.message.en)]
         return {"error": self.error,
@@ -159,8 +169,8 @@ class Unavailable(Refusal):
         super().__init__(message or TRY_AGAIN, headers={"Retry-After": str(retry_after)})
 
 
-TRY_AGAIN = Text("unavailable", "Xidmət hazırda cavab vermir. Zəhmət olmasa bir neçə saniyədən sonra"
-                 " yenidən cəhd edin.",
+TRY_AGAIN = Text("unavailable", "Xidmət hazırda cavab vermir. Zəhmət olmasa bir neçə saniyədən"
+                 " sonra yenidən cəhd edin.",
                  "The service is not answering right now. Please try again in a few seconds.")
 
 
@@ -187,6 +197,9 @@ _MARSHMALLOW_AZ = {
 
 
 def translate(message):
+    """A marshmallow error message as a :class:`Text`: ours as is, marshmallow's own translated
+    (:data:`_MARSHMALLOW_AZ`, or by prefix), anything else ``invalid`` with a generic
+    Azerbaijani text and the English original."""
     if isinstance(message, Text):
         return message
     code, az = _MARSHMALLOW_AZ.get(message, ("invalid", "Dəyər düzgün deyil."))

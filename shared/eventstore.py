@@ -27,14 +27,14 @@ still becomes readable only once its own transaction ended (the horizon passes t
 larger value only after that).
 
 Costs: one round trip per append — one statement checks the event ids and the
-stream's version and writes the events and their outbox rows; no NOTIFY in the transaction (it would serialize
-commits across the whole PostgreSQL cluster: the relay polls). A transaction that
-stays open long holds the horizon back for every reader and relay of the cluster
-(xids are cluster-wide): keep transactions short, batch jobs commit in chunks, and
-``asan_relay_lag_seconds`` alerts when it happens.
+stream's version and writes the events and their outbox rows; no NOTIFY in the
+transaction (it would serialize commits across the whole PostgreSQL cluster: the relay
+polls). A transaction that stays open long holds the horizon back for every reader and
+relay of the cluster (xids are cluster-wide): keep transactions short, batch jobs commit
+in chunks, and ``asan_relay_lag_seconds`` alerts when it happens.
 """
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
@@ -62,6 +62,10 @@ class AlreadyHandled(Exception):
 
 @dataclass(frozen=True)
 class RecordedEvent:
+    """One stored event: its ``envelope`` (CloudEvents 1.0) at ``version`` of ``stream_id`` and
+    at ``global_position`` in the service's log; ``tx`` orders the gap-free global read (see
+    the module docstring), set on the events of :meth:`EventStore.read_all`."""
+
     global_position: int
     stream_id: str
     version: int
@@ -75,10 +79,13 @@ class RecordedEvent:
 
     @property
     def type(self):
+        """The event's type, e.g. ``"BookingRequested"``."""
         return self.envelope.type
 
     @property
     def data(self):
+        """The event's payload (``dict``), as the catalog's schema of its type and version gives
+        it."""
         return self.envelope.data
 
 
@@ -158,6 +165,8 @@ class EventStore:
 
     # --- reading -----------------------------------------------------------------
     def read_stream(self, conn, stream_id):
+        """The events of ``stream_id`` (``[RecordedEvent]``), in version order; ``[]`` for a
+        stream that does not exist. Reads in ``conn``'s transaction, takes no lock."""
         with conn.cursor() as cur:
             cur.execute(f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s ORDER BY version",
                         (stream_id,))
@@ -281,10 +290,18 @@ class UnitOfWork:
         self.recorded = []
 
     def new_event(self, name, subject, data):
+        """A new envelope of type ``name`` about ``subject`` with ``data``, built by the
+        service's catalog (validated against the type's schema, which raises
+        ``marshmallow.ValidationError`` on bad data) and carrying this unit of work's
+        correlation and causation ids. Not buffered: see :meth:`append`."""
         return self.store.catalog.new(name, subject, data, self.correlation_id,
                                       self.causation_id)
 
     def append(self, stream_id, expected_version, *envelopes):
+        """Buffers ``envelopes`` for ``stream_id``, to be written by :meth:`flush` before
+        commit. ``expected_version``: the stream's version the caller decided on
+        (:data:`NO_STREAM` for a new one, :data:`ANY_VERSION` to skip the check); a mismatch
+        raises :class:`ConcurrencyError` at the flush."""
         self._pending.append((stream_id, expected_version, list(envelopes)))
 
     def emit(self, stream_id, expected_version, name, data):

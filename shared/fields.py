@@ -66,6 +66,7 @@ class Within(validate.Validator):
         self.min, self.max, self.error = minimum, maximum, error
 
     def __call__(self, value):
+        """``value`` if within the range; raises ``ValidationError(error)`` otherwise."""
         if not self.min <= value <= self.max:
             raise ValidationError(self.error)
         return value
@@ -76,6 +77,8 @@ def _az_date(day):
 
 
 def date_range_problem(earliest, latest):
+    """The bilingual :class:`Text` ``out_of_range`` for a date outside ``earliest``–``latest``
+    (both included; Azerbaijani as dd.mm.yyyy, English ISO 8601)."""
     return Text("out_of_range",
                 f"Tarix {_az_date(earliest)} ilə {_az_date(latest)} arasında olmalıdır.",
                 f"The date must be from {earliest.isoformat()} to {latest.isoformat()}.")

@@ -76,6 +76,8 @@ UNAVAILABLE_ERRORS = (psycopg.OperationalError, PoolTimeout)
 
 
 def json_response(payload, status=200, headers=None):
+    """A JSON ``Response`` (UTF-8, non-ASCII kept as is; dates and UUIDs as strings) of
+    ``payload`` with ``status`` and optional extra ``headers``."""
     body = json.dumps(payload, ensure_ascii=False, default=str)
     return Response(body, status=status, headers=headers, content_type=JSON)
 
@@ -106,6 +108,8 @@ def _refusal_for_http_error(code, name):
 
 
 def refusal_body(refusal, correlation_id=None):
+    """The bytes of ``refusal``'s JSON error body ``{error, message: {az, en}, reasons…}``
+    (shape: ``shared.errors``), with ``correlation_id`` when given."""
     body = refusal.as_dict()
     if correlation_id:
         body["correlation_id"] = correlation_id
@@ -149,15 +153,22 @@ class JsonProtocol(HttpOnlyProtocol):
     """eventlet's HTTP protocol, answering malformed requests in our JSON shape."""
 
     def get_environ(self):
+        """The WSGI environ of the request, carrying this protocol object so that an answer can
+        close the connection."""
         environ = super().get_environ()
         environ[PROTOCOL_ENVIRON] = self  # so that an answer can close its connection
         return environ
 
     def setup(self):
+        """Wraps the connection's output so eventlet's canned error answers go out in our JSON
+        shape."""
         super().setup()
         self.wfile = _JsonErrorsOut(self.wfile)
 
     def send_error(self, code, message=None, explain=None):
+        """Answers an error the HTTP server itself found (a malformed request, a line too long)
+        with status ``code`` and our JSON refusal body, then closes the connection.
+        ``message`` and ``explain`` (http.server's) are not sent: the body is ours."""
         try:
             phrase = HTTPStatus(code).phrase
         except ValueError:
@@ -181,6 +192,10 @@ class JsonWsgiApp(WsgiApp):
     methods in our JSON format, with our access log."""
 
     def __call__(self, environ, start_response):
+        """The WSGI entrypoint: routes the request through the boundary and the overload bound
+        to its handler, answers any unexpected error with a 500 that names only the
+        correlation id, and logs one access-log line ``{method, route, status,
+        correlation_id, ms}``."""
         started = time.perf_counter()
         correlation_id = _correlation_id(environ)
         seen = {}
@@ -294,6 +309,8 @@ class JsonWebServer(WebServer):
         freeze_startup_objects()
 
     def stop_accepting(self):
+        """Closes the listening socket so new connections go to another instance, while requests
+        in flight finish (graceful stop on SIGTERM); idempotent."""
         if self.stopping or self._gt is None:
             return
         self.stopping = True
@@ -303,9 +320,13 @@ class JsonWebServer(WebServer):
         log.info("stopped accepting connections; finishing the requests in flight")
 
     def get_wsgi_app(self):
+        """The WSGI app: :class:`JsonWsgiApp`."""
         return JsonWsgiApp(self)
 
     def get_wsgi_server(self, sock, wsgi_app, protocol=JsonProtocol, debug=False):
+        """eventlet's WSGI server on ``sock`` with our JSON protocol, no raw access log (ours
+        logs the route) and an idle keep-alive of ``HTTP_KEEPALIVE_SECONDS`` (15 s; 0 or
+        less: none)."""
         from eventlet import wsgi
 
         # log_output=False: eventlet's access log prints the raw request line (paths
@@ -395,6 +416,9 @@ class JsonHttp(HttpRequestHandler):
         return _template(self.url)
 
     def handle_request(self, request):
+        """Runs the handler in a worker and returns its answer as a ``Response``; any exception
+        becomes a response through :meth:`response_from_exception`, never escapes. The
+        response carries ``X-Correlation-ID``."""
         request.shallow = False
         correlation_id = _correlation_id(request.environ)
         try:
@@ -412,6 +436,9 @@ class JsonHttp(HttpRequestHandler):
         return response
 
     def response_from_result(self, result):
+        """The handler's result as a ``Response``: a ``Response`` as is, or ``payload``,
+        ``(status, payload)`` or ``(status, headers, payload)``; a ``dict``/``list`` payload
+        is sent as JSON."""
         if isinstance(result, Response):
             return result
         status, headers, payload = 200, None, result
@@ -425,6 +452,9 @@ class JsonHttp(HttpRequestHandler):
         return Response(payload, status=status, headers=headers)
 
     def response_from_exception(self, exc, correlation_id=None):
+        """The answer to ``exc``: a refusal (a validation error, a ``Refusal``, an unavailable
+        neighbour) with its status from :func:`status_of`; anything else is logged with its
+        traceback and answered 500 ``internal_error`` with only the correlation id."""
         refusal = as_refusal(exc)
         if refusal is not None:
             return json_response(refusal.as_dict(), status_of(refusal), refusal.headers)

@@ -100,6 +100,9 @@ class Once(DependencyProvider):
                      (now - KEY_WINDOW,))
 
     def setup(self):
+        """Reads ``IDEMPOTENCY_WAIT_SECONDS`` (5 s: how long a repeat waits for the first
+        request's answer); raises ``TypeError`` when the service declares no
+        :class:`~shared.db.Database` to keep answers in."""
         config = self.container.config
         self.wait = float(config.get("IDEMPOTENCY_WAIT_SECONDS", 5))
         self.database = next((dependency for dependency in self.container.dependencies
@@ -109,6 +112,7 @@ class Once(DependencyProvider):
                             " service's database; declare a Database dependency")
 
     def get_dependency(self, worker_ctx):
+        """The worker's :class:`Answers`."""
         return Answers(self, worker_ctx)
 
 

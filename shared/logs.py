@@ -117,9 +117,13 @@ class WorkerLogging(DependencyProvider):
     Each eventlet worker runs in its own greenlet, which has its own context."""
 
     def setup(self):
+        """Configures JSON logging for the service once, at container start
+        (:func:`configure_logging`)."""
         configure_logging(service=self.container.service_name)
 
     def worker_setup(self, worker_ctx):
+        """Binds ``service``, ``entrypoint`` and ``correlation_id`` to every log line of the
+        worker."""
         structlog.contextvars.bind_contextvars(
             service=worker_ctx.service_name,
             entrypoint=worker_ctx.entrypoint.method_name,
@@ -127,8 +131,10 @@ class WorkerLogging(DependencyProvider):
         )
 
     def worker_teardown(self, worker_ctx):
+        """Forgets the worker's bound context."""
         structlog.contextvars.clear_contextvars()
 
 
 def get_logger(name):
+    """A structlog logger named ``name``, whose lines carry the worker's bound context."""
     return structlog.get_logger(name)

@@ -53,10 +53,16 @@ def exposition():
 
 
 class EntrypointMetrics(DependencyProvider):
+    """Counts every entrypoint call by outcome (``asan_entrypoint_calls_total``: ok, refused,
+    error, later) and times it (``asan_entrypoint_duration_seconds``, in seconds) for
+    Prometheus (D-4, M-1)."""
+
     def worker_setup(self, worker_ctx):
+        """Notes when the worker started (``time.perf_counter``, seconds)."""
         worker_ctx.data["_metrics_started"] = time.perf_counter()
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
+        """Counts the call's outcome (:func:`outcome_of`) and observes its duration in seconds."""
         started = worker_ctx.data.pop("_metrics_started", None)
         service = worker_ctx.service_name
         name = worker_ctx.entrypoint.method_name

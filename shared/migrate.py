@@ -10,6 +10,8 @@ from .db import apply_migrations
 
 
 def main(argv=None):
+    """``python -m shared.migrate [service…]`` (default: every service): applies each service's
+    pending migrations to its ``DATABASE_URL`` and prints what was applied."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("services", nargs="*", default=list(SERVICES))
     args = parser.parse_args(argv)

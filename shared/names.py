@@ -40,6 +40,8 @@ def name_problem(value):
 
 
 def is_name(value):
+    """Whether ``value`` is a string that, normalized (NFC, single spaces), passes the name rule
+    (Q-5, C-2)."""
     return isinstance(value, str) and name_problem(normalize_name(value)) is None
 
 

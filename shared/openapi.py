@@ -20,11 +20,15 @@ ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
 
 class BilingualSchema(Schema):
+    """A message in both languages, ``{az, en}``, as in every error body (``shared.errors``)."""
+
     az = fields.String(required=True)
     en = fields.String(required=True)
 
 
 class ReasonSchema(Schema):
+    """One reason of a refusal, ``{field, code, az, en}`` (Q-5: every reason named)."""
+
     field = fields.String(allow_none=True, metadata={"description": "the form field, if any"})
     code = fields.String(required=True)
     az = fields.String(required=True)
@@ -109,6 +113,8 @@ class Route:
         return {status: sorted(names) for status, names in sorted(merged.items())}
 
     def path_parameters(self):
+        """The OpenAPI parameter objects of the path's ``{name}`` placeholders, each of the
+        schema in ``params`` (default: a string)."""
         return [{"in": "path", "name": name, "required": True,
                  "schema": self.params.get(name, {"type": "string"})}
                 for name in re.findall(r"{([a-z_]+)}", self.path)]
@@ -123,6 +129,9 @@ def _error_schema(names):
 
 
 def build_spec(title, version, description, routes):
+    """The OpenAPI 3.0.3 document (a ``dict``) of ``routes`` (:class:`Route`), with the shared
+    ``Error`` schema and, per operation, every error name it may answer by status; a
+    ``bearer`` security scheme when a route is secured."""
     spec = APISpec(title=title, version=version, openapi_version="3.0.3",
                    info={"description": description}, plugins=[MarshmallowPlugin()])
     spec.components.schema("Error", schema=ErrorSchema)
@@ -180,10 +189,13 @@ def service_spec(service):
 
 
 def render(spec):
+    """``spec`` as stable JSON text: keys sorted, indented, non-ASCII kept, a final newline."""
     return json.dumps(spec, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def main():
+    """``python -m shared.openapi``: writes ``docs/openapi/<service>.json`` for every service
+    with an ``api.py``."""
     folder = REPO_ROOT / "docs" / "openapi"
     folder.mkdir(parents=True, exist_ok=True)
     for service in SERVICES:

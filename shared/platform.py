@@ -20,6 +20,10 @@ from .metrics import EntrypointMetrics, exposition
 
 
 class PlatformService:
+    """The mixin of every service class: ``GET /health``, ``/live``, ``/metrics`` and
+    ``/.well-known/jwks.json``, entrypoint metrics (D-4) and worker logs with the correlation
+    id."""
+
     # No ``name`` here: nameko would take this mixin for a service of its own.
     metrics = EntrypointMetrics()
     logs = WorkerLogging()
@@ -39,6 +43,7 @@ class PlatformService:
 
     @http("GET", "/metrics")
     def prometheus_metrics(self, request):
+        """The process's Prometheus metrics in the text exposition format (D-4, M-1)."""
         body, content_type = exposition()
         return Response(body, content_type=content_type)
 

@@ -69,6 +69,8 @@ class Limit:
 
     @property
     def tolerance(self):
+        """How far ahead of now the TAT may be and a request still fit: ``interval × burst`` (a
+        ``timedelta``)."""
         return self.interval * self.burst
 
     def __str__(self):
@@ -101,6 +103,10 @@ def enabled(config):
 
 @dataclass(frozen=True)
 class Decision:
+    """The outcome of one GCRA check (:func:`decide`): ``admitted``; ``tat``, the theoretical
+    arrival time after this request (unchanged if refused); ``wait``, a ``timedelta`` until a
+    request fits again (zero when admitted)."""
+
     admitted: bool
     tat: object  # the theoretical arrival time after this request (unchanged if refused)
     wait: timedelta  # how long until a request fits again (zero when admitted)
@@ -146,6 +152,10 @@ class RateLimits(DependencyProvider):
         self.swept_at = None
 
     def setup(self):
+        """Reads ``RATE_LIMITS`` (``{name: spec}``, overriding the declared defaults) and
+        ``RATE_LIMITS_ENABLED``; raises ``ValueError`` for an unknown limit name or a
+        malformed spec, and ``TypeError`` if the service declares no
+        :class:`~shared.db.Database` to keep the state in."""
         config = self.container.config
         given = config.get("RATE_LIMITS") or {}
         unknown = set(given) - set(self.defaults)
@@ -161,6 +171,7 @@ class RateLimits(DependencyProvider):
                             " the service's database; declare a Database dependency")
 
     def get_dependency(self, worker_ctx):
+        """The worker's :class:`Limiter`."""
         return Limiter(self, worker_ctx.service_name)
 
 
@@ -173,9 +184,12 @@ class Limiter:
 
     @property
     def enabled(self):
+        """Whether limits apply at all in this service (``RATE_LIMITS_ENABLED``)."""
         return self.provider.enabled
 
     def limit(self, name):
+        """The :class:`Limit` named ``name``, or ``None`` when it is switched off; ``KeyError``
+        for a limit the service did not declare."""
         return self.provider.limits[name]
 
     def wait(self, name, subject, now):

@@ -157,6 +157,8 @@ def report(service, differences, out=sys.stdout):
 
 
 def main(argv=None):
+    """``python -m shared.rebuild SERVICE --check | --apply``; returns the exit status: with
+    ``--check``, 1 when a rebuilt table differs from the live one (D-1)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("service")
     mode = parser.add_mutually_exclusive_group(required=True)

@@ -166,6 +166,9 @@ class Relay:
         return exchange, routing_key, bytes(body), properties
 
     def measure_lag(self, conn):
+        """Sets ``asan_outbox_pending`` (messages) and ``asan_relay_lag_seconds`` (age of the
+        oldest outbox row, by the database's clock, in seconds) and returns the pending
+        count; commits ``conn``'s read."""
         pending, lag = conn.execute(
             "SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(created_at)), 0)"
             " FROM outbox").fetchone()
@@ -225,10 +228,14 @@ class Relay:
         return False
 
     def stop(self, *_):
+        """Asks the loop to stop after the batch in hand (a signal handler: SIGTERM, SIGINT)."""
         self.stopping.set()
 
 
 def main(argv=None):
+    """``python -m shared.relay services/<name>/config.yaml [--metrics-port N]``: runs the
+    service's relay until SIGTERM; exits with status 2 when the signing keys
+    (``EVENT_SIGNING_KEYS``) are missing."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", help="the service's config.yaml")
     parser.add_argument("--metrics-port", type=int, help="serve /metrics on this port")

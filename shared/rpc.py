@@ -57,6 +57,8 @@ class QuorumRpcConsumer(RpcConsumer):
     """nameko's RPC consumer, its request queue a quorum queue."""
 
     def setup(self):
+        """Consumes the service's request queue ``rpc-<service>`` declared as a quorum queue
+        (see :func:`request_queue`)."""
         if self.queue is None:
             self.queue = request_queue(self.container.service_name, self.container.config)
             self.queue_consumer.register_provider(self)
@@ -64,6 +66,8 @@ class QuorumRpcConsumer(RpcConsumer):
 
 
 class QuorumRpc(Rpc):
+    """``@rpc``: nameko's RPC entrypoint, consuming from a quorum request queue (D-2)."""
+
     rpc_consumer = QuorumRpcConsumer()
 
 
@@ -76,6 +80,8 @@ class ExclusiveReplyListener(ReplyListener):
     again until that node is back, so the caller would not reconnect at all."""
 
     def setup(self):
+        """Declares this process's reply queue: non-durable, exclusive to the connection,
+        deleted with it."""
         reply_queue_uuid = uuid.uuid4()
         self.routing_key = str(reply_queue_uuid)
         self.queue = Queue(
@@ -91,11 +97,14 @@ class RpcProxy(NamekoRpcProxy):
     rpc_reply_listener = ExclusiveReplyListener()
 
     def setup(self):
+        """Reads ``RPC_TIMEOUT_SECONDS`` (default 5 s), the deadline of every call."""
         self.timeout = float(self.container.config.get("RPC_TIMEOUT_SECONDS",
                                                        DEFAULT_TIMEOUT_SECONDS))
         super().setup()
 
     def get_dependency(self, worker_ctx):
+        """A proxy of ``target_service`` whose calls raise :class:`shared.errors.Unavailable`
+        (503) after the deadline or when the callee or broker is unreachable."""
         return _ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
                              self.timeout, **self.options)
 

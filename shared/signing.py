@@ -125,6 +125,8 @@ class Signer:
 
     @classmethod
     def from_file(cls, path):
+        """A signer with the active key of the JWKS key set in the file at ``path``
+        (:func:`load_keys`); ``ValueError`` unless exactly one key is active."""
         return cls(load_keys(path))
 
     def detached(self, payload):
@@ -192,6 +194,8 @@ def key_file(service):
 
 
 def main(argv=None):
+    """``python -m shared.signing keygen|ensure|rotate|jwks SERVICE`` or ``revoke SERVICE KID``:
+    manages a service's Ed25519 key set (RFC 8037), or prints its public JWKS (RFC 7517)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("keygen", "ensure", "rotate", "jwks"):

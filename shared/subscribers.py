@@ -40,10 +40,14 @@ REVOKE_SETTLE_SECONDS = 6  # the management API's statistics interval (5 s) and 
 
 
 class SubscriberError(BrokerError):
+    """A subscriber name that is malformed or taken (issue 14: outside systems' broker accounts,
+    D-3)."""
+
     pass
 
 
 def queue_prefix(name):
+    """The prefix of every queue subscriber ``name`` may declare and read: ``sub.<name>.``."""
     return f"sub.{name}."
 
 
@@ -116,6 +120,9 @@ def revoke(broker, name):
 
 
 def main(argv=None):
+    """``python -m shared.subscribers add NAME | list | revoke NAME``: manages the broker
+    accounts of outside subscribers (D-3); returns the exit status, 1 when the broker
+    refused."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("add").add_argument("name")

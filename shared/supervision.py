@@ -39,6 +39,9 @@ from .config import REPO_ROOT
 log = logging.getLogger("shared.supervision")
 PROCFILE = REPO_ROOT / "deploy" / "Procfile"
 DEFAULT_PORT = 9009
+# The first line of the written configuration, so nobody edits the generated file by hand.
+GENERATED_HEADER = ("; Written by `python -m shared.supervision config` (deploy/bin/run):"
+                    " do not edit.")
 
 
 def processes(procfile=PROCFILE):
@@ -60,7 +63,7 @@ def render_config(state_dir, log_dir, scale=1, procfile=PROCFILE, run_id="",
     amqp_uris = amqp_uris or {}
     python = python or str(REPO_ROOT / ".venv" / "bin" / "python")
     run_dir = Path(state_dir) / "run"
-    sections = [f"""; Written by `python -m shared.supervision config` (deploy/bin/run): do not edit.
+    sections = [f"""{GENERATED_HEADER}
 [supervisord]
 nodaemon=true
 logfile={log_dir}/supervisord.log
@@ -183,6 +186,8 @@ def _amqp_uris():
 
 
 def main(argv=None):
+    """``python -m shared.supervision config [--scale N]`` writes supervisord's configuration to
+    stdout; ``listen`` runs as supervisord's event listener."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     config = sub.add_parser("config", help="write supervisord's configuration to stdout")

@@ -61,6 +61,8 @@ EXPIRATION_HEADER = "x-asan-expiration"  # a message's TTL while it waits in .mi
 
 
 def service_class(service):
+    """The nameko service class of ``services/<service>/service.py`` (the one whose ``name`` is
+    ``service``); raises ``LookupError`` if there is none."""
     module = importlib.import_module(f"services.{service}.service")
     for _, obj in inspect.getmembers(module, inspect.isclass):
         if getattr(obj, "name", None) == service and obj.__module__ == module.__name__:
@@ -132,6 +134,9 @@ def queue_groups(services=SERVICES, config_of=service_config):
 
 
 class MigrationRefused(Exception):
+    """A queue cannot be migrated safely now (it has consumers, or got messages while being
+    migrated): stop the services and relays, then run ``python -m shared.topology`` again."""
+
     pass
 
 
@@ -317,6 +322,9 @@ def check(amqp_uri, services=SERVICES, config_of=service_config):
 
 
 def main(argv=None):
+    """``python -m shared.topology [declare|check] [SERVICE…]``: declares every exchange and
+    queue (quorum queues, migrating queues of an older shape), or lists the queues that
+    differ."""
     parser = argparse.ArgumentParser(
         description="Declare exchanges and queues, migrating queues of an older shape"
                     " (declare, the default), or list those queues (check).")

@@ -32,6 +32,9 @@ def verify_lines(lines, jwks):
 
 
 def main(argv=None, stdin=sys.stdin, stdout=sys.stdout):
+    """``python -m shared.verify --jwks FILE [EVENTS|-]``: prints ``ok <id> <kid>`` or ``FAILED
+    line <n>: <why>`` per event; returns 1 if any failed or there were none, else 0 (JWS, RFC
+    7515)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jwks", required=True, help="a JWKS file (the service's keys)")
     parser.add_argument("events", nargs="?", default="-", help="a file, or - for stdin")

@@ -32,6 +32,8 @@ def rule_groups():
 
 
 def prometheus_rule():
+    """The PrometheusRule resource (``monitoring.coreos.com/v1``, Prometheus Operator) holding
+    :func:`rule_groups` (M-4: the alerts the people responsible watch)."""
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
@@ -53,6 +55,7 @@ _Dumper.add_representer(str, _str)
 
 
 def render():
+    """The YAML text of base/monitoring/prometheusrule.yaml, headed by a do-not-edit comment."""
     body = yaml.dump(prometheus_rule(), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
                      width=100)
     return HEADER.format(files=" and ".join(RULE_FILES)) + body
