@@ -119,11 +119,9 @@ def decide_file(state, complaint_id, reference_code, body, channel, now):
     """C-1, C-2, C-4: a new complaint (``state`` has no events) is filed, and
     acknowledged at once — by email when one was given, else by post. ``body``: the
     loaded request (``received_on``: the day a paper letter arrived, C-4; else the
-    Baku day of ``now``). Raises ``ValidationFailed`` when C-2's identity is missing,
-    ``Conflict`` if the stream already has events."""
-    if state.version:
-        raise Conflict(Text("exists", "Bu şikayət artıq qeydə alınıb.",
-                            "This complaint is already filed."))
+    Baku day of ``now``). Raises ``ValidationFailed`` when C-2's identity is missing.
+    ``state`` is the new stream's (its id is new): appending at its version 0 is what
+    refuses a second filing on one stream."""
     problems = identity_problems(body)
     if problems:
         raise ValidationFailed(problems)
