@@ -1,12 +1,19 @@
 """Complaints about either service (000 §3.5, 001 §3.6), pure: the identity a
-complaint must carry (C-2), its lifecycle, and the one-month review deadline (C-3)."""
+complaint must carry (C-2), its lifecycle, and the one-month review deadline (C-3).
+
+The decider (D-1, issue 16): a complaint's state is the fold of its stream's events
+(:func:`evolve`, :func:`fold`), and each command is a ``decide_*`` function of the
+state and the command's values, returning the new ``(event_type, data)`` pairs or
+raising a refusal (``shared.errors``: mapped to HTTP at the edge). No database, no
+clock (``now`` is given): ``handlers.py`` loads, decides and appends."""
+import secrets
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
 from shared.clock import baku_today
-from shared.errors import Conflict, Reason, Text
+from shared.errors import Conflict, Reason, Text, ValidationFailed
 from shared.names import is_name, normalize_name
 
 SERVICES = ("queue_booking", "fin_lookup")
@@ -45,8 +52,22 @@ def addressed_as(name, language):
     return "vətəndaş" if language == "az" else "citizen"
 
 
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # nothing read as another (0/O, 1/I/L)
+CLOSED = Text("closed", "Şikayətə artıq baxılıb və ya geri götürülüb.",
+              "The complaint has already been answered or withdrawn.")
+
+
+def new_reference_code():
+    """Six characters of the reference a complainant quotes (``SK-<filing day>-<code>``):
+    random, so references cannot be enumerated."""
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+
 @dataclass(frozen=True)
 class Complaint:
+    """A complaint as its events left it; ``version``: how many there are (the
+    expected version of the next append). ``status``: new (no events yet) | filed |
+    acknowledged | assigned | answered | withdrawn."""
     complaint_id: str | None = None
     status: str = "new"
     due_on: date | None = None
@@ -55,61 +76,102 @@ class Complaint:
     overdue: bool = False
     version: int = 0
 
+    @property
+    def stream_id(self):
+        return f"complaint-{self.complaint_id}"
 
-def evolve(state, name, data):
+
+STATUS = {"ComplaintFiled": "filed", "ComplaintAcknowledged": "acknowledged",
+          "ComplaintAssigned": "assigned", "ComplaintAnswered": "answered",
+          "ComplaintWithdrawn": "withdrawn"}
+
+
+def evolve(state, event_type, data):
+    """The state after one event (``data``: its data as stored)."""
     state = replace(state, version=state.version + 1)
-    if name == "ComplaintFiled":
+    if event_type == "ComplaintFiled":
         return replace(state, complaint_id=data["complaint_id"], status="filed",
                        due_on=date.fromisoformat(data["due_on"]))
-    if name == "ComplaintAcknowledged":
-        return replace(state, status="acknowledged")
-    if name == "ComplaintAssigned":
+    if event_type == "ComplaintAssigned":
         return replace(state, status="assigned", reviewer=data["reviewer"])
-    if name == "ComplaintAnswered":
-        return replace(state, status="answered")
-    if name == "ComplaintWithdrawn":
-        return replace(state, status="withdrawn")
-    if name == "ComplaintDeadlineApproaching":
+    if event_type == "ComplaintDeadlineApproaching":
         return replace(state, warned=True)
-    if name == "ComplaintOverdue":
+    if event_type == "ComplaintOverdue":
         return replace(state, overdue=True)
-    return state
+    status = STATUS.get(event_type)
+    return replace(state, status=status) if status else state
 
 
 def fold(events):
+    """The state a stream's ``(event_type, data)`` pairs leave, from ``Complaint()``."""
     state = Complaint()
-    for name, data in events:
-        state = evolve(state, name, data)
+    for event_type, data in events:
+        state = evolve(state, event_type, data)
     return state
 
 
 def _must_be_open(state):
     if state.status not in OPEN:
-        raise Conflict(Text("closed", "Şikayətə artıq baxılıb və ya geri götürülüb.",
-                            "The complaint has already been answered or withdrawn."))
+        raise Conflict(CLOSED)
 
 
-def assign(state, reviewer, now):
+def decide_file(state, complaint_id, reference_code, body, channel, now):
+    """C-1, C-2, C-4: a new complaint (``state`` has no events) is filed, and
+    acknowledged at once — by email when one was given, else by post. ``body``: the
+    loaded request (``received_on``: the day a paper letter arrived, C-4; else the
+    Baku day of ``now``). Raises ``ValidationFailed`` when C-2's identity is missing.
+    ``state`` is the new stream's (its id is new): appending at its version 0 is what
+    refuses a second filing on one stream."""
+    problems = identity_problems(body)
+    if problems:
+        raise ValidationFailed(problems)
+    filed_on = body.get("received_on") or baku_today(now)
+    due_on = due_date(filed_on)
+    complainant = {k: (body.get(k) or None) for k in
+                   ("name", "patronymic", "surname", "address", "email", "postal_address",
+                    "workplace")}
+    return [
+        ("ComplaintFiled", {"complaint_id": complaint_id,
+                            "reference": f"SK-{filed_on:%Y%m%d}-{reference_code}",
+                            "service": body["service"], "channel": channel,
+                            "filed_on": filed_on.isoformat(), "due_on": due_on.isoformat(),
+                            "booking_id": body.get("booking_id"),
+                            "scan_reference": body.get("scan_reference"),
+                            "complainant": complainant, "text": body["text"],
+                            "language": body.get("language") or "az"}),
+        ("ComplaintAcknowledged", {"complaint_id": complaint_id,
+                                   "by": "email" if complainant["email"] else "post"})]
+
+
+def decide_assign(state, reviewer, now):
+    """A reviewer takes an open complaint (C-3: it is reviewed); ``Conflict(closed)``
+    once answered or withdrawn."""
     _must_be_open(state)
     return [("ComplaintAssigned", {"complaint_id": state.complaint_id, "reviewer": reviewer,
                                    "assigned_at": now.isoformat()})]
 
 
-def answer(state, decision, delivery, now):
+def decide_answer(state, decision, answer, delivery, now):
+    """C-3: the answer (``decision``: resolved | rejected; ``answer``: the staff's
+    text; ``delivery``: email | post), ``late`` when the Baku day of ``now`` is past
+    the deadline. ``Conflict(closed)`` when answered or withdrawn already."""
     _must_be_open(state)
     return [("ComplaintAnswered", {"complaint_id": state.complaint_id, "decision": decision,
                                    "delivery": delivery, "answered_at": now.isoformat(),
-                                   "late": baku_today(now) > state.due_on})]
+                                   "late": baku_today(now) > state.due_on, "answer": answer})]
 
 
-def withdraw(state, now):
+def decide_withdraw(state, now):
+    """The complainant withdraws an open complaint; ``Conflict(closed)`` otherwise."""
     _must_be_open(state)
     return [("ComplaintWithdrawn", {"complaint_id": state.complaint_id,
                                     "withdrawn_at": now.isoformat()})]
 
 
-def deadline_events(state, today, warn_days):
-    """C-3: a warning once when the deadline is near, a breach once when it passed."""
+def decide_deadlines(state, today, warn_days):
+    """C-3, the scheduled check on Baku day ``today``: a warning once when the
+    deadline is ``warn_days`` or fewer days away, a breach once when it passed; nothing
+    for a closed complaint."""
     if state.status not in OPEN:
         return []
     events = []
@@ -120,5 +182,3 @@ def deadline_events(state, today, warn_days):
         events.append(("ComplaintOverdue", {"complaint_id": state.complaint_id,
                                             "due_on": state.due_on.isoformat()}))
     return events
-
-

@@ -35,6 +35,9 @@ class ComplaintFiledData(ComplaintFiledPublic):
     scan_reference = fields.String(allow_none=True)
     complainant = fields.Nested(Complainant, required=True)
     text = fields.String(required=True)
+    # The language the complainant's emails are written in (issue 16: the read model
+    # keeps it, so the event carries it). Absent in complaints filed before: "az".
+    language = fields.String(validate=validate.OneOf(("az", "en")))
 
 
 class AcknowledgedData(_Ref):

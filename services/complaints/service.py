@@ -16,7 +16,7 @@ from shared.platform import PlatformService
 from shared.ratelimit import RateLimits
 from shared.timer import every
 
-from . import api, domain, handlers
+from . import api, domain, handlers, read_model
 from .events import CATALOG
 
 OVERDUE = Gauge("asan_complaints_overdue", "Open complaints past their one-month deadline")
@@ -52,7 +52,8 @@ def _load(request, schema, now):
 
 class ComplaintsService(PlatformService):
     name = "complaints"
-    db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
+    db = Database(CATALOG, migrations=Path(__file__).parent / "migrations",
+                  read_model=read_model)
     requests_once = Once()  # a creating request repeated gets its first answer
     config = ComplaintsConfig()
     clock = Clock()
@@ -97,7 +98,7 @@ class ComplaintsService(PlatformService):
         require_token(request, self.config.staff_tokens)
         criteria = api.ListQuery().load(request.args.to_dict())
         with self.db.connection() as conn:
-            return handlers.listing(conn, criteria, baku_today(self.clock()))
+            return read_model.listing(conn, criteria, baku_today(self.clock()))
 
     @http("GET", "/staff/complaints/<uuid:complaint_id>")
     def detail(self, request, complaint_id):
@@ -128,11 +129,7 @@ class ComplaintsService(PlatformService):
         found = self.db.run(lambda uow: handlers.check_deadlines(uow, today,
                                                                  self.config.warn_days))
         with self.db.connection() as conn:
-            overdue, soon = conn.execute(
-                "SELECT count(*) FILTER (WHERE due_on < %s), count(*) FILTER (WHERE due_on >= %s"
-                " AND due_on - %s <= %s) FROM complaints WHERE status IN ('filed',"
-                " 'acknowledged', 'assigned')", (today, today, self.config.warn_days, today)
-            ).fetchone()
+            overdue, soon = read_model.deadline_counts(conn, today, self.config.warn_days)
         OVERDUE.set(overdue)
         APPROACHING.set(soon)
         return found

@@ -59,8 +59,10 @@ def test_c3_an_answer_on_the_baku_day_after_the_deadline_is_late(now):
                                                          "due_on": "2026-12-07"})])
     due_today = complaints.fold([("ComplaintFiled", {"complaint_id": "c",
                                                      "due_on": "2026-12-08"})])
-    assert complaints.answer(due_yesterday, "resolved", "email", now)[0][1]["late"] is True
-    assert complaints.answer(due_today, "resolved", "email", now)[0][1]["late"] is False
+    assert complaints.decide_answer(due_yesterday, "resolved", "x", "email",
+                                    now)[0][1]["late"] is True
+    assert complaints.decide_answer(due_today, "resolved", "x", "email",
+                                    now)[0][1]["late"] is False
 
 
 @BOTH_SIDES
@@ -68,7 +70,7 @@ def test_c3_filing_and_deadlines_count_baku_days(now):
     filed_on = baku_today(now)
     assert complaints.due_date(filed_on) == date(2027, 1, 8)
     state = complaints.fold([("ComplaintFiled", {"complaint_id": "c", "due_on": "2026-12-07"})])
-    assert [name for name, _ in complaints.deadline_events(state, baku_today(now), 5)] == \
+    assert [name for name, _ in complaints.decide_deadlines(state, baku_today(now), 5)] == \
         ["ComplaintDeadlineApproaching", "ComplaintOverdue"]
 
 

@@ -36,15 +36,15 @@ def filed(due="2026-12-22"):
 
 def test_c3_a_warning_before_the_deadline_and_a_breach_after_it_once_each():
     state = filed()
-    assert domain.deadline_events(state, date(2026, 12, 16), 5) == []
-    warned = domain.deadline_events(state, date(2026, 12, 17), 5)
+    assert domain.decide_deadlines(state, date(2026, 12, 16), 5) == []
+    warned = domain.decide_deadlines(state, date(2026, 12, 17), 5)
     assert [name for name, _ in warned] == ["ComplaintDeadlineApproaching"]
     state = domain.evolve(state, *warned[0])
-    assert domain.deadline_events(state, date(2026, 12, 22), 5) == []  # due today: not late
-    breach = domain.deadline_events(state, date(2026, 12, 23), 5)
+    assert domain.decide_deadlines(state, date(2026, 12, 22), 5) == []  # due today: not late
+    breach = domain.decide_deadlines(state, date(2026, 12, 23), 5)
     assert [name for name, _ in breach] == ["ComplaintOverdue"]
     state = domain.evolve(state, *breach[0])
-    assert domain.deadline_events(state, date(2027, 1, 30), 5) == []
+    assert domain.decide_deadlines(state, date(2027, 1, 30), 5) == []
 
 
 def test_an_answered_complaint_is_never_overdue_and_cannot_be_answered_twice():
@@ -54,7 +54,8 @@ def test_an_answered_complaint_is_never_overdue_and_cannot_be_answered_twice():
 
     state = filed()
     now = datetime(2026, 12, 1, tzinfo=timezone.utc)
-    state = domain.evolve(state, *domain.answer(state, "resolved", "email", now)[0])
-    assert domain.deadline_events(state, date(2027, 1, 30), 5) == []
+    state = domain.evolve(state, *domain.decide_answer(state, "resolved", "Düzəldildi.", "email",
+                                                       now)[0])
+    assert domain.decide_deadlines(state, date(2027, 1, 30), 5) == []
     with pytest.raises(Conflict):
-        domain.answer(state, "rejected", "email", now)
+        domain.decide_answer(state, "rejected", "x", "email", now)
