@@ -24,7 +24,7 @@ from nameko.extensions import DependencyProvider
 from shared.email_address import smtp_address
 
 # The delivery states, the domain's words (re-exported for the sender's callers).
-from .domain import DELIVERED, PERMANENT, TECHNICAL, TEMPORARY  # noqa: F401
+from .domain import DELIVERED, PERMANENT, TECHNICAL, TEMPORARY
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,14 @@ request (or a try's outcome), then these events or the refusal. Exactly one emai
 intent (Q-2, Q-4, C-1, C-3); temporary failures tried while the email is of use
 (issue 12 item 5)."""
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.notification import domain
 from services.notification.schedule import RetrySchedule
 
-NOW = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 SCHEDULE = RetrySchedule()
 INTENT = "5b0e-booking:confirmation-code"
 REQUEST = domain.Request(INTENT, "booking_confirmation_code", 3, "en", "booking-5b0e",
