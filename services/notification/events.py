@@ -1,7 +1,9 @@
 """The event types of the notification service (its public contract).
 
 Delivery states as GOV.UK Notify has them, one event each. Never the recipient's
-address, never the content: only which intent, which template, what happened.
+address, never the content in public: only which intent, which template, what
+happened. ``EmailCreated`` keeps the address in the service's own log (its ``emails``
+read model is the fold of the events, D-1, issue 16); its public form leaves it out.
 """
 from marshmallow import Schema, fields, validate
 
@@ -15,11 +17,17 @@ class _Email(Schema):
     reference = fields.String(required=True, metadata={"description": "e.g. booking-<id>"})
 
 
-class EmailCreatedData(_Email):
+class EmailCreatedPublic(_Email):
     language = fields.String(required=True, validate=validate.OneOf(("az", "en")))
     requested_at = fields.AwareDateTime(required=True)
     deliver_by = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
         "description": "no try after this instant (absent: the old three retries)"})
+
+
+class EmailCreatedData(EmailCreatedPublic):
+    # Personal data: in the service's own log only (public=EmailCreatedPublic). Absent
+    # from events written before issue 16.
+    recipient = fields.String(load_default=None, allow_none=True)
 
 
 class EmailDeliveredData(_Email):
@@ -36,7 +44,7 @@ class EmailFailedData(_Email):
 
 
 CATALOG = EventCatalog("notification")
-CATALOG.register("EmailCreated", EmailCreatedData)
+CATALOG.register("EmailCreated", EmailCreatedData, public=EmailCreatedPublic)
 CATALOG.register("EmailDelivered", EmailDeliveredData)
 CATALOG.register("EmailTemporaryFailure", EmailFailedData)
 CATALOG.register("EmailPermanentFailure", EmailFailedData)

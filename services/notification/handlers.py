@@ -1,24 +1,24 @@
 """Deliver one email request: exactly one email per intent.
 
-The email's row is locked for the whole attempt, so two deliveries of the same
-request cannot both send; a request whose email was delivered (or can never be) is
-acknowledged without sending. A temporary or technical failure is recorded, and the
-:class:`~.schedule.RetrySchedule` says when to try again (the service then asks the
-consumer for the request again at that time) or that the failure is final
-(``will_retry`` false): no try at or after the request's ``deliver_by``. The code
-inside the request is rendered straight into the message and never stored here.
+The service layer of notification: load the email (its stream ``email-<intent>``,
+locked for the rest of the transaction by ``uow.read_stream``, so two deliveries of
+the same request take turns and the second sees what the first recorded), let the
+domain decide (:func:`~.domain.decide_send`: a request whose email was delivered, or
+can never be, is acknowledged without sending), try the SMTP send inside the
+transaction, and record the outcome's event (:func:`~.domain.decide_outcome`). The
+``emails`` read model follows from the events (``read_model.apply``, at the unit of
+work's flush). A temporary or technical failure says when to try again (the service
+then asks the consumer for the request again at that time) or that the failure is
+final (``will_retry`` false): no try at or after the request's ``deliver_by``. The
+code inside the request is rendered straight into the message and never stored here.
 """
 from dataclasses import dataclass
 from datetime import datetime
 
+from . import domain
 from . import sender as smtp
 
-RETRYABLE = (smtp.TEMPORARY, smtp.TECHNICAL)
-FINAL = ("delivered", smtp.PERMANENT)
-EVENT_OF = {smtp.DELIVERED: "EmailDelivered", smtp.TEMPORARY: "EmailTemporaryFailure",
-            smtp.PERMANENT: "EmailPermanentFailure", smtp.TECHNICAL: "EmailTechnicalFailure"}
-OUTCOME_OF = {"EmailDelivered": "delivered", "EmailTemporaryFailure": "temporary",
-              "EmailPermanentFailure": "permanent", "EmailTechnicalFailure": "technical"}
+OUTCOME_OF = domain.OUTCOME_OF
 
 
 @dataclass(frozen=True)
@@ -27,47 +27,41 @@ class Attempted:
     retry_in: float | None = None  # seconds: try again then (a temporary failure)
 
 
+def load(uow, intent_id):
+    """The email of ``intent_id``, folded from its stream (now locked for this
+    transaction)."""
+    events = uow.read_stream(f"email-{intent_id}")
+    return domain.fold((event.type, event.data) for event in events)
+
+
+def record(uow, state, events):
+    """Append ``events`` (``(type, data)`` pairs) to the email's stream at its version;
+    returns the state they lead to. The unit of work applies them to ``emails``."""
+    if not events:
+        return state
+    stream = f"email-{events[0][1]['intent_id']}"
+    uow.append(stream, state.version, *[uow.new_event(name, stream, data)
+                                        for name, data in events])
+    for name, data in events:
+        state = domain.evolve(state, name, data)
+    return state
+
+
 def deliver(uow, templates, sender, request, now, schedule):
     """Try to send the email of ``request`` once, at ``now`` (the service's clock)."""
     data = request.data
     intent = data["intent_id"]
-    deliver_by = datetime.fromisoformat(data["deliver_by"]) if data.get("deliver_by") else None
-    stream = f"email-{intent}"
-    conn = uow.conn
-    row = conn.execute("SELECT status, version FROM emails WHERE intent_id = %s FOR UPDATE",
-                       (intent,)).fetchone()
+    state = load(uow, intent)
     rendered = templates.render(data["template"], data["language"], data["variables"])
-    common = {"intent_id": intent, "template": rendered.template,
-              "template_version": rendered.version, "reference": data["reference"]}
-    if row is None:
-        conn.execute(
-            "INSERT INTO emails (intent_id, status, template, template_version, language,"
-            " reference, recipient, version) VALUES (%s, 'created', %s, %s, %s, %s, %s, 1)",
-            (intent, rendered.template, rendered.version, rendered.language, data["reference"],
-             data["to"]))
-        uow.append(stream, 0, uow.new_event("EmailCreated", stream, {
-            **common, "language": rendered.language, "requested_at": now.isoformat(),
-            "deliver_by": deliver_by.isoformat() if deliver_by else None}))
-        version = 1
-    else:
-        status, version = row
-        if status in FINAL:
-            return Attempted(status)  # a duplicate request: the one email was dealt with
-    attempt = conn.execute(
-        "UPDATE emails SET status = 'sending', attempts = attempts + 1,"
-        " updated_at = clock_timestamp() WHERE intent_id = %s RETURNING attempts",
-        (intent,)).fetchone()[0]
+    email = domain.Request(
+        intent, rendered.template, rendered.version, rendered.language, data["reference"],
+        data["to"],
+        datetime.fromisoformat(data["deliver_by"]) if data.get("deliver_by") else None)
+    try:
+        state = record(uow, state, domain.decide_send(state, email, now))
+    except domain.AlreadyDealtWith as done:
+        return Attempted(done.status)  # a duplicate request: the one email was dealt with
     outcome = sender.send(smtp.build_message(rendered, sender.sender, data["to"], intent))
-    # Every earlier try of this intent failed too (one that did not was final).
-    retry_in = schedule.next_try_in(attempt, now, deliver_by) \
-        if outcome.status in RETRYABLE else None
-    details = {"attempt": attempt}
-    if outcome.status != smtp.DELIVERED:
-        details |= {"will_retry": retry_in is not None, "retry_in_seconds": retry_in,
-                    "smtp_code": outcome.smtp_code, "detail": outcome.detail}
-    uow.append(stream, version, uow.new_event(EVENT_OF[outcome.status], stream,
-                                              {**common, **details}))
-    conn.execute("UPDATE emails SET status = %s, last_error = %s, version = %s,"
-                 " updated_at = clock_timestamp() WHERE intent_id = %s",
-                 (outcome.status, outcome.detail or None, version + 1, intent))
-    return Attempted(outcome.status, retry_in)
+    [(_, tried)] = events = domain.decide_outcome(state, email, outcome, now, schedule)
+    record(uow, state, events)
+    return Attempted(outcome.status, tried.get("retry_in_seconds"))

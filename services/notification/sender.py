@@ -23,10 +23,8 @@ from nameko.extensions import DependencyProvider
 
 from shared.email_address import smtp_address
 
-DELIVERED = "delivered"
-TEMPORARY = "temporary-failure"
-PERMANENT = "permanent-failure"
-TECHNICAL = "technical-failure"
+# The delivery states, the domain's words (re-exported for the sender's callers).
+from .domain import DELIVERED, PERMANENT, TECHNICAL, TEMPORARY
 
 
 @dataclass(frozen=True)

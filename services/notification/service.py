@@ -13,7 +13,7 @@ from shared.platform import PlatformService
 from services.booking import events as booking_events
 from services.complaints import events as complaints_events
 
-from . import api, handlers
+from . import api, handlers, read_model
 from .events import CATALOG
 from .schedule import DEFAULT_STEPS, RetrySchedule
 from .sender import Smtp
@@ -42,7 +42,8 @@ class EmailSchedule(DependencyProvider):
 
 class NotificationService(PlatformService):
     name = "notification"
-    db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
+    db = Database(CATALOG, migrations=Path(__file__).parent / "migrations",
+                  read_model=read_model)
     smtp = Smtp()
     clock = Clock()
     schedule = EmailSchedule()
@@ -62,8 +63,9 @@ class NotificationService(PlatformService):
     def _deliver(self, request):
         """One try. A temporary failure is committed first, then the request is asked
         for again when the schedule says (not a failure of this handler: a bug here
-        still retries and parks). The ``emails`` row, not a claimed event id, keeps
-        it to one email: a redelivery must reach the handler."""
+        still retries and parks). The email's stream (its lock and its folded state),
+        not a claimed event id, keeps it to one email: a redelivery must reach the
+        handler."""
         with self.db.unit_of_work(causation_id=request.id) as uow:
             attempted = handlers.deliver(uow, TEMPLATES, self.smtp, request, self.clock(),
                                          self.schedule)
@@ -77,12 +79,7 @@ class NotificationService(PlatformService):
     def emails_of(self, request, reference):
         """What happened to the emails about one thing (e.g. booking-<id>): states only."""
         with self.db.connection() as conn:
-            rows = conn.execute(
-                "SELECT intent_id, status, template, template_version, attempts, updated_at"
-                " FROM emails WHERE reference = %s ORDER BY created_at", (reference,)).fetchall()
-        keys = ("intent_id", "status", "template", "template_version", "attempts", "updated_at")
-        return [dict(zip(keys, (str(v) if k == "updated_at" else v for k, v in zip(keys, row))))
-                for row in rows]
+            return read_model.emails_about(conn, reference)
 
     @http("GET", "/openapi.json")
     def openapi(self, request):

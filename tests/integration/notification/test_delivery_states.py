@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from services.notification.service import NotificationService
+from shared.rebuild import rebuild
 from tests.integration.notification.emails import email_state, request, send
 from tests.mailbox import messages_to
 
@@ -67,3 +68,17 @@ def test_a_server_that_hangs_up_is_a_technical_failure(notification, rabbit_conf
     (status, attempts), events = email_state(notification, message.data["intent_id"])
     assert status == "technical-failure" and attempts == 3
     assert events[-1] == "EmailTechnicalFailure"
+
+
+def test_d1_the_emails_table_is_the_fold_of_every_delivery_state(notification, rabbit_config):
+    """Issue 16: delivered (a request sent twice), retried then final, refused for good
+    and hung up on — ``emails`` rebuilt from the event log equals the live table."""
+    messages = [request(f"citizen-{uuid.uuid4().hex[:10]}@example.az"),
+                request(f"refuse-temp-{uuid.uuid4().hex[:8]}@example.az"),
+                request(f"refuse-perm-{uuid.uuid4().hex[:8]}@example.az"),
+                request(f"drop-{uuid.uuid4().hex[:8]}@example.az")]
+    send(rabbit_config["AMQP_URI"], messages[0], *messages)
+    states = {email_state(notification, m.data["intent_id"])[0][0] for m in messages}
+    assert states == {"delivered", "temporary-failure", "permanent-failure",
+                      "technical-failure"}
+    assert rebuild("notification", config={"DATABASE_URL": notification}) == []
