@@ -6,7 +6,7 @@ number, a name, an email or a phone number (non-negotiable 5).
 """
 from marshmallow import Schema, fields, validate
 
-from services.notification.contract import EmailRequestedData
+from shared.email_request import EmailRequestedData
 from shared.catalog import EventCatalog
 
 CHANNELS = ("web", "api", "call_centre")

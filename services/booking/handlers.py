@@ -9,7 +9,7 @@ from shared.email_address import EmailRefused, normalize_email
 from shared.errors import Conflict, NotFound, Reason, Text, ValidationFailed
 from shared.identity import canonical_order_code
 
-from services.notification.contract import RECEIPT_WINDOW
+from shared.email_request import RECEIPT_WINDOW
 
 from . import domain
 

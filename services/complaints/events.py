@@ -2,7 +2,7 @@
 and what they wrote stay here; outside systems see the lifecycle and the deadline."""
 from marshmallow import Schema, fields, validate
 
-from services.notification.contract import EmailRequestedData
+from shared.email_request import EmailRequestedData
 from shared.catalog import EventCatalog
 
 from .domain import SERVICES

@@ -4,10 +4,9 @@ version they were decided on. The ``complaints`` table is written by
 ``read_model.apply`` when the unit of work flushes (D-1, issue 16), never here."""
 import uuid
 
-from shared.clock import baku_today
 from shared.errors import NotFound, Text
 
-from services.notification.contract import RECEIPT_WINDOW
+from shared.email_request import RECEIPT_WINDOW
 
 from . import domain, read_model
 

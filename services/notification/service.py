@@ -7,11 +7,10 @@ from prometheus_client import Counter
 from shared.clock import Clock
 from shared.consumer import RedeliverLater, on_event, retry_delays
 from shared.db import Database
+from shared.email_request import request_catalog
 from shared.http import http
 from shared.platform import PlatformService
 
-from services.booking import events as booking_events
-from services.complaints import events as complaints_events
 
 from . import api, handlers, read_model
 from .events import CATALOG
@@ -20,6 +19,9 @@ from .sender import Smtp
 from .templates import Templates
 
 TEMPLATES = Templates()
+# The senders' email requests, read by the shared contract (not the senders' code).
+BOOKING_REQUESTS = request_catalog("booking")
+COMPLAINTS_REQUESTS = request_catalog("complaints")
 EMAILS = Counter("asan_emails_total",
                  "Delivery attempts by outcome: delivered, temporary, permanent, technical",
                  ["template", "outcome"])
@@ -48,13 +50,13 @@ class NotificationService(PlatformService):
     clock = Clock()
     schedule = EmailSchedule()
 
-    @on_event("booking", "EmailRequested", catalog=booking_events.CATALOG, private=True,
+    @on_event("booking", "EmailRequested", catalog=BOOKING_REQUESTS, private=True,
               redelivery=True)
     def on_booking_email(self, request):
         """Codes reach us over booking's private exchange, never in public events."""
         self._deliver(request)
 
-    @on_event("complaints", "EmailRequested", catalog=complaints_events.CATALOG, private=True,
+    @on_event("complaints", "EmailRequested", catalog=COMPLAINTS_REQUESTS, private=True,
               redelivery=True)
     def on_complaint_email(self, request):
         """Acknowledgements with the reference number, and answers (C-1, C-3)."""
