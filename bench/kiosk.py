@@ -16,7 +16,8 @@ import requests
 from services.booking import domain, handlers
 from services.booking import read_model as booking_read_model
 from services.booking.events import CATALOG
-from services.booking.reference import BAKU, ReferenceData
+from services.booking.reference import ReferenceData
+from shared.clock import BAKU
 from shared.clock import baku_today
 from shared.db import make_pool
 from shared.eventstore import EventStore, unit_of_work

@@ -16,7 +16,7 @@ import psycopg
 import requests
 
 from services.booking.events import CATALOG
-from services.booking.reference import BAKU
+from shared.clock import BAKU
 from shared.clock import baku_today
 from shared.amqp import CLOUDEVENTS_JSON, connect
 from shared.envelope import new_id

@@ -2,7 +2,7 @@
 must be made a day ahead (Q-1) and activated at its time (Q-7)."""
 from datetime import datetime
 
-from services.booking.reference import BAKU
+from shared.clock import BAKU
 
 
 class Clock:

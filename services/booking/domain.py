@@ -22,7 +22,9 @@ from shared.identity import (ORDER_CODE_ALPHABET, ORDER_CODE_LENGTH,  # noqa: F4
                              format_order_code)
 from shared.names import name_problem, normalize_name  # noqa: F401 - the form's name rule
 
-from .reference import baku_now, slot_start
+from shared.clock import baku_now
+
+from .reference import slot_start
 
 # --- the form (Q-5: every field required, every wrong one named) -------------------
 # Names: shared.names (the one rule of every form).

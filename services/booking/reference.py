@@ -8,7 +8,8 @@ from pathlib import Path
 import holidays
 import yaml
 
-from shared.clock import BAKU, baku_datetime, baku_now  # noqa: F401 - re-exported
+from shared.clock import baku_datetime
+
 DATA = Path(__file__).resolve().parent / "data"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 import pytest
 import requests
 
-from services.booking.reference import BAKU, ReferenceData
+from services.booking.reference import ReferenceData
+from shared.clock import BAKU
 from shared.config import service_config
 
 REF = ReferenceData.load()

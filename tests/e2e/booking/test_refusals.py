@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from services.booking.reference import BAKU
+from shared.clock import BAKU
 
 from .conftest import form, post
 

@@ -13,7 +13,7 @@ import pytest
 import requests
 from nameko.testing.services import replace_dependencies
 
-from services.booking.reference import BAKU
+from shared.clock import BAKU
 from services.booking.service import BookingService
 
 pytestmark = pytest.mark.integration

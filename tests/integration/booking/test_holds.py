@@ -11,7 +11,7 @@ import pytest
 import requests
 from nameko.testing.services import entrypoint_hook, replace_dependencies
 
-from services.booking.reference import BAKU
+from shared.clock import BAKU
 from services.booking.service import BookingService
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 import requests
 
-from services.booking.reference import BAKU
+from shared.clock import BAKU
 
 from .test_holds import booking, form  # noqa: F401 - the fixture
 

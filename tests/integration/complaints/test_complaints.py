@@ -11,7 +11,7 @@ import requests
 from nameko.testing.services import replace_dependencies
 
 from services.complaints.service import ComplaintsService
-from services.booking.reference import BAKU
+from shared.clock import BAKU
 from tests.conftest import unused_port
 
 pytestmark = pytest.mark.integration

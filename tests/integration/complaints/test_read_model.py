@@ -10,7 +10,7 @@ import psycopg
 import pytest
 import requests
 
-from services.booking.reference import BAKU
+from shared.clock import BAKU
 from shared.rebuild import rebuild
 
 from .test_complaints import FORM, STAFF, complaints, events  # noqa: F401 - the fixture

@@ -4,7 +4,8 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 
 from services.booking import domain
-from services.booking.reference import BAKU, ReferenceData
+from services.booking.reference import ReferenceData
+from shared.clock import BAKU
 from shared.errors import Conflict, NotFound
 from shared.identity import canonical_order_code
 

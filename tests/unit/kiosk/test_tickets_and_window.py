@@ -4,7 +4,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 
 from services.booking import domain
-from services.booking.reference import BAKU
+from shared.clock import BAKU
 from services.kiosk_gateway.tickets import Ticket, call_order, layout, ticket_number
 
 WINDOW = domain.Window()
