@@ -42,19 +42,23 @@ class PaperComplaintBody(ComplaintBody):
 
 
 class WithdrawBody(Schema):
+    """``POST /complaints/withdraw``: the complaint's reference number."""
     reference = fields.String(required=True, validate=validate.Length(max=MAX_REFERENCE))
 
 
 class AssignBody(Schema):
+    """Staff assign a complaint to a reviewer."""
     reviewer = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
 class AnswerBody(Schema):
+    """Staff answer a complaint: the decision and the answer's text (C-3)."""
     decision = fields.String(required=True, validate=validate.OneOf(("resolved", "rejected")))
     answer = fields.String(required=True, validate=validate.Length(min=1, max=10000))
 
 
 class ListQuery(Schema):
+    """The staff list's filters: status, service."""
     status = fields.String()
     service = fields.String()
     reviewer = fields.String()
@@ -93,6 +97,7 @@ ROUTES = [
 
 
 def spec():
+    """The OpenAPI 3 document of the complaints API."""
     return build_spec("ASAN xidmət and Ministry of Justice — complaints", "1.0.0",
                       "Complaints about the queue booking and the FIN lookup, reviewed within "
                       "one month (C-3).", ROUTES)

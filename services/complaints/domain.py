@@ -78,6 +78,7 @@ class Complaint:
 
     @property
     def stream_id(self):
+        """``complaint-<complaint_id>``: the complaint's event stream."""
         return f"complaint-{self.complaint_id}"
 
 

@@ -13,6 +13,7 @@ class _Ref(Schema):
 
 
 class Complainant(Schema):
+    """The complainant of ``ComplaintFiled`` (C-2; personal data: never public)."""
     name = fields.String(required=True)
     patronymic = fields.String(required=True)
     surname = fields.String(required=True)
@@ -23,6 +24,8 @@ class Complainant(Schema):
 
 
 class ComplaintFiledPublic(_Ref):
+    """``ComplaintFiled`` as outside systems read it: the service, channel and dates, no
+    personal data."""
     service = fields.String(required=True, validate=validate.OneOf(SERVICES))
     channel = fields.String(required=True, validate=validate.OneOf(("electronic", "paper")))
     filed_on = fields.Date(required=True)
@@ -30,6 +33,8 @@ class ComplaintFiledPublic(_Ref):
 
 
 class ComplaintFiledData(ComplaintFiledPublic):
+    """``ComplaintFiled`` as stored: plus the reference number, the complainant and the
+    text."""
     reference = fields.String(required=True)
     booking_id = fields.String(allow_none=True)
     scan_reference = fields.String(allow_none=True)
@@ -41,15 +46,19 @@ class ComplaintFiledData(ComplaintFiledPublic):
 
 
 class AcknowledgedData(_Ref):
+    """``ComplaintAcknowledged``: the acknowledgement went by email or post."""
     by = fields.String(required=True, validate=validate.OneOf(("email", "post")))
 
 
 class AssignedData(_Ref):
+    """``ComplaintAssigned``: to which reviewer, when."""
     reviewer = fields.String(required=True)
     assigned_at = fields.AwareDateTime(required=True)
 
 
 class AnsweredPublic(_Ref):
+    """``ComplaintAnswered`` as outside systems read it: the decision, how it was delivered,
+    when, and whether late (C-3)."""
     decision = fields.String(required=True, validate=validate.OneOf(("resolved", "rejected")))
     delivery = fields.String(required=True, validate=validate.OneOf(("email", "post")))
     answered_at = fields.AwareDateTime(required=True)
@@ -57,14 +66,18 @@ class AnsweredPublic(_Ref):
 
 
 class AnsweredData(AnsweredPublic):
+    """``ComplaintAnswered`` as stored: plus the answer's text."""
     answer = fields.String(required=True)
 
 
 class WithdrawnData(_Ref):
+    """``ComplaintWithdrawn``: when."""
     withdrawn_at = fields.AwareDateTime(required=True)
 
 
 class DeadlineData(_Ref):
+    """``ComplaintDeadlineApproaching`` and ``ComplaintOverdue``: the complaint whose month
+    (C-3) is nearly or wholly gone."""
     due_on = fields.Date(required=True)
 
 

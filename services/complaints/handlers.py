@@ -57,6 +57,8 @@ def file(uow, body, channel, now):
 
 
 def withdraw(uow, reference, now):
+    """The complainant withdraws the complaint ``reference``; ``NotFound`` for an unknown
+    one."""
     complaint_id = read_model.id_by_reference(uow.conn, reference)
     if complaint_id is None:
         raise NotFound(NO_COMPLAINT)
@@ -66,12 +68,15 @@ def withdraw(uow, reference, now):
 
 
 def assign(uow, complaint_id, reviewer, now):
+    """Staff assign the complaint to ``reviewer`` (``ComplaintAssigned``)."""
     state = load(uow, complaint_id)
     record(uow, state, domain.decide_assign(state, reviewer, now))
     return {"complaint_id": complaint_id, "status": "assigned", "reviewer": reviewer}
 
 
 def answer(uow, complaint_id, decision, text, now):
+    """C-3: staff answer the complaint (``ComplaintAnswered``, late or not), and the answer
+    is emailed when the complaint gave an email address, else posted."""
     state = load(uow, complaint_id)
     email, language, name, reference = read_model.addressee(uow.conn, complaint_id)
     delivery = "email" if email else "post"

@@ -25,12 +25,16 @@ APPROACHING = Gauge("asan_complaints_due_soon",
 
 
 class ComplaintsConfig(DependencyProvider):
+    """Staff tokens and settings, loaded once at start-up."""
     def setup(self):
+        """Read the staff tokens (SHA-256 of each) and the days of warning before a
+        deadline."""
         config = self.container.config
         self.staff_tokens = config.get("STAFF_TOKEN_SHA256") or []
         self.warn_days = int(config.get("COMPLAINT_WARN_DAYS", 5))
 
     def get_dependency(self, worker_ctx):
+        """The same settings for every worker."""
         return self
 
 
@@ -51,6 +55,9 @@ def _load(request, schema, now):
 
 
 class ComplaintsService(PlatformService):
+    """Complaints about the queue booking and the FIN lookup (C-1 … C-4): filed
+    electronically or on paper, acknowledged, assigned, answered within a month, with
+    deadline warnings."""
     name = "complaints"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations",
                   read_model=read_model)
@@ -67,6 +74,8 @@ class ComplaintsService(PlatformService):
     @http("POST", "/complaints")
     @once
     def file_electronic(self, request):
+        """C-1, C-4: a complainant files a complaint electronically; answered with its
+        reference number."""
         now = self.clock()
         client = self.clients.of(request).key
         self.limits.check("complaint_file", client, now)
@@ -80,6 +89,7 @@ class ComplaintsService(PlatformService):
 
     @http("POST", "/complaints/withdraw")
     def withdraw(self, request):
+        """The complainant withdraws a complaint by its reference number."""
         now = self.clock()
         self.limits.check("complaint_withdraw", self.clients.of(request).key, now)
         body = read_json(request, api.WithdrawBody())
@@ -88,6 +98,7 @@ class ComplaintsService(PlatformService):
     @http("POST", "/staff/complaints")
     @once
     def file_paper(self, request):
+        """C-4: staff register a paper complaint (staff token)."""
         require_token(request, self.config.staff_tokens)
         now = self.clock()
         body = _load(request, api.PaperComplaintBody(), now)
@@ -95,6 +106,7 @@ class ComplaintsService(PlatformService):
 
     @http("GET", "/staff/complaints")
     def listing(self, request):
+        """Staff list complaints, newest first, filtered by status or service (staff token)."""
         require_token(request, self.config.staff_tokens)
         criteria = api.ListQuery().load(request.args.to_dict())
         with self.db.connection() as conn:
@@ -102,12 +114,14 @@ class ComplaintsService(PlatformService):
 
     @http("GET", "/staff/complaints/<uuid:complaint_id>")
     def detail(self, request, complaint_id):
+        """Staff read one complaint (staff token)."""
         require_token(request, self.config.staff_tokens)
         with self.db.connection() as conn:
             return {"history": handlers.history(self.db.store, conn, str(complaint_id))}
 
     @http("POST", "/staff/complaints/<uuid:complaint_id>/assign")
     def assign(self, request, complaint_id):
+        """Staff assign a complaint to a reviewer (staff token)."""
         require_token(request, self.config.staff_tokens)
         body = read_json(request, api.AssignBody())
         now = self.clock()
@@ -116,6 +130,7 @@ class ComplaintsService(PlatformService):
 
     @http("POST", "/staff/complaints/<uuid:complaint_id>/answer")
     def answer(self, request, complaint_id):
+        """C-3: staff answer a complaint (staff token)."""
         require_token(request, self.config.staff_tokens)
         body = read_json(request, api.AnswerBody())
         now = self.clock()
@@ -136,4 +151,5 @@ class ComplaintsService(PlatformService):
 
     @http("GET", "/openapi.json")
     def openapi(self, request):
+        """This service's OpenAPI document."""
         return api.spec()

@@ -5,6 +5,8 @@ from shared.openapi import Route, build_spec
 
 
 class EmailState(Schema):
+    """One email's delivery state as ``GET /emails/{reference}`` shows it (never its
+    content)."""
     intent_id = fields.String()
     status = fields.String(metadata={"description": "created, sending, delivered, "
                                      "temporary-failure, permanent-failure, technical-failure"})
@@ -21,5 +23,6 @@ ROUTES = [
 
 
 def spec():
+    """The OpenAPI 3 document of the notification API."""
     return build_spec("ASAN xidmət — notifications", "1.0.0",
                       "Emails to citizens: versioned templates, SMTP delivery states.", ROUTES)

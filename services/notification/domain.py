@@ -54,6 +54,7 @@ class Email:
 
     @property
     def stream_id(self):
+        """``email-<intent_id>``: the email's event stream."""
         return f"email-{self.intent_id}"
 
 

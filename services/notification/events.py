@@ -18,6 +18,8 @@ class _Email(Schema):
 
 
 class EmailCreatedPublic(_Email):
+    """``EmailCreated`` as outside systems read it: the template, language, when requested
+    and until when it is of use."""
     language = fields.String(required=True, validate=validate.OneOf(("az", "en")))
     requested_at = fields.AwareDateTime(required=True)
     deliver_by = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
@@ -25,16 +27,20 @@ class EmailCreatedPublic(_Email):
 
 
 class EmailCreatedData(EmailCreatedPublic):
+    """``EmailCreated`` as stored: plus the recipient (personal data)."""
     # Personal data: in the service's own log only (public=EmailCreatedPublic). Absent
     # from events written before issue 16.
     recipient = fields.String(load_default=None, allow_none=True)
 
 
 class EmailDeliveredData(_Email):
+    """``EmailDelivered``: the attempt that delivered it."""
     attempt = fields.Integer(required=True)
 
 
 class EmailFailedData(_Email):
+    """``EmailTemporaryFailure``, ``EmailPermanentFailure``, ``EmailTechnicalFailure``: the
+    attempt, whether and when it is tried again, the SMTP code and detail."""
     attempt = fields.Integer(required=True)
     will_retry = fields.Boolean(required=True)
     retry_in_seconds = fields.Float(load_default=None, allow_none=True,

@@ -23,6 +23,8 @@ OUTCOME_OF = domain.OUTCOME_OF
 
 @dataclass(frozen=True)
 class Attempted:
+    """What became of one email request: the email's state after it, and in how many seconds
+    to try again (a temporary failure), if at all."""
     status: str  # the email's state once this request was dealt with
     retry_in: float | None = None  # seconds: try again then (a temporary failure)
 

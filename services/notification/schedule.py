@@ -26,6 +26,8 @@ LEGACY_STEPS = (1, 5, 30)
 
 @dataclass(frozen=True)
 class RetrySchedule:
+    """When a failed email is tried again: ``steps`` (seconds after each failure, the last
+    repeated) until the request's ``deliver_by``; ``legacy`` for a request without it."""
     steps: tuple = DEFAULT_STEPS
     legacy: tuple = LEGACY_STEPS  # for a request without deliver_by
 

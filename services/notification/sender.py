@@ -29,6 +29,8 @@ from .domain import DELIVERED, PERMANENT, TECHNICAL, TEMPORARY
 
 @dataclass(frozen=True)
 class Outcome:
+    """What an SMTP attempt came to: ``status`` (delivered, temporary, permanent or
+    technical failure), the server's ``detail`` and ``smtp_code``."""
     status: str
     detail: str = ""
     smtp_code: int | None = None
@@ -202,7 +204,10 @@ def _close(session, polite=False):
 
 
 class Smtp(DependencyProvider):
+    """The SMTP relay's settings from config; one :class:`SmtpSender` for the service."""
     def setup(self):
+        """Read ``SMTP_HOST``, ``SMTP_PORT``, ``MAIL_FROM`` and the relay's TLS and login
+        settings."""
         config = self.container.config
         self.sender = SmtpSender(
             config["SMTP_HOST"], config["SMTP_PORT"], config["MAIL_FROM"],
@@ -211,7 +216,9 @@ class Smtp(DependencyProvider):
             timeout=config.get("SMTP_TIMEOUT", 10))
 
     def stop(self):
+        """Close the pooled SMTP sessions."""
         self.sender.close()
 
     def get_dependency(self, worker_ctx):
+        """The service's one :class:`SmtpSender` (its sessions are shared by the workers)."""
         return self.sender

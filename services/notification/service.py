@@ -32,6 +32,7 @@ class EmailSchedule(DependencyProvider):
     for requests without ``deliver_by`` the consumer's ``EVENT_RETRY_DELAYS_MS``."""
 
     def setup(self):
+        """Read the schedule from config."""
         config = self.container.config
         self.schedule = RetrySchedule(
             steps=tuple(float(s) for s in config.get("EMAIL_RETRY_SCHEDULE_SECONDS",
@@ -39,10 +40,13 @@ class EmailSchedule(DependencyProvider):
             legacy=tuple(ms / 1000 for ms in retry_delays(config)))
 
     def get_dependency(self, worker_ctx):
+        """The same schedule for every worker."""
         return self.schedule
 
 
 class NotificationService(PlatformService):
+    """The notification service: emails to citizens from the other services' requests
+    (exactly one per intent), their delivery states."""
     name = "notification"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations",
                   read_model=read_model)
@@ -85,4 +89,5 @@ class NotificationService(PlatformService):
 
     @http("GET", "/openapi.json")
     def openapi(self, request):
+        """This service's OpenAPI document."""
         return api.spec()

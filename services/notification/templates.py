@@ -12,6 +12,7 @@ FOLDER = Path(__file__).resolve().parent / "templates"
 
 @dataclass(frozen=True)
 class RenderedEmail:
+    """A template rendered: its name, version, language, subject, text and HTML."""
     template: str
     version: int
     language: str
@@ -21,10 +22,13 @@ class RenderedEmail:
 
 
 class UnknownTemplate(LookupError):
+    """A template name not in the catalogue."""
     pass
 
 
 class Templates:
+    """The versioned email templates (``templates/<name>/v<version>/<language>/``) and their
+    catalogue of current versions."""
     def __init__(self, folder=FOLDER):
         self.folder = Path(folder)
         self.versions = yaml.safe_load((self.folder / "catalog.yaml").read_text("utf-8"))
@@ -34,6 +38,9 @@ class Templates:
             undefined=StrictUndefined, keep_trailing_newline=True)
 
     def render(self, template, language, variables):
+        """Render the current version of ``template`` in ``language`` with ``variables``;
+        ``UnknownTemplate`` for an unknown name, Jinja2's ``UndefinedError`` for a
+        missing variable."""
         if template not in self.versions:
             raise UnknownTemplate(template)
         version = int(self.versions[template])
