@@ -18,7 +18,7 @@ from nameko.testing.services import replace_dependencies
 from services.booking.service import BookingService
 from services.complaints.service import ComplaintsService
 from services.kiosk_gateway.service import KioskGatewayService
-from services.monitoring.projection import CATALOGS
+from services.monitoring.read_model import CATALOGS
 from services.monitoring.rebuild import consumer_of
 from services.monitoring.service import MonitoringService
 from services.notification.service import NotificationService
