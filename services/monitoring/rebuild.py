@@ -25,7 +25,7 @@ from shared.config import load_config
 from shared.db import apply_migrations, claim_new
 
 from . import read_model
-from .read_model import CATALOGS, consumer_of, public_batches  # noqa: F401 - used by tests
+from .read_model import CATALOGS, consumer_of, public_batches
 
 CONFIG = Path(__file__).resolve().parent / "config.yaml"
 

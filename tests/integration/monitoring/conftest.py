@@ -24,9 +24,9 @@ from services.monitoring.service import MonitoringService
 from services.notification.service import NotificationService
 from services.registry.service import RegistryService
 from shared.relay import Relay
-from tests.keys import signer_for
 from tests.clock import Clock
 from tests.conftest import unused_port
+from tests.keys import signer_for
 from tests.mailbox import confirmation_code, order_code, wait_for_mail
 
 ROOT = Path(__file__).resolve().parents[3] / "services"
