@@ -25,5 +25,19 @@ class ControlReportGeneratedData(Schema):
     href = fields.String(required=True, metadata={"example": "/reports/<report_id>"})
 
 
+class ControlReportKeptData(Schema):
+    """M-4: the whole body of a kept control report, as ``report.build`` computed it
+    from the read models when it was made (the ``control_reports`` row is its
+    projection). Private: the failure lists name bookings and email references."""
+    report_id = fields.UUID(required=True)
+    day = fields.Date(required=True)
+    trigger = fields.String(required=True, validate=validate.OneOf(("daily", "on_demand")))
+    centre = fields.String(allow_none=True)
+    service = fields.String(allow_none=True)
+    as_of = fields.AwareDateTime(required=True)
+    report = fields.Dict(required=True)
+
+
 CATALOG = EventCatalog("monitoring")
 CATALOG.register("ControlReportGenerated", ControlReportGeneratedData)
+CATALOG.register("ControlReportKept", ControlReportKeptData, public=None)

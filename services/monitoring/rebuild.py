@@ -1,4 +1,4 @@
-"""Rebuild the monitoring read models from the services' event logs.
+"""Rebuild the monitoring read models from the services' event logs, from scratch.
 
     python -m services.monitoring.rebuild [--config services/monitoring/config.yaml]
 
@@ -6,11 +6,15 @@ For a new monitoring database, after a change of a read model, or when in doubt.
 one transaction: the read models and the consumers' processed-event records are
 emptied, then every stored event of every service is read in commit order, cut to
 its public form (what RabbitMQ carried: the catalogue's public schema), applied by
-the same ``projection.apply_many`` as the live consumers, 5,000 events at a time,
-and recorded as processed. The
+the same ``read_model.apply_public_many`` as the live consumers, 5,000 events at a
+time, and recorded as processed. The
 report of any day is then the same as the live consumers had made it. Events
 published while it runs are applied after it commits, or found already applied.
 Generated reports (``control_reports``) are kept: they are what was announced.
+
+To compare the live tables with their rebuild instead, without touching them, or to
+replace them in one snapshot: ``python -m shared.rebuild monitoring --check`` /
+``--apply`` (``read_model.rebuild``).
 """
 import argparse
 from pathlib import Path
@@ -19,18 +23,11 @@ import psycopg
 
 from shared.config import load_config
 from shared.db import apply_migrations, claim_new
-from shared.eventstore import START, EventStore
 
-from . import projection
-from .projection import CATALOGS
+from . import read_model
+from .read_model import CATALOGS, consumer_of, public_batches
 
 CONFIG = Path(__file__).resolve().parent / "config.yaml"
-BATCH = 5000
-
-
-def consumer_of(source):
-    """The processed-event name of the live consumer of ``source`` (service.py)."""
-    return f"monitoring.on_{source}_event"
 
 
 def public_events(conn, catalog):
@@ -39,29 +36,13 @@ def public_events(conn, catalog):
         yield from batch
 
 
-def public_batches(conn, catalog):
-    """:func:`public_events` a read of ``BATCH`` stored events at a time."""
-    store, after = EventStore(catalog), START
-    while True:
-        batch = store.read_all(conn, after=after, limit=BATCH)
-        if not batch:
-            return
-        public = []
-        for recorded in batch:
-            data = catalog.public_form(recorded.envelope)
-            if data is not None:
-                public.append(recorded.envelope.with_data(data))
-        yield public
-        after = batch[-1].cursor
-
-
 def rebuild(database_url, event_logs):
     """Returns {source: events applied}. Each read of ``BATCH`` events is applied as
-    the live consumers apply theirs (``projection.apply_many``, ids claimed at once)."""
+    the live consumers apply theirs (``read_model.apply_public_many``, ids claimed at once)."""
     apply_migrations(database_url, Path(__file__).resolve().parent / "migrations")
     applied = {}
     with psycopg.connect(database_url) as conn, conn.transaction():
-        conn.execute(f"TRUNCATE {', '.join(projection.READ_MODELS)}")
+        read_model.empty_public_read_models(conn)
         conn.execute("DELETE FROM processed_events WHERE consumer = ANY(%s)",
                      ([consumer_of(source) for source in CATALOGS],))
         for source, catalog in CATALOGS.items():
@@ -73,7 +54,7 @@ def rebuild(database_url, event_logs):
                         # Every event is applied: the read models were emptied above,
                         # whatever a live consumer claimed meanwhile.
                         claim_new(conn, consumer_of(source), batch)
-                        projection.apply_many(conn, batch)
+                        read_model.apply_public_many(conn, batch)
                         count += len(batch)
             applied[source] = count
     return applied

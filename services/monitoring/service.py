@@ -5,7 +5,8 @@ queue for that service (``monitoring.on_<source>_event``, bound with ``#``) and 
 applied to the read models in the same transaction that records its id: exactly
 once, whatever RabbitMQ redelivers. Events come in batches (``@on_events``: up to 500,
 one transaction and one ack each), applied with a few multi-row statements. Reports
-are computed from the read models.
+are computed from the read models; a kept report is decided by ``domain.py`` and
+written by ``read_model.py``, the only code that writes this service's tables.
 """
 import uuid
 from datetime import timedelta
@@ -13,7 +14,6 @@ from pathlib import Path
 
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Gauge
-from psycopg.types.json import Jsonb
 from werkzeug.wrappers import Response
 
 from shared.auth import require_token
@@ -27,9 +27,9 @@ from shared.idempotency import Once, once
 from shared.platform import PlatformService
 from shared.timer import every
 
-from . import api, outputs, projection, report
+from . import api, domain, outputs, read_model, report
 from .events import CATALOG
-from .projection import CATALOGS
+from .read_model import CATALOGS
 
 STUCK = Gauge("asan_stuck_processes",
               "Processes stuck where they should not be, in the last 24 hours (M-3)", ["kind"])
@@ -60,7 +60,8 @@ class MonitoringConfig(DependencyProvider):
 
 class MonitoringService(PlatformService):
     name = "monitoring"
-    db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
+    db = Database(CATALOG, migrations=Path(__file__).parent / "migrations",
+                  read_model=read_model)
     requests_once = Once()  # a creating request repeated gets its first answer
     config = MonitoringConfig()
     clock = Clock()
@@ -90,7 +91,7 @@ class MonitoringService(PlatformService):
 
     def _project(self, events):
         with self.db.handling_many(events) as (uow, fresh):
-            projection.apply_many(uow.conn, fresh)
+            read_model.apply_public_many(uow.conn, fresh)
 
     # --- reports -------------------------------------------------------------------
     def _params(self, query):
@@ -121,12 +122,7 @@ class MonitoringService(PlatformService):
         require_token(request, self.config.tokens, basic_realm=REALM)
         query = api.ListQuery().load(request.args.to_dict())
         with self.db.connection() as conn:
-            rows = conn.execute(
-                "SELECT report_id, day, trigger, centre, service, as_of, generated_at,"
-                " report -> 'failures' -> 'summary' FROM control_reports"
-                " WHERE (%(day)s::date IS NULL OR day = %(day)s)"
-                " AND (%(trigger)s::text IS NULL OR trigger = %(trigger)s)"
-                " ORDER BY generated_at DESC, report_id LIMIT 200", query).fetchall()
+            rows = read_model.reports(conn, query.get("day"), query.get("trigger"))
         return [_summary(*row) for row in rows]
 
     @http("GET", "/reports/<uuid:report_id>")
@@ -134,11 +130,10 @@ class MonitoringService(PlatformService):
         require_token(request, self.config.tokens, basic_realm=REALM)
         query = api.FormatQuery().load(request.args.to_dict())
         with self.db.connection() as conn:
-            row = conn.execute("SELECT report FROM control_reports WHERE report_id = %s",
-                               (report_id,)).fetchone()
-        if row is None:
+            body = read_model.report_body(conn, report_id)
+        if body is None:
             raise NotFound(NO_REPORT)
-        return _render(row[0], query["format"], report_id=str(report_id))
+        return _render(body, query["format"], report_id=str(report_id))
 
     @http("GET", "/openapi.json")
     def openapi(self, request):
@@ -150,13 +145,11 @@ class MonitoringService(PlatformService):
         """Yesterday's report (Baku), once, shortly after midnight; several instances
         may run this, the unique index lets one of them keep it."""
         now = self.clock().astimezone(report.BAKU)
-        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        if now - midnight < self.config.daily_after:
+        day = domain.daily_report_due(now, self.config.daily_after)
+        if day is None:
             return
-        day = midnight.date() - timedelta(days=1)
         with self.db.connection() as conn:
-            done = conn.execute("SELECT 1 FROM control_reports WHERE day = %s"
-                                " AND trigger = 'daily'", (day,)).fetchone()
+            done = read_model.daily_report_kept(conn, day)
         if not done:
             self._generate(self._params({"day": day, "as_of": now}), "daily")
 
@@ -178,31 +171,29 @@ class MonitoringService(PlatformService):
             DEAD_LETTERS.labels(queue).set(messages)
 
     def _generate(self, params, trigger):
-        kept = self.db.run(lambda uow: _keep_report(uow, params, trigger))
-        if kept is not None:
-            REPORTS.labels(trigger).inc()
+        try:
+            kept = self.db.run(lambda uow: _keep_report(uow, params, trigger))
+        except domain.ReportAlreadyKept:  # another instance kept today's daily report
+            return None
+        REPORTS.labels(trigger).inc()
         return kept
 
 
 def _keep_report(uow, params, trigger):
-    """Build, keep and announce one report; ``None`` when another instance kept
-    today's daily report first."""
+    """Build, keep and announce one report (M-4): load its stream, decide, append;
+    the read model writes the row. Raises ``domain.ReportAlreadyKept`` when the daily
+    report of the day was kept first."""
     report_id = str(uuid.uuid4())
+    stream = domain.stream_of(trigger, params.day, report_id)
+    state = domain.fold((event.type, event.data) for event in uow.read_stream(stream))
     built = report.build(uow.conn, params)
-    inserted = uow.conn.execute(
-        "INSERT INTO control_reports (report_id, day, trigger, centre, service, as_of,"
-        " report) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
-        " RETURNING generated_at",
-        (report_id, params.day, trigger, params.centre, params.service, params.as_of,
-         Jsonb(built))).fetchone()
-    if inserted is None:
-        return None
-    kept = _summary(report_id, params.day, trigger, params.centre, params.service,
-                    params.as_of, inserted[0], built["failures"]["summary"])
-    # The announcement is what the listing shows, less the moment it was kept.
-    uow.emit(f"report-{report_id}", 0, "ControlReportGenerated",
-             {key: value for key, value in kept.items() if key != "generated_at"})
-    return kept
+    envelopes = [uow.new_event(name, stream, data) for name, data in domain.decide_keep(
+        state, report_id, params.day, trigger, params.centre, params.service, params.as_of,
+        built)]
+    uow.append(stream, state.version, *envelopes)
+    # generated_at is the moment the report was kept: its events' time (the row's too).
+    return _summary(report_id, params.day, trigger, params.centre, params.service,
+                    params.as_of, envelopes[0].time, built["failures"]["summary"])
 
 
 def _summary(report_id, day, trigger, centre, service, as_of, generated_at, failures):

@@ -166,7 +166,7 @@ def _sample_data(schema):
 
 
 def _catalogs():
-    from services.monitoring.projection import CATALOGS
+    from services.monitoring.read_model import CATALOGS
     from services.registry.events import CATALOG as REGISTRY
     return [*CATALOGS.values(), REGISTRY, CATALOG]
 

@@ -18,15 +18,15 @@ from nameko.testing.services import replace_dependencies
 from services.booking.service import BookingService
 from services.complaints.service import ComplaintsService
 from services.kiosk_gateway.service import KioskGatewayService
-from services.monitoring.projection import CATALOGS
+from services.monitoring.read_model import CATALOGS
 from services.monitoring.rebuild import consumer_of
 from services.monitoring.service import MonitoringService
 from services.notification.service import NotificationService
 from services.registry.service import RegistryService
 from shared.relay import Relay
-from tests.keys import signer_for
 from tests.clock import Clock
 from tests.conftest import unused_port
+from tests.keys import signer_for
 from tests.mailbox import confirmation_code, order_code, wait_for_mail
 
 ROOT = Path(__file__).resolve().parents[3] / "services"

@@ -1,4 +1,4 @@
-"""The read models after a batch (``projection.apply_many``: a few multi-row
+"""The read models after a batch (``read_model.apply_public_many``: a few multi-row
 statements) are those after the same events applied one by one, each in its own
 transaction — with events repeated, several events on one row, and rows started by
 any of their events."""
@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from services.monitoring import projection
+from services.monitoring import read_model
 from shared.envelope import Envelope
 
 pytestmark = pytest.mark.integration
@@ -71,7 +71,7 @@ def day_of_events():
 def read_models(database_url):
     with psycopg.connect(database_url) as conn:
         return {table: conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-                for table in projection.READ_MODELS}
+                for table in read_model.READ_MODELS}
 
 
 def test_a_batch_leaves_the_same_read_models_as_one_event_at_a_time(make_database,
@@ -80,17 +80,17 @@ def test_a_batch_leaves_the_same_read_models_as_one_event_at_a_time(make_databas
     one_by_one, batched, chunked = (make_database(MIGRATIONS) for _ in range(3))
     for envelope in events:
         with psycopg.connect(one_by_one) as conn, conn.transaction():
-            projection.apply(conn, envelope)
+            read_model.apply_public(conn, envelope)
     with psycopg.connect(batched) as conn, conn.transaction():
-        projection.apply_many(conn, events)
-    monkeypatch.setattr(projection, "CHUNK", 2)  # a group split over several statements
+        read_model.apply_public_many(conn, events)
+    monkeypatch.setattr(read_model, "CHUNK", 2)  # a group split over several statements
     with psycopg.connect(chunked) as conn, conn.transaction():
-        projection.apply_many(conn, events)
+        read_model.apply_public_many(conn, events)
 
     expected = read_models(one_by_one)
     assert expected["bookings"][0][1:4] == ("baku-1", "passport", "web")
     assert expected["emails"][0][5] == 2  # the later delivery
     assert expected["booking_refusals"][0][2] == "api"  # the first refusal
-    assert all(expected[table] for table in projection.READ_MODELS)
+    assert all(expected[table] for table in read_model.READ_MODELS)
     assert read_models(batched) == expected
     assert read_models(chunked) == expected

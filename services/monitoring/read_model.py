@@ -1,17 +1,42 @@
-"""The read models: what each public event of the other services changes.
+"""The monitoring service's read models (M-1 … M-4, D-1, issue 16), written only here.
 
-``rows(envelope)`` is the one place that knows (as :class:`Row` changes); the live
-consumers and the rebuild (``services.monitoring.rebuild``) both write them with
-``apply_many`` — a batch of events in a few multi-row statements — so they cannot
-disagree.
+Two kinds of tables, two sources of events:
 
-Every statement is an upsert that sets the columns one event type owns, and a row
-may be started by any of its events (a booking's ``CodeConfirmed`` may be read
-before its ``BookingRequested`` after a retry). So applying an event twice, or the
-events of several services in any order, leaves the same rows.
+* ``READ_MODELS`` (bookings, emails, FIN queries, complaints, tickets, kiosks…) are
+  projections of the *other* services' public events. :func:`rows` is the one place
+  that knows what each event changes (as :class:`Row` changes); the live consumers
+  (``service.py``, in the transaction that claims the events in
+  ``processed_events``) and both rebuilds write them with :func:`apply_public_many`
+  — a batch in a few multi-row statements — so they cannot disagree. Every
+  statement is an upsert that sets the columns one event type owns, and a row may
+  be started by any of its events (a booking's ``CodeConfirmed`` may be read before
+  its ``BookingRequested`` after a retry). So applying an event twice, or the events
+  of several services in any order, leaves the same rows.
+* ``control_reports`` is the projection of the service's *own* events: the unit of
+  work calls :func:`apply` for every event it appends (``Database(...,
+  read_model=read_model)``); a ``ControlReportKept`` inserts its row, with
+  ``generated_at`` the event's time. The daily report's uniqueness (M-4) is decided
+  on its stream (``domain.py``); the unique index stays as the last guard: a second
+  daily row raises ``ReportAlreadyKept`` and rolls the command back.
+
+``python -m shared.rebuild monitoring --check`` (:func:`rebuild`) replays into a
+scratch schema, in one snapshot of this database, every event of every source
+service's log that the live consumers had *processed* in that snapshot (their
+``processed_events`` rows), and this service's own log. The live consumers fill the
+tables asynchronously: an event committed in its service but not yet delivered
+here is in flight, not a difference — comparing only what was processed makes the
+check exact on a running platform (an event processed is in its source's log, which
+is read after this snapshot was taken, so it is always found). Reports kept before
+``ControlReportKept`` existed have no stored body and show as live-only rows.
+``python -m services.monitoring.rebuild`` remains the way to rebuild from scratch
+(it empties the tables and the processed records, then applies every event).
+
+Queries of the kept reports are here too; the report's figures are computed by
+``report.py`` from these tables.
 """
 from dataclasses import dataclass
 
+import psycopg
 from psycopg.types.json import Jsonb
 
 from services.booking import events as booking_events
@@ -19,6 +44,10 @@ from services.complaints import events as complaints_events
 from services.kiosk_gateway import events as kiosk_events
 from services.notification import events as notification_events
 from services.registry import events as registry_events
+from shared.eventstore import _COLUMNS, START, EventStore
+
+from .domain import ReportAlreadyKept
+from .events import CATALOG
 
 # The services monitoring reads, and the catalogue whose public schemas it reads them by.
 CATALOGS = {"booking": booking_events.CATALOG, "notification": notification_events.CATALOG,
@@ -184,16 +213,17 @@ def rows(envelope):
 CHUNK = 1000
 
 
-def apply(conn, envelope):
-    """Apply one public event of another service to the read models."""
-    apply_many(conn, [envelope])
+def apply_public(conn, envelope):
+    """Apply one public event (an ``Envelope``) of another service to the read models."""
+    apply_public_many(conn, [envelope])
 
 
-def apply_many(conn, envelopes):
-    """Apply ``envelopes``, in this order, with one multi-row statement per table and
-    kind of change (at most ``CHUNK`` rows each) instead of one per event.
+def apply_public_many(conn, envelopes):
+    """Apply ``envelopes`` (public events of the other services), in this order, with
+    one multi-row statement per table and kind of change (at most ``CHUNK`` rows
+    each) instead of one per event.
 
-    The same rows as :func:`apply` one event at a time: changes of one kind to one
+    The same rows as :func:`apply_public` one event at a time: changes of one kind to one
     row are folded first — an upsert's later values win, an insert-once keeps the
     first — so no statement touches a row twice; and statements of different kinds
     commute, since each sets only the columns its event type owns (see the module).
@@ -243,3 +273,138 @@ def _column_types(conn, table):
 
 READ_MODELS = ("bookings", "booking_refusals", "emails", "email_attempt_failures",
                "fin_queries", "complaints", "tickets", "activation_refusals", "kiosks")
+TABLES = READ_MODELS + ("control_reports",)
+# What a difference found by shared.rebuild may print: keys and times, no personal data
+# (the read models hold none; a report body lists bookings, so it is not printed).
+CHECK_SHOWN = {"bookings": ("booking_id",), "booking_refusals": ("refusal_id",),
+               "emails": ("intent_id",), "email_attempt_failures": ("event_id",),
+               "fin_queries": ("query_id",), "complaints": ("complaint_id",),
+               "tickets": ("ticket_id",), "activation_refusals": ("event_id",),
+               "kiosks": ("kiosk_id",),
+               "control_reports": ("report_id", "day", "trigger", "generated_at")}
+
+
+# --- the service's own events: control_reports (M-4) ------------------------------
+def apply(conn, event):
+    """Write the change one of this service's own events (a ``RecordedEvent``) makes:
+    a ``ControlReportKept`` inserts its ``control_reports`` row (``generated_at``: the
+    event's time). Raises ``domain.ReportAlreadyKept`` when the day's daily report
+    has a row already (the unique index; see the module)."""
+    if event.type != "ControlReportKept":
+        return  # ControlReportGenerated: the announcement; its row comes with the body
+    data = event.data
+    kept = conn.execute(
+        "INSERT INTO control_reports (report_id, day, trigger, centre, service, as_of,"
+        " generated_at, report) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT DO NOTHING RETURNING report_id",
+        (data["report_id"], data["day"], data["trigger"], data["centre"], data["service"],
+         data["as_of"], event.envelope.time, Jsonb(data["report"]))).fetchone()
+    if kept is None:
+        raise ReportAlreadyKept(f"the {data['trigger']} report of {data['day']} exists")
+
+
+# --- queries of the kept reports ---------------------------------------------------
+def reports(conn, day=None, trigger=None, limit=200):
+    """The kept reports, newest first: ``(report_id, day, trigger, centre, service,
+    as_of, generated_at, failure summary)`` rows; ``day`` (a date) and ``trigger``
+    filter when given."""
+    return conn.execute(
+        "SELECT report_id, day, trigger, centre, service, as_of, generated_at,"
+        " report -> 'failures' -> 'summary' FROM control_reports"
+        " WHERE (%(day)s::date IS NULL OR day = %(day)s)"
+        " AND (%(trigger)s::text IS NULL OR trigger = %(trigger)s)"
+        " ORDER BY generated_at DESC, report_id LIMIT %(limit)s",
+        {"day": day, "trigger": trigger, "limit": limit}).fetchall()
+
+
+def report_body(conn, report_id):
+    """The body of the kept report ``report_id`` (a dict), or ``None``."""
+    row = conn.execute("SELECT report FROM control_reports WHERE report_id = %s",
+                       (report_id,)).fetchone()
+    return row[0] if row else None
+
+
+def daily_report_kept(conn, day):
+    """Whether the daily report of ``day`` (a date) is kept (M-4)."""
+    return conn.execute("SELECT 1 FROM control_reports WHERE day = %s AND trigger = 'daily'",
+                        (day,)).fetchone() is not None
+
+
+# --- replay ------------------------------------------------------------------------
+BATCH = 5000  # stored events read at a time
+
+
+def consumer_of(source):
+    """The processed-event name of the live consumer of ``source`` (service.py)."""
+    return f"monitoring.on_{source}_event"
+
+
+def public_batches(conn, catalog, visible=False):
+    """The stored events of one service that were published, in their public form
+    (what RabbitMQ carried), a read of ``BATCH`` stored events at a time, in the
+    store's order. ``visible``: every event ``conn``'s snapshot sees (for a
+    ``REPEATABLE READ`` reader, as ``EventStore.read_visible``) instead of those below
+    the horizon (as ``EventStore.read_all``)."""
+    for batch in _stored_batches(conn, catalog, visible):
+        public = []
+        for recorded in batch:
+            data = catalog.public_form(recorded.envelope)
+            if data is not None:
+                public.append(recorded.envelope.with_data(data))
+        yield public
+
+
+def _stored_batches(conn, catalog, visible):
+    """Every stored event of ``catalog``'s log in the store's order ``(tx,
+    global_position)``, ``BATCH`` at a time; ``visible``: without the horizon.
+
+    The query of ``EventStore.read_all``/``read_visible``, with one difference: it
+    orders by ``events.tx``. Theirs says ``ORDER BY tx`` while selecting ``tx::text``,
+    whose output column is also named ``tx`` — and PostgreSQL binds ``ORDER BY`` to
+    the output column, so transaction ids are sorted as text (``'10003' < '9974'``):
+    past a power of ten a page ends early, its cursor jumps back, and the next page
+    repeats events (a rebuild applying them twice). Here until shared/eventstore.py
+    is fixed."""
+    store, (tx, position) = EventStore(catalog), START
+    horizon = "" if visible else " AND tx < pg_snapshot_xmin(pg_current_snapshot())"
+    while True:
+        with conn.cursor() as cur:
+            cur.execute(f"SELECT {_COLUMNS}, tx::text AS tx_text FROM events"
+                        " WHERE (tx, global_position) > (%s::xid8, %s)" + horizon +
+                        " ORDER BY events.tx, global_position LIMIT %s",
+                        (str(tx), position, BATCH))
+            batch = [store._record(row[:-1], tx=int(row[-1])) for row in cur.fetchall()]
+        if not batch:
+            return
+        yield batch
+        tx, position = batch[-1].cursor
+
+
+def empty_public_read_models(conn):
+    """Empty ``READ_MODELS`` (not ``control_reports``): the first step of
+    ``python -m services.monitoring.rebuild``, which then applies every event."""
+    conn.execute(f"TRUNCATE {', '.join(READ_MODELS)}")
+
+
+def rebuild(conn, config):
+    """``shared.rebuild``'s replay for monitoring, into the tables of ``conn``'s
+    ``search_path`` (a scratch schema first) within its ``REPEATABLE READ``
+    snapshot: the events of each source log in ``config["EVENT_LOGS"]`` that the live
+    consumer had processed in this snapshot (see the module), then this service's
+    own log."""
+    for source, catalog in CATALOGS.items():
+        processed = {str(event_id) for (event_id,) in conn.execute(
+            "SELECT event_id FROM processed_events WHERE consumer = %s",
+            (consumer_of(source),))}
+        if not processed:
+            continue
+        with psycopg.connect(config["EVENT_LOGS"][source]) as log_conn:
+            log_conn.read_only = True
+            log_conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            with log_conn.transaction():
+                for batch in public_batches(log_conn, catalog, visible=True):
+                    apply_public_many(conn, [envelope for envelope in batch
+                                             if envelope.id in processed])
+    for own in _stored_batches(conn, CATALOG, visible=True):
+        for event in own:
+            apply(conn, event)
