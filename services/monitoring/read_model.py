@@ -44,7 +44,7 @@ from services.complaints import events as complaints_events
 from services.kiosk_gateway import events as kiosk_events
 from services.notification import events as notification_events
 from services.registry import events as registry_events
-from shared.eventstore import _COLUMNS, START, EventStore
+from shared.eventstore import START, EventStore
 
 from .domain import ReportAlreadyKept
 from .events import CATALOG
@@ -356,28 +356,16 @@ def public_batches(conn, catalog, visible=False):
 
 def _stored_batches(conn, catalog, visible):
     """Every stored event of ``catalog``'s log in the store's order ``(tx,
-    global_position)``, ``BATCH`` at a time; ``visible``: without the horizon.
-
-    The query of ``EventStore.read_all``/``read_visible``, with one difference: it
-    orders by ``events.tx``. Theirs says ``ORDER BY tx`` while selecting ``tx::text``,
-    whose output column is also named ``tx`` — and PostgreSQL binds ``ORDER BY`` to
-    the output column, so transaction ids are sorted as text (``'10003' < '9974'``):
-    past a power of ten a page ends early, its cursor jumps back, and the next page
-    repeats events (a rebuild applying them twice). Here until shared/eventstore.py
-    is fixed."""
-    store, (tx, position) = EventStore(catalog), START
-    horizon = "" if visible else " AND tx < pg_snapshot_xmin(pg_current_snapshot())"
+    global_position)``, ``BATCH`` at a time; ``visible``: every event this snapshot
+    sees (``read_visible``), else only those below the horizon (``read_all``)."""
+    store, after = EventStore(catalog), START
+    read = store.read_visible if visible else store.read_all
     while True:
-        with conn.cursor() as cur:
-            cur.execute(f"SELECT {_COLUMNS}, tx::text AS tx_text FROM events"
-                        " WHERE (tx, global_position) > (%s::xid8, %s)" + horizon +
-                        " ORDER BY events.tx, global_position LIMIT %s",
-                        (str(tx), position, BATCH))
-            batch = [store._record(row[:-1], tx=int(row[-1])) for row in cur.fetchall()]
+        batch = read(conn, after=after, limit=BATCH)
         if not batch:
             return
         yield batch
-        tx, position = batch[-1].cursor
+        after = batch[-1].cursor
 
 
 def empty_public_read_models(conn):

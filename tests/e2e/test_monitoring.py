@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 import requests
 
-from services.booking.reference import BAKU
+from shared.clock import BAKU
 from shared.config import service_config
 from tests.e2e.booking.conftest import form, post
 from tests.mailbox import wait_for_mail

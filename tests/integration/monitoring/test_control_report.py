@@ -12,7 +12,8 @@ import psycopg
 import pytest
 import requests
 
-from services.booking.reference import BAKU, ReferenceData
+from services.booking.reference import ReferenceData
+from shared.clock import BAKU
 from services.monitoring.rebuild import rebuild
 from services.monitoring.service import MonitoringService
 from tests.conftest import unused_port
