@@ -14,8 +14,6 @@ from shared.errors import Conflict, NotFound, Refusal, Text, TooManyRequests, Un
 from . import domain, read_model
 from .tickets import call_order, print_layouts
 
-Policy = domain.Policy  # what service.py configures
-
 
 def record(uow, stream_id, expected_version, events):
     """Append ``events`` (``(type, data)`` pairs) to ``stream_id``."""

@@ -16,7 +16,7 @@ from shared.platform import PlatformService
 from shared.rpc import RpcProxy
 from shared.timer import every
 
-from . import api, handlers, read_model
+from . import api, domain, handlers, read_model
 from .events import CATALOG
 
 KIOSKS_NOT_SEEN = Gauge("asan_kiosks_not_seen",
@@ -34,7 +34,7 @@ class GatewayConfig(DependencyProvider):
         config = self.container.config
         self.admin_tokens = config.get("ADMIN_TOKEN_SHA256") or []
         self.stale = timedelta(seconds=float(config.get("KIOSK_STALE_SECONDS", 120)))
-        self.policy = handlers.Policy(
+        self.policy = domain.Policy(
             repeat_window=timedelta(minutes=float(config.get("REPEAT_WINDOW_MINUTES", 10))),
             free_failures=int(config.get("FREE_FAILURES", 5)),
             base_delay=timedelta(seconds=float(config.get("SLOW_DOWN_SECONDS", 2))))
