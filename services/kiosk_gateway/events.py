@@ -1,5 +1,7 @@
 """The event types of the kiosk gateway (its public contract). Never an order code,
-never a credential."""
+never a credential: a kiosk's events carry the SHA-256 of its secret (what the
+``kiosks`` read model checks a token against, D-1) only in their stored form, which
+stays in the service's database; their public form is ``KioskData``."""
 from marshmallow import Schema, fields, validate
 
 from shared.catalog import EventCatalog
@@ -8,6 +10,13 @@ from shared.catalog import EventCatalog
 class KioskData(Schema):
     kiosk_id = fields.String(required=True)
     centre = fields.String(required=True)
+
+
+class KioskCredentialData(KioskData):
+    """Stored form of KioskRegistered / KioskCredentialRotated. ``credential_hash``:
+    hex SHA-256 of the secret (the secret itself is shown once and never stored);
+    absent from events written before issue 16."""
+    credential_hash = fields.String()
 
 
 class TicketIssuedData(Schema):
@@ -30,9 +39,16 @@ class ActivationRefusedData(KioskData):
     at = fields.AwareDateTime(required=True)
 
 
+class ActivationRefusedStored(ActivationRefusedData):
+    """Stored form: ``blocked_until``, when this wrong code slowed the kiosk down
+    (null: it did not; absent before issue 16). Depends on the configured policy,
+    so the event carries it and the projection does not recompute it."""
+    blocked_until = fields.AwareDateTime(allow_none=True)
+
+
 CATALOG = EventCatalog("kiosk_gateway")
-CATALOG.register("KioskRegistered", KioskData)
-CATALOG.register("KioskCredentialRotated", KioskData)
+CATALOG.register("KioskRegistered", KioskCredentialData, public=KioskData)
+CATALOG.register("KioskCredentialRotated", KioskCredentialData, public=KioskData)
 CATALOG.register("KioskRevoked", KioskData)
 CATALOG.register("TicketIssued", TicketIssuedData)
-CATALOG.register("ActivationRefused", ActivationRefusedData)
+CATALOG.register("ActivationRefused", ActivationRefusedStored, public=ActivationRefusedData)

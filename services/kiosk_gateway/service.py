@@ -16,7 +16,7 @@ from shared.platform import PlatformService
 from shared.rpc import RpcProxy
 from shared.timer import every
 
-from . import api, handlers
+from . import api, domain, handlers, read_model
 from .events import CATALOG
 
 KIOSKS_NOT_SEEN = Gauge("asan_kiosks_not_seen",
@@ -34,7 +34,7 @@ class GatewayConfig(DependencyProvider):
         config = self.container.config
         self.admin_tokens = config.get("ADMIN_TOKEN_SHA256") or []
         self.stale = timedelta(seconds=float(config.get("KIOSK_STALE_SECONDS", 120)))
-        self.policy = handlers.Policy(
+        self.policy = domain.Policy(
             repeat_window=timedelta(minutes=float(config.get("REPEAT_WINDOW_MINUTES", 10))),
             free_failures=int(config.get("FREE_FAILURES", 5)),
             base_delay=timedelta(seconds=float(config.get("SLOW_DOWN_SECONDS", 2))))
@@ -48,7 +48,8 @@ class GatewayConfig(DependencyProvider):
 
 class KioskGatewayService(PlatformService):
     name = "kiosk_gateway"
-    db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
+    db = Database(CATALOG, migrations=Path(__file__).parent / "migrations",
+                  read_model=read_model)
     requests_once = Once()  # a creating request repeated gets its first answer
     booking = RpcProxy("booking")
     config = GatewayConfig()
@@ -113,7 +114,7 @@ class KioskGatewayService(PlatformService):
     @every("KIOSK_HEALTH_SECONDS", 15)
     def kiosk_health(self):
         with self.db.connection() as conn:
-            for centre, count in handlers.kiosks_not_seen(conn, self.clock(),
+            for centre, count in read_model.kiosks_not_seen(conn, self.clock(),
                                                           self.config.stale).items():
                 KIOSKS_NOT_SEEN.labels(centre).set(count)
 
@@ -129,8 +130,7 @@ class KioskGatewayService(PlatformService):
     @http("POST", "/admin/kiosks/<string:kiosk_id>/rotate")
     def rotate(self, request, kiosk_id):
         require_token(request, self.config.admin_tokens)
-        now = self.clock()
-        return self.db.run(lambda uow: handlers.rotate_credential(uow, kiosk_id, now))
+        return self.db.run(lambda uow: handlers.rotate_credential(uow, kiosk_id))
 
     @http("POST", "/admin/kiosks/<string:kiosk_id>/revoke")
     def revoke(self, request, kiosk_id):
@@ -141,11 +141,7 @@ class KioskGatewayService(PlatformService):
     def kiosks(self, request):
         require_token(request, self.config.admin_tokens)
         with self.db.connection() as conn:
-            rows = conn.execute("SELECT kiosk_id, centre, status, last_seen, failures"
-                                " FROM kiosks ORDER BY kiosk_id").fetchall()
-        return [{"kiosk_id": r[0], "centre": r[1], "status": r[2],
-                 "last_seen": r[3].isoformat() if r[3] else None, "wrong_codes_in_a_row": r[4]}
-                for r in rows]
+            return read_model.kiosks(conn)
 
     @http("GET", "/openapi.json")
     def openapi(self, request):

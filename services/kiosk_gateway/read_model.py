@@ -1,0 +1,183 @@
+"""The kiosk gateway's read models — ``kiosks`` (credentials, status, the throttle
+against guessed codes), ``ticket_counters`` (the last number of each centre's series
+and day) and ``tickets`` — written only here, as projections of the service's own
+events (D-1, issue 16), plus the queries that read them. The write path
+(``shared.eventstore.UnitOfWork.flush``) calls :func:`apply` in the transaction that
+appends each event; ``python -m shared.rebuild kiosk_gateway --check`` calls it on
+the whole event log and compares.
+
+Ticket numbers (Q-7) stay unique and gap-free under concurrency as before: the
+command reads its series' counter row ``FOR UPDATE`` (:func:`last_ticket`; every
+kiosk of a centre takes its turn on that one row) and takes the next number; the
+projection of ``TicketIssued`` raises the counter and inserts the ticket in one
+statement, and when the number is taken already (two first tickets of a day, when
+there was no row to lock yet) it raises :class:`~shared.eventstore.ConcurrencyError`,
+which rolls the command back for ``ServiceDatabase.run`` to re-run on fresh state.
+The counter takes ``greatest(last, sequence)``, so a replay in the log's order gives
+the same counter whatever order two tickets' transactions committed in.
+
+The throttle (wrong codes in a row, ``blocked_until``) is the fold of the kiosk's
+``ActivationRefused`` events (the refusal carries ``blocked_until``: it depends on
+configuration) and its booked ``TicketIssued`` (which clears it). Its stream grows
+with every refusal, so commands read the fold here, in the kiosk's row, ``FOR
+UPDATE`` (:func:`throttle`): a kiosk's activations take their turns.
+
+Not state, so not in ``TABLES``: ``kiosk_heartbeats`` (last heartbeat of each kiosk,
+telemetry without events, written by :func:`record_heartbeat`; migration 0302).
+Events from before issue 16 lack ``credential_hash`` (such a kiosk is rebuilt with an
+empty hash, which no token matches: rotate its credential) and ``blocked_until``
+(rebuilt with the default :class:`~.domain.Policy`).
+"""
+from datetime import datetime
+
+from shared.clock import BAKU
+from shared.eventstore import ConcurrencyError
+
+from . import domain
+from .tickets import Ticket
+
+TABLES = ("kiosks", "ticket_counters", "tickets")
+# What a difference found by shared.rebuild may print: never a credential hash.
+CHECK_SHOWN = {"kiosks": ("kiosk_id", "centre", "status", "version", "failures"),
+               "ticket_counters": ("centre", "day", "series", "last"),
+               "tickets": ("ticket_id", "centre", "day", "number", "kiosk_id")}
+
+
+def apply(conn, event):
+    """Write the change ``event`` (a ``RecordedEvent`` of this service) makes.
+
+    Raises ``ConcurrencyError`` when a ``TicketIssued`` finds its number taken.
+    Deterministic: every value comes from the event (``registered_at`` and
+    ``rotated_at`` are its time)."""
+    data = event.data
+    name = event.type
+    if name == "KioskRegistered":
+        conn.execute("INSERT INTO kiosks (kiosk_id, centre, credential_hash, status,"
+                     " registered_at, version) VALUES (%s, %s, %s, 'active', %s, %s)",
+                     (data["kiosk_id"], data["centre"], data.get("credential_hash", ""),
+                      event.envelope.time, event.version))
+    elif name == "KioskCredentialRotated":
+        conn.execute("UPDATE kiosks SET credential_hash = %s, rotated_at = %s, version = %s"
+                     " WHERE kiosk_id = %s", (data.get("credential_hash", ""),
+                                              event.envelope.time, event.version,
+                                              data["kiosk_id"]))
+    elif name == "KioskRevoked":
+        conn.execute("UPDATE kiosks SET status = 'revoked', version = %s WHERE kiosk_id = %s",
+                     (event.version, data["kiosk_id"]))
+    elif name == "ActivationRefused" and data["reason"] == "invalid":
+        _count_wrong_code(conn, data)
+    elif name == "TicketIssued":
+        _issue(conn, data)
+
+
+def _count_wrong_code(conn, data):
+    if "blocked_until" in data:
+        conn.execute("UPDATE kiosks SET failures = failures + 1,"
+                     " blocked_until = coalesce(%s, blocked_until) WHERE kiosk_id = %s",
+                     (data["blocked_until"], data["kiosk_id"]))
+        return
+    row = conn.execute("UPDATE kiosks SET failures = failures + 1 WHERE kiosk_id = %s"
+                       " RETURNING failures", (data["kiosk_id"],)).fetchone()
+    until = row and domain.slowed_until(row[0], datetime.fromisoformat(data["at"]),
+                                        domain.Policy())
+    if until:
+        conn.execute("UPDATE kiosks SET blocked_until = %s WHERE kiosk_id = %s",
+                     (until, data["kiosk_id"]))
+
+
+def _issue(conn, data):
+    """The counter raised, the kiosk's throttle cleared by a booked ticket, the ticket
+    inserted — one statement; ``ConcurrencyError`` if its number is taken."""
+    inserted = conn.execute(
+        "WITH counter AS (INSERT INTO ticket_counters AS c (centre, day, series, last)"
+        "  VALUES (%(centre)s, %(date)s, %(key)s, %(sequence)s)"
+        "  ON CONFLICT (centre, day, series) DO UPDATE SET last = greatest(c.last, EXCLUDED.last)),"
+        " cleared AS (UPDATE kiosks SET failures = 0, blocked_until = NULL"
+        "  WHERE kiosk_id = %(kiosk_id)s AND %(series)s = 'booked'"
+        "  AND (failures <> 0 OR blocked_until IS NOT NULL))"
+        " INSERT INTO tickets (ticket_id, centre, day, number, sequence, series, service,"
+        " booking_id, booked_time, kiosk_id, issued_at) VALUES (%(ticket_id)s, %(centre)s,"
+        " %(date)s, %(number)s, %(sequence)s, %(series)s, %(service)s, %(booking_id)s,"
+        " %(booked_time)s, %(kiosk_id)s, %(issued_at)s)"
+        " ON CONFLICT (centre, day, number) DO NOTHING RETURNING ticket_id",
+        {**data, "key": domain.counter_series(data["service"], data["series"])}).fetchone()
+    if inserted is None:
+        raise ConcurrencyError(f"ticket-{data['ticket_id']}", data["number"], "taken")
+
+
+# --- what commands read (in their transaction, locking) --------------------------
+
+def throttle(conn, kiosk_id):
+    """The kiosk's :class:`~.domain.Throttle`, its row locked until the end of the
+    transaction (a kiosk's activations take their turns: a burst of wrong codes
+    sent at once is slowed down like the same codes sent one after another)."""
+    failures, blocked_until = conn.execute(
+        "SELECT failures, blocked_until FROM kiosks WHERE kiosk_id = %s FOR UPDATE",
+        (kiosk_id,)).fetchone()
+    return domain.Throttle(failures, blocked_until)
+
+
+def last_ticket(conn, centre, day, service, series):
+    """The last number taken in a series that day (0: none), its row locked until
+    the end of the transaction."""
+    row = conn.execute("SELECT last FROM ticket_counters WHERE centre = %s AND day = %s"
+                       " AND series = %s FOR UPDATE",
+                       (centre, day, domain.counter_series(service, series))).fetchone()
+    return row[0] if row else 0
+
+
+# --- heartbeats: telemetry, not state -------------------------------------------
+
+def record_heartbeat(conn, kiosk_id, now):
+    conn.execute("INSERT INTO kiosk_heartbeats (kiosk_id, last_seen) VALUES (%s, %s)"
+                 " ON CONFLICT (kiosk_id) DO UPDATE SET last_seen = EXCLUDED.last_seen",
+                 (kiosk_id, now))
+
+
+# --- queries --------------------------------------------------------------------
+
+def credential(conn, kiosk_id):
+    """``(centre, credential hash, status)`` of a kiosk, or ``None``."""
+    return conn.execute("SELECT centre, credential_hash, status FROM kiosks"
+                        " WHERE kiosk_id = %s", (kiosk_id,)).fetchone()
+
+
+def kiosks(conn):
+    """Every kiosk as the admin list shows it, by id."""
+    rows = conn.execute("SELECT k.kiosk_id, k.centre, k.status, h.last_seen, k.failures"
+                        " FROM kiosks k LEFT JOIN kiosk_heartbeats h USING (kiosk_id)"
+                        " ORDER BY k.kiosk_id").fetchall()
+    return [{"kiosk_id": r[0], "centre": r[1], "status": r[2],
+             "last_seen": r[3].isoformat() if r[3] else None, "wrong_codes_in_a_row": r[4]}
+            for r in rows]
+
+
+def kiosks_not_seen(conn, now, stale):
+    """{centre: active kiosks without a heartbeat since ``now - stale``}."""
+    return dict(conn.execute(
+        "SELECT k.centre, count(*) FILTER (WHERE h.last_seen IS NULL OR h.last_seen < %s)"
+        " FROM kiosks k LEFT JOIN kiosk_heartbeats h USING (kiosk_id)"
+        " WHERE k.status = 'active' GROUP BY k.centre", (now - stale,)).fetchall())
+
+
+_TICKET_COLUMNS = ("ticket_id, centre, day, number, sequence, series, service, booking_id,"
+                   " booked_time, kiosk_id, issued_at")
+
+
+def _ticket(row):
+    return Ticket(str(row[0]), row[1], row[2], row[3], row[4], row[5], row[6],
+                  str(row[7]) if row[7] else None, row[8], row[9], row[10].astimezone(BAKU))
+
+
+def ticket_of_booking(conn, booking_id):
+    """The :class:`~.tickets.Ticket` printed for a booking, or ``None``."""
+    row = conn.execute(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE booking_id = %s",
+                       (booking_id,)).fetchone()
+    return _ticket(row) if row else None
+
+
+def tickets_of_day(conn, centre, day):
+    """The tickets of a centre on a day, in no particular order."""
+    return [_ticket(row) for row in conn.execute(
+        f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE centre = %s AND day = %s",
+        (centre, day)).fetchall()]

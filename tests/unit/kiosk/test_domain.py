@@ -1,0 +1,170 @@
+"""The kiosk gateway's decider (D-5, Q-7), pure: given these events, when this
+command, then these events (or this refusal)."""
+from datetime import date, datetime, time, timedelta, timezone
+
+import pytest
+
+from services.kiosk_gateway import domain
+from shared.clock import BAKU
+
+POLICY = domain.Policy(free_failures=3, base_delay=timedelta(seconds=2),
+                       max_delay=timedelta(seconds=10))
+# Tuesday 24 November 2026, 10:05 in Baku
+NOW = datetime(2026, 11, 24, 10, 5, tzinfo=BAKU)
+HASH, NEW_HASH = "a" * 64, "b" * 64
+REGISTERED = ("KioskRegistered", {"kiosk_id": "baku-1-k1", "centre": "baku-1",
+                                  "credential_hash": HASH})
+CATALOGUE = {"centres": {"baku-1": {"services": ["passport"], "hours": {
+    "tue": ["09:00", "18:00"]}}}, "services": {"passport": {"prefix": "C"}},
+    "closed_days": ["2026-12-31"]}
+
+
+def given(*events):
+    return domain.fold(events)
+
+
+# --- kiosks (D-5) -------------------------------------------------------------------
+
+def test_d5_a_kiosk_of_a_known_centre_is_registered_with_the_hash_of_its_secret():
+    assert domain.decide_register("baku-1-k1", "baku-1", {"baku-1": {}}, HASH) == [REGISTERED]
+    state = given(REGISTERED)
+    assert (state.status, state.centre, state.credential_hash, state.version) == \
+        ("active", "baku-1", HASH, 1)
+
+
+def test_d5_no_kiosk_of_an_unknown_centre():
+    with pytest.raises(domain.UnknownCentre):
+        domain.decide_register("atlantis-k1", "atlantis", {"baku-1": {}}, HASH)
+
+
+def test_d5_a_rotated_credential_replaces_the_old_hash():
+    events = domain.decide_rotate(given(REGISTERED), NEW_HASH)
+    assert events == [("KioskCredentialRotated", {"kiosk_id": "baku-1-k1", "centre": "baku-1",
+                                                  "credential_hash": NEW_HASH})]
+    assert given(REGISTERED, *events).credential_hash == NEW_HASH
+
+
+def test_d5_a_revoked_or_unknown_kiosk_gets_no_new_credential():
+    revoked = given(REGISTERED, ("KioskRevoked", {"kiosk_id": "baku-1-k1", "centre": "baku-1"}))
+    with pytest.raises(domain.KioskIsRevoked):
+        domain.decide_rotate(revoked, NEW_HASH)
+    with pytest.raises(domain.UnknownKiosk):
+        domain.decide_rotate(given(), NEW_HASH)
+
+
+def test_d5_revoking_once_is_an_event_revoking_again_is_nothing():
+    events = domain.decide_revoke(given(REGISTERED))
+    assert events == [("KioskRevoked", {"kiosk_id": "baku-1-k1", "centre": "baku-1"})]
+    assert domain.decide_revoke(given(REGISTERED, *events)) == []
+    with pytest.raises(domain.UnknownKiosk):
+        domain.decide_revoke(given())
+
+
+# --- slowing down guessers (Q-7) ----------------------------------------------------
+
+def wrong_codes(count, now=NOW):
+    throttle, events = domain.Throttle(), []
+    for _ in range(count):
+        (event,) = domain.decide_refusal("k1", "baku-1", throttle, "invalid", now, POLICY)
+        events.append(event)
+        throttle = domain.evolve_throttle(throttle, *event)
+    return throttle, events
+
+
+def test_q7_wrong_codes_below_the_free_ones_do_not_slow_a_kiosk_down():
+    throttle, events = wrong_codes(2)
+    assert throttle == domain.Throttle(2, None)
+    assert [data["blocked_until"] for _, data in events] == [None, None]
+    domain.check_not_blocked(throttle, NOW)  # no refusal
+
+
+def test_q7_then_each_wrong_code_doubles_the_wait_up_to_the_maximum():
+    throttle, events = wrong_codes(6)
+    waits = [datetime.fromisoformat(data["blocked_until"]) - NOW
+             for _, data in events if data["blocked_until"]]
+    assert waits == [timedelta(seconds=s) for s in (2, 4, 8, 10)]
+    with pytest.raises(domain.SlowedDown) as slowed:
+        domain.check_not_blocked(throttle, NOW + timedelta(seconds=3))
+    assert slowed.value.wait == 8
+    domain.check_not_blocked(throttle, NOW + timedelta(seconds=10))
+
+
+def test_q7_refusals_other_than_a_wrong_code_do_not_count():
+    for reason in ("other_centre", "too_early", "lapsed"):
+        (event,) = domain.decide_refusal("k1", "baku-1", domain.Throttle(2), reason, NOW, POLICY)
+        assert event == ("ActivationRefused", {"kiosk_id": "k1", "centre": "baku-1",
+                                               "reason": reason, "at": NOW.isoformat(),
+                                               "blocked_until": None})
+        assert domain.evolve_throttle(domain.Throttle(2), *event) == domain.Throttle(2)
+
+
+def test_q7_a_booked_ticket_clears_the_count_a_walk_in_does_not():
+    throttle, _ = wrong_codes(4)
+    (walk_in,) = domain.decide_ticket("t-1", 0, "baku-1", "passport", "C", "walk_in", "k1", NOW)
+    assert domain.evolve_throttle(throttle, *walk_in) == throttle
+    (booked,) = domain.decide_ticket("t-2", 0, "baku-1", "passport", "C", "booked", "k1", NOW,
+                                     {"booking_id": "b-1", "time": "10:15"})
+    assert domain.evolve_throttle(throttle, *booked) == domain.Throttle()
+
+
+# --- what booking's answer means (Q-7) ----------------------------------------------
+
+def ticket(issued_at=NOW):
+    return domain.ticket_of(domain.decide_ticket(
+        "t-1", 0, "baku-1", "passport", "C", "booked", "k1", issued_at,
+        {"booking_id": "b-1", "time": "10:15"})[0][1])
+
+
+@pytest.mark.parametrize("outcome", ["activated", "invalid", "other_centre", "too_early",
+                                     "lapsed"])
+def test_q7_booking_decides_the_activation(outcome):
+    assert domain.activation_outcome({"outcome": outcome}, None, "k1", NOW, POLICY) == outcome
+
+
+def test_q7_the_same_kiosk_asking_again_within_the_window_gets_the_same_ticket():
+    again = {"outcome": "already_activated", "booking_id": "b-1", "kiosk_id": "k1"}
+    assert domain.activation_outcome(again, ticket(), "k1", NOW + POLICY.repeat_window,
+                                     POLICY) == "repeat"
+    later = NOW + POLICY.repeat_window + timedelta(seconds=1)
+    assert domain.activation_outcome(again, ticket(), "k1", later, POLICY) == "invalid"
+    assert domain.activation_outcome(again, ticket(), "k2", NOW, POLICY) == "invalid"
+
+
+def test_q7_a_yes_from_booking_without_our_ticket_issues_it_now():
+    again = {"outcome": "already_activated", "booking_id": "b-1", "kiosk_id": "k1"}
+    assert domain.activation_outcome(again, None, "k1", NOW, POLICY) == "activated"
+
+
+# --- tickets (Q-7) ------------------------------------------------------------------
+
+def test_q7_the_next_ticket_takes_the_next_number_of_its_series_and_baku_day():
+    late_utc = datetime(2026, 11, 23, 19, 30, tzinfo=timezone.utc)  # 23:30 in Baku
+    (event,) = domain.decide_ticket("t-9", 16, "baku-1", "passport", "C", "booked", "k1",
+                                    NOW, {"booking_id": "b-1", "time": "10:15"})
+    assert event == ("TicketIssued", {
+        "ticket_id": "t-9", "centre": "baku-1", "date": "2026-11-24", "number": "C-017",
+        "sequence": 17, "series": "booked", "service": "passport", "booking_id": "b-1",
+        "booked_time": "10:15", "kiosk_id": "k1", "issued_at": NOW.isoformat()})
+    printed = domain.ticket_of(event[1])
+    assert (printed.day, printed.booked_time, printed.issued_at) == \
+        (date(2026, 11, 24), time(10, 15), NOW)
+    assert domain.ticket_day(late_utc) == date(2026, 11, 23)
+
+
+def test_q7_a_walk_in_while_the_centre_is_open_has_its_own_series():
+    (event,) = domain.decide_walk_in(CATALOGUE, "baku-1", "passport", "k1", "t-1", 2, NOW)
+    assert (event[1]["number"], event[1]["series"], event[1]["booking_id"]) == \
+        ("CW-003", "walk_in", None)
+
+
+def test_q7_no_walk_in_for_a_service_not_offered_or_while_the_centre_is_closed():
+    with pytest.raises(domain.NotOffered):
+        domain.decide_walk_in(CATALOGUE, "baku-1", "driving", "k1", "t-1", 0, NOW)
+    with pytest.raises(domain.CentreClosed) as evening:
+        domain.decide_walk_in(CATALOGUE, "baku-1", "passport", "k1", "t-1", 0,
+                              NOW.replace(hour=18))
+    assert evening.value.hours == ("09:00", "18:00")
+    with pytest.raises(domain.CentreClosed) as holiday:
+        domain.decide_walk_in(CATALOGUE, "baku-1", "passport", "k1", "t-1", 0,
+                              datetime(2026, 12, 31, 12, 0, tzinfo=BAKU))
+    assert holiday.value.hours is None
