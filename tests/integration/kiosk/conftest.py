@@ -11,7 +11,7 @@ import pytest
 import requests
 from nameko.testing.services import replace_dependencies
 
-from services.booking.reference import BAKU
+from shared.clock import BAKU
 from services.booking.service import BookingService
 from services.kiosk_gateway.service import KioskGatewayService
 from tests.clock import Clock
