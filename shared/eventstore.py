@@ -343,6 +343,22 @@ class UnitOfWork:
         self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (stream_id,))
         return self.store.read_stream(self.conn, stream_id)
 
+    def load(self, stream_id, fold):
+        """The write path's first step: ``fold`` (a service's ``domain.fold``, from
+        ``(event_type, data)`` pairs in stream order to a state with a ``version``)
+        of ``stream_id``'s events, the stream locked for this transaction
+        (:meth:`read_stream`)."""
+        return fold((event.type, event.data) for event in self.read_stream(stream_id))
+
+    def record(self, stream_id, version, events):
+        """The write path's last step: append the decided ``events`` (``(event_type,
+        data)`` pairs) to ``stream_id`` expecting ``version`` (the state they were
+        decided on); at :meth:`flush` they are written and applied to the read models.
+        No events, nothing appended."""
+        if events:
+            self.append(stream_id, version,
+                        *[self.new_event(name, stream_id, data) for name, data in events])
+
     def flush(self):
         """Write what was buffered: one statement per stream appended to (consecutive
         appends to one stream, each expecting the version the one before leaves,

@@ -25,17 +25,14 @@ class Settings:
 
 
 def load(uow, booking_id):
-    """The booking ``booking_id``'s state, its stream locked for the unit of work
-    (``uow.read_stream``)."""
-    events = uow.read_stream(f"booking-{booking_id}")
-    return domain.fold((event.type, event.data) for event in events)
+    """The booking ``booking_id``'s state, its stream locked for the unit of work."""
+    return uow.load(f"booking-{booking_id}", domain.fold)
 
 
 def record(uow, state, events):
     """Append ``events`` (``(type, data)`` pairs) to the booking's stream at its
     version; the unit of work applies them to the read models (``read_model``)."""
-    uow.append(state.stream_id, state.version,
-               *[uow.new_event(name, state.stream_id, data) for name, data in events])
+    uow.record(state.stream_id, state.version, events)
 
 
 def _names(reference, visit_or_state, language):

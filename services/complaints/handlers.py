@@ -15,18 +15,16 @@ NO_COMPLAINT = Text("no_complaint", "Belə şikayət tapılmadı.", "No such com
 
 def load(uow, complaint_id):
     """The complaint's state, its stream locked until commit; ``NotFound`` if none."""
-    events = uow.read_stream(f"complaint-{complaint_id}")
-    if not events:
+    state = uow.load(f"complaint-{complaint_id}", domain.fold)
+    if not state.version:
         raise NotFound(NO_COMPLAINT)
-    return domain.fold((e.type, e.data) for e in events)
+    return state
 
 
 def record(uow, state, events):
     """Append the decided ``events`` to the complaint's stream, expecting the version
     ``state`` was folded to (a concurrent append is refused, not interleaved)."""
-    if events:
-        uow.append(state.stream_id, state.version,
-                   *[uow.new_event(name, state.stream_id, data) for name, data in events])
+    uow.record(state.stream_id, state.version, events)
 
 
 def _email(uow, complaint_id, template, to, language, variables, suffix, now):

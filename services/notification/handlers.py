@@ -32,8 +32,7 @@ class Attempted:
 def load(uow, intent_id):
     """The email of ``intent_id``, folded from its stream (now locked for this
     transaction)."""
-    events = uow.read_stream(f"email-{intent_id}")
-    return domain.fold((event.type, event.data) for event in events)
+    return uow.load(f"email-{intent_id}", domain.fold)
 
 
 def record(uow, state, events):
@@ -41,9 +40,7 @@ def record(uow, state, events):
     returns the state they lead to. The unit of work applies them to ``emails``."""
     if not events:
         return state
-    stream = f"email-{events[0][1]['intent_id']}"
-    uow.append(stream, state.version, *[uow.new_event(name, stream, data)
-                                        for name, data in events])
+    uow.record(f"email-{events[0][1]['intent_id']}", state.version, events)
     for name, data in events:
         state = domain.evolve(state, name, data)
     return state
