@@ -15,8 +15,9 @@ from shared.http import http, read_json
 from shared.platform import PlatformService
 from shared.ratelimit import RateLimits
 
-from . import api, handlers, lookup
+from . import api, domain, handlers, read_model, schemas
 from .events import CATALOG
+
 GONE_PATH = Text("moved_to_body", "Bu ünvan artıq işləmir: vəsiqənin nömrəsini sorğunun"
                  " mətnində POST /admin/id-cards/invalidate ünvanına göndərin.",
                  "This address is gone: send the card number in the body to POST"
@@ -39,7 +40,8 @@ class RegistryConfig(DependencyProvider):
 
 class RegistryService(PlatformService):
     name = "registry"
-    db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
+    db = Database(CATALOG, migrations=Path(__file__).parent / "migrations",
+                  read_model=read_model)
     config = RegistryConfig()
     clock = Clock()
     clients = Clients()
@@ -57,7 +59,7 @@ class RegistryService(PlatformService):
             FIN_QUERIES.labels(method, "throttled").inc()
             self.db.run(lambda uow: handlers.audit_refused(
                 uow, method, {}, str(client), "throttled", asked_at, started))  # F-6
-            raise lookup.throttled(wait)
+            raise domain.throttled(wait)
         raw = read_json(request)
         try:
             with validating_on(baku_today(asked_at)):  # a birth date of today is plausible
@@ -78,18 +80,18 @@ class RegistryService(PlatformService):
     @http("POST", "/fin/by-id-card")
     def by_id_card(self, request):
         """F-1: by the series and number of the ID card."""
-        return self._lookup(request, "id_card", lookup.IdCardQuery())
+        return self._lookup(request, "id_card", schemas.IdCardQuery())
 
     @http("POST", "/fin/by-name")
     def by_name(self, request):
         """F-2: by name, surname, patronymic and birth date, when there is no card."""
-        return self._lookup(request, "name", lookup.NameQuery())
+        return self._lookup(request, "name", schemas.NameQuery())
 
     # --- staff of the Population State Registry ------------------------------------
     @http("POST", "/admin/persons")
     def register_person(self, request):
         require_token(request, self.config.staff_tokens)
-        body = read_json(request, api.PersonBody())
+        body = read_json(request, schemas.PersonBody())
         card = body.pop("card")
         self.db.run(lambda uow: handlers.register_person(uow, body, card))
         return 201, {"fin": body["fin"], "status": "registered"}
@@ -99,7 +101,7 @@ class RegistryService(PlatformService):
         """An ID card replaced or lost. The card number travels in the body: a URL
         ends up in access logs and proxies' logs (non-negotiable 6)."""
         require_token(request, self.config.staff_tokens)
-        body = read_json(request, api.InvalidateBody())
+        body = read_json(request, schemas.InvalidateBody())
         self.db.run(lambda uow: handlers.invalidate_card(uow, body["series_number"],
                                                          body["status"]))
         return {"status": body["status"]}
