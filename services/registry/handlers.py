@@ -66,11 +66,12 @@ def invalidate_card(uow, series_number, status):
     The card is read again once its holder's stream is locked: two staff invalidating
     one card take turns, and the second finds it no longer valid (404)."""
     held = read_model.card(uow.conn, series_number)
-    if held is None:
-        domain.decide_invalidate(domain.Person(), None, status)  # raises no_valid_card
-    stream = f"person-{held.fin}"
-    state = domain.fold(uow.read_stream(stream))
-    events = domain.decide_invalidate(state, read_model.card(uow.conn, series_number), status)
+    state, stream = domain.Person(), None
+    if held is not None:
+        stream = f"person-{held.fin}"
+        state = domain.fold(uow.read_stream(stream))
+        held = read_model.card(uow.conn, series_number)  # as it is once the stream is ours
+    events = domain.decide_invalidate(state, held, status)  # no card: refused, no append
     _append(uow, stream, state.version, events)
 
 
