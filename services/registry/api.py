@@ -33,5 +33,6 @@ ROUTES = [
 
 
 def spec():
+    """The OpenAPI document of the registry (a dict)."""
     return build_spec("Ministry of Justice — personal identification number (FIN) lookup",
                       "1.0.0", "Seed 001: learn your FIN electronically.", ROUTES)

@@ -22,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from shared.errors import Conflict, NotFound, Reason, Text, slow_down
+from shared.errors import (Conflict, NotFound, Reason, Text, TooManyRequests, ValidationFailed,
+                           slow_down)
 
 CHANNELS = ("web", "api", "kiosk", "call_centre")
 
@@ -81,10 +82,12 @@ def fold(events):
 
 
 def fin_taken():
+    """409: the FIN is held already."""
     return Conflict(FIN_TAKEN)
 
 
 def card_taken():
+    """409: the card number is held already (named as the card's field)."""
     return Conflict(CARD_TAKEN, [Reason("card.series_number", CARD_TAKEN.code, CARD_TAKEN.az,
                                         CARD_TAKEN.en)])
 
@@ -132,20 +135,42 @@ class Answer:
     fin: str | None = None
 
 
+class QueryNotFound(NotFound):
+    """F-4: no person matches (one message whichever field was wrong). Registered all
+    the same: the query's ``FinQueried`` commits before it is sent (``keeps_record``)."""
+    keeps_record = True
+
+
+class QueryAmbiguous(Conflict):
+    """F-2: more than one person matches; search by ID card. Registered (F-6)."""
+    keeps_record = True
+
+
+class QueryInvalid(ValidationFailed):
+    """A query that is not one (every wrong field named). Registered (F-6)."""
+    keeps_record = True
+
+
+class QueryThrottled(TooManyRequests):
+    """F-5: wait a moment. Registered (F-6)."""
+    keeps_record = True
+
+
 def refusal(answer):
     """F-4: the refusal of an answer that is not ``found``: one message whichever
     field was wrong; ``ambiguous`` (409) asks for the ID card instead."""
     if answer.outcome == "ambiguous":
-        return Conflict(AMBIGUOUS, error="ambiguous")
-    return NotFound(NOT_FOUND, error="not_found")
+        return QueryAmbiguous(AMBIGUOUS, error="ambiguous")
+    return QueryNotFound(NOT_FOUND, error="not_found")
 
 
 def throttled(wait):
     """F-5: a short wait (``wait`` seconds), never a lock-out (the shared limiter,
     ``fin_lookup``)."""
-    return slow_down("fin_lookup", wait,
-                     az="Çox sayda sorğu; {wait} sonra yenidən cəhd edin.",
-                     en="Too many queries; please try again in {wait}.")
+    refused = slow_down("fin_lookup", wait,
+                        az="Çox sayda sorğu; {wait} sonra yenidən cəhd edin.",
+                        en="Too many queries; please try again in {wait}.")
+    return QueryThrottled(refused.message, refused.retry_after, refused.reasons, refused.limit)
 
 
 def asked_as_given(raw):

@@ -12,8 +12,9 @@ from . import domain, read_model
 
 def find(uow, method, query, client, today, asked_at, started):
     """Look up (``method`` id_card | name, ``query`` as ``schemas`` loaded it) and
-    audit. Returns ``(answer, refusal or None)``: the refusal is raised by the caller
-    once the audit is committed (F-6: refused queries are registered too)."""
+    audit (F-6). Returns the ``domain.Answer`` when found; otherwise raises its
+    refusal (F-4), which keeps its record: the audit commits all the same
+    (``ServiceDatabase.run``)."""
     if method == "id_card":
         answer = read_model.by_id_card(uow.conn, query["id_card"], today)
     else:
@@ -21,13 +22,17 @@ def find(uow, method, query, client, today, asked_at, started):
                                     query["patronymic"], query["birth_date"])
     audit(uow, method, query, client, query.get("channel", "api"), answer.outcome,
           answer.fin, started, asked_at)
-    return answer, (None if answer.outcome == "found" else domain.refusal(answer))
+    if answer.outcome != "found":
+        raise domain.refusal(answer)
+    return answer
 
 
-def audit_refused(uow, method, raw, client, outcome, asked_at, started):
-    """Invalid or throttled queries are registered too (F-6)."""
+def refuse(uow, method, raw, client, outcome, asked_at, started, refusal):
+    """Invalid (``raw``: the body as sent) or throttled queries are registered too
+    (F-6): audited, then ``refusal`` (one that ``keeps_record``) raised."""
     asked, channel = domain.asked_as_given(raw)
     audit(uow, method, asked, client, channel, outcome, None, started, asked_at)
+    raise refusal
 
 
 def audit(uow, method, asked, client, channel, outcome, fin, started, asked_at):

@@ -14,12 +14,15 @@ from .domain import CHANNELS
 
 
 class IdCardQuery(Schema):
+    """F-1: the FIN by the ID card's series and number (canonical once loaded)."""
+
     id_card = asan.IdCard(required=True, metadata={"description": "Ş/V seriyası və nömrəsi",
                                                    "example": "AZE12345678"})
     channel = fields.String(load_default="api", metadata={"enum": list(CHANNELS)})
 
     @validates("channel")
     def known_channel(self, value, **_):
+        """One of :data:`CHANNELS`."""
         if value not in CHANNELS:
             raise ValidationError(Text("channel", "Kanal tanınmadı.", "Unknown channel."))
 
@@ -32,6 +35,9 @@ def _letters_problem(value):
 
 
 class NameQuery(Schema):
+    """F-2: the FIN by name, surname, patronymic and birth date; every wrong
+    field named at once."""
+
     name = fields.String(required=True, metadata={"example": "İlham"})
     surname = fields.String(required=True, metadata={"example": "Məmmədov"})
     patronymic = fields.String(required=True, metadata={"example": "Əli oğlu"})
@@ -40,6 +46,7 @@ class NameQuery(Schema):
 
     @validates_schema(skip_on_field_errors=False)  # every reason at once
     def letters_and_dates(self, data, **_):
+        """Names of letters only, a birth date between 1900 and today, a known channel."""
         problems = {}
         for field in ("name", "surname", "patronymic"):
             if field in data:
@@ -57,17 +64,23 @@ class NameQuery(Schema):
 
 
 class FinAnswer(Schema):
+    """The answer: the FIN and a message in both languages."""
+
     fin = fields.String(metadata={"example": "5ABC7D1"})
     message = fields.Dict()
 
 
 class CardBody(Schema):
+    """An ID card as staff issue it."""
+
     series_number = asan.IdCard(required=True, metadata={"example": "AZE12345678"})
     issued_on = asan.Date(required=True)
     expires_on = asan.Date(required=True)
 
 
 class PersonBody(Schema):
+    """Registry staff: a new person with their first ID card."""
+
     fin = asan.Fin(required=True, metadata={"example": "5AB2C7D"})
     name = fields.String(required=True, validate=validate.Length(min=1, max=60))
     surname = fields.String(required=True, validate=validate.Length(min=1, max=60))
@@ -80,5 +93,7 @@ class PersonBody(Schema):
 
 
 class InvalidateBody(Schema):
+    """Registry staff: a card replaced or lost (the number in the body)."""
+
     series_number = asan.IdCard(required=True, metadata={"example": "AZE12345678"})
     status = fields.String(required=True, validate=validate.OneOf(("replaced", "lost")))

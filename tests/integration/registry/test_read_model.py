@@ -13,7 +13,10 @@ from services.registry.events import CATALOG
 from shared.eventstore import EventStore
 from shared.rebuild import rebuild
 
-from .test_lookup import STAFF, by_card, by_name, populate, registry  # noqa: F401 - fixtures
+from . import test_lookup
+from .test_lookup import STAFF, by_card, by_name, populate
+
+registry = test_lookup.registry  # the fixture: a RegistryService on a database of its own
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import pytest
 
 from services.registry import domain
 from services.registry.events import CATALOG
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, TooManyRequests
 
 FIN = "5AB2C7D"
 PERSON = {"fin": FIN, "name": "İlham", "surname": "Məmmədov", "patronymic": "Əli oğlu",
@@ -94,19 +94,23 @@ def test_f1_only_a_valid_card_can_be_invalidated(card):
 
 # --- the lookups' refusals and audit ----------------------------------------------------
 
-def test_f4_not_found_says_no_more_than_that():
+def test_f4_not_found_says_no_more_than_that_and_is_registered_all_the_same():
     refusal = domain.refusal(domain.Answer("not_found"))
     assert isinstance(refusal, NotFound) and refusal.error == "not_found"
+    assert refusal.keeps_record  # F-6: its FinQueried commits before it is sent
 
 
 def test_f2_more_than_one_person_asks_for_the_id_card():
     refusal = domain.refusal(domain.Answer("ambiguous"))
     assert isinstance(refusal, Conflict) and refusal.error == "ambiguous"
+    assert refusal.keeps_record
 
 
-def test_f5_a_throttled_query_is_asked_to_wait_a_moment():
+def test_f5_a_throttled_query_is_asked_to_wait_a_moment_and_registered():
     refusal = domain.throttled(2)
-    assert refusal.status == 429
+    assert isinstance(refusal, TooManyRequests) and refusal.headers == {"Retry-After": "2"}
+    assert refusal.error == "too_many_requests" and refusal.keeps_record
+    assert domain.QueryInvalid([]).keeps_record
 
 
 def test_f6_every_query_is_one_event_with_the_full_record():
