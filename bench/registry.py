@@ -10,7 +10,7 @@ import uuid
 
 import psycopg
 
-from services.registry.handlers import import_population
+from services.registry.loader import import_population
 from shared.clock import baku_today
 from shared.config import REPO_ROOT, service_config
 from shared.db import apply_migrations
@@ -120,7 +120,7 @@ def lookups():
         "card, half by name)", "lookups/s",
         "RegistryService as deployed (its config's worker and pool sizes): each lookup "
         "audited, a fin_queries row and FinQueried in one committed transaction (F-6)",
-        "the same service, same process set-up, with services.registry.lookup.audit "
+        "the same service, same process set-up, with services.registry.handlers.audit "
         "switched off (bench only; checked: no audit row written)",
         levels, target={"ratio": 0.6, "p99_factor": 2.0},
         bounds="per-client rate limit off on both sides; the queries cycle over a sample "

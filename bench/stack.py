@@ -13,7 +13,7 @@ Bench-only pieces, never part of a deployed service:
   pool and database pool (``PlatformService``, ``shared.db.Database``) whose
   ``POST /insert`` reads the JSON body and inserts it in one transaction.
 * ``"unaudited": true`` on a registry spec: the same ``RegistryService``, every path
-  identical, except that ``services.registry.lookup.audit`` does nothing — the
+  identical, except that ``services.registry.handlers.audit`` does nothing — the
   baseline of the audited FIN lookup (F-6). bench/registry.py checks that the switch
   took: no ``fin_queries`` row may appear while it runs.
 """
@@ -81,9 +81,9 @@ def service_class(spec):
     module, name = spec["class"].split(":")
     cls = getattr(importlib.import_module(module), name)
     if spec.get("unaudited"):
-        from services.registry import lookup
+        from services.registry import handlers
 
-        lookup.audit = _no_audit  # handlers.find calls lookup.audit: the one audit path
+        handlers.audit = _no_audit  # find and audit_refused call handlers.audit: the one path
     if os.environ.get("BENCH_NOW"):
         cls = type(cls.__name__, (cls,), {"clock": StoppedClock()})
     return cls

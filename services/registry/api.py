@@ -1,38 +1,8 @@
-"""The registry's HTTP API, described once: routes for OpenAPI."""
-from marshmallow import Schema, fields, validate
-
-from shared import fields as asan
+"""The registry's HTTP API, described once: routes for OpenAPI (the schemas are in
+``schemas.py``)."""
 from shared.openapi import Route, build_spec
 
-from . import lookup
-
-
-class FinAnswer(Schema):
-    fin = fields.String(metadata={"example": "5ABC7D1"})
-    message = fields.Dict()
-
-
-class CardBody(Schema):
-    series_number = asan.IdCard(required=True, metadata={"example": "AZE12345678"})
-    issued_on = asan.Date(required=True)
-    expires_on = asan.Date(required=True)
-
-
-class PersonBody(Schema):
-    fin = asan.Fin(required=True, metadata={"example": "5AB2C7D"})
-    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    surname = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    patronymic = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    sex = fields.String(required=True, validate=validate.OneOf(("M", "F")))
-    birth_date = asan.Date(required=True)
-    status = fields.String(load_default="citizen", validate=validate.OneOf(
-        ("citizen", "permanent_resident", "stateless")))
-    card = fields.Nested(CardBody, required=True)
-
-
-class InvalidateBody(Schema):
-    series_number = asan.IdCard(required=True, metadata={"example": "AZE12345678"})
-    status = fields.String(required=True, validate=validate.OneOf(("replaced", "lost")))
+from .schemas import FinAnswer, IdCardQuery, InvalidateBody, NameQuery, PersonBody
 
 
 NOTE = ("Always open: no account, no fee (F-5). Every query is registered (F-6). A "
@@ -40,11 +10,11 @@ NOTE = ("Always open: no account, no fee (F-5). Every query is registered (F-6).
 
 ROUTES = [
     Route("POST", "/fin/by-id-card", "The FIN by ID card series and number (F-1)",
-          request=lookup.IdCardQuery, response=FinAnswer, command=True,
+          request=IdCardQuery, response=FinAnswer, command=True,
           errors={400: ("validation_failed",), 404: ("not_found",), 429: ("too_many_requests",)},
           description=NOTE, tags=("lookup",)),
     Route("POST", "/fin/by-name", "The FIN by name, surname, patronymic and birth date (F-2)",
-          request=lookup.NameQuery, response=FinAnswer, command=True,
+          request=NameQuery, response=FinAnswer, command=True,
           errors={400: ("validation_failed",), 404: ("not_found",), 409: ("ambiguous",),
                   429: ("too_many_requests",)},
           description=NOTE + " 409: more than one person matches; search by ID card.",
@@ -63,5 +33,6 @@ ROUTES = [
 
 
 def spec():
+    """The OpenAPI document of the registry (a dict)."""
     return build_spec("Ministry of Justice — personal identification number (FIN) lookup",
                       "1.0.0", "Seed 001: learn your FIN electronically.", ROUTES)

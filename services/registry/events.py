@@ -2,7 +2,8 @@
 
 Changes to the personal data are events of the registry's own store and never leave
 it (FINs, names and document numbers are personal data): ``public=None``. What
-leaves is the audit of each query without any of it (F-6), and the fact of an import.
+leaves is the audit of each query without any of it (F-6: ``FinQueriedPublic``; the
+full record stays in the log), and the fact of an import.
 """
 from marshmallow import Schema, fields, validate
 
@@ -43,7 +44,8 @@ class PopulationImportedData(Schema):
     source = fields.String(required=True)
 
 
-class FinQueriedData(Schema):
+class FinQueriedPublic(Schema):
+    """What leaves the registry of a query (F-6): no FIN, name, date, card or address."""
     query_id = fields.UUID(required=True)
     method = fields.String(required=True, validate=validate.OneOf(("id_card", "name")))
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
@@ -52,9 +54,18 @@ class FinQueriedData(Schema):
     asked_at = fields.AwareDateTime(required=True)
 
 
+class FinQueriedData(FinQueriedPublic):
+    """The full record of a query (F-6), kept in the registry's own log: what was asked,
+    from where, what was answered — the ``fin_queries`` row is its projection. Absent
+    in events written before the log kept them (issue 16); see ``read_model``."""
+    asked = fields.Dict(metadata={"description": "what was asked, as given (personal data)"})
+    client = fields.String(metadata={"description": "where from (an address)"})
+    answered_fin = fields.String(allow_none=True, metadata={"description": "the FIN answered"})
+
+
 CATALOG = EventCatalog("registry")
 CATALOG.register("PersonRegistered", PersonRegisteredData, public=None)
 CATALOG.register("IdCardIssued", IdCardIssuedData, public=None)
 CATALOG.register("IdCardInvalidated", IdCardInvalidatedData, public=None)
 CATALOG.register("PopulationImported", PopulationImportedData)
-CATALOG.register("FinQueried", FinQueriedData)
+CATALOG.register("FinQueried", FinQueriedData, public=FinQueriedPublic)

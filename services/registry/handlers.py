@@ -1,103 +1,86 @@
-"""The registry's use cases: the two lookups, audited, and changes to the table."""
+"""The registry's use cases: the two lookups, audited (F-1, F-2, F-6), and the staff's
+changes to the registry. Each one: load (the read model, the person's stream under
+its lock) → decide (``domain``) → append with the expected version; the tables are
+written by the projection (``read_model.apply``) when the unit of work flushes."""
 import time
+import uuid
 
-from shared.envelope import new_id
-from shared.errors import Conflict, NotFound, Reason, Text
-from shared.eventstore import EventStore
+from shared.eventstore import NO_STREAM
 
-from . import lookup, names
-from .events import CATALOG
+from . import domain, read_model
 
 
 def find(uow, method, query, client, today, asked_at, started):
-    """Look up and audit. Returns (answer, refusal or None)."""
+    """Look up (``method`` id_card | name, ``query`` as ``schemas`` loaded it) and
+    audit (F-6). Returns the ``domain.Answer`` when found; otherwise raises its
+    refusal (F-4), which keeps its record: the audit commits all the same
+    (``ServiceDatabase.run``)."""
     if method == "id_card":
-        answer = lookup.by_id_card(uow.conn, query["id_card"], today)
+        answer = read_model.by_id_card(uow.conn, query["id_card"], today)
     else:
-        answer = lookup.by_name(uow.conn, query["name"], query["surname"], query["patronymic"],
-                                query["birth_date"])
-    lookup.audit(uow, method, query, client, query.get("channel", "api"), answer.outcome,
-                 answer.fin, started, asked_at)
-    return answer, (None if answer.outcome == "found" else lookup.refusal(answer))
+        answer = read_model.by_name(uow.conn, query["name"], query["surname"],
+                                    query["patronymic"], query["birth_date"])
+    audit(uow, method, query, client, query.get("channel", "api"), answer.outcome,
+          answer.fin, started, asked_at)
+    if answer.outcome != "found":
+        raise domain.refusal(answer)
+    return answer
 
 
-def audit_refused(uow, method, raw, client, outcome, asked_at, started):
-    """Invalid or throttled queries are registered too (F-6)."""
-    channel = raw.get("channel") if raw.get("channel") in lookup.CHANNELS else "api"
-    asked = {k: v for k, v in raw.items() if isinstance(v, (str, int, float))}
-    lookup.audit(uow, method, asked, client, channel, outcome, None, started, asked_at)
+def refuse(uow, method, raw, client, outcome, asked_at, started, refusal):
+    """Invalid (``raw``: the body as sent) or throttled queries are registered too
+    (F-6): audited, then ``refusal`` (one that ``keeps_record``) raised."""
+    asked, channel = domain.asked_as_given(raw)
+    audit(uow, method, asked, client, channel, outcome, None, started, asked_at)
+    raise refusal
+
+
+def audit(uow, method, asked, client, channel, outcome, fin, started, asked_at):
+    """F-6: every query registered, durably, in the transaction that answers it: one
+    ``FinQueried`` (``domain.decide_query``) on a stream of its own,
+    ``finquery-<query_id>``, appended at version 1; its projection is the full record
+    in ``fin_queries``. Returns the query id. ``started``: ``time.perf_counter()`` at
+    the query's arrival.
+
+    A stream per query, not one per day: a shared stream's next version is a point every
+    lookup of the day must pass one at a time (each reads ``max(version)`` and the next
+    one's insert conflicts until it commits), so lookups would be as fast as one
+    connection. A new stream never has a competing writer, and the event stays in the
+    registry's log, where the monitoring rebuild reads it (``read_all``) like any other.
+    (bench.stack's bench-only ``unaudited`` replaces this function: the one audit path.)
+    """
+    query_id = str(uuid.uuid4())
+    latency_ms = round((time.perf_counter() - started) * 1000, 3)
+    _append(uow, f"finquery-{query_id}", NO_STREAM, domain.decide_query(
+        query_id, method, asked, client, channel, outcome, fin, latency_ms, asked_at))
+    return query_id
 
 
 def register_person(uow, person, card):
-    """A new person with a first ID card (staff of the registry)."""
+    """A new person (``schemas.PersonBody`` without its card) with a first ID card
+    (``card["series_number"]`` canonical, ``shared.fields.IdCard``): registry staff."""
     fin = person["fin"]
-    key = names.name_key(person["name"], person["surname"], person["patronymic"],
-                         person["birth_date"])
-    inserted = uow.conn.execute(
-        "INSERT INTO persons (fin, name, surname, patronymic, sex, birth_date, status, name_key)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-        (fin, person["name"], person["surname"], person["patronymic"], person["sex"],
-         person["birth_date"], person["status"], key)).rowcount
-    if not inserted:
-        raise Conflict(Text("fin_taken", "Bu FİN artıq var.", "This FIN already exists."))
     stream = f"person-{fin}"
-    uow.append(stream, 0, uow.new_event("PersonRegistered", stream, {
-        **person, "birth_date": person["birth_date"].isoformat()}))
-    issue_card(uow, fin, card, expected_version=1)
-
-
-def issue_card(uow, fin, card, expected_version=None):
-    """``card["series_number"]`` is canonical (``shared.fields.IdCard``), as stored."""
-    series_number = card["series_number"]
-    conn = uow.conn
-    if conn.execute("SELECT 1 FROM id_documents WHERE series_number = %s",
-                    (series_number,)).fetchone():
-        raise Conflict(Text("card_taken", "Bu seriya və nömrə ilə vəsiqə artıq verilib.",
-                            "An ID card with this series and number has been issued already."),
-                       [Reason("card.series_number", "card_taken",
-                               "Bu seriya və nömrə ilə vəsiqə artıq verilib.",
-                               "An ID card with this series and number has been issued"
-                               " already.")])
-    replaced = conn.execute("UPDATE id_documents SET status = 'replaced' WHERE fin = %s AND"
-                            " status = 'valid' RETURNING series_number", (fin,)).fetchall()
-    conn.execute("INSERT INTO id_documents (series_number, fin, issued_on, expires_on, status)"
-                 " VALUES (%s, %s, %s, %s, 'valid')",
-                 (series_number, fin, card["issued_on"], card["expires_on"]))
-    stream = f"person-{fin}"
-    events = [uow.new_event("IdCardInvalidated", stream, {
-        "fin": fin, "series_number": old, "status": "replaced"}) for (old,) in replaced]
-    events.append(uow.new_event("IdCardIssued", stream, {
-        "fin": fin, "series_number": series_number, "issued_on": card["issued_on"].isoformat(),
-        "expires_on": card["expires_on"].isoformat()}))
-    uow.append(stream, expected_version, *events)
+    state = domain.fold(uow.read_stream(stream))
+    events = domain.decide_register(state, person, card, read_model.valid_cards(uow.conn, fin))
+    _append(uow, stream, state.version, events)
 
 
 def invalidate_card(uow, series_number, status):
-    row = uow.conn.execute("UPDATE id_documents SET status = %s WHERE series_number = %s AND"
-                           " status = 'valid' RETURNING fin", (status, series_number)).fetchone()
-    if row is None:
-        raise NotFound(Text("no_valid_card", "Belə etibarlı vəsiqə yoxdur.",
-                            "No such valid ID card."))
-    fin = row[0].strip()
-    stream = f"person-{fin}"
-    uow.append(stream, None, uow.new_event("IdCardInvalidated", stream, {
-        "fin": fin, "series_number": series_number, "status": status}))
+    """An ID card (canonical ``series_number``) ``replaced`` or ``lost``: registry staff.
+    The card is read again once its holder's stream is locked: two staff invalidating
+    one card take turns, and the second finds it no longer valid (404)."""
+    held = read_model.card(uow.conn, series_number)
+    state, stream = domain.Person(), None
+    if held is not None:
+        stream = f"person-{held.fin}"
+        state = domain.fold(uow.read_stream(stream))
+        held = read_model.card(uow.conn, series_number)  # as it is once the stream is ours
+    events = domain.decide_invalidate(state, held, status)  # no card: refused, no append
+    _append(uow, stream, state.version, events)
 
 
-def import_population(database_url, count, seed, replace=False, progress=True):
-    """Load the synthetic population and record the import as one event."""
-    from .loader import load
-
-    def record(conn, summary):
-        store = EventStore(CATALOG)
-        event = CATALOG.new("PopulationImported", "population", {
-            "people": summary["people"], "documents": summary["documents"], "seed": seed,
-            "as_of": summary["as_of"],
-            "source": "synthetic generator (services/registry/population.py)"}, new_id())
-        store.append(conn, "population", None, [event])
-
-    started = time.perf_counter()
-    summary = load(database_url, count, seed, replace=replace, progress=progress,
-                   on_loaded=record)
-    summary.setdefault("seconds", time.perf_counter() - started)
-    return summary
+def _append(uow, stream, expected_version, events):
+    """Append the decided ``events`` (``[(type, data), …]``) to ``stream``."""
+    uow.append(stream, expected_version,
+               *(uow.new_event(event_type, stream, data) for event_type, data in events))

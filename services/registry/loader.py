@@ -8,8 +8,10 @@ was: the secondary indexes are dropped (maintaining them row by row makes a
 10-million-row load several times slower), both tables are filled with COPY, the
 indexes are rebuilt and the tables analysed, then it commits.
 
-No event is written per person (10 million events would dominate the load); the
-caller records one event for the whole import through ``on_loaded``.
+No event is written per person (10 million events would dominate the load):
+:func:`import_population` records one ``PopulationImported`` (count, seed, day) for
+the whole import, in the load's transaction; ``read_model.rebuild`` regenerates the
+rows from it with :func:`copy_population` (issue 16).
 """
 import argparse
 import sys
@@ -26,8 +28,11 @@ from rich.text import Text
 
 from shared.clock import baku_today
 from shared.db import apply_migrations
+from shared.envelope import new_id
+from shared.eventstore import EventStore
 
 from . import schema
+from .events import CATALOG
 from .population import DOCUMENT_COLUMNS, PERSON_COLUMNS, document_row, generate, person_row
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -109,6 +114,23 @@ def copy_population(conn, count, seed, report, today=None):
             while chunk := spool.read(1 << 20):
                 copy.write(chunk)
     return documents
+
+
+def import_population(database_url, count, seed, replace=False, progress=True):
+    """Load the synthetic population (:func:`load`) and record the import as one
+    ``PopulationImported`` event in the same transaction. Returns the summary."""
+    def record(conn, summary):
+        event = CATALOG.new("PopulationImported", "population", {
+            "people": summary["people"], "documents": summary["documents"], "seed": seed,
+            "as_of": summary["as_of"],
+            "source": "synthetic generator (services/registry/population.py)"}, new_id())
+        EventStore(CATALOG).append(conn, "population", None, [event])
+
+    started = time.perf_counter()
+    summary = load(database_url, count, seed, replace=replace, progress=progress,
+                   on_loaded=record)
+    summary.setdefault("seconds", time.perf_counter() - started)
+    return summary
 
 
 # --- progress ------------------------------------------------------------------
@@ -212,8 +234,6 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    from .handlers import import_population  # records the import as one event
-
     try:
         summary = import_population(args.database_url or default_database_url(), args.count,
                                     args.seed, replace=args.replace, progress=not args.quiet)
@@ -231,8 +251,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    # Run the imported module's main, not this __main__ copy's: handlers imports
-    # services.registry.loader, and its RegistryNotEmpty must be the one caught here.
-    from services.registry.loader import main as loader_main
-
-    sys.exit(loader_main())
+    sys.exit(main())

@@ -10,13 +10,14 @@ from shared.auth import require_token
 from shared.clients import Clients
 from shared.clock import Clock, baku_today, validating_on
 from shared.db import Database
-from shared.errors import Refusal, Text, ValidationFailed, reasons_from_marshmallow
+from shared.errors import Refusal, Text, reasons_from_marshmallow
 from shared.http import http, read_json
 from shared.platform import PlatformService
 from shared.ratelimit import RateLimits
 
-from . import api, handlers, lookup
+from . import api, domain, handlers, read_model, schemas
 from .events import CATALOG
+
 GONE_PATH = Text("moved_to_body", "Bu ünvan artıq işləmir: vəsiqənin nömrəsini sorğunun"
                  " mətnində POST /admin/id-cards/invalidate ünvanına göndərin.",
                  "This address is gone: send the card number in the body to POST"
@@ -30,16 +31,23 @@ FIN_THROTTLED = Counter("asan_fin_throttled_total",
 
 
 class RegistryConfig(DependencyProvider):
+    """The staff's token hashes (``STAFF_TOKEN_SHA256``), read once."""
+
     def setup(self):
+        """Read the config when the container starts."""
         self.staff_tokens = self.container.config.get("STAFF_TOKEN_SHA256") or []
 
     def get_dependency(self, worker_ctx):
+        """The provider itself: ``self.config.staff_tokens``."""
         return self
 
 
 class RegistryService(PlatformService):
+    """The FIN lookup (F-1, F-2), audited (F-6), and the registry staff's changes."""
+
     name = "registry"
-    db = Database(CATALOG, migrations=Path(__file__).parent / "migrations")
+    db = Database(CATALOG, migrations=Path(__file__).parent / "migrations",
+                  read_model=read_model)
     config = RegistryConfig()
     clock = Clock()
     clients = Clients()
@@ -55,41 +63,44 @@ class RegistryService(PlatformService):
         if wait:
             FIN_THROTTLED.labels(method).inc()
             FIN_QUERIES.labels(method, "throttled").inc()
-            self.db.run(lambda uow: handlers.audit_refused(
-                uow, method, {}, str(client), "throttled", asked_at, started))  # F-6
-            raise lookup.throttled(wait)
+            self.db.run(lambda uow: handlers.refuse(  # F-6: registered, then refused
+                uow, method, {}, str(client), "throttled", asked_at, started,
+                domain.throttled(wait)))
         raw = read_json(request)
         try:
             with validating_on(baku_today(asked_at)):  # a birth date of today is plausible
                 query = schema.load(raw)
         except ValidationError as error:
             FIN_QUERIES.labels(method, "invalid").inc()
-            self.db.run(lambda uow: handlers.audit_refused(
-                uow, method, raw, str(client), "invalid", asked_at, started))
-            raise ValidationFailed(reasons_from_marshmallow(error.messages)) from None
-        answer, refusal = self.db.run(lambda uow: handlers.find(
-            uow, method, query, str(client), baku_today(asked_at), asked_at, started))
+            invalid = domain.QueryInvalid(reasons_from_marshmallow(error.messages))
+            self.db.run(lambda uow: handlers.refuse(
+                uow, method, raw, str(client), "invalid", asked_at, started, invalid))
+        try:
+            answer = self.db.run(lambda uow: handlers.find(
+                uow, method, query, str(client), baku_today(asked_at), asked_at, started))
+        except (domain.QueryNotFound, domain.QueryAmbiguous) as refused:
+            FIN_QUERIES.labels(method, refused.error).inc()  # its error names the outcome
+            raise
         FIN_QUERIES.labels(method, answer.outcome).inc()
-        if refusal is not None:
-            raise refusal  # the query is registered all the same
         return {"fin": answer.fin, "message": {"az": "Fərdi identifikasiya nömrəniz (FİN).",
                                                "en": "Your personal identification number."}}
 
     @http("POST", "/fin/by-id-card")
     def by_id_card(self, request):
         """F-1: by the series and number of the ID card."""
-        return self._lookup(request, "id_card", lookup.IdCardQuery())
+        return self._lookup(request, "id_card", schemas.IdCardQuery())
 
     @http("POST", "/fin/by-name")
     def by_name(self, request):
         """F-2: by name, surname, patronymic and birth date, when there is no card."""
-        return self._lookup(request, "name", lookup.NameQuery())
+        return self._lookup(request, "name", schemas.NameQuery())
 
     # --- staff of the Population State Registry ------------------------------------
     @http("POST", "/admin/persons")
     def register_person(self, request):
+        """201 with the FIN; 409 ``fin_taken`` / ``card_taken``."""
         require_token(request, self.config.staff_tokens)
-        body = read_json(request, api.PersonBody())
+        body = read_json(request, schemas.PersonBody())
         card = body.pop("card")
         self.db.run(lambda uow: handlers.register_person(uow, body, card))
         return 201, {"fin": body["fin"], "status": "registered"}
@@ -99,7 +110,7 @@ class RegistryService(PlatformService):
         """An ID card replaced or lost. The card number travels in the body: a URL
         ends up in access logs and proxies' logs (non-negotiable 6)."""
         require_token(request, self.config.staff_tokens)
-        body = read_json(request, api.InvalidateBody())
+        body = read_json(request, schemas.InvalidateBody())
         self.db.run(lambda uow: handlers.invalidate_card(uow, body["series_number"],
                                                          body["status"]))
         return {"status": body["status"]}
@@ -112,5 +123,6 @@ class RegistryService(PlatformService):
 
     @http("GET", "/openapi.json")
     def openapi(self, request):
+        """The OpenAPI description of this API."""
         return api.spec()
 

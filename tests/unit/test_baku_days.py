@@ -16,7 +16,7 @@ from services.booking import domain as booking
 from services.booking.reference import ReferenceData
 from services.complaints import domain as complaints
 from services.kiosk_gateway.handlers import closed_refusal, opening_hours
-from services.registry.lookup import NameQuery
+from services.registry.schemas import NameQuery
 from shared.clock import BAKU, baku_today, validating_on
 from shared.config import REPO_ROOT
 
