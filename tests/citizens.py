@@ -5,9 +5,9 @@ client making thousands of requests. The citizen pages have the same problem and
 solve it with their token and ``X-Asan-Client-Address`` (``shared.clients``); the
 test process does what they do. Every request it sends to a service without a
 token of its own carries the pages' development token and an address in the
-198.18.0.0/15 benchmarking range that is fixed per test (and new for each run) — so each test counts as
-one citizen, and the limits a test does not exercise never get in its way. A test
-that sets either header itself (the limit tests do) is left alone.
+198.18.0.0/15 benchmarking range that is fixed per test (and new for each run) — so
+each test counts as one citizen, and the limits a test does not exercise never get in
+its way. A test that sets either header itself (the limit tests do) is left alone.
 """
 import hashlib
 import secrets

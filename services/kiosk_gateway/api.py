@@ -12,14 +12,19 @@ class OrderCodeBody(Schema):
 
 
 class WalkInBody(Schema):
+    """Body of ``POST /kiosk/walk-ins``: the code of the service the visitor chose."""
     service = fields.String(required=True, metadata={"example": "passport"})
 
 
 class NewKioskBody(Schema):
+    """Body of ``POST /admin/kiosks``: the code of the centre the new kiosk stands in (D-5)."""
     centre = fields.String(required=True, metadata={"example": "baku-1"})
 
 
 class TicketResponse(Schema):
+    """A printed ticket (Q-7) as the kiosk receives it: its number and series, the
+    service and centre (code, ``az``, ``en``), the Baku day, the booked time (``HH:MM``,
+    null for a walk-in), when it was issued, and the text to print."""
     ticket_id = fields.UUID()
     number = fields.String(metadata={"example": "B-017"})
     series = fields.String(metadata={"description": "booked or walk_in"})
@@ -33,6 +38,8 @@ class TicketResponse(Schema):
 
 
 class KioskCredential(Schema):
+    """A kiosk's credential (D-5), as registering or rotating it answers; the token
+    is shown only this once (only its SHA-256 is kept)."""
     kiosk_id = fields.String()
     centre = fields.String()
     token = fields.String(metadata={"description": "shown once: Bearer <kiosk id>.<secret>"})
@@ -70,5 +77,6 @@ ROUTES = [
 
 
 def spec():
+    """The gateway's OpenAPI 3.0.3 document (a ``dict``), served at ``GET /openapi.json``."""
     return build_spec("ASAN xidmət — kiosk gateway", "1.0.0",
                       "The only door for the queue machines at the centres (D-5).", ROUTES)

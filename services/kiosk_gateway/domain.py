@@ -40,15 +40,15 @@ class KioskRefusal(Exception):
 
 
 class UnknownCentre(KioskRefusal):
-    pass
+    """D-5: a kiosk is registered for a centre the catalogue does not know."""
 
 
 class UnknownKiosk(KioskRefusal):
-    pass
+    """No kiosk has this id (its stream has no events)."""
 
 
 class KioskIsRevoked(KioskRefusal):
-    pass
+    """The kiosk is revoked: it gets no new credential."""
 
 
 class NotOffered(KioskRefusal):
@@ -85,6 +85,7 @@ class Kiosk:
 
 
 def kiosk_stream(kiosk_id):
+    """The id of a kiosk's event stream: ``kiosk-<kiosk id>``."""
     return f"kiosk-{kiosk_id}"
 
 

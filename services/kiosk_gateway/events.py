@@ -8,6 +8,8 @@ from shared.catalog import EventCatalog
 
 
 class KioskData(Schema):
+    """D-5: which kiosk, of which centre. The whole of ``KioskRevoked``, and the
+    public form of ``KioskRegistered`` and ``KioskCredentialRotated``."""
     kiosk_id = fields.String(required=True)
     centre = fields.String(required=True)
 
@@ -20,6 +22,9 @@ class KioskCredentialData(KioskData):
 
 
 class TicketIssuedData(Schema):
+    """Q-7: a ticket was printed. ``number`` (``B-017``; ``sequence`` 17) is gap-free
+    in its centre's ``series`` (``booked`` or ``walk_in``) for the Baku ``date``;
+    ``booking_id`` and ``booked_time`` (``HH:MM``) are null for a walk-in."""
     ticket_id = fields.UUID(required=True)
     centre = fields.String(required=True)
     date = fields.Date(required=True)
@@ -34,6 +39,9 @@ class TicketIssuedData(Schema):
 
 
 class ActivationRefusedData(KioskData):
+    """Q-7, Q-8: a kiosk's activation was refused at ``at``, and why: ``invalid``
+    (an unknown, used or cancelled code), ``other_centre``, ``too_early``, ``lapsed``
+    or ``throttled``. Never the order code itself."""
     reason = fields.String(required=True, validate=validate.OneOf(
         ("invalid", "other_centre", "too_early", "lapsed", "throttled")))
     at = fields.AwareDateTime(required=True)

@@ -81,6 +81,9 @@ def register_kiosk(uow, centre, known_centres):
 
 
 def rotate_credential(uow, kiosk_id):
+    """D-5: a new secret for kiosk ``kiosk_id``, the old one stops working. Returns
+    ``{kiosk_id, centre, token}``, the token shown once; 404 ``unknown_kiosk``, 409
+    ``revoked``."""
     state = _load(uow, kiosk_id)
     secret = secrets.token_urlsafe(32)
     record(uow, domain.kiosk_stream(kiosk_id), state.version,
@@ -89,6 +92,8 @@ def rotate_credential(uow, kiosk_id):
 
 
 def revoke_kiosk(uow, kiosk_id):
+    """D-5: the kiosk is refused from now on (revoking it again changes nothing).
+    Returns ``{kiosk_id, status}``; 404 ``unknown_kiosk``."""
     state = _load(uow, kiosk_id)
     record(uow, domain.kiosk_stream(kiosk_id), state.version,
            _decided(domain.decide_revoke, state))
@@ -110,6 +115,7 @@ def authenticate(conn, request):
 
 
 def heartbeat(conn, kiosk_id, now):
+    """The kiosk was alive at ``now``: telemetry, no event (the caller commits)."""
     read_model.record_heartbeat(conn, kiosk_id, now)
 
 
@@ -130,6 +136,9 @@ def _record_ticket(uow, events):
 
 
 def ticket_view(ticket, catalogue):
+    """The answer for ``ticket`` (``api.TicketResponse``): service and centre named in
+    ``az`` and ``en`` from ``catalogue``, times as ISO strings, and its text for 32- and
+    48-column printers."""
     centre = catalogue["centres"][ticket.centre]
     service = catalogue["services"][ticket.service]
     return {"ticket_id": ticket.ticket_id, "number": ticket.number, "series": ticket.series,
@@ -146,6 +155,10 @@ INVALID_CODE = Text("invalid_code", "Sifariş kodu etibarlı deyil. Kodu yoxlay�
 
 
 def refusal_for(outcome, result, catalogue):
+    """The HTTP answer to an activation refused with ``outcome`` (Q-7, Q-8): 409
+    ``other_centre`` naming the booked centre, 409 ``too_early`` with the time it opens
+    (``result["from"]``), 410 ``lapsed``; anything else 404 ``invalid_code``, alike for
+    an unknown, used or cancelled code."""
     if outcome == "other_centre":
         centre = catalogue["centres"][result["centre"]]
         return Conflict(Text("other_centre", f"Bu növbə başqa mərkəzə aiddir: {centre['az']}.",

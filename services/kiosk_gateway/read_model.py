@@ -129,6 +129,7 @@ def last_ticket(conn, centre, day, service, series):
 # --- heartbeats: telemetry, not state -------------------------------------------
 
 def record_heartbeat(conn, kiosk_id, now):
+    """The kiosk's last heartbeat is ``now`` (an upsert into ``kiosk_heartbeats``)."""
     conn.execute("INSERT INTO kiosk_heartbeats (kiosk_id, last_seen) VALUES (%s, %s)"
                  " ON CONFLICT (kiosk_id) DO UPDATE SET last_seen = EXCLUDED.last_seen",
                  (kiosk_id, now))

@@ -30,7 +30,12 @@ ACTIVATIONS = Counter("asan_kiosk_activations_total", "Activation attempts at ki
 
 
 class GatewayConfig(DependencyProvider):
+    """The gateway's settings: admin token hashes, how long a kiosk may be silent
+    (``KIOSK_STALE_SECONDS``, default 120 s), the activation :class:`~.domain.Policy`,
+    and booking's service catalogue, cached for ``CATALOGUE_TTL_SECONDS`` (default 6 h)."""
+
     def setup(self):
+        """Read the settings once, when the container starts."""
         config = self.container.config
         self.admin_tokens = config.get("ADMIN_TOKEN_SHA256") or []
         self.stale = timedelta(seconds=float(config.get("KIOSK_STALE_SECONDS", 120)))
@@ -43,10 +48,14 @@ class GatewayConfig(DependencyProvider):
         self.ttl = float(config.get("CATALOGUE_TTL_SECONDS", 6 * 3600))
 
     def get_dependency(self, worker_ctx):
+        """Every worker shares this provider: the settings and the catalogue cache."""
         return self
 
 
 class KioskGatewayService(PlatformService):
+    """The kiosks' only door (D-5): activations (Q-7), walk-ins, heartbeats and the
+    queue for kiosks (their own Bearer token); registering, rotating and revoking kiosks
+    for staff (the admin token)."""
     name = "kiosk_gateway"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations",
                   read_model=read_model)
@@ -91,6 +100,8 @@ class KioskGatewayService(PlatformService):
     @http("POST", "/kiosk/walk-ins")
     @once(by_body=False)  # a kiosk sends an Idempotency-Key per press of the button
     def walk_in(self, request):
+        """A walk-in ticket (its own number series) for the service in the body, while the
+        centre is open; one per ``Idempotency-Key``. 404 ``not_offered``, 409 ``centre_closed``."""
         kiosk_id, centre = self._kiosk(request)
         body = read_json(request, api.WalkInBody())
         catalogue, now = self._catalogue(), self.clock()
@@ -99,6 +110,7 @@ class KioskGatewayService(PlatformService):
 
     @http("POST", "/kiosk/heartbeat")
     def heartbeat(self, request):
+        """The kiosk says it is alive; answers ``{kiosk_id, centre, status: "ok"}``."""
         kiosk_id, centre = self._kiosk(request)
         with self.db.connection() as conn:
             handlers.heartbeat(conn, kiosk_id, self.clock())
@@ -107,12 +119,15 @@ class KioskGatewayService(PlatformService):
 
     @http("GET", "/kiosk/queue")
     def queue(self, request):
+        """Today's (Baku) tickets of the kiosk's centre, in the order they will be called."""
         _, centre = self._kiosk(request)
         with self.db.connection() as conn:
             return {"centre": centre, "queue": handlers.queue(conn, centre, self.clock())}
 
     @every("KIOSK_HEALTH_SECONDS", 15)
     def kiosk_health(self):
+        """Every ``KIOSK_HEALTH_SECONDS`` (default 15 s), per centre: the active kiosks
+        without a heartbeat for ``KIOSK_STALE_SECONDS``, as ``asan_kiosks_not_seen`` (D-4)."""
         with self.db.connection() as conn:
             for centre, count in read_model.kiosks_not_seen(conn, self.clock(),
                                                           self.config.stale).items():
@@ -122,6 +137,8 @@ class KioskGatewayService(PlatformService):
     @http("POST", "/admin/kiosks")
     @once(by_body=False)
     def register(self, request):
+        """Staff register a kiosk of a centre (D-5): 201 with its credential, shown once;
+        404 ``unknown_centre``."""
         require_token(request, self.config.admin_tokens)
         body = read_json(request, api.NewKioskBody())
         centres = self._catalogue()["centres"]
@@ -129,20 +146,24 @@ class KioskGatewayService(PlatformService):
 
     @http("POST", "/admin/kiosks/<string:kiosk_id>/rotate")
     def rotate(self, request, kiosk_id):
+        """Staff give kiosk ``kiosk_id`` a new credential; the old one stops working."""
         require_token(request, self.config.admin_tokens)
         return self.db.run(lambda uow: handlers.rotate_credential(uow, kiosk_id))
 
     @http("POST", "/admin/kiosks/<string:kiosk_id>/revoke")
     def revoke(self, request, kiosk_id):
+        """Staff revoke kiosk ``kiosk_id``: it is refused from now on."""
         require_token(request, self.config.admin_tokens)
         return self.db.run(lambda uow: handlers.revoke_kiosk(uow, kiosk_id))
 
     @http("GET", "/admin/kiosks")
     def kiosks(self, request):
+        """Staff see every kiosk: its centre, status, last heartbeat and wrong codes in a row."""
         require_token(request, self.config.admin_tokens)
         with self.db.connection() as conn:
             return read_model.kiosks(conn)
 
     @http("GET", "/openapi.json")
     def openapi(self, request):
+        """The gateway's OpenAPI document."""
         return api.spec()

@@ -21,6 +21,7 @@ from shared.config import service_config
 
 
 def gateway_url():
+    """The gateway's base URL: ``KIOSK_GATEWAY_URL``, else its configured web address."""
     return os.environ.get("KIOSK_GATEWAY_URL") or \
         "http://" + service_config("kiosk_gateway")["WEB_SERVER_ADDRESS"]
 
@@ -34,6 +35,9 @@ def call(method, path, token, body=None):
 
 
 def show(response, width):
+    """Print the answer as the kiosk would: a ticket as its ``width``-column printer
+    (32 or 48) prints it, a refusal in both languages with its reasons, anything else
+    as JSON. Returns the exit status: 1 for a refusal, else 0."""
     body = response.json()
     if response.status_code >= 400:
         print(f"[{response.status_code}] {body['message']['az']}\n       {body['message']['en']}")
@@ -49,6 +53,8 @@ def show(response, width):
 
 
 def main(argv=None):
+    """Run one kiosk command (``register``, ``activate``, ``walk-in`` or ``heartbeat``)
+    from ``argv``; returns the exit status."""
     parser = argparse.ArgumentParser(description="A kiosk simulator.")
     parser.add_argument("--token", default=os.environ.get("KIOSK_TOKEN"),
                         help="the kiosk's token (or the admin token for register)")

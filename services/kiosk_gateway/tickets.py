@@ -15,6 +15,9 @@ def ticket_number(prefix, series, sequence):
 
 @dataclass(frozen=True)
 class Ticket:
+    """A printed ticket (Q-7): its ``number`` (``sequence`` in the centre's ``series``
+    of the Baku ``day``), the booking it activated and its ``booked_time`` (``None`` for
+    a walk-in), and when (``issued_at``, Baku) and at which kiosk it was printed."""
     ticket_id: str
     centre: str
     day: date
@@ -36,6 +39,7 @@ class Ticket:
 
 
 def call_order(tickets):
+    """``tickets`` in the order they will be called (:meth:`Ticket.call_key`)."""
     return sorted(tickets, key=Ticket.call_key)
 
 
@@ -71,5 +75,6 @@ def layout(ticket, centre_name, service_name, width, ascii_only=False):
 
 
 def print_layouts(ticket, centre_name, service_name):
+    """The ticket's text for each printer width: ``{"32": text, "48": text}``."""
     return {str(width): "\n".join(layout(ticket, centre_name, service_name, width))
             for width in WIDTHS}

@@ -26,6 +26,8 @@ class ReportQuery(Schema):
 
 
 class GenerateBody(Schema):
+    """Body of ``POST /reports/control`` (M-4): which day (Baku), optionally one centre
+    and one service, and after how many minutes a process counts as stuck (M-3)."""
     day = asan.Date(required=True)
     centre = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(CENTRES))
     service = fields.String(load_default=None, allow_none=True,
@@ -34,10 +36,13 @@ class GenerateBody(Schema):
 
 
 class FormatQuery(Schema):
+    """``GET /reports/<id>``: the report as ``json`` (default), ``csv`` or ``html``."""
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
 
 
 class ListQuery(Schema):
+    """``GET /reports``: only the reports of one day, or of one trigger (``daily`` or
+    ``on_demand``)."""
     day = asan.Date(load_default=None)
     trigger = fields.String(load_default=None, validate=validate.OneOf(("daily", "on_demand")))
 
@@ -69,6 +74,7 @@ ROUTES = [
 
 
 def spec():
+    """The monitoring service's OpenAPI 3.0.3 document (a ``dict``), for ``GET /openapi.json``."""
     return build_spec("ASAN xidmət — monitoring and automated-control reports", "1.0.0",
                       "Control reports per day, centre and service (M-1 … M-4), built from the "
                       "public events of every service.", ROUTES)

@@ -41,6 +41,7 @@ class ControlReport:
 
     @property
     def kept(self):
+        """Whether the stream holds a kept report."""
         return self.report_id is not None
 
 
@@ -53,6 +54,8 @@ def stream_of(trigger, day, report_id):
 
 
 def evolve(state, event_type, data):
+    """``state`` after one event of a report's stream: either of its events records
+    the report's id, day and trigger."""
     state = replace(state, version=state.version + 1)
     if event_type in ("ControlReportGenerated", "ControlReportKept"):
         return replace(state, report_id=str(data["report_id"]), day=str(data["day"]),

@@ -5,6 +5,9 @@ from shared.catalog import EventCatalog
 
 
 class FailureSummary(Schema):
+    """M-3: how many failures and shortcomings a report found, per kind: bookings whose
+    code or order-code email was not delivered in time, emails that failed for good,
+    complaints overdue (C-3), and messages parked in dead-letter queues."""
     code_email_not_delivered = fields.Integer(required=True)
     order_code_email_not_delivered = fields.Integer(required=True)
     emails_failed = fields.Integer(required=True)

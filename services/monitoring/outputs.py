@@ -29,6 +29,8 @@ def flatten(value, path=""):
 
 
 def to_csv(report):
+    """The report as CSV text (CRLF line ends): a ``metric,value`` header, then one row
+    per value of :func:`flatten`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(("metric", "value"))
@@ -51,6 +53,8 @@ def hourly(by_hour):
 
 def to_html(report, report_id=None,
             title="Avtomatlaşdırılmış nəzarət hesabatı / Automated-control report"):
+    """The report as an HTML page (a ``str``) with inline SVG bar charts and no script;
+    ``report_id``: shown for a kept report, ``None`` for one computed now."""
     template = TEMPLATES.get_template("report.html")
     return template.render(report=report, report_id=report_id, title=title, bars=bars,
                            hourly=hourly)

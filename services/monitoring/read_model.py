@@ -67,10 +67,14 @@ class Row:
 
 
 def upsert(table, key, key_value, values):
+    """A :class:`Row` that sets ``values`` on the row of ``table`` whose ``key`` is
+    ``key_value``, starting the row if there is none."""
     return Row(table, key, {key: key_value, **values})
 
 
 def insert_once(table, key, values):
+    """A :class:`Row` inserted once into ``table`` (``values`` hold its ``key``); applied
+    again, it changes nothing."""
     return Row(table, key, values, upsert=False)
 
 

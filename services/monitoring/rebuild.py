@@ -61,6 +61,8 @@ def rebuild(database_url, event_logs):
 
 
 def main(argv=None):
+    """The command line: rebuild from the config's ``DATABASE_URL`` and ``EVENT_LOGS``
+    (one database URL per source service), and print how many events of each were applied."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(CONFIG))
     args = parser.parse_args(argv)

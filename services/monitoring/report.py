@@ -29,6 +29,10 @@ PERCENTILES = (0.5, 0.95, 0.99)
 
 @dataclass(frozen=True)
 class Params:
+    """What one report is about: the Baku ``day`` (or the window ``since``–``until``,
+    for the live gauges), optionally one centre and one service; ``as_of`` and
+    ``stuck_after`` decide which processes count as stuck (M-3); ``dead_letters`` is the
+    broker's count, passed in."""
     day: date
     as_of: datetime
     stuck_after: timedelta = timedelta(minutes=10)
@@ -40,13 +44,16 @@ class Params:
 
     @property
     def start(self):
+        """The window's start (aware): ``since``, else midnight of ``day`` in Baku."""
         return self.since or datetime.combine(self.day, time(0), BAKU)
 
     @property
     def end(self):
+        """The window's end, exclusive: ``until``, else the midnight after ``day`` in Baku."""
         return self.until or datetime.combine(self.day + timedelta(days=1), time(0), BAKU)
 
     def sql(self):
+        """The named parameters of every report query (``%(start)s``, ``%(day)s``, …)."""
         return {"start": self.start, "end": self.end, "day": self.day, "as_of": self.as_of,
                 "stuck": self.stuck_after, "centre": self.centre, "service": self.service,
                 "code": CODE_TEMPLATE, "order": ORDER_CODE_TEMPLATE}
@@ -97,6 +104,9 @@ def _percentiles(conn, sql, params, scale=1.0, unit="s"):
 
 # --- M-1 receipt -------------------------------------------------------------------
 def receipt(conn, params):
+    """M-1: the requests received — booking requests, refused booking forms and FIN
+    queries in the window, complaints filed that day — each ``{total, by_channel,
+    by_hour}``, hours in Baku time."""
     p = params.sql()
     hour = "extract(hour FROM {} AT TIME ZONE 'Asia/Baku')"
     bookings = (f"FROM bookings WHERE requested_at >= %(start)s AND requested_at < %(end)s"
@@ -122,6 +132,9 @@ def receipt(conn, params):
 
 # --- M-2 response times ------------------------------------------------------------
 def response_times(conn, params):
+    """M-2: from a booking request to its code email delivered and from a confirmation
+    to its order-code email delivered (seconds), and FIN lookups (``latency_ms``,
+    milliseconds); each ``{count, p50, p95, p99, max, unit}``, ``None`` without samples."""
     p = params.sql()
     code = _percentiles(conn, (
         "SELECT extract(epoch FROM e.delivered_logged_at - b.requested_logged_at) AS x"
@@ -159,6 +172,9 @@ FUNNEL_KEYS = ("requested", "confirmed", "activated", "lapsed", "cancelled", "vo
 
 
 def funnel(conn, params):
+    """M-2, M-3: what became of the visits booked for ``params.day`` (requested,
+    confirmed, activated, lapsed, cancelled…) and the forms refused in the window, by
+    reason. Returns ``(totals, breakdown)``, the breakdown one dict per centre and service."""
     p = params.sql()
     where = f"FROM bookings WHERE visit_date = %(day)s AND {_BOOKING_FILTER}"
     totals = dict(zip(FUNNEL_KEYS, map(int, conn.execute(f"SELECT {_FUNNEL} {where}", p)
@@ -237,6 +253,7 @@ def failures(conn, params):
 
 
 def fin_queries(conn, params):
+    """F-6: the FIN queries of the window: the total, by outcome and by lookup method."""
     p = params.sql()
     where = "FROM fin_queries WHERE asked_at >= %(start)s AND asked_at < %(end)s"
     return {"total": int(conn.execute(f"SELECT count(*) {where}", p).fetchone()[0]),
@@ -245,6 +262,8 @@ def fin_queries(conn, params):
 
 
 def complaints(conn, params):
+    """C-3: complaints filed that day, by channel; answered in the window, by decision
+    and how many late; withdrawn; and how many became overdue."""
     p = params.sql()
     on_day = "%(start)s AND {0} < %(end)s"
     received = _counts(_rows(conn, "SELECT channel, count(*) FROM complaints"
@@ -263,6 +282,8 @@ def complaints(conn, params):
 
 
 def kiosks(conn, params):
+    """Q-7, Q-8: tickets issued that day, by series (booked, walk-in), and activations
+    refused in the window, by reason."""
     p = params.sql()
     centre = "(%(centre)s::text IS NULL OR centre = %(centre)s)"
     tickets = _counts(_rows(conn, (

@@ -41,7 +41,12 @@ NO_REPORT = Text("report_not_found", "Belə hesabat yoxdur.", "There is no such 
 
 
 class MonitoringConfig(DependencyProvider):
+    """The monitoring settings: report token hashes, ``STUCK_AFTER_MINUTES`` (default
+    10), ``DAILY_REPORT_AFTER_MINUTES`` past midnight (default 30), and the broker and
+    queues whose dead letters are counted."""
+
     def setup(self):
+        """Read the settings and name the dead-letter queues once, when the container starts."""
         config = self.container.config
         self.tokens = config.get("REPORT_TOKEN_SHA256") or []
         self.stuck_after = timedelta(minutes=float(config.get("STUCK_AFTER_MINUTES", 10)))
@@ -52,13 +57,17 @@ class MonitoringConfig(DependencyProvider):
         self.dead_letter_queues = dead_letter_queues()
 
     def dead_letters(self):
+        """``((queue, messages), …)``: each dead-letter queue's depth now, asked of the broker."""
         return tuple(depths(self.amqp_uri, self.dead_letter_queues))
 
     def get_dependency(self, worker_ctx):
+        """Every worker shares this provider."""
         return self
 
 
 class MonitoringService(PlatformService):
+    """The monitoring consumer (M-1, M-2) and the automated-control reports (M-3, M-4),
+    with the gauges Prometheus alerts on (D-4)."""
     name = "monitoring"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations",
                   read_model=read_model)
@@ -71,22 +80,28 @@ class MonitoringService(PlatformService):
     # method names are the queues' and the processed-event records' names.
     @on_events("booking", "#", catalog=CATALOGS["booking"])
     def on_booking_event(self, events):
+        """M-1: a batch of booking's public events, applied to the read models once."""
         self._project(events)
 
     @on_events("notification", "#", catalog=CATALOGS["notification"])
     def on_notification_event(self, events):
+        """M-1: a batch of notification's public events, applied to the read models once."""
         self._project(events)
 
     @on_events("kiosk_gateway", "#", catalog=CATALOGS["kiosk_gateway"])
     def on_kiosk_gateway_event(self, events):
+        """M-1: a batch of the kiosk gateway's public events, applied to the read models once."""
         self._project(events)
 
     @on_events("registry", "#", catalog=CATALOGS["registry"])
     def on_registry_event(self, events):
+        """M-1: a batch of registry's public events, applied to the read models once."""
         self._project(events)
 
     @on_events("complaints", "#", catalog=CATALOGS["complaints"])
     def on_complaints_event(self, events):
+        """M-1: a batch of the complaints service's public events, applied to the read
+        models once."""
         self._project(events)
 
     def _project(self, events):
@@ -104,6 +119,8 @@ class MonitoringService(PlatformService):
 
     @http("GET", "/reports/control")
     def control_report(self, request):
+        """M-1 … M-3: the report of a day, computed now from the read models, as JSON, CSV
+        or HTML (``format``); 400 ``validation_failed`` on a bad query."""
         require_token(request, self.config.tokens, basic_realm=REALM)
         query = api.ReportQuery().load(request.args.to_dict())
         with self.db.connection() as conn:
@@ -113,12 +130,15 @@ class MonitoringService(PlatformService):
     @http("POST", "/reports/control")
     @once
     def generate_on_demand(self, request):
+        """M-4: compute, keep and announce a report now (``ControlReportGenerated``);
+        201 with its summary and ``href``."""
         require_token(request, self.config.tokens, basic_realm=REALM)
         body = read_json(request, api.GenerateBody())
         return 201, self._generate(self._params(body), "on_demand")
 
     @http("GET", "/reports")
     def generated(self, request):
+        """M-4: the kept reports' summaries, optionally of one day or one trigger."""
         require_token(request, self.config.tokens, basic_realm=REALM)
         query = api.ListQuery().load(request.args.to_dict())
         with self.db.connection() as conn:
@@ -127,6 +147,8 @@ class MonitoringService(PlatformService):
 
     @http("GET", "/reports/<uuid:report_id>")
     def generated_report(self, request, report_id):
+        """M-4: one kept report as it was made, as JSON, CSV or HTML; 404
+        ``report_not_found``."""
         require_token(request, self.config.tokens, basic_realm=REALM)
         query = api.FormatQuery().load(request.args.to_dict())
         with self.db.connection() as conn:
@@ -137,6 +159,7 @@ class MonitoringService(PlatformService):
 
     @http("GET", "/openapi.json")
     def openapi(self, request):
+        """The monitoring service's OpenAPI document."""
         return api.spec()
 
     # --- scheduled jobs ------------------------------------------------------------

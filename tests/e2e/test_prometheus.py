@@ -101,7 +101,8 @@ def test_d4_the_grafana_dashboard_queries_are_valid_promql(prometheus):
     assert len(queries) > 15
     for query in queries:
         answer = requests.get(f"{prometheus}/api/v1/query", params={"query": query}, timeout=5)
-        assert answer.status_code == 200 and answer.json()["status"] == "success", (query, answer.text)
+        assert answer.status_code == 200 and answer.json()["status"] == "success", \
+            (query, answer.text)
 
 
 def test_d4_a_dead_letter_fires_its_alert(prometheus):

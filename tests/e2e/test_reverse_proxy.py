@@ -15,7 +15,8 @@ from tests.conftest import unused_port
 
 pytestmark = pytest.mark.e2e
 CONF = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "asan.conf"
-TLS_DIR = Path(os.environ.get("ASAN_TLS_DIR") or Path(__file__).resolve().parents[2] / ".state" / "tls")
+TLS_DIR = Path(os.environ.get("ASAN_TLS_DIR")
+               or Path(__file__).resolve().parents[2] / ".state" / "tls")
 WEB = load_config(Path(__file__).resolve().parents[2] / "services" / "web" / "config.yaml")
 
 

@@ -135,8 +135,10 @@ def test_guest_cannot_log_in():
 
 def test_a_subscriber_declares_its_own_queue_binds_it_to_public_events_and_consumes(
         subscriber, topology):
-    assert subscriber["queue_prefix"].startswith("sub.") and subscriber["queue_prefix"].endswith(".")
-    assert BOOKING_EVENTS in subscriber["exchanges"] and BOOKING_PRIVATE not in subscriber["exchanges"]
+    assert subscriber["queue_prefix"].startswith("sub.") \
+        and subscriber["queue_prefix"].endswith(".")
+    assert BOOKING_EVENTS in subscriber["exchanges"] \
+        and BOOKING_PRIVATE not in subscriber["exchanges"]
     assert "booking.events.stream" in subscriber["streams"]
     conn = connect(subscriber["amqp_uri"])
     channel = conn.channel()
@@ -200,7 +202,8 @@ def test_revoking_a_subscriber_closes_its_connection_and_it_cannot_log_in_again(
     assert name in [row["name"] for row in subscribers.listing(broker)]
     closed = subscribers.revoke(broker, name)
     assert closed == 1
-    with pytest.raises((amqp.exceptions.ConnectionForced, OSError, amqp.exceptions.RecoverableConnectionError)):
+    with pytest.raises((amqp.exceptions.ConnectionForced, OSError,
+                        amqp.exceptions.RecoverableConnectionError)):
         channel.queue_declare(subscriber["queue_prefix"] + "y", durable=True, auto_delete=False)
         conn.drain_events(timeout=5)
     with pytest.raises(amqp.exceptions.AccessRefused):

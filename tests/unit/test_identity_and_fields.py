@@ -105,7 +105,8 @@ def test_q7_malformed_order_codes(raw):
 
 @pytest.mark.parametrize("raw", ["050 123 45 67", "+994 50 123 45 67", "(012) 493 12 34",
                                  "0551234567", spelled("+994 50 123 45 67", ARABIC_INDIC),
-                                 spelled("050 123 45 67", DEVANAGARI), "＋９９４５０１２３４５６７"])
+                                 spelled("050 123 45 67", DEVANAGARI),
+                                 "＋９９４５０１２３４５６７"])
 def test_q5_azerbaijani_phones_are_e164(raw):
     assert identity.canonical_phone(raw).startswith("+994")
     assert identity.canonical_phone(raw).isascii()

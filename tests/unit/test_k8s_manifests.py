@@ -85,7 +85,8 @@ def group(resource):
 
 
 def pod_templates(resources):
-    return [(d["metadata"]["name"], d["spec"]["template"]) for d in of_kind(resources, "Deployment")]
+    return [(d["metadata"]["name"], d["spec"]["template"])
+            for d in of_kind(resources, "Deployment")]
 
 
 def containers(template, init=True):
@@ -217,7 +218,8 @@ def test_the_rabbitmq_cluster_has_three_nodes_and_quorum_queues_by_default(rende
     assert spec["replicas"] == 3 and isinstance(spec["replicas"], int)
     assert set(spec["persistence"]) <= {"storage", "storageClassName"}
     assert set(spec["service"]) <= {"type", "annotations", "ipFamilyPolicy"}
-    config = dict(line.split(" = ", 1) for line in spec["rabbitmq"]["additionalConfig"].splitlines())
+    config = dict(line.split(" = ", 1)
+                  for line in spec["rabbitmq"]["additionalConfig"].splitlines())
     assert config["default_queue_type"] == "quorum"
     assert config["cluster_partition_handling"] == "pause_minority"
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "rabbitmq"},
@@ -302,7 +304,8 @@ def test_every_process_finds_the_clusters_broker_and_database_not_the_local_ones
             args = container["args"]
             config_path = args[args.index("--config") + 1] if "--config" in args else (
                 args[-1] if args[-1].endswith("config.yaml") else "services/booking/config.yaml")
-            with mock.patch.dict(os.environ, pod_environment(resources, template, container), clear=True):
+            with mock.patch.dict(os.environ, pod_environment(resources, template, container),
+                                 clear=True):
                 config = load_config(REPO_ROOT / config_path)
             assert config["AMQP_URI"] == \
                 "amqp://$(RABBITMQ_USER):$(RABBITMQ_PASSWORD)@asan-rabbitmq:5672/", name
@@ -367,8 +370,8 @@ def test_every_container_has_requests_and_limits(rendered, overlay):
         for container in containers(template):
             resources = container["resources"]
             for what in ("cpu", "memory"):
-                assert quantity(resources["requests"][what]) <= quantity(resources["limits"][what]), \
-                    (name, container["name"], what)
+                assert quantity(resources["requests"][what]) \
+                    <= quantity(resources["limits"][what]), (name, container["name"], what)
 
 
 def test_every_pod_meets_the_restricted_pod_security_standard(rendered):
@@ -390,7 +393,8 @@ def test_production_runs_a_released_image_and_at_least_two_of_everything(rendere
         for container in containers(template):
             image = container["image"]
             assert re.fullmatch(r"[\w.-]+(/[\w.-]+)+:\d+\.\d+\.\d+", image), (name, image)
-    autoscaled = {h["spec"]["scaleTargetRef"]["name"]: h for h in of_kind(resources, "HorizontalPodAutoscaler")}
+    autoscaled = {h["spec"]["scaleTargetRef"]["name"]: h
+                  for h in of_kind(resources, "HorizontalPodAutoscaler")}
     for deployment in of_kind(resources, "Deployment"):
         name = deployment["metadata"]["name"]
         if name in autoscaled:
@@ -403,7 +407,8 @@ def test_production_runs_a_released_image_and_at_least_two_of_everything(rendere
 def test_disruption_budgets_for_all_and_autoscalers_for_the_stateless_services(rendered):
     resources = rendered["production"]
     budgets = of_kind(resources, "PodDisruptionBudget")
-    autoscaled = {h["spec"]["scaleTargetRef"]["name"] for h in of_kind(resources, "HorizontalPodAutoscaler")}
+    autoscaled = {h["spec"]["scaleTargetRef"]["name"]
+                  for h in of_kind(resources, "HorizontalPodAutoscaler")}
     for name, template in pod_templates(resources):
         labels = template["metadata"]["labels"]
         assert any(selects(b["spec"]["selector"]["matchLabels"], labels) for b in budgets), name
@@ -489,7 +494,8 @@ def test_network_policies_deny_by_default_and_admit_the_ingress_only_to_public_p
     resources = rendered["production"]
     found = policies(resources)
     deny = found["default-deny-ingress"]["spec"]
-    assert deny["podSelector"] == {} and deny["policyTypes"] == ["Ingress"] and "ingress" not in deny
+    assert deny["podSelector"] == {} and deny["policyTypes"] == ["Ingress"] \
+        and "ingress" not in deny
     from_ingress = [p for p in found.values() for rule in p["spec"].get("ingress", [])
                     for peer in rule.get("from", [])
                     if peer.get("namespaceSelector", {}).get("matchLabels", {})
@@ -498,13 +504,16 @@ def test_network_policies_deny_by_default_and_admit_the_ingress_only_to_public_p
     selector = found["public-from-ingress"]["spec"]["podSelector"]["matchExpressions"]
     assert {"key": "app.kubernetes.io/name", "operator": "In",
             "values": ["web", "booking", "registry", "complaints"]} in selector
-    assert found["public-from-ingress"]["spec"]["ingress"][0]["ports"] == [{"port": "http", "protocol": "TCP"}]
+    assert found["public-from-ingress"]["spec"]["ingress"][0]["ports"] \
+        == [{"port": "http", "protocol": "TCP"}]
     # RabbitMQ management (15672) only from its own nodes and its operator.
     for rule in found["rabbitmq"]["spec"]["ingress"]:
         if any(p["port"] == 15672 for p in rule["ports"]):
             for peer in rule["from"]:
-                assert peer.get("podSelector", {}).get("matchLabels") == {"app.kubernetes.io/name": "asan-rabbitmq"} \
-                    or peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "rabbitmq-system"}
+                assert peer.get("podSelector", {}).get("matchLabels") \
+                    == {"app.kubernetes.io/name": "asan-rabbitmq"} \
+                    or peer["namespaceSelector"]["matchLabels"] \
+                    == {"kubernetes.io/metadata.name": "rabbitmq-system"}
     # Prometheus reaches the metrics ports of every process.
     scrape = found["metrics-from-prometheus"]["spec"]
     assert {p["port"] for p in scrape["ingress"][0]["ports"]} == {"http", "metrics"}
@@ -547,7 +556,8 @@ def secrets_provided(resources):
     provided = {s["metadata"]["name"]: set(s.get("stringData", {})) | set(s.get("data", {}))
                 for s in of_kind(resources, "Secret")}
     for external in of_kind(resources, "ExternalSecret"):
-        provided[external["spec"]["target"]["name"]] = {d["secretKey"] for d in external["spec"]["data"]}
+        provided[external["spec"]["target"]["name"]] = {d["secretKey"]
+                                                        for d in external["spec"]["data"]}
     for cluster in of_kind(resources, "RabbitmqCluster"):
         provided[f"{cluster['metadata']['name']}-default-user"] = {"username", "password"}
     return provided
@@ -590,7 +600,8 @@ def test_production_takes_every_secret_setting_of_every_service_from_a_secret(re
         from_secrets |= {v["name"] for v in container.get("env", []) if "valueFrom" in v}
         for setting in settings:
             assert setting not in config_map, f"{setting} is in the ConfigMap"
-            assert setting in from_secrets, f"{service}: {setting} would fall back to its dev default"
+            assert setting in from_secrets, \
+                f"{service}: {setting} would fall back to its dev default"
 
 
 def test_production_ships_no_development_secret(rendered):
@@ -602,7 +613,8 @@ def test_production_ships_no_development_secret(rendered):
     # The hashes of the development tokens, as services/*/config.yaml default to them.
     dev_hashes = set()
     for service in SERVICES + ("web",):
-        dev_hashes |= set(re.findall(r"_SHA256:([0-9a-f]{64})\}", service_config_path(service).read_text()))
+        dev_hashes |= set(re.findall(r"_SHA256:([0-9a-f]{64})\}",
+                                     service_config_path(service).read_text()))
     assert len(dev_hashes) >= 5
     for digest in dev_hashes:
         assert digest not in text
@@ -631,7 +643,8 @@ def test_postgresql_has_three_instances_and_one_database_and_role_per_service(re
         assert databases[database]["cluster"] == {"name": "asan-pg"}
         assert roles[database]["login"] is True
         url = config_map[f"{service.upper()}_DATABASE_URL"]
-        assert re.fullmatch(rf"postgresql://{database}@asan-pg-rw:5432/{database}\?sslmode=require", url)
+        assert re.fullmatch(
+            rf"postgresql://{database}@asan-pg-rw:5432/{database}\?sslmode=require", url)
     assert len(databases) == len(SERVICES)
 
 

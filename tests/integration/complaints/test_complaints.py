@@ -132,7 +132,8 @@ def test_lifecycle_assign_answer_and_withdraw(complaints):
     base = f"{url}/staff/complaints/{first['complaint_id']}"
     assert requests.post(f"{base}/assign", json={"reviewer": "r.aliyev"}, headers=STAFF,
                          timeout=10).status_code == 200
-    answered = requests.post(f"{base}/answer", json={"decision": "resolved", "answer": "Düzəldildi."},
+    answered = requests.post(f"{base}/answer",
+                             json={"decision": "resolved", "answer": "Düzəldildi."},
                              headers=STAFF, timeout=10)
     assert answered.json()["delivery"] == "email"
     assert requests.post(f"{base}/answer", json={"decision": "rejected", "answer": "x"},

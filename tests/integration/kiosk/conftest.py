@@ -36,7 +36,8 @@ class Stack:
 
     def _private_code(self, booking_id, template, key):
         with psycopg.connect(self.booking_db) as conn:
-            for (body,) in conn.execute("SELECT body FROM outbox WHERE exchange = 'booking.private'"):
+            for (body,) in conn.execute(
+                    "SELECT body FROM outbox WHERE exchange = 'booking.private'"):
                 message = json.loads(bytes(body))
                 data = message["data"]
                 if data["reference"] == f"booking-{booking_id}" and data["template"] == template:

@@ -51,7 +51,8 @@ def test_q1_today_and_past_days_are_refused(day):
 
 
 def test_q1_the_day_is_counted_in_baku_time_not_utc():
-    late_evening_utc = datetime(2026, 11, 23, 21, 30, tzinfo=timezone.utc)  # 01:30 on the 24th in Baku
+    # 01:30 on the 24th in Baku
+    late_evening_utc = datetime(2026, 11, 23, 21, 30, tzinfo=timezone.utc)
     assert problems(visit(date(2026, 11, 24)), now=late_evening_utc) == {("date", "too_late")}
 
 

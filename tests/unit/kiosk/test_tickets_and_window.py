@@ -1,5 +1,5 @@
 """Tickets and the activation window (Q-7, Q-8), pure."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 
 import pytest
 

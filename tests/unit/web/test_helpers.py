@@ -129,8 +129,6 @@ def test_issue_12_the_pages_forward_each_citizens_address_to_every_service(monke
 def test_issue_12_what_a_citizen_types_stays_one_path_segment_and_out_of_the_log(monkeypatch):
     """A centre typed as ``../../metrics?AZE…#`` must not walk the pages' call to another
     route of booking (it gave a 500 and a false 503), nor reach a log line."""
-    from types import SimpleNamespace
-
     import pytest
 
     from services.web import backends
