@@ -13,6 +13,8 @@ OUTCOMES = ("found", "not_found", "ambiguous", "invalid", "throttled")
 
 
 class PersonRegisteredData(Schema):
+    """``PersonRegistered`` (staff, F-1/F-2's data): the FIN, names, birth date and status
+    (personal data: never public)."""
     fin = fields.String(required=True)
     name = fields.String(required=True)
     surname = fields.String(required=True)
@@ -23,6 +25,8 @@ class PersonRegisteredData(Schema):
 
 
 class IdCardIssuedData(Schema):
+    """``IdCardIssued``: a card's series and number for a FIN, when issued and until when
+    valid."""
     fin = fields.String(required=True)
     series_number = fields.String(required=True)
     issued_on = fields.Date(required=True)
@@ -30,12 +34,16 @@ class IdCardIssuedData(Schema):
 
 
 class IdCardInvalidatedData(Schema):
+    """``IdCardInvalidated``: a card replaced or lost, no longer found by a lookup (F-4)."""
     fin = fields.String(required=True)
     series_number = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(("replaced", "lost")))
 
 
 class PopulationImportedData(Schema):
+    """``PopulationImported``: one bulk import — how many people and documents, and the
+    generator's seed and day, from which ``read_model.rebuild`` regenerates the same
+    rows."""
     people = fields.Integer(required=True)
     documents = fields.Integer(required=True)
     seed = fields.Integer(required=True)

@@ -143,15 +143,18 @@ class PlainReport:
         self.out = out or sys.stdout
 
     def advance(self, people):
+        """Count people more loaded; print each tenth of the total reached."""
         self.done += people
         while self.next_tenth <= 10 and 0 < self.total * self.next_tenth <= self.done * 10:
             self.say(f"loaded {self.done:,} of {self.total:,} people ({self.next_tenth * 10}%)")
             self.next_tenth += 1
 
     def stage(self, what):
+        """Say that the next stage began (e.g. "indexes")."""
         self.say(what)
 
     def say(self, line):
+        """Print ``line`` at once."""
         print(line, file=self.out, flush=True)
 
 
@@ -163,9 +166,11 @@ class RichReport:
         self.task = progress.add_task("people", total=total)
 
     def advance(self, people):
+        """Advance the progress bar by ``people``."""
         self.progress.advance(self.task, people)
 
     def stage(self, what):
+        """Print the next stage's name above the bar."""
         self.progress.console.print(what)
 
 
@@ -173,9 +178,11 @@ class SilentReport:
     """No output (``progress=False``: tests, and callers that report themselves)."""
 
     def advance(self, people):
+        """Nothing: a silent load."""
         pass
 
     def stage(self, what):
+        """Nothing: a silent load."""
         pass
 
 
@@ -183,6 +190,7 @@ class RateColumn(ProgressColumn):
     """People a second (rich's own speed column counts bytes)."""
 
     def render(self, task):
+        """The speed of the load, in people a second."""
         speed = task.finished_speed or task.speed
         return Text(f"{speed:,.0f} people/s" if speed else "", style="progress.data.speed")
 
@@ -214,6 +222,8 @@ def default_database_url():
 
 
 def parse_args(argv):
+    """The loader's command line: ``--count``, ``--seed``, ``--database-url``, ``--if-
+    empty``, ``--quiet``."""
     parser = argparse.ArgumentParser(
         prog="python -m services.registry.loader",
         description="Load a synthetic population into the FIN registry.")
@@ -233,6 +243,8 @@ def parse_args(argv):
 
 
 def main(argv=None):
+    """Load a synthetic population (``python -m services.registry.loader``); exit status 0,
+    or 1 with the reason."""
     args = parse_args(argv)
     try:
         summary = import_population(args.database_url or default_database_url(), args.count,

@@ -42,6 +42,8 @@ def lower_az(text):
 
 
 def upper_az(text):
+    """Azerbaijani upper case: ``i`` → ``İ`` and ``ı`` → ``I`` (Python's ``upper`` knows
+    neither)."""
     return text.replace("i", "İ").replace("ı", "I").upper()
 
 

@@ -202,6 +202,7 @@ def weighted_table(items, weights, size=TABLE_SIZE):
 
 
 def popularity(count):
+    """Zipf-like weights of ``count`` names by rank: a few names are common, most rare."""
     return [1 / (rank + 1) ** NAME_WEIGHT_EXPONENT for rank in range(count)]
 
 
@@ -221,6 +222,7 @@ def years_before(day, years):
 
 
 def years_after(day, years):
+    """The same calendar day ``years`` later (29 February → 28 February)."""
     return years_before(day, -years)
 
 
@@ -260,6 +262,9 @@ class Calendar:
 # --- unique identifiers --------------------------------------------------------
 
 def coprime_multiplier(rng, space):
+    """A multiplier coprime with ``space`` (at least a third of it): ``k * a mod space``
+    then walks every number below ``space`` once, so serial numbers are unique without a
+    set."""
     a = rng.randrange(space // 3, space)
     while gcd(a, space) != 1:
         a += 1
@@ -330,6 +335,8 @@ class Population:
         self.recent = []  # the last people, to copy a namesake from (F-2)
 
     def people(self, count):
+        """``count`` people of the population, each with its ID documents: ``(person,
+        [document, …])`` pairs."""
         for _ in range(count):
             person = self.person()
             yield person, self.documents(person)

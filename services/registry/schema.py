@@ -18,11 +18,14 @@ INDEXES = (
 
 
 def create_indexes(conn):
+    """Create the lookup indexes of ``persons`` (after a bulk load: faster than keeping them
+    during it)."""
     for statement in INDEXES:
         conn.execute(statement)
 
 
 def drop_indexes(conn):
+    """Drop the lookup indexes of ``persons`` (before a bulk load)."""
     conn.execute("DROP INDEX IF EXISTS persons_name_key_idx")
     conn.execute("DROP INDEX IF EXISTS persons_name_lenient_idx")
     conn.execute("DROP INDEX IF EXISTS persons_name_mrz_idx")

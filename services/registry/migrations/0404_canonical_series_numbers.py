@@ -17,6 +17,7 @@ NOT_CANONICAL = ("SELECT series_number FROM id_documents"
 
 
 def canonical_series_numbers(conn):
+    """Rewrite every stored card number not in its canonical form (``shared.identity``)."""
     cursor = conn.cursor()
     cursor.execute(NOT_CANONICAL)
     for (typed,) in cursor.fetchall():
