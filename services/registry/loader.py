@@ -222,8 +222,8 @@ def default_database_url():
 
 
 def parse_args(argv):
-    """The loader's command line: ``--count``, ``--seed``, ``--database-url``, ``--if-
-    empty``, ``--quiet``."""
+    """The loader's command line: ``--count``, ``--seed``, ``--database-url``,
+    ``--replace``, ``--if-empty``, ``--quiet``."""
     parser = argparse.ArgumentParser(
         prog="python -m services.registry.loader",
         description="Load a synthetic population into the FIN registry.")
