@@ -16,7 +16,7 @@ from shared.platform import PlatformService
 from shared.ratelimit import RateLimits
 from shared.timer import every
 
-from . import api, domain, handlers, read_model
+from . import api, domain, handlers, read_model, schemas
 from .events import CATALOG
 
 OVERDUE = Gauge("asan_complaints_overdue", "Open complaints past their one-month deadline")
@@ -79,7 +79,7 @@ class ComplaintsService(PlatformService):
         now = self.clock()
         client = self.clients.of(request).key
         self.limits.check("complaint_file", client, now)
-        body = _load(request, api.ComplaintBody(), now)
+        body = _load(request, schemas.ComplaintBody(), now)
         if body["email"]:
             # per email *from this client*: an address anyone may type must not let them
             # lock its owner out of complaining (issue 12, F-5)
@@ -92,7 +92,7 @@ class ComplaintsService(PlatformService):
         """The complainant withdraws a complaint by its reference number."""
         now = self.clock()
         self.limits.check("complaint_withdraw", self.clients.of(request).key, now)
-        body = read_json(request, api.WithdrawBody())
+        body = read_json(request, schemas.WithdrawBody())
         return self.db.run(lambda uow: handlers.withdraw(uow, body["reference"], now))
 
     @http("POST", "/staff/complaints")
@@ -101,14 +101,14 @@ class ComplaintsService(PlatformService):
         """C-4: staff register a paper complaint (staff token)."""
         require_token(request, self.config.staff_tokens)
         now = self.clock()
-        body = _load(request, api.PaperComplaintBody(), now)
+        body = _load(request, schemas.PaperComplaintBody(), now)
         return 201, self.db.run(lambda uow: handlers.file(uow, body, "paper", now))
 
     @http("GET", "/staff/complaints")
     def listing(self, request):
         """Staff list complaints, newest first, filtered by status or service (staff token)."""
         require_token(request, self.config.staff_tokens)
-        criteria = api.ListQuery().load(request.args.to_dict())
+        criteria = schemas.ListQuery().load(request.args.to_dict())
         with self.db.connection() as conn:
             return read_model.listing(conn, criteria, baku_today(self.clock()))
 
@@ -123,7 +123,7 @@ class ComplaintsService(PlatformService):
     def assign(self, request, complaint_id):
         """Staff assign a complaint to a reviewer (staff token)."""
         require_token(request, self.config.staff_tokens)
-        body = read_json(request, api.AssignBody())
+        body = read_json(request, schemas.AssignBody())
         now = self.clock()
         return self.db.run(lambda uow: handlers.assign(uow, str(complaint_id), body["reviewer"],
                                                        now))
@@ -132,7 +132,7 @@ class ComplaintsService(PlatformService):
     def answer(self, request, complaint_id):
         """C-3: staff answer a complaint (staff token)."""
         require_token(request, self.config.staff_tokens)
-        body = read_json(request, api.AnswerBody())
+        body = read_json(request, schemas.AnswerBody())
         now = self.clock()
         return self.db.run(lambda uow: handlers.answer(uow, str(complaint_id), body["decision"],
                                                        body["answer"], now))

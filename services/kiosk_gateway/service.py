@@ -16,7 +16,7 @@ from shared.platform import PlatformService
 from shared.rpc import RpcProxy
 from shared.timer import every
 
-from . import api, domain, handlers, read_model
+from . import api, domain, handlers, read_model, schemas
 from .events import CATALOG
 
 KIOSKS_NOT_SEEN = Gauge("asan_kiosks_not_seen",
@@ -82,7 +82,7 @@ class KioskGatewayService(PlatformService):
     def activate(self, request):
         """Q-7: the order code in, a ticket out; the same request again, the same ticket."""
         kiosk_id, centre = self._kiosk(request)
-        body = read_json(request, api.OrderCodeBody())
+        body = read_json(request, schemas.OrderCodeBody())
         catalogue = self._catalogue()
         now = self.clock()
         try:
@@ -103,7 +103,7 @@ class KioskGatewayService(PlatformService):
         """A walk-in ticket (its own number series) for the service in the body, while the
         centre is open; one per ``Idempotency-Key``. 404 ``not_offered``, 409 ``centre_closed``."""
         kiosk_id, centre = self._kiosk(request)
-        body = read_json(request, api.WalkInBody())
+        body = read_json(request, schemas.WalkInBody())
         catalogue, now = self._catalogue(), self.clock()
         return self.db.run(lambda uow: handlers.walk_in(uow, catalogue, kiosk_id, centre,
                                                         body["service"], now))
@@ -140,7 +140,7 @@ class KioskGatewayService(PlatformService):
         """Staff register a kiosk of a centre (D-5): 201 with its credential, shown once;
         404 ``unknown_centre``."""
         require_token(request, self.config.admin_tokens)
-        body = read_json(request, api.NewKioskBody())
+        body = read_json(request, schemas.NewKioskBody())
         centres = self._catalogue()["centres"]
         return 201, self.db.run(lambda uow: handlers.register_kiosk(uow, body["centre"], centres))
 

@@ -27,7 +27,7 @@ from shared.idempotency import Once, once
 from shared.platform import PlatformService
 from shared.timer import every
 
-from . import api, domain, outputs, read_model, report
+from . import api, domain, outputs, read_model, report, schemas
 from .events import CATALOG
 from .read_model import CATALOGS
 
@@ -122,7 +122,7 @@ class MonitoringService(PlatformService):
         """M-1 … M-3: the report of a day, computed now from the read models, as JSON, CSV
         or HTML (``format``); 400 ``validation_failed`` on a bad query."""
         require_token(request, self.config.tokens, basic_realm=REALM)
-        query = api.ReportQuery().load(request.args.to_dict())
+        query = schemas.ReportQuery().load(request.args.to_dict())
         with self.db.connection() as conn:
             built = report.build(conn, self._params(query))
         return _render(built, query["format"])
@@ -133,14 +133,14 @@ class MonitoringService(PlatformService):
         """M-4: compute, keep and announce a report now (``ControlReportGenerated``);
         201 with its summary and ``href``."""
         require_token(request, self.config.tokens, basic_realm=REALM)
-        body = read_json(request, api.GenerateBody())
+        body = read_json(request, schemas.GenerateBody())
         return 201, self._generate(self._params(body), "on_demand")
 
     @http("GET", "/reports")
     def generated(self, request):
         """M-4: the kept reports' summaries, optionally of one day or one trigger."""
         require_token(request, self.config.tokens, basic_realm=REALM)
-        query = api.ListQuery().load(request.args.to_dict())
+        query = schemas.ListQuery().load(request.args.to_dict())
         with self.db.connection() as conn:
             rows = read_model.reports(conn, query.get("day"), query.get("trigger"))
         return [_summary(*row) for row in rows]
@@ -150,7 +150,7 @@ class MonitoringService(PlatformService):
         """M-4: one kept report as it was made, as JSON, CSV or HTML; 404
         ``report_not_found``."""
         require_token(request, self.config.tokens, basic_realm=REALM)
-        query = api.FormatQuery().load(request.args.to_dict())
+        query = schemas.FormatQuery().load(request.args.to_dict())
         with self.db.connection() as conn:
             body = read_model.report_body(conn, report_id)
         if body is None:
