@@ -90,7 +90,7 @@ def in_threads(threads, seconds, work):
             t0 = time.perf_counter()
             try:
                 work(index, i)
-            except Exception:  # noqa: BLE001 - counted as an error, the run goes on
+            except Exception:  # counted as an error, the run goes on
                 errors[index] += 1
             else:
                 latencies[index].append((time.perf_counter() - t0) * 1000)

@@ -19,7 +19,7 @@ Bench-only pieces, never part of a deployed service:
 """
 import eventlet
 
-eventlet.monkey_patch()  # noqa: E402 - before anything else, as nameko run does
+eventlet.monkey_patch()  # before anything else, as nameko run does
 
 import importlib  # noqa: E402
 import json  # noqa: E402

@@ -166,7 +166,7 @@ class BatchPublisher:
         if self.conn is not None:
             try:
                 self.conn.close()
-            except Exception:  # noqa: BLE001 - closing a broken connection
+            except Exception:  # closing a broken connection
                 pass
             self.conn = None
 

@@ -309,7 +309,7 @@ class EventConsumer(Consumer):
         message is requeued instead, never lost."""
         try:
             outcome = self._settle(message, exc_info[1] if exc_info else None, exc_info)
-        except Exception:  # noqa: BLE001 - broker trouble: give it back, never lose it
+        except Exception:  # broker trouble: give it back, never lose it
             log.exception("could not schedule a retry or redelivery; requeueing")
             self.queue_consumer.requeue_message(message)
             return
@@ -354,7 +354,7 @@ class EventConsumer(Consumer):
             return False
         try:
             self._republish(message, queue, {})
-        except Exception:  # noqa: BLE001 - broker trouble: give it back, never lose it
+        except Exception:  # broker trouble: give it back, never lose it
             log.exception("could not send a redelivery round again; requeueing")
             self.queue_consumer.requeue_message(message)
             return True
@@ -509,7 +509,7 @@ class EventBatchConsumer(EventConsumer):
             except UNREADABLE as error:
                 try:
                     self._park_unreadable(message, error)
-                except Exception:  # noqa: BLE001 - broker trouble: give it back
+                except Exception:  # broker trouble: give it back
                     log.exception("could not park an unreadable message; requeueing")
                     self.queue_consumer.requeue_message(message)
                     continue

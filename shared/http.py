@@ -208,7 +208,7 @@ class JsonWsgiApp(WsgiApp):
         try:
             try:
                 response, route = self._respond(environ, correlation_id)
-            except Exception as exc:  # noqa: BLE001 - never eventlet's bare 500
+            except Exception as exc:  # never eventlet's bare 500
                 log.error("unexpected error", exc_info=(type(exc), exc, exc.__traceback__),
                           extra={"correlation_id": correlation_id})
                 ENTRYPOINT_CALLS.labels(self.server.container.service_name, "wsgi",
@@ -430,7 +430,7 @@ class JsonHttp(HttpRequestHandler):
             self.container.spawn_worker(self, args, kwargs, context_data=context_data,
                                         handle_result=partial(self.handle_result, event))
             response = self.response_from_result(event.wait())
-        except Exception as exc:  # noqa: BLE001 - mapped to a response, never raised
+        except Exception as exc:  # mapped to a response, never raised
             response = self.response_from_exception(exc, correlation_id)
         response.headers[CORRELATION_HEADER] = correlation_id
         return response

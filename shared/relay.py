@@ -202,7 +202,7 @@ class Relay:
                         continue
                     backoff = 0.5
                     self.relay(conn)
-            except Exception:  # noqa: BLE001 - any failure: nothing is lost, try again
+            except Exception:  # any failure: nothing is lost, try again
                 log.exception("relay failed; retrying in %.1f s", backoff)
                 self.publisher.close()
                 self.stopping.wait(backoff)

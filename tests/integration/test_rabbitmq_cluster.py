@@ -265,7 +265,7 @@ def _leaders(cluster, vhost_name):
     for node in cluster:
         try:
             queues = node.api.get_queues(vhost_name)
-        except Exception:  # noqa: BLE001 - the node killed
+        except Exception:  # the node killed
             continue
         return Counter(queue.get("leader") for queue in queues if queue.get("type") == "quorum")
     return Counter()
@@ -286,7 +286,7 @@ def _killer(load, cluster, vhost_name, at):
 
 
 @pytest.fixture
-def platform(vhost, container_factory, make_database, own_mail_sink):  # noqa: F811
+def platform(vhost, container_factory, make_database, own_mail_sink):
     vhost_name, amqp_uri = vhost
     sink = own_mail_sink()
     clock = Clock()  # 2026-11-23 10:00 in Baku: the day before DAY

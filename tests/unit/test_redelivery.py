@@ -40,7 +40,7 @@ def test_only_a_handler_declared_with_redelivery_expects_it():
 def _raised(error):
     try:
         raise error
-    except Exception:  # noqa: BLE001
+    except Exception:
         return sys.exc_info()
 
 
