@@ -266,12 +266,6 @@ def _private_insert(count):
             + ", ".join(["(%s::uuid, %s, %s, %s::bytea, %s::jsonb)"] * count))
 
 
-def queue_message(cur, message_id, exchange, routing_key, body, headers=None):
-    """Put one message into the outbox; the relay publishes it after commit."""
-    cur.execute(_private_insert(1), (message_id, exchange, routing_key, body,
-                                     Jsonb(headers or {})))
-
-
 class UnitOfWork:
     """One transaction: the service's reads and writes, then its events.
 
