@@ -66,8 +66,11 @@ class Refusal(Exception):
     # appended before it raised, then raises the refusal (the one way, issue 16).
     keeps_record = False
 
-    def __init__(self, message, reasons=(), status=None, error=None, headers=None):
+    def __init__(self, message, reasons=(), status=None, error=None, headers=None,
+                 keeps_record=None):
         super().__init__(message.en)
+        if keeps_record is not None:
+            self.keeps_record = keeps_record
         self.message = message
         self.reasons = list(reasons)
         # Only the HTTP layer (shared.http, shared.boundary) names a status itself;

@@ -9,7 +9,7 @@ import secrets
 import uuid
 
 from shared.auth import bearer_token, token_hash
-from shared.errors import Conflict, NotFound, Refusal, Text, TooManyRequests, Unauthorized
+from shared.errors import Conflict, Gone, NotFound, Text, TooManyRequests, Unauthorized
 
 from . import domain, read_model
 from .tickets import call_order, print_layouts
@@ -22,7 +22,7 @@ def record(uow, stream_id, expected_version, events):
                    *[uow.new_event(name, stream_id, data) for name, data in events])
 
 
-# --- refusals, as HTTP answers ------------------------------------------------------
+# --- refusals, in words ---------------------------------------------------------------
 
 UNKNOWN_CENTRE = Text("unknown_centre", "Belə xidmət mərkəzi yoxdur.", "No such service centre.")
 UNKNOWN_KIOSK = Text("unknown_kiosk", "Belə kiosk yoxdur.", "No such kiosk.")
@@ -31,8 +31,9 @@ NOT_OFFERED = Text("not_offered", "Bu xidmət bu mərkəzdə göstərilmir.",
                    "This service is not offered at this centre.")
 
 
-def http_refusal(refused):
-    """The HTTP answer to a :class:`~.domain.KioskRefusal`."""
+def refusal_of(refused):
+    """The refusal, in its kind and both languages, of a domain :class:`~.domain.KioskRefusal`
+    (shared.http gives the kind its status)."""
     if isinstance(refused, domain.UnknownCentre):
         return NotFound(UNKNOWN_CENTRE)
     if isinstance(refused, domain.UnknownKiosk):
@@ -61,7 +62,7 @@ def _decided(decide, *args):
     try:
         return decide(*args)
     except domain.KioskRefusal as refused:
-        raise http_refusal(refused) from None
+        raise refusal_of(refused) from None
 
 
 # --- kiosks -------------------------------------------------------------------------
@@ -155,29 +156,32 @@ INVALID_CODE = Text("invalid_code", "Sifariş kodu etibarlı deyil. Kodu yoxlay�
 
 
 def refusal_for(outcome, result, catalogue):
-    """The HTTP answer to an activation refused with ``outcome`` (Q-7, Q-8): 409
-    ``other_centre`` naming the booked centre, 409 ``too_early`` with the time it opens
-    (``result["from"]``), 410 ``lapsed``; anything else 404 ``invalid_code``, alike for
-    an unknown, used or cancelled code."""
+    """The refusal of an activation refused with ``outcome`` (Q-7, Q-8): a conflict
+    ``other_centre`` naming the booked centre, a conflict ``too_early`` with the time
+    it opens (``result["from"]``), ``lapsed`` (gone); anything else not found
+    ``invalid_code``, alike for an unknown, used or cancelled code. Each keeps its
+    record (the kiosk's refusal counted before it is answered)."""
     if outcome == "other_centre":
         centre = catalogue["centres"][result["centre"]]
         return Conflict(Text("other_centre", f"Bu növbə başqa mərkəzə aiddir: {centre['az']}.",
-                             f"This booking is for another centre: {centre['en']}."))
+                             f"This booking is for another centre: {centre['en']}."),
+                        keeps_record=True)
     if outcome == "too_early":
         opens = result["from"][11:16]
-        return Refusal(Text("too_early", f"Hələ tezdir: növbəni saat {opens}-dan aktivləşdirmək"
-                            " olar.", f"Too early: the booking can be activated from {opens}."),
-                       status=409, error="too_early")
+        return Conflict(Text("too_early", f"Hələ tezdir: növbəni saat {opens}-dan aktivləşdirmək"
+                             " olar.", f"Too early: the booking can be activated from {opens}."),
+                        error="too_early", keeps_record=True)
     if outcome == "lapsed":
-        return Refusal(Text("lapsed", "Təyin olunmuş vaxt keçib; növbə qüvvədən düşüb.",
-                            "The booked time has passed; the booking has lapsed."),
-                       status=410, error="lapsed")
-    return NotFound(INVALID_CODE, error="invalid_code")
+        return Gone(Text("lapsed", "Təyin olunmuş vaxt keçib; növbə qüvvədən düşüb.",
+                         "The booked time has passed; the booking has lapsed."),
+                    error="lapsed", keeps_record=True)
+    return NotFound(INVALID_CODE, error="invalid_code", keeps_record=True)
 
 
 def activate(uow, booking_rpc, catalogue, kiosk_id, centre, order_code, now, policy):
-    """Q-7 with D-5: the kiosk asks us, we ask booking. Returns (ticket view, refusal);
-    a refusal's bookkeeping (a failure counted, a refusal recorded) is committed."""
+    """Q-7 with D-5: the kiosk asks us, we ask booking. Returns the ticket view; a
+    refused activation raises its refusal (:func:`refusal_for`), whose bookkeeping (a
+    failure counted, ``ActivationRefused`` recorded) is committed all the same."""
     throttle = read_model.throttle(uow.conn, kiosk_id)
     _decided(domain.check_not_blocked, throttle, now)
     result = booking_rpc.activate(order_code, centre, kiosk_id)
@@ -185,15 +189,15 @@ def activate(uow, booking_rpc, catalogue, kiosk_id, centre, order_code, now, pol
         if result["outcome"] == "already_activated" else None
     outcome = domain.activation_outcome(result, existing, kiosk_id, now, policy)
     if outcome == "repeat":
-        return ticket_view(existing, catalogue), None
+        return ticket_view(existing, catalogue)
     if outcome != "activated":
         record(uow, f"kiosk-{kiosk_id}-refusals", None, domain.decide_refusal(
             kiosk_id, centre, throttle, outcome, now, policy))
-        return None, refusal_for(outcome, result, catalogue)
+        raise refusal_for(outcome, result, catalogue)
     service = catalogue["services"][result["service"]]
     ticket = issue_ticket(uow, centre, result["service"], service["prefix"], "booked", kiosk_id,
                           now, booking=result)
-    return ticket_view(ticket, catalogue), None
+    return ticket_view(ticket, catalogue)
 
 
 opening_hours = domain.opening_hours
@@ -205,7 +209,7 @@ def closed_refusal(catalogue, centre, now):
     try:
         domain.check_open(catalogue, centre, now)
     except domain.CentreClosed as closed:
-        return http_refusal(closed)
+        return refusal_of(closed)
     return None
 
 

@@ -9,7 +9,7 @@ from prometheus_client import Counter, Gauge
 from shared.auth import require_token
 from shared.clock import Clock
 from shared.db import Database
-from shared.errors import TooManyRequests
+from shared.errors import Refusal, TooManyRequests
 from shared.http import http, read_json
 from shared.idempotency import Once, once
 from shared.platform import PlatformService
@@ -86,15 +86,17 @@ class KioskGatewayService(PlatformService):
         catalogue = self._catalogue()
         now = self.clock()
         try:
-            ticket, refusal = self.db.run(lambda uow: handlers.activate(
+            ticket = self.db.run(lambda uow: handlers.activate(
                 uow, self.booking, catalogue, kiosk_id, centre, body["order_code"], now,
                 self.config.policy))
         except TooManyRequests:
             KIOSK_SLOWED.labels(centre).inc()
             raise
-        ACTIVATIONS.labels(centre, "ticket" if ticket else refusal.error).inc()
-        if refusal is not None:
-            raise refusal
+        except Refusal as refused:
+            if refused.keeps_record:  # an activation refused (not a fault on the way)
+                ACTIVATIONS.labels(centre, refused.error).inc()
+            raise
+        ACTIVATIONS.labels(centre, "ticket").inc()
         return ticket
 
     @http("POST", "/kiosk/walk-ins")
