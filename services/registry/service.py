@@ -10,7 +10,7 @@ from shared.auth import require_token
 from shared.clients import Clients
 from shared.clock import Clock, baku_today, validating_on
 from shared.db import Database
-from shared.errors import Refusal, Text, reasons_from_marshmallow
+from shared.errors import Gone, Text, reasons_from_marshmallow
 from shared.http import http, read_json
 from shared.platform import PlatformService
 from shared.ratelimit import RateLimits
@@ -119,7 +119,7 @@ class RegistryService(PlatformService):
     def invalidate_card_by_path(self, request, anything):
         """The old route, which carried the card number in the URL: gone. Our access
         log records only the route template, never the number."""
-        raise Refusal(GONE_PATH, status=410, error="moved_to_body")
+        raise Gone(GONE_PATH, error="moved_to_body")
 
     @http("GET", "/openapi.json")
     def openapi(self, request):
