@@ -17,9 +17,7 @@ from .tickets import call_order, print_layouts
 
 def record(uow, stream_id, expected_version, events):
     """Append ``events`` (``(type, data)`` pairs) to ``stream_id``."""
-    if events:
-        uow.append(stream_id, expected_version,
-                   *[uow.new_event(name, stream_id, data) for name, data in events])
+    uow.record(stream_id, expected_version, events)
 
 
 # --- refusals, in words ---------------------------------------------------------------
@@ -68,8 +66,7 @@ def _decided(decide, *args):
 # --- kiosks -------------------------------------------------------------------------
 
 def _load(uow, kiosk_id):
-    return domain.fold((event.type, event.data)
-                       for event in uow.read_stream(domain.kiosk_stream(kiosk_id)))
+    return uow.load(domain.kiosk_stream(kiosk_id), domain.fold)
 
 
 def register_kiosk(uow, centre, known_centres):

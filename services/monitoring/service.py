@@ -208,7 +208,7 @@ def _keep_report(uow, params, trigger):
     report of the day was kept first."""
     report_id = str(uuid.uuid4())
     stream = domain.stream_of(trigger, params.day, report_id)
-    state = domain.fold((event.type, event.data) for event in uow.read_stream(stream))
+    state = uow.load(stream, domain.fold)
     built = report.build(uow.conn, params)
     envelopes = [uow.new_event(name, stream, data) for name, data in domain.decide_keep(
         state, report_id, params.day, trigger, params.centre, params.service, params.as_of,

@@ -74,10 +74,10 @@ def evolve(state, event_type, data):
 
 
 def fold(events):
-    """The :class:`Person` of a stream's recorded events (``.type``, ``.data``)."""
+    """The :class:`Person` of a stream's events, ``(event_type, data)`` pairs in order."""
     state = Person()
-    for event in events:
-        state = evolve(state, event.type, event.data)
+    for event_type, data in events:
+        state = evolve(state, event_type, data)
     return state
 
 

@@ -61,7 +61,7 @@ def register_person(uow, person, card):
     (``card["series_number"]`` canonical, ``shared.fields.IdCard``): registry staff."""
     fin = person["fin"]
     stream = f"person-{fin}"
-    state = domain.fold(uow.read_stream(stream))
+    state = uow.load(stream, domain.fold)
     events = domain.decide_register(state, person, card, read_model.valid_cards(uow.conn, fin))
     _append(uow, stream, state.version, events)
 
@@ -74,7 +74,7 @@ def invalidate_card(uow, series_number, status):
     state, stream = domain.Person(), None
     if held is not None:
         stream = f"person-{held.fin}"
-        state = domain.fold(uow.read_stream(stream))
+        state = uow.load(stream, domain.fold)
         held = read_model.card(uow.conn, series_number)  # as it is once the stream is ours
     events = domain.decide_invalidate(state, held, status)  # no card: refused, no append
     _append(uow, stream, state.version, events)
@@ -82,5 +82,4 @@ def invalidate_card(uow, series_number, status):
 
 def _append(uow, stream, expected_version, events):
     """Append the decided ``events`` (``[(type, data), …]``) to ``stream``."""
-    uow.append(stream, expected_version,
-               *(uow.new_event(event_type, stream, data) for event_type, data in events))
+    uow.record(stream, expected_version, events)

@@ -1,7 +1,6 @@
 """The registry's rules of seed 001, pure: given a person's (or a query's) events, when
 a command, then these events or this refusal (issue 16)."""
 from datetime import date, datetime, timedelta, timezone
-from types import SimpleNamespace
 
 import pytest
 
@@ -19,7 +18,7 @@ AT = datetime(2026, 11, 23, 8, 0, tzinfo=timezone(timedelta(hours=4)))
 
 def given(*events):
     """The state folded from ``(type, data)`` pairs, as a stream would record them."""
-    return domain.fold([SimpleNamespace(type=t, data=d) for t, d in events])
+    return domain.fold(events)
 
 
 def registered():
