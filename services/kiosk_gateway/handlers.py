@@ -4,7 +4,9 @@ booking service (over RPC), tickets, walk-ins, heartbeats, slowing down guessers
 Each loads the state it decides on (a kiosk's stream folded, or the fold kept in a
 read-model row, locked), lets :mod:`.domain` decide, and appends the events; the unit
 of work applies them to the read models (:mod:`.read_model`, the only writer of the
-tables). Domain refusals become HTTP answers here, and only here."""
+tables). Domain refusals become refusals in both languages here (``shared.http``
+gives each kind its status)."""
+import base64
 import secrets
 import uuid
 
@@ -12,7 +14,7 @@ from shared.auth import bearer_token, token_hash
 from shared.errors import Conflict, Gone, NotFound, Text, TooManyRequests, Unauthorized
 
 from . import domain, read_model
-from .tickets import call_order, print_layouts
+from .tickets import call_order, escpos, print_layouts
 
 
 def record(uow, stream_id, expected_version, events):
@@ -135,8 +137,8 @@ def _record_ticket(uow, events):
 
 def ticket_view(ticket, catalogue):
     """The answer for ``ticket`` (``api.TicketResponse``): service and centre named in
-    ``az`` and ``en`` from ``catalogue``, times as ISO strings, and its text for 32- and
-    48-column printers."""
+    ``az`` and ``en`` from ``catalogue``, times as ISO strings, its text for 32- and
+    48-column printers, and its ESC/POS bytes (base64) for an 80 mm thermal printer."""
     centre = catalogue["centres"][ticket.centre]
     service = catalogue["services"][ticket.service]
     return {"ticket_id": ticket.ticket_id, "number": ticket.number, "series": ticket.series,
@@ -145,7 +147,9 @@ def ticket_view(ticket, catalogue):
             "date": ticket.day.isoformat(),
             "booked_time": ticket.booked_time.strftime("%H:%M") if ticket.booked_time else None,
             "issued_at": ticket.issued_at.isoformat(),
-            "print": print_layouts(ticket, centre["az"], f"{service['az']} / {service['en']}")}
+            "print": print_layouts(ticket, centre["az"], f"{service['az']} / {service['en']}"),
+            "escpos": base64.b64encode(escpos(ticket, centre["az"],
+                                              f"{service['az']} / {service['en']}")).decode()}
 
 
 INVALID_CODE = Text("invalid_code", "Sifariş kodu etibarlı deyil. Kodu yoxlayın və ya 108-ə zəng"

@@ -25,7 +25,7 @@ class NewKioskBody(Schema):
 class TicketResponse(Schema):
     """A printed ticket (Q-7) as the kiosk receives it: its number and series, the
     service and centre (code, ``az``, ``en``), the Baku day, the booked time (``HH:MM``,
-    null for a walk-in), when it was issued, and the text to print."""
+    null for a walk-in), when it was issued, the text to print and its ESC/POS bytes."""
     ticket_id = fields.UUID()
     number = fields.String(metadata={"example": "B-017"})
     series = fields.String(metadata={"description": "booked or walk_in"})
@@ -36,6 +36,10 @@ class TicketResponse(Schema):
     issued_at = fields.DateTime()
     print = fields.Dict(metadata={"description": "ready-to-print text for 32- and 48-column "
                                                  "thermal printers, keyed by width"})
+    escpos = fields.String(metadata={
+        "description": "the ticket as ESC/POS bytes, base64, for an 80 mm thermal printer "
+                       "(48 columns, code page CP857 with ə printed as ä, the number large, a "
+                       "QR code of the number, a cut): send them to the printer as they are"})
 
 
 class KioskCredential(Schema):

@@ -1,11 +1,19 @@
-"""Tickets, pure: their numbers, the order in which they are called, and the text a
-thermal printer prints (32 or 48 columns)."""
+"""Tickets, pure: their numbers, the order in which they are called, the text a
+thermal printer prints (32 or 48 columns) and the ESC/POS bytes of an 80 mm one."""
 import textwrap
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from escpos.printer import Dummy
+
 WIDTHS = (32, 48)
+# The printed ticket for real kiosk printers (issue 17 §7): an 80 mm thermal printer
+# (Epson TM-T88V's profile in python-escpos: 48 columns of font A) in code page CP857,
+# which has every Azerbaijani letter but ə.
+ESCPOS_PROFILE = "TM-T88V"
+ESCPOS_CODE_PAGE = "CP857"
+ESCPOS_COLUMNS = 48
 
 
 def ticket_number(prefix, series, sequence):
@@ -78,3 +86,29 @@ def print_layouts(ticket, centre_name, service_name):
     """The ticket's text for each printer width: ``{"32": text, "48": text}``."""
     return {str(width): "\n".join(layout(ticket, centre_name, service_name, width))
             for width in WIDTHS}
+
+
+def _for_code_page(text):
+    """ə and Ə are in no printer code page; ä and Ä stand in for them, the letters the
+    Azerbaijani Latin alphabet of 1991 had in their place (every other letter prints)."""
+    return unicodedata.normalize("NFC", text).replace("ə", "ä").replace("Ə", "Ä")
+
+
+def escpos(ticket, centre_name, service_name):
+    """The ticket as ESC/POS bytes for an 80 mm thermal printer, made with
+    python-escpos: the 48-column :func:`layout` in code page CP857 (``ə`` printed as
+    ``ä``), the number large and bold, a QR code of the number (the printer's own QR
+    command), then a paper cut."""
+    printer = Dummy(profile=ESCPOS_PROFILE)  # the printer that only collects the bytes
+    printer.charcode(ESCPOS_CODE_PAGE)
+    printer.set(align="center")
+    for line in layout(ticket, centre_name, service_name, ESCPOS_COLUMNS):
+        if ticket.number in line:
+            printer.set(align="center", bold=True, double_height=True, double_width=True)
+            printer.text(f"{ticket.number}\n")
+            printer.set(align="center", normal_textsize=True)
+        else:
+            printer.text(_for_code_page(line.strip()) + "\n")
+    printer.qr(ticket.number, size=8, native=True)
+    printer.cut()
+    return printer.output

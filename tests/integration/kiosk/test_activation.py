@@ -184,3 +184,24 @@ def test_a_walk_in_ticket_only_while_the_centre_is_open_on_baku_time(stack, day,
     opened = requests.post(f"{stack.gateway_url}/kiosk/walk-ins", json={"service": "passport"},
                            headers=headers, timeout=10)
     assert opened.status_code == 200 and opened.json()["number"].startswith("CW-")
+
+
+def test_issue17_the_activation_and_walk_in_answers_carry_the_escpos_ticket(stack):
+    """§7: the kiosk sends the answer's ``escpos`` (base64) to its 80 mm printer as it
+    is: the number and the centre in the text, the number in the QR code."""
+    import base64
+
+    from tests.unit.kiosk.test_escpos_ticket import printed_text, qr_payload
+    kiosk = stack.kiosk("baku-1")
+    _, order_code = stack.confirmed_booking(at="10:15")
+    stack.clock.set("2026-11-24", "10:05")
+    headers = {"Authorization": f"Bearer {kiosk['token']}"}
+    booked = stack.activate(kiosk["token"], order_code).json()
+    walk_in = requests.post(f"{stack.gateway_url}/kiosk/walk-ins", json={"service": "passport"},
+                            headers=headers, timeout=10).json()
+    for ticket in (booked, walk_in):
+        data = base64.b64decode(ticket["escpos"])
+        assert qr_payload(data) == ticket["number"]
+        text = " ".join(printed_text(data).split())  # a long name wraps
+        assert ticket["number"] in text
+        assert ticket["centre"]["az"].replace("ə", "ä") in text
