@@ -5,10 +5,10 @@ queue for that service (``monitoring.on_<source>_event``, bound with ``#``) and 
 applied to the read models in the same transaction that records its id: exactly
 once, whatever RabbitMQ redelivers. Events come in batches (``@on_events``: up to 500,
 one transaction and one ack each), applied with a few multi-row statements. Reports
-are computed from the read models; a kept report is decided by ``domain.py`` and
+are computed from the read models; a kept report is kept by ``handlers.py``, decided by
+``domain.py`` and
 written by ``read_model.py``, the only code that writes this service's tables.
 """
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from shared.idempotency import Once, once
 from shared.platform import PlatformService
 from shared.timer import every
 
-from . import api, domain, outputs, read_model, report, schemas
+from . import api, domain, handlers, outputs, read_model, report, schemas
 from .events import CATALOG
 from .read_model import CATALOGS
 
@@ -143,7 +143,7 @@ class MonitoringService(PlatformService):
         query = schemas.ListQuery().load(request.args.to_dict())
         with self.db.connection() as conn:
             rows = read_model.reports(conn, query.get("day"), query.get("trigger"))
-        return [_summary(*row) for row in rows]
+        return [handlers.summary(*row) for row in rows]
 
     @http("GET", "/reports/<uuid:report_id>")
     def generated_report(self, request, report_id):
@@ -195,35 +195,11 @@ class MonitoringService(PlatformService):
 
     def _generate(self, params, trigger):
         try:
-            kept = self.db.run(lambda uow: _keep_report(uow, params, trigger))
+            kept = self.db.run(lambda uow: handlers.keep_report(uow, params, trigger))
         except domain.ReportAlreadyKept:  # another instance kept today's daily report
             return None
         REPORTS.labels(trigger).inc()
         return kept
-
-
-def _keep_report(uow, params, trigger):
-    """Build, keep and announce one report (M-4): load its stream, decide, append;
-    the read model writes the row. Raises ``domain.ReportAlreadyKept`` when the daily
-    report of the day was kept first."""
-    report_id = str(uuid.uuid4())
-    stream = domain.stream_of(trigger, params.day, report_id)
-    state = uow.load(stream, domain.fold)
-    built = report.build(uow.conn, params)
-    envelopes = [uow.new_event(name, stream, data) for name, data in domain.decide_keep(
-        state, report_id, params.day, trigger, params.centre, params.service, params.as_of,
-        built)]
-    uow.append(stream, state.version, *envelopes)
-    # generated_at is the moment the report was kept: its events' time (the row's too).
-    return _summary(report_id, params.day, trigger, params.centre, params.service,
-                    params.as_of, envelopes[0].time, built["failures"]["summary"])
-
-
-def _summary(report_id, day, trigger, centre, service, as_of, generated_at, failures):
-    return {"report_id": str(report_id), "day": day.isoformat(), "trigger": trigger,
-            "centre": centre, "service": service, "as_of": as_of.isoformat(),
-            "generated_at": generated_at.isoformat(), "failures": failures,
-            "href": f"/reports/{report_id}"}
 
 
 def _render(built, fmt, report_id=None):
