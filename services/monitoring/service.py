@@ -5,9 +5,9 @@ queue for that service (``monitoring.on_<source>_event``, bound with ``#``) and 
 applied to the read models in the same transaction that records its id: exactly
 once, whatever RabbitMQ redelivers. Events come in batches (``@on_events``: up to 500,
 one transaction and one ack each), applied with a few multi-row statements. Reports
-are computed from the read models; a kept report is kept by ``handlers.py``, decided by
-``domain.py`` and
-written by ``read_model.py``, the only code that writes this service's tables.
+are computed from the read models; a report is kept by ``handlers.py``, decided by
+``domain.py`` and written by ``read_model.py``, the only code that writes this
+service's tables.
 """
 from datetime import timedelta
 from pathlib import Path
