@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from hashlib import sha256
 
-
+from shared.clock import baku_now
+from shared.decider import folder
 from shared.errors import (Conflict, NotFound, Reason, Rejected, Text, ValidationFailed,
                            slow_down)
 # Identifiers (ID card, phone, codes) have one canonical form, read at the boundary
@@ -21,8 +22,6 @@ from shared.errors import (Conflict, NotFound, Reason, Rejected, Text, Validatio
 from shared.identity import (ORDER_CODE_ALPHABET, ORDER_CODE_LENGTH,  # noqa: F401
                              format_order_code)
 from shared.names import name_problem, normalize_name  # noqa: F401 - the form's name rule
-
-from shared.clock import baku_now
 
 from .reference import slot_start
 
@@ -227,13 +226,8 @@ def evolve(state, event_type, data):
     return replace(state, status=status) if status else state
 
 
-def fold(events):
-    """The :class:`Booking` that ``events`` (``(event_type, data)`` pairs, in stream order)
-    make."""
-    state = Booking()
-    for event_type, data in events:
-        state = evolve(state, event_type, data)
-    return state
+# The :class:`Booking` that ``events`` (``(event_type, data)`` pairs, in stream order) make.
+fold = folder(Booking(), evolve)
 
 
 def request(booking_id, applicant, visit, language, channel, code_hash_, now, policy,

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from shared.clock import baku_today
+from shared.decider import folder
 from shared.errors import Conflict, Reason, Text, ValidationFailed
 from shared.names import is_name, normalize_name
 
@@ -103,12 +104,8 @@ def evolve(state, event_type, data):
     return replace(state, status=status) if status else state
 
 
-def fold(events):
-    """The state a stream's ``(event_type, data)`` pairs leave, from ``Complaint()``."""
-    state = Complaint()
-    for event_type, data in events:
-        state = evolve(state, event_type, data)
-    return state
+# The state a stream's ``(event_type, data)`` pairs leave, from ``Complaint()``.
+fold = folder(Complaint(), evolve)
 
 
 def _must_be_open(state):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from shared.clock import BAKU, baku_now, baku_today
+from shared.decider import folder
 
 from .tickets import Ticket, ticket_number
 
@@ -102,12 +103,8 @@ def evolve(state, event_type, data):
     return state
 
 
-def fold(events):
-    """The :class:`Kiosk` of ``(event type, data)`` pairs, oldest first."""
-    state = Kiosk()
-    for event_type, data in events:
-        state = evolve(state, event_type, data)
-    return state
+# The :class:`Kiosk` of ``(event type, data)`` pairs, oldest first.
+fold = folder(Kiosk(), evolve)
 
 
 def decide_register(kiosk_id, centre, known_centres, credential_hash):

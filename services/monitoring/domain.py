@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from shared.decider import folder
+
 TRIGGERS = ("daily", "on_demand")
 
 
@@ -63,12 +65,8 @@ def evolve(state, event_type, data):
     return state
 
 
-def fold(events):
-    """``events``: ``(event_type, data)`` pairs of one stream, in order."""
-    state = ControlReport()
-    for event_type, data in events:
-        state = evolve(state, event_type, data)
-    return state
+# ``events``: ``(event_type, data)`` pairs of one stream, in order.
+fold = folder(ControlReport(), evolve)
 
 
 def decide_keep(state, report_id, day, trigger, centre, service, as_of, body):

@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from shared.decider import folder
+
 # The delivery states (GOV.UK Notify's), as the SMTP sender classifies a try.
 DELIVERED = "delivered"
 TEMPORARY = "temporary-failure"
@@ -100,12 +102,8 @@ def evolve(state, event_type, data):
     return state
 
 
-def fold(events):
-    """The state of an email from its ``(type, data)`` events, oldest first."""
-    state = Email()
-    for event_type, data in events:
-        state = evolve(state, event_type, data)
-    return state
+# The state of an email from its ``(type, data)`` events, oldest first.
+fold = folder(Email(), evolve)
 
 
 def decide_send(state, request, now):

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
+from shared.decider import folder
 from shared.errors import (Conflict, NotFound, Reason, Text, TooManyRequests, ValidationFailed,
                            slow_down)
 
@@ -73,12 +74,8 @@ def evolve(state, event_type, data):
     return state
 
 
-def fold(events):
-    """The :class:`Person` of a stream's events, ``(event_type, data)`` pairs in order."""
-    state = Person()
-    for event_type, data in events:
-        state = evolve(state, event_type, data)
-    return state
+# The :class:`Person` of a stream's events, ``(event_type, data)`` pairs in order.
+fold = folder(Person(), evolve)
 
 
 def fin_taken():
