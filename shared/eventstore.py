@@ -204,6 +204,17 @@ class EventStore:
                         " ORDER BY tx, global_position LIMIT %s", (str(tx), position, limit))
             return [self._record(row[:-1], tx=int(row[-1])) for row in cur.fetchall()]
 
+    def batches(self, conn, limit=1000, visible=False):
+        """The whole log from :data:`START` in the store's reading order, ``limit``
+        events at a time (a generator of lists): :meth:`read_all`'s, or with
+        ``visible`` :meth:`read_visible`'s — a replay's walk (``shared.rebuild``, the
+        read models' own rebuilds)."""
+        read = self.read_visible if visible else self.read_all
+        after = START
+        while batch := read(conn, after=after, limit=limit):
+            yield batch
+            after = batch[-1].cursor
+
     def _record(self, row, tx=None):
         (position, stream_id, version, event_id, event_type, schema_version, data,
          occurred_at, correlation_id, causation_id) = row

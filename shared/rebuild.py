@@ -107,15 +107,9 @@ def rebuild(service, apply=False, config=None):
 def _replay(conn, model, events_module, batch=5000):
     """Every event of the service's log visible in this snapshot, in the store's
     order, through ``model.apply``."""
-    store = EventStore(events_module.CATALOG)
-    after = (0, 0)
-    while True:
-        rows = store.read_visible(conn, after=after, limit=batch)
-        if not rows:
-            return
+    for rows in EventStore(events_module.CATALOG).batches(conn, batch, visible=True):
         for event in rows:
             model.apply(conn, event)
-        after = rows[-1].cursor
 
 
 def _compare(conn, scratch, table, excluded, shown=None):

@@ -44,7 +44,7 @@ from services.complaints import events as complaints_events
 from services.kiosk_gateway import events as kiosk_events
 from services.notification import events as notification_events
 from services.registry import events as registry_events
-from shared.eventstore import START, EventStore
+from shared.eventstore import EventStore
 
 from .domain import ReportAlreadyKept
 from .events import CATALOG
@@ -349,27 +349,13 @@ def public_batches(conn, catalog, visible=False):
     store's order. ``visible``: every event ``conn``'s snapshot sees (for a
     ``REPEATABLE READ`` reader, as ``EventStore.read_visible``) instead of those below
     the horizon (as ``EventStore.read_all``)."""
-    for batch in _stored_batches(conn, catalog, visible):
+    for batch in EventStore(catalog).batches(conn, BATCH, visible):
         public = []
         for recorded in batch:
             data = catalog.public_form(recorded.envelope)
             if data is not None:
                 public.append(recorded.envelope.with_data(data))
         yield public
-
-
-def _stored_batches(conn, catalog, visible):
-    """Every stored event of ``catalog``'s log in the store's order ``(tx,
-    global_position)``, ``BATCH`` at a time; ``visible``: every event this snapshot
-    sees (``read_visible``), else only those below the horizon (``read_all``)."""
-    store, after = EventStore(catalog), START
-    read = store.read_visible if visible else store.read_all
-    while True:
-        batch = read(conn, after=after, limit=BATCH)
-        if not batch:
-            return
-        yield batch
-        after = batch[-1].cursor
 
 
 def empty_public_read_models(conn):
@@ -397,6 +383,6 @@ def rebuild(conn, config):
                 for batch in public_batches(log_conn, catalog, visible=True):
                     apply_public_many(conn, [envelope for envelope in batch
                                              if envelope.id in processed])
-    for own in _stored_batches(conn, CATALOG, visible=True):
+    for own in EventStore(CATALOG).batches(conn, BATCH, visible=True):
         for event in own:
             apply(conn, event)

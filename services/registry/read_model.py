@@ -118,9 +118,7 @@ def rebuild(conn, config):
     event through :func:`apply`."""
     from .loader import SilentReport, copy_population  # the loader's COPY, not a copy of it
 
-    store = EventStore(CATALOG)
-    after = (0, 0)
-    while rows := store.read_visible(conn, after=after, limit=REBUILD_BATCH):
+    for rows in EventStore(CATALOG).batches(conn, REBUILD_BATCH, visible=True):
         for event in rows:
             if event.type == "PopulationImported":
                 data = event.data
@@ -130,7 +128,6 @@ def rebuild(conn, config):
                 copy_population(conn, data["people"], data["seed"], SilentReport(), as_of)
             else:
                 apply(conn, event)
-        after = rows[-1].cursor
 
 
 # --- queries -----------------------------------------------------------------------

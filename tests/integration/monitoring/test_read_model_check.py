@@ -11,6 +11,7 @@ import requests
 
 from services.monitoring import read_model
 from services.monitoring.events import CATALOG
+from shared.eventstore import EventStore
 from shared.rebuild import rebuild
 
 pytestmark = pytest.mark.integration
@@ -45,9 +46,10 @@ def test_d1_monitoring_read_models_are_the_fold_of_what_was_processed(start_plat
 
 
 def test_d1_the_replay_reads_each_event_once_in_the_stores_order_past_a_power_of_ten(
-        make_database, monkeypatch):
+        make_database):
     """Transaction ids 998 … 1002 sorted as text would put 1000 before 998: the
-    replay's pages must follow the numbers (``read_model._stored_batches``)."""
+    replay's pages must follow the numbers (``EventStore.batches``, the walk the
+    monitoring replay and every other rebuild use)."""
     database = make_database(Path(read_model.__file__).parent / "migrations")
     with psycopg.connect(database) as conn:
         for tx in (1002, 998, 1000, 999, 1001):
@@ -56,8 +58,7 @@ def test_d1_the_replay_reads_each_event_once_in_the_stores_order_past_a_power_of
                 " data, occurred_at, correlation_id, tx) VALUES (%s, 1, %s, 'Other', 1, '{}',"
                 " now(), %s, %s::text::xid8)",
                 (f"s-{tx}", str(uuid.uuid4()), str(uuid.uuid4()), tx))
-    monkeypatch.setattr(read_model, "BATCH", 2)
     with psycopg.connect(database) as conn:
-        read = [event.tx for batch in read_model._stored_batches(conn, CATALOG, visible=True)
+        read = [event.tx for batch in EventStore(CATALOG).batches(conn, 2, visible=True)
                 for event in batch]
     assert read == [998, 999, 1000, 1001, 1002]
