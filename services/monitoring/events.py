@@ -15,29 +15,28 @@ class FailureSummary(Schema):
     dead_letters = fields.Integer(required=True)
 
 
-class ControlReportGeneratedData(Schema):
-    """M-4: a control report was made (daily by the timer, or on demand); where to read
-    it, and how many failures and shortcomings it found. Counts only, no ids."""
+class _Report(Schema):
+    """Which control report (M-4): its id, day, trigger, scope and the moment it
+    describes."""
     report_id = fields.UUID(required=True)
     day = fields.Date(required=True)
     trigger = fields.String(required=True, validate=validate.OneOf(("daily", "on_demand")))
     centre = fields.String(allow_none=True)
     service = fields.String(allow_none=True)
     as_of = fields.AwareDateTime(required=True)
+
+
+class ControlReportGeneratedData(_Report):
+    """M-4: a control report was made (daily by the timer, or on demand); where to read
+    it, and how many failures and shortcomings it found. Counts only, no ids."""
     failures = fields.Nested(FailureSummary, required=True)
     href = fields.String(required=True, metadata={"example": "/reports/<report_id>"})
 
 
-class ControlReportKeptData(Schema):
+class ControlReportKeptData(_Report):
     """M-4: the whole body of a kept control report, as ``report.build`` computed it
     from the read models when it was made (the ``control_reports`` row is its
     projection). Private: the failure lists name bookings and email references."""
-    report_id = fields.UUID(required=True)
-    day = fields.Date(required=True)
-    trigger = fields.String(required=True, validate=validate.OneOf(("daily", "on_demand")))
-    centre = fields.String(allow_none=True)
-    service = fields.String(allow_none=True)
-    as_of = fields.AwareDateTime(required=True)
     report = fields.Dict(required=True)
 
 
