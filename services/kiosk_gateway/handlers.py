@@ -17,11 +17,6 @@ from . import domain, read_model
 from .tickets import call_order, escpos, print_layouts
 
 
-def record(uow, stream_id, expected_version, events):
-    """Append ``events`` (``(type, data)`` pairs) to ``stream_id``."""
-    uow.record(stream_id, expected_version, events)
-
-
 # --- refusals, in words ---------------------------------------------------------------
 
 UNKNOWN_CENTRE = Text("unknown_centre", "Belə xidmət mərkəzi yoxdur.", "No such service centre.")
@@ -75,7 +70,7 @@ def register_kiosk(uow, centre, known_centres):
     """D-5: a new kiosk of ``centre``; its token is shown once, only its hash kept."""
     kiosk_id = f"{centre}-k{secrets.token_hex(3)}"
     secret = secrets.token_urlsafe(32)
-    record(uow, domain.kiosk_stream(kiosk_id), 0, _decided(
+    uow.record(domain.kiosk_stream(kiosk_id), 0, _decided(
         domain.decide_register, kiosk_id, centre, known_centres, token_hash(secret)))
     return {"kiosk_id": kiosk_id, "centre": centre, "token": f"{kiosk_id}.{secret}"}
 
@@ -86,8 +81,8 @@ def rotate_credential(uow, kiosk_id):
     ``revoked``."""
     state = _load(uow, kiosk_id)
     secret = secrets.token_urlsafe(32)
-    record(uow, domain.kiosk_stream(kiosk_id), state.version,
-           _decided(domain.decide_rotate, state, token_hash(secret)))
+    uow.record(domain.kiosk_stream(kiosk_id), state.version,
+               _decided(domain.decide_rotate, state, token_hash(secret)))
     return {"kiosk_id": kiosk_id, "centre": state.centre, "token": f"{kiosk_id}.{secret}"}
 
 
@@ -95,8 +90,8 @@ def revoke_kiosk(uow, kiosk_id):
     """D-5: the kiosk is refused from now on (revoking it again changes nothing).
     Returns ``{kiosk_id, status}``; 404 ``unknown_kiosk``."""
     state = _load(uow, kiosk_id)
-    record(uow, domain.kiosk_stream(kiosk_id), state.version,
-           _decided(domain.decide_revoke, state))
+    uow.record(domain.kiosk_stream(kiosk_id), state.version,
+               _decided(domain.decide_revoke, state))
     return {"kiosk_id": kiosk_id, "status": "revoked"}
 
 
@@ -131,7 +126,7 @@ def issue_ticket(uow, centre, service, prefix, series, kiosk_id, now, booking=No
 
 def _record_ticket(uow, events):
     (_, data), = events
-    record(uow, f"ticket-{data['ticket_id']}", 0, events)
+    uow.record(f"ticket-{data['ticket_id']}", 0, events)
     return domain.ticket_of(data)
 
 
@@ -192,7 +187,7 @@ def activate(uow, booking_rpc, catalogue, kiosk_id, centre, order_code, now, pol
     if outcome == "repeat":
         return ticket_view(existing, catalogue)
     if outcome != "activated":
-        record(uow, f"kiosk-{kiosk_id}-refusals", None, domain.decide_refusal(
+        uow.record(f"kiosk-{kiosk_id}-refusals", None, domain.decide_refusal(
             kiosk_id, centre, throttle, outcome, now, policy))
         raise refusal_for(outcome, result, catalogue)
     service = catalogue["services"][result["service"]]

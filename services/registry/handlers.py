@@ -51,7 +51,7 @@ def audit(uow, method, asked, client, channel, outcome, fin, started, asked_at):
     """
     query_id = str(uuid.uuid4())
     latency_ms = round((time.perf_counter() - started) * 1000, 3)
-    _append(uow, f"finquery-{query_id}", NO_STREAM, domain.decide_query(
+    uow.record(f"finquery-{query_id}", NO_STREAM, domain.decide_query(
         query_id, method, asked, client, channel, outcome, fin, latency_ms, asked_at))
     return query_id
 
@@ -63,7 +63,7 @@ def register_person(uow, person, card):
     stream = f"person-{fin}"
     state = uow.load(stream, domain.fold)
     events = domain.decide_register(state, person, card, read_model.valid_cards(uow.conn, fin))
-    _append(uow, stream, state.version, events)
+    uow.record(stream, state.version, events)
 
 
 def invalidate_card(uow, series_number, status):
@@ -77,9 +77,4 @@ def invalidate_card(uow, series_number, status):
         state = uow.load(stream, domain.fold)
         held = read_model.card(uow.conn, series_number)  # as it is once the stream is ours
     events = domain.decide_invalidate(state, held, status)  # no card: refused, no append
-    _append(uow, stream, state.version, events)
-
-
-def _append(uow, stream, expected_version, events):
-    """Append the decided ``events`` (``[(type, data), …]``) to ``stream``."""
-    uow.record(stream, expected_version, events)
+    uow.record(stream, state.version, events)
