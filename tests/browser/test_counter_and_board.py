@@ -55,7 +55,7 @@ class Platform:
 
 
 @pytest.fixture
-def platform(start_pages):  # noqa: F811 (the fixture imported above)
+def platform(start_pages):
     return Platform(start_pages())
 
 
