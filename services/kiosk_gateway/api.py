@@ -2,7 +2,11 @@
 
 from shared.openapi import Route, build_spec
 
-from .schemas import OrderCodeBody, WalkInBody, NewKioskBody, TicketResponse, KioskCredential
+from .schemas import (Board, CounterCredential, CounterView, KioskCredential, NewCounterBody,
+                      NewKioskBody, OrderCodeBody, SignInBody, TicketResponse, TransferBody,
+                      WalkInBody)
+
+_CURRENT = {409: ("no_current_ticket",)}
 
 ROUTES = [
     Route("POST", "/kiosk/activations", "Activate a booking with its order code; print the "
@@ -31,6 +35,46 @@ ROUTES = [
     Route("POST", "/admin/kiosks/{kiosk_id}/revoke", "The kiosk is refused from now on",
           security=True, command=True, tags=("admin",), errors={404: ("unknown_kiosk",)}),
     Route("GET", "/admin/kiosks", "Kiosks, their status and last heartbeat", security=True,
+          tags=("admin",)),
+    # counters (issue 17 §1): staff desks that call tickets, with their own token
+    Route("GET", "/counter", "The counter: services signed in for, its called ticket, who waits",
+          response=CounterView, security=True, tags=("counter",)),
+    Route("POST", "/counter/sign-in", "Staff sign in at the counter for one or more services",
+          request=SignInBody, response=CounterView, security=True, command=True,
+          tags=("counter",), errors={400: ("validation_failed",), 404: ("not_offered",)}),
+    Route("POST", "/counter/sign-out", "Staff sign out of the counter", response=CounterView,
+          security=True, command=True, tags=("counter",),
+          errors={409: ("ticket_in_progress",)}),
+    Route("POST", "/counter/call-next", "Call the next ticket of the counter's services: booked "
+          "visitors at their time ahead of walk-ins, then by arrival", response=CounterView,
+          security=True, command=True, once=True, tags=("counter",),
+          errors={404: ("nobody_waiting",), 409: ("not_signed_in", "ticket_in_progress")}),
+    Route("POST", "/counter/recall", "Call the counter's ticket again", response=CounterView,
+          security=True, command=True, once=True, tags=("counter",),
+          errors={409: ("no_current_ticket", "recalls_exhausted")}),
+    Route("POST", "/counter/no-show", "Nobody came after the recalls: close the ticket unserved",
+          response=CounterView, security=True, command=True, once=True, tags=("counter",),
+          errors={409: ("no_current_ticket", "recall_first")}),
+    Route("POST", "/counter/transfer", "The ticket joins another service's queue at its place",
+          request=TransferBody, response=CounterView, security=True, command=True, once=True,
+          tags=("counter",), errors={400: ("validation_failed",), 404: ("not_offered",),
+                                     409: ("no_current_ticket", "same_service")}),
+    Route("POST", "/counter/served", "The visitor was served", response=CounterView,
+          security=True, command=True, once=True, tags=("counter",), errors=_CURRENT),
+    Route("GET", "/centres/{centre}/board", "A centre's display board: the last calls today "
+          "(ticket numbers and counter names only)", response=Board, tags=("board",),
+          errors={404: ("unknown_centre",)}),
+    Route("POST", "/admin/counters", "Register a counter of a centre; its credential is shown "
+          "once", request=NewCounterBody, response=CounterCredential, status=201,
+          security=True, command=True, once=True, tags=("admin",),
+          errors={400: ("validation_failed",), 404: ("unknown_centre",)}),
+    Route("POST", "/admin/counters/{counter_id}/rotate", "A new credential; the old one stops "
+          "working", response=CounterCredential, security=True, command=True, tags=("admin",),
+          errors={404: ("unknown_counter",), 409: ("revoked",)}),
+    Route("POST", "/admin/counters/{counter_id}/revoke", "The counter is refused from now on; "
+          "its called ticket waits again", security=True, command=True, tags=("admin",),
+          errors={404: ("unknown_counter",)}),
+    Route("GET", "/admin/counters", "Counters, their names, status and services", security=True,
           tags=("admin",)),
 ]
 

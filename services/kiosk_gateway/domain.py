@@ -264,3 +264,276 @@ def decide_walk_in(catalogue, centre, service, kiosk_id, ticket_id, last, now):
     check_open(catalogue, centre, now)
     return decide_ticket(ticket_id, last, centre, service,
                          catalogue["services"][service]["prefix"], "walk_in", kiosk_id, now)
+
+
+# --- counters: staff desks that call tickets (issue 17 §1, M-2) ---------------------
+
+class UnknownCounter(KioskRefusal):
+    """No counter has this id (its stream has no events)."""
+
+
+class CounterIsRevoked(KioskRefusal):
+    """The counter is revoked: it gets no new credential."""
+
+
+class NotSignedIn(KioskRefusal):
+    """Nobody is signed in at the counter: it calls no ticket."""
+
+
+class TicketInProgress(KioskRefusal):
+    """The counter has a called ticket: served, no-show or transfer it first."""
+
+
+class NoCurrentTicket(KioskRefusal):
+    """The counter has no called ticket to act on."""
+
+
+class NobodyWaiting(KioskRefusal):
+    """No ticket of the counter's services is waiting."""
+
+
+class RecallsExhausted(KioskRefusal):
+    """The ticket was recalled ``allowed`` times: record a no-show."""
+
+    def __init__(self, allowed):
+        super().__init__(allowed)
+        self.allowed = allowed
+
+
+class RecallFirst(KioskRefusal):
+    """A no-show only after ``allowed`` recalls (the visitor gets their chances)."""
+
+    def __init__(self, allowed):
+        super().__init__(allowed)
+        self.allowed = allowed
+
+
+class SameService(KioskRefusal):
+    """A ticket is transferred to another service than its own."""
+
+
+class NoServices(KioskRefusal):
+    """A counter signs in for at least one service (none given)."""
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A counter as its events leave it. ``status``: ``new``, ``active`` or
+    ``revoked``; ``services``: the service codes staff signed in for (empty: signed
+    out); ``version``: of its stream ``counter-<id>``."""
+    counter_id: str | None = None
+    centre: str | None = None
+    name: str | None = None
+    status: str = "new"
+    credential_hash: str | None = None
+    services: tuple = ()
+    version: int = 0
+
+    @property
+    def signed_in(self):
+        """Staff are signed in (for at least one service)."""
+        return bool(self.services)
+
+
+def counter_stream(counter_id):
+    """The id of a counter's event stream: ``counter-<counter id>``."""
+    return f"counter-{counter_id}"
+
+
+def evolve_counter(state, event_type, data):
+    """``state`` after one event of the counter's stream."""
+    state = replace(state, version=state.version + 1)
+    if event_type == "CounterRegistered":
+        return replace(state, counter_id=data["counter_id"], centre=data["centre"],
+                       name=data["name"], status="active",
+                       credential_hash=data["credential_hash"])
+    if event_type == "CounterCredentialRotated":
+        return replace(state, credential_hash=data["credential_hash"])
+    if event_type == "CounterRevoked":
+        return replace(state, status="revoked", services=())
+    if event_type == "CounterSignedIn":
+        return replace(state, services=tuple(data["services"]))
+    if event_type == "CounterSignedOut":
+        return replace(state, services=())
+    return state
+
+
+# The :class:`Counter` of ``(event type, data)`` pairs, oldest first.
+fold_counter = folder(Counter(), evolve_counter)
+
+
+def _counter_data(state, **more):
+    return {"counter_id": state.counter_id, "centre": state.centre, "name": state.name, **more}
+
+
+def decide_register_counter(counter_id, centre, name, known_centres, credential_hash):
+    """A counter of a known centre named ``name`` (what the board shows), with the
+    hash of its first secret (like a kiosk's, D-5)."""
+    if centre not in known_centres:
+        raise UnknownCentre(centre)
+    return [("CounterRegistered", {"counter_id": counter_id, "centre": centre, "name": name,
+                                   "credential_hash": credential_hash})]
+
+
+def decide_rotate_counter(state, credential_hash):
+    """A new secret for an active counter; the old one stops working."""
+    if state.status == "new":
+        raise UnknownCounter()
+    if state.status == "revoked":
+        raise CounterIsRevoked()
+    return [("CounterCredentialRotated", _counter_data(state, credential_hash=credential_hash))]
+
+
+def decide_revoke_counter(state):
+    """The counter is refused from now on (again: nothing changes); its called ticket,
+    if any, is released by :func:`decide_release`."""
+    if state.status == "new":
+        raise UnknownCounter()
+    if state.status == "revoked":
+        return []
+    return [("CounterRevoked", _counter_data(state))]
+
+
+def decide_sign_in(state, services, offered, now):
+    """Staff sign in at the counter for ``services`` (codes the centre offers, ≥ 1,
+    duplicates dropped, order kept); signing in again changes the services."""
+    wanted = tuple(dict.fromkeys(services))
+    if not wanted:
+        raise NoServices()
+    for service in wanted:
+        if service not in offered:
+            raise NotOffered(service)
+    return [("CounterSignedIn", _counter_data(state, services=list(wanted),
+                                              at=now.isoformat()))]
+
+
+def decide_sign_out(state, current, now):
+    """Staff sign out; refused while the counter has a called ticket (``current``)."""
+    if current is not None:
+        raise TicketInProgress()
+    if not state.signed_in:
+        return []
+    return [("CounterSignedOut", _counter_data(state, at=now.isoformat()))]
+
+
+@dataclass(frozen=True)
+class TicketState:
+    """A ticket as its stream leaves it (``ticket-<id>``). ``status``: ``waiting``,
+    ``called``, ``served`` or ``no_show``; ``service``: the queue it is in (changed by
+    a transfer); ``counter_id``/``called_at``/``recalls``: of its current call."""
+    ticket_id: str | None = None
+    centre: str | None = None
+    day: str | None = None
+    number: str | None = None
+    series: str | None = None
+    service: str | None = None
+    issued_at: str | None = None
+    status: str = "new"
+    counter_id: str | None = None
+    called_at: str | None = None
+    recalls: int = 0
+    calls: int = 0
+    version: int = 0
+
+
+def evolve_ticket(state, event_type, data):
+    """``state`` after one event of the ticket's stream."""
+    state = replace(state, version=state.version + 1)
+    if event_type == "TicketIssued":
+        return replace(state, ticket_id=str(data["ticket_id"]), centre=data["centre"],
+                       day=data["date"], number=data["number"], series=data["series"],
+                       service=data["service"], issued_at=data["issued_at"], status="waiting")
+    if event_type == "TicketCalled":
+        return replace(state, status="called", counter_id=data["counter_id"],
+                       called_at=data["called_at"], recalls=0, calls=state.calls + 1,
+                       service=data["service"])
+    if event_type == "TicketRecalled":
+        return replace(state, recalls=data["recalls"])
+    if event_type == "TicketTransferred":
+        return replace(state, status="waiting", service=data["to_service"], counter_id=None,
+                       called_at=None, recalls=0)
+    if event_type == "TicketServed":
+        return replace(state, status="served")
+    if event_type == "TicketNoShow":
+        return replace(state, status="no_show")
+    return state
+
+
+# The :class:`TicketState` of ``(event type, data)`` pairs, oldest first.
+fold_ticket = folder(TicketState(), evolve_ticket)
+
+
+def _ticket_data(ticket, counter):
+    return {"ticket_id": ticket.ticket_id, "centre": ticket.centre, "date": ticket.day,
+            "number": ticket.number, "counter_id": counter.counter_id}
+
+
+def decide_call(counter, ticket, now):
+    """The counter calls ``ticket`` (the first waiting one of its services in call
+    order, chosen by the caller). Returns ``[]`` when the ticket is no longer waiting
+    for one of its services (another counter called it first): the caller tries the
+    next one. Raises :class:`NotSignedIn`."""
+    if not counter.signed_in:
+        raise NotSignedIn()
+    if ticket.status != "waiting" or ticket.service not in counter.services:
+        return []
+    return [("TicketCalled", {**_ticket_data(ticket, counter), "service": ticket.service,
+                              "series": ticket.series, "counter_name": counter.name,
+                              "issued_at": ticket.issued_at, "called_at": now.isoformat(),
+                              "first_call": ticket.calls == 0})]
+
+
+def _current(counter, ticket):
+    if ticket is None or ticket.status != "called" or ticket.counter_id != counter.counter_id:
+        raise NoCurrentTicket()
+
+
+def decide_recall(counter, ticket, allowed, now):
+    """The counter calls its ticket again, at most ``allowed`` times
+    (:class:`RecallsExhausted` after that: record a no-show)."""
+    _current(counter, ticket)
+    if ticket.recalls >= allowed:
+        raise RecallsExhausted(allowed)
+    return [("TicketRecalled", {**_ticket_data(ticket, counter), "service": ticket.service,
+                                "counter_name": counter.name, "recalls": ticket.recalls + 1,
+                                "at": now.isoformat()})]
+
+
+def decide_no_show(counter, ticket, allowed, now):
+    """Nobody came: allowed once the ticket was recalled ``allowed`` times
+    (:class:`RecallFirst` before)."""
+    _current(counter, ticket)
+    if ticket.recalls < allowed:
+        raise RecallFirst(allowed)
+    return [("TicketNoShow", {**_ticket_data(ticket, counter), "service": ticket.service,
+                              "recalls": ticket.recalls, "at": now.isoformat()})]
+
+
+def decide_transfer(counter, ticket, service, offered, now):
+    """The visitor needs another service: the ticket waits in ``service``'s queue,
+    keeping its place. Raises :class:`NotOffered`, :class:`SameService`."""
+    _current(counter, ticket)
+    if service not in offered:
+        raise NotOffered(service)
+    if service == ticket.service:
+        raise SameService()
+    return [("TicketTransferred", {**_ticket_data(ticket, counter),
+                                   "from_service": ticket.service, "to_service": service,
+                                   "at": now.isoformat()})]
+
+
+def decide_served(counter, ticket, now):
+    """The visitor was served at the counter."""
+    _current(counter, ticket)
+    return [("TicketServed", {**_ticket_data(ticket, counter), "service": ticket.service,
+                              "called_at": ticket.called_at, "served_at": now.isoformat()})]
+
+
+def decide_release(counter, ticket, now):
+    """A revoked counter's called ticket waits again in its own queue, keeping its place
+    (a transfer to the same service, by the counter that let it go)."""
+    if ticket is None or ticket.status != "called":
+        return []
+    return [("TicketTransferred", {**_ticket_data(ticket, counter),
+                                   "from_service": ticket.service, "to_service": ticket.service,
+                                   "at": now.isoformat()})]

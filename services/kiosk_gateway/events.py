@@ -54,9 +54,98 @@ class ActivationRefusedStored(ActivationRefusedData):
     blocked_until = fields.AwareDateTime(allow_none=True)
 
 
+# --- counters and calling tickets (issue 17 §1) -----------------------------------
+
+class CounterData(Schema):
+    """A counter (a staff desk) of a centre: its id and the name the display board
+    shows (``"5"``, ``"Masa 5"``). The whole of ``CounterRevoked``, and the public form
+    of ``CounterRegistered`` and ``CounterCredentialRotated``. Never who works there."""
+    counter_id = fields.String(required=True)
+    centre = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class CounterCredentialData(CounterData):
+    """Stored form of CounterRegistered / CounterCredentialRotated: ``credential_hash``,
+    hex SHA-256 of the counter's secret (shown once, never stored)."""
+    credential_hash = fields.String(required=True)
+
+
+class CounterSignedInData(CounterData):
+    """Staff signed in at the counter ``at``, for ``services`` (service codes, ≥ 1)."""
+    services = fields.List(fields.String(), required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class CounterSignedOutData(CounterData):
+    """Staff signed out of the counter ``at``: it calls nobody until the next sign-in."""
+    at = fields.AwareDateTime(required=True)
+
+
+class _TicketRef(Schema):
+    ticket_id = fields.UUID(required=True)
+    centre = fields.String(required=True)
+    date = fields.Date(required=True)
+    number = fields.String(required=True)
+    counter_id = fields.String(required=True)
+
+
+class TicketCalledData(_TicketRef):
+    """A counter called the ticket for ``service``. Waiting time (M-2) is ``called_at``
+    − ``issued_at`` of the ticket's first call (``first_call``; false when it is called
+    again after a transfer)."""
+    service = fields.String(required=True)
+    series = fields.String(required=True, validate=validate.OneOf(("booked", "walk_in")))
+    counter_name = fields.String(required=True)
+    issued_at = fields.AwareDateTime(required=True)
+    called_at = fields.AwareDateTime(required=True)
+    first_call = fields.Boolean(required=True)
+
+
+class TicketRecalledData(_TicketRef):
+    """The counter called the ticket again: ``recalls`` times now."""
+    service = fields.String(required=True)
+    counter_name = fields.String(required=True)
+    recalls = fields.Integer(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class TicketNoShowData(_TicketRef):
+    """Nobody came after ``recalls`` recalls: the ticket is closed unserved."""
+    service = fields.String(required=True)
+    recalls = fields.Integer(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class TicketTransferredData(_TicketRef):
+    """The ticket waits again, in ``to_service``'s queue, keeping its place (its
+    booked time or arrival)."""
+    from_service = fields.String(required=True)
+    to_service = fields.String(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class TicketServedData(_TicketRef):
+    """The visitor was served for ``service``: service time (M-2) is ``served_at`` −
+    ``called_at``."""
+    service = fields.String(required=True)
+    called_at = fields.AwareDateTime(required=True)
+    served_at = fields.AwareDateTime(required=True)
+
+
 CATALOG = EventCatalog("kiosk_gateway")
 CATALOG.register("KioskRegistered", KioskCredentialData, public=KioskData)
 CATALOG.register("KioskCredentialRotated", KioskCredentialData, public=KioskData)
 CATALOG.register("KioskRevoked", KioskData)
 CATALOG.register("TicketIssued", TicketIssuedData)
 CATALOG.register("ActivationRefused", ActivationRefusedStored, public=ActivationRefusedData)
+CATALOG.register("CounterRegistered", CounterCredentialData, public=CounterData)
+CATALOG.register("CounterCredentialRotated", CounterCredentialData, public=CounterData)
+CATALOG.register("CounterRevoked", CounterData)
+CATALOG.register("CounterSignedIn", CounterSignedInData)
+CATALOG.register("CounterSignedOut", CounterSignedOutData)
+CATALOG.register("TicketCalled", TicketCalledData)
+CATALOG.register("TicketRecalled", TicketRecalledData)
+CATALOG.register("TicketNoShow", TicketNoShowData)
+CATALOG.register("TicketTransferred", TicketTransferredData)
+CATALOG.register("TicketServed", TicketServedData)

@@ -11,7 +11,9 @@ import secrets
 import uuid
 
 from shared.auth import bearer_token, token_hash
-from shared.errors import Conflict, Gone, NotFound, Text, TooManyRequests, Unauthorized
+from shared.clock import BAKU
+from shared.errors import (Conflict, Gone, NotFound, Rejected, Text, TooManyRequests,
+                           Unauthorized)
 
 from . import domain, read_model
 from .tickets import call_order, escpos, print_layouts
@@ -45,12 +47,46 @@ def refusal_of(refused):
                 f"The centre is closed now; today it is open {hours[0]}–{hours[1]}."))
         return Conflict(Text("centre_closed", "Mərkəz bu gün işləmir.",
                              "The centre is closed today."))
+    if type(refused) in COUNTER_REFUSALS:
+        return COUNTER_REFUSALS[type(refused)](refused)
     if isinstance(refused, domain.SlowedDown):
         wait = refused.wait
         return TooManyRequests(Text(
             "slowed_down", f"Çoxlu səhv kod daxil edildi; {wait} saniyə sonra yenidən cəhd edin.",
             f"Too many wrong codes; try again in {wait} seconds."), retry_after=wait)
     raise TypeError(f"no HTTP answer for {refused!r}")
+
+
+COUNTER_REFUSALS = {
+    domain.UnknownCounter: lambda r: NotFound(Text("unknown_counter", "Belə masa yoxdur.",
+                                                   "No such counter.")),
+    domain.CounterIsRevoked: lambda r: Conflict(Text("revoked", "Masa ləğv olunub.",
+                                                     "The counter is revoked.")),
+    domain.NotSignedIn: lambda r: Conflict(Text(
+        "not_signed_in", "Masada heç kim daxil olmayıb: əvvəlcə xidmətləri seçib daxil olun.",
+        "Nobody is signed in at this counter: sign in for your services first.")),
+    domain.TicketInProgress: lambda r: Conflict(Text(
+        "ticket_in_progress", "Çağırılmış bilet hələ bağlanmayıb: xidmət göstərildi, gəlmədi"
+        " və ya yönləndir seçin.", "A called ticket is still open: mark it served, no-show"
+        " or transfer it first.")),
+    domain.NoCurrentTicket: lambda r: Conflict(Text(
+        "no_current_ticket", "Masada çağırılmış bilet yoxdur.",
+        "This counter has no called ticket.")),
+    domain.NobodyWaiting: lambda r: NotFound(Text(
+        "nobody_waiting", "Seçilmiş xidmətlər üzrə növbədə gözləyən yoxdur.",
+        "Nobody is waiting for this counter's services.")),
+    domain.RecallsExhausted: lambda r: Conflict(Text(
+        "recalls_exhausted", f"Bilet artıq {r.allowed} dəfə təkrar çağırılıb: \"gəlmədi\""
+        " qeyd edin.", f"The ticket was recalled {r.allowed} times already: record a no-show.")),
+    domain.RecallFirst: lambda r: Conflict(Text(
+        "recall_first", f"\"Gəlmədi\" yalnız {r.allowed} təkrar çağırışdan sonra qeyd olunur.",
+        f"A no-show is recorded only after {r.allowed} recalls.")),
+    domain.SameService: lambda r: Conflict(Text(
+        "same_service", "Bilet artıq bu xidmətin növbəsindədir.",
+        "The ticket is in this service's queue already.")),
+    domain.NoServices: lambda r: Rejected(Text(
+        "no_services", "Ən azı bir xidmət seçin.", "Choose at least one service.")),
+}
 
 
 def _decided(decide, *args):
@@ -99,14 +135,21 @@ NOT_A_KIOSK = Text("kiosk_unauthorized", "Kiosk tanınmadı və ya ləğv olunub
                    "Unknown or revoked kiosk.")
 
 
+def _device(conn, request, credential, refusal):
+    """``(device id, centre)`` of the active device presenting ``Authorization: Bearer
+    <id>.<secret>`` (``credential(conn, id)`` gives its ``(centre, hash, status)``),
+    or 401 ``refusal``. Kiosks and counters alike (D-5)."""
+    token = bearer_token(request) or ""
+    device_id, _, secret = token.partition(".")
+    row = credential(conn, device_id) if secret else None
+    if row is None or row[2] != "active" or not secrets.compare_digest(row[1], token_hash(secret)):
+        raise Unauthorized(refusal, headers={"WWW-Authenticate": "Bearer"})
+    return device_id, row[0]
+
+
 def authenticate(conn, request):
     """The kiosk presenting ``Authorization: Bearer <kiosk id>.<secret>``, or 401."""
-    token = bearer_token(request) or ""
-    kiosk_id, _, secret = token.partition(".")
-    row = read_model.credential(conn, kiosk_id) if secret else None
-    if row is None or row[2] != "active" or not secrets.compare_digest(row[1], token_hash(secret)):
-        raise Unauthorized(NOT_A_KIOSK, headers={"WWW-Authenticate": "Bearer"})
-    return kiosk_id, row[0]
+    return _device(conn, request, read_model.credential, NOT_A_KIOSK)
 
 
 def heartbeat(conn, kiosk_id, now):
@@ -219,8 +262,160 @@ def walk_in(uow, catalogue, kiosk_id, centre, service_code, now):
 
 
 def queue(conn, centre, now):
-    """Today's tickets of a centre in the order they will be called."""
+    """Today's tickets of a centre still waiting, in the order they will be called."""
     return [{"number": t.number, "series": t.series, "service": t.service,
              "booked_time": t.booked_time.strftime("%H:%M") if t.booked_time else None,
              "issued_at": t.issued_at.isoformat()}
             for t in call_order(read_model.tickets_of_day(conn, centre, domain.ticket_day(now)))]
+
+
+# --- counters: staff desks calling tickets (issue 17 §1) -----------------------------
+
+NOT_A_COUNTER = Text("counter_unauthorized", "Masa tanınmadı və ya ləğv olunub.",
+                     "Unknown or revoked counter.")
+
+
+def authenticate_counter(conn, request):
+    """The counter presenting ``Authorization: Bearer <counter id>.<secret>``, or 401
+    ``counter_unauthorized``: ``(counter id, centre)``."""
+    return _device(conn, request, read_model.counter_credential, NOT_A_COUNTER)
+
+
+def _counter(uow, counter_id):
+    return uow.load(domain.counter_stream(counter_id), domain.fold_counter)
+
+
+def _ticket_stream(ticket_id):
+    return f"ticket-{ticket_id}"
+
+
+def _load_ticket(uow, ticket_id):
+    return uow.load(_ticket_stream(ticket_id), domain.fold_ticket) if ticket_id else None
+
+
+def register_counter(uow, centre, name, known_centres):
+    """A new counter of ``centre`` called ``name`` on the board; its token is shown
+    once, only its hash kept (like a kiosk's, D-5). ``{counter_id, centre, name, token}``."""
+    counter_id = f"{centre}-c{secrets.token_hex(3)}"
+    secret = secrets.token_urlsafe(32)
+    uow.record(domain.counter_stream(counter_id), 0, _decided(
+        domain.decide_register_counter, counter_id, centre, name, known_centres,
+        token_hash(secret)))
+    return {"counter_id": counter_id, "centre": centre, "name": name,
+            "token": f"{counter_id}.{secret}"}
+
+
+def rotate_counter(uow, counter_id):
+    """A new secret for counter ``counter_id``; 404 ``unknown_counter``, 409 ``revoked``."""
+    state = _counter(uow, counter_id)
+    secret = secrets.token_urlsafe(32)
+    uow.record(domain.counter_stream(counter_id), state.version,
+               _decided(domain.decide_rotate_counter, state, token_hash(secret)))
+    return {"counter_id": counter_id, "centre": state.centre, "name": state.name,
+            "token": f"{counter_id}.{secret}"}
+
+
+def revoke_counter(uow, counter_id, now):
+    """The counter is refused from now on; the ticket it had called waits again in its
+    queue, keeping its place. ``{counter_id, status}``; 404 ``unknown_counter``."""
+    state = _counter(uow, counter_id)
+    events = _decided(domain.decide_revoke_counter, state)
+    if events:
+        ticket = _load_ticket(uow, read_model.current_ticket(uow.conn, counter_id))
+        if ticket is not None:
+            uow.record(_ticket_stream(ticket.ticket_id), ticket.version,
+                       domain.decide_release(state, ticket, now))
+        uow.record(domain.counter_stream(counter_id), state.version, events)
+    return {"counter_id": counter_id, "status": "revoked"}
+
+
+def counter_view(conn, catalogue, counter_id, now, recalls_allowed):
+    """The counter page's answer (``schemas.CounterView``): the counter, its services,
+    its called ticket (``current``, null for none) and who waits today per service."""
+    row = read_model.counter(conn, counter_id)
+    centre = catalogue["centres"][row["centre"]]
+    current = read_model.called_ticket(conn, row["current_ticket"]) \
+        if row["current_ticket"] else None
+    if current:
+        service = catalogue["services"][current["service"]]
+        current = {**current, "service": {"code": current["service"], "az": service["az"],
+                                          "en": service["en"]},
+                   "booked_time": current["booked_time"].strftime("%H:%M")
+                   if current["booked_time"] else None,
+                   "issued_at": current["issued_at"].astimezone(BAKU).isoformat(),
+                   "called_at": current["called_at"].astimezone(BAKU).isoformat()}
+    waiting = read_model.waiting_counts(conn, row["centre"], domain.ticket_day(now))
+    return {"counter_id": counter_id, "name": row["name"],
+            "centre": {"code": row["centre"], "az": centre["az"], "en": centre["en"]},
+            "signed_in": bool(row["services"]), "services": list(row["services"]),
+            "current": current, "recalls_allowed": recalls_allowed,
+            "waiting": {code: waiting.get(code, 0) for code in centre["services"]}}
+
+
+def sign_in(uow, catalogue, counter_id, services, now):
+    """Staff sign in at the counter for ``services`` (the centre's, ≥ 1)."""
+    state = _counter(uow, counter_id)
+    offered = catalogue["centres"][state.centre]["services"]
+    uow.record(domain.counter_stream(counter_id), state.version,
+               _decided(domain.decide_sign_in, state, services, offered, now))
+
+
+def sign_out(uow, counter_id, now):
+    """Staff sign out (409 ``ticket_in_progress`` while a ticket is called there)."""
+    state = _counter(uow, counter_id)
+    current = read_model.current_ticket(uow.conn, counter_id)
+    uow.record(domain.counter_stream(counter_id), state.version,
+               _decided(domain.decide_sign_out, state, current, now))
+
+
+def call_next(uow, counter_id, now):
+    """The counter calls the next ticket of its services today (Baku): booked visitors
+    at their time ahead of walk-ins, then by arrival (``tickets.call_order``). Two
+    counters never call one ticket: each candidate's stream is locked and folded
+    before it is called, so a counter that loses the race sees it called and takes
+    the next. Returns the ``TicketCalled`` data; 409 ``not_signed_in``/
+    ``ticket_in_progress``, 404 ``nobody_waiting``."""
+    state = _counter(uow, counter_id)
+    if not state.signed_in:
+        raise refusal_of(domain.NotSignedIn())
+    if read_model.current_ticket(uow.conn, counter_id):
+        raise refusal_of(domain.TicketInProgress())
+    waiting = read_model.waiting_tickets(uow.conn, state.centre, domain.ticket_day(now),
+                                         state.services)
+    for candidate in call_order(waiting):
+        ticket = _load_ticket(uow, candidate.ticket_id)
+        events = _decided(domain.decide_call, state, ticket, now)
+        if events:
+            uow.record(_ticket_stream(ticket.ticket_id), ticket.version, events)
+            return events[0][1]
+    raise refusal_of(domain.NobodyWaiting())
+
+
+def act_on_current(uow, counter_id, decide, *args):
+    """Recall, no-show, transfer or served: ``decide(counter, ticket, *args)`` on the
+    counter's called ticket (409 ``no_current_ticket`` without one). Returns the event's
+    data."""
+    state = _counter(uow, counter_id)
+    ticket = _load_ticket(uow, read_model.current_ticket(uow.conn, counter_id))
+    events = _decided(decide, state, ticket, *args)
+    uow.record(_ticket_stream(ticket.ticket_id), ticket.version, events)
+    return events[0][1]
+
+
+def board(conn, catalogue, centre, now):
+    """The display board of ``centre`` (``schemas.Board``): the last calls today (Baku),
+    newest first, by ticket number and counter name only; 404 ``unknown_centre``."""
+    if centre not in catalogue["centres"]:
+        raise NotFound(UNKNOWN_CENTRE)
+    day = domain.ticket_day(now)
+    names = catalogue["centres"][centre]
+    called = []
+    for number, counter_name, service, at, recalls, status in read_model.board(conn, centre, day):
+        service_names = catalogue["services"][service]
+        called.append({"number": number, "counter": counter_name, "status": status,
+                       "service": {"code": service, "az": service_names["az"],
+                                   "en": service_names["en"]},
+                       "called_at": at.astimezone(BAKU).isoformat(), "recalls": recalls})
+    return {"centre": {"code": centre, "az": names["az"], "en": names["en"]}, "called": called,
+            "waiting": sum(read_model.waiting_counts(conn, centre, day).values()),
+            "at": now.astimezone(BAKU).isoformat()}

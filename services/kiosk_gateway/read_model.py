@@ -36,11 +36,12 @@ from shared.eventstore import ConcurrencyError
 from . import domain
 from .tickets import Ticket
 
-TABLES = ("kiosks", "ticket_counters", "tickets")
+TABLES = ("kiosks", "ticket_counters", "tickets", "counters")
 # What a difference found by shared.rebuild may print: never a credential hash.
 CHECK_SHOWN = {"kiosks": ("kiosk_id", "centre", "status", "version", "failures"),
                "ticket_counters": ("centre", "day", "series", "last"),
-               "tickets": ("ticket_id", "centre", "day", "number", "kiosk_id")}
+               "tickets": ("ticket_id", "centre", "day", "number", "kiosk_id", "status"),
+               "counters": ("counter_id", "centre", "name", "status", "version")}
 
 
 def apply(conn, event):
@@ -68,6 +69,81 @@ def apply(conn, event):
         _count_wrong_code(conn, data)
     elif name == "TicketIssued":
         _issue(conn, data)
+    elif name in _COUNTER_EVENTS:
+        _COUNTER_EVENTS[name](conn, event)
+
+
+# --- counters and the calls of tickets (issue 17 §1) -----------------------------
+
+def _counter_registered(conn, event):
+    data = event.data
+    conn.execute("INSERT INTO counters (counter_id, centre, name, credential_hash, status,"
+                 " version) VALUES (%s, %s, %s, %s, 'active', %s)",
+                 (data["counter_id"], data["centre"], data["name"], data["credential_hash"],
+                  event.version))
+
+
+def _counter_rotated(conn, event):
+    conn.execute("UPDATE counters SET credential_hash = %s, version = %s WHERE counter_id = %s",
+                 (event.data["credential_hash"], event.version, event.data["counter_id"]))
+
+
+def _counter_services(services):
+    def project(conn, event):
+        conn.execute("UPDATE counters SET services = %s, version = %s WHERE counter_id = %s",
+                     (services(event.data), event.version, event.data["counter_id"]))
+    return project
+
+
+def _counter_revoked(conn, event):
+    conn.execute("UPDATE counters SET status = 'revoked', services = '{}', version = %s"
+                 " WHERE counter_id = %s", (event.version, event.data["counter_id"]))
+
+
+def _ticket_called(conn, event):
+    data = event.data
+    conn.execute("WITH counter AS (UPDATE counters SET current_ticket = %(ticket_id)s"
+                 "  WHERE counter_id = %(counter_id)s)"
+                 " UPDATE tickets SET status = 'called', service = %(service)s,"
+                 " counter_id = %(counter_id)s, called_at = %(called_at)s,"
+                 " last_called_at = %(called_at)s, recalls = 0 WHERE ticket_id = %(ticket_id)s",
+                 data)
+
+
+def _ticket_recalled(conn, event):
+    conn.execute("UPDATE tickets SET recalls = %(recalls)s, last_called_at = %(at)s"
+                 " WHERE ticket_id = %(ticket_id)s", event.data)
+
+
+def _ticket_finished(status, at):
+    def project(conn, event):
+        conn.execute("WITH counter AS (UPDATE counters SET current_ticket = NULL"
+                     "  WHERE counter_id = %(counter_id)s AND current_ticket = %(ticket_id)s)"
+                     f" UPDATE tickets SET status = '{status}', finished_at = %({at})s"
+                     " WHERE ticket_id = %(ticket_id)s", event.data)
+    return project
+
+
+def _ticket_transferred(conn, event):
+    conn.execute("WITH counter AS (UPDATE counters SET current_ticket = NULL"
+                 "  WHERE counter_id = %(counter_id)s AND current_ticket = %(ticket_id)s)"
+                 " UPDATE tickets SET status = 'waiting', service = %(to_service)s,"
+                 " counter_id = NULL, called_at = NULL, recalls = 0"
+                 " WHERE ticket_id = %(ticket_id)s", event.data)
+
+
+_COUNTER_EVENTS = {
+    "CounterRegistered": _counter_registered,
+    "CounterCredentialRotated": _counter_rotated,
+    "CounterRevoked": _counter_revoked,
+    "CounterSignedIn": _counter_services(lambda data: list(data["services"])),
+    "CounterSignedOut": _counter_services(lambda data: []),
+    "TicketCalled": _ticket_called,
+    "TicketRecalled": _ticket_recalled,
+    "TicketServed": _ticket_finished("served", "served_at"),
+    "TicketNoShow": _ticket_finished("no_show", "at"),
+    "TicketTransferred": _ticket_transferred,
+}
 
 
 def _count_wrong_code(conn, data):
@@ -178,7 +254,78 @@ def ticket_of_booking(conn, booking_id):
 
 
 def tickets_of_day(conn, centre, day):
-    """The tickets of a centre on a day, in no particular order."""
+    """The tickets of a centre waiting on a day (not called, or transferred and not
+    called again), in no particular order."""
     return [_ticket(row) for row in conn.execute(
-        f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE centre = %s AND day = %s",
-        (centre, day)).fetchall()]
+        f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE centre = %s AND day = %s"
+        " AND status = 'waiting'", (centre, day)).fetchall()]
+
+
+# --- counters: what commands and pages read -------------------------------------
+
+def counter_credential(conn, counter_id):
+    """``(centre, credential hash, status)`` of a counter, or ``None``."""
+    return conn.execute("SELECT centre, credential_hash, status FROM counters"
+                        " WHERE counter_id = %s", (counter_id,)).fetchone()
+
+
+def current_ticket(conn, counter_id):
+    """The id of the ticket the counter has called and not finished, or ``None``."""
+    row = conn.execute("SELECT current_ticket FROM counters WHERE counter_id = %s",
+                       (counter_id,)).fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
+def waiting_tickets(conn, centre, day, services):
+    """The :class:`~.tickets.Ticket` s of ``centre`` waiting on ``day`` in the queues of
+    ``services`` (a transferred ticket in its new service's queue), in no order."""
+    return [_ticket(row) for row in conn.execute(
+        f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE centre = %s AND day = %s"
+        " AND status = 'waiting' AND service = ANY(%s)", (centre, day, list(services)))]
+
+
+def waiting_counts(conn, centre, day):
+    """{service code: tickets waiting} at ``centre`` on ``day``."""
+    return dict(conn.execute("SELECT service, count(*) FROM tickets WHERE centre = %s"
+                             " AND day = %s AND status = 'waiting' GROUP BY service",
+                             (centre, day)).fetchall())
+
+
+def called_ticket(conn, ticket_id):
+    """The called ticket as the counter page shows it: ``{ticket_id, number, service,
+    series, booked_time, issued_at, called_at, recalls}`` (times as datetimes), or ``None``."""
+    row = conn.execute("SELECT ticket_id, number, service, series, booked_time, issued_at,"
+                       " called_at, recalls FROM tickets WHERE ticket_id = %s",
+                       (ticket_id,)).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("ticket_id", "number", "service", "series", "booked_time", "issued_at",
+                     "called_at", "recalls"), (str(row[0]), *row[1:])))
+
+
+def counter(conn, counter_id):
+    """``{counter_id, centre, name, status, services, current_ticket}`` or ``None``."""
+    row = conn.execute("SELECT counter_id, centre, name, status, services, current_ticket"
+                       " FROM counters WHERE counter_id = %s", (counter_id,)).fetchone()
+    return dict(zip(("counter_id", "centre", "name", "status", "services", "current_ticket"),
+                    row)) if row else None
+
+
+def counters(conn):
+    """Every counter as the admin list shows it, by id."""
+    rows = conn.execute("SELECT counter_id, centre, name, status, services FROM counters"
+                        " ORDER BY counter_id").fetchall()
+    return [{"counter_id": r[0], "centre": r[1], "name": r[2], "status": r[3],
+             "services": list(r[4])} for r in rows]
+
+
+def board(conn, centre, day, limit=12):
+    """The last calls at ``centre`` on ``day``, newest first: ``[(number, counter name,
+    service, last called at, recalls, status)]``; a ticket called again after a
+    transfer shows its latest call."""
+    return conn.execute(
+        "SELECT t.number, c.name, t.service, t.last_called_at, t.recalls, t.status"
+        " FROM tickets t JOIN counters c ON c.counter_id = t.counter_id"
+        " WHERE t.centre = %s AND t.day = %s AND t.last_called_at IS NOT NULL"
+        " AND t.status IN ('called', 'served', 'no_show')"
+        " ORDER BY t.last_called_at DESC, t.number LIMIT %s", (centre, day, limit)).fetchall()

@@ -1,7 +1,7 @@
 """The kiosk gateway API's request bodies and answers (marshmallow): order codes,
 walk-ins, kiosk credentials and tickets (Q-7, D-5)."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from shared import fields as asan
 
@@ -48,3 +48,86 @@ class KioskCredential(Schema):
     kiosk_id = fields.String()
     centre = fields.String()
     token = fields.String(metadata={"description": "shown once: Bearer <kiosk id>.<secret>"})
+
+
+# --- counters (issue 17 §1) -------------------------------------------------------
+
+class NewCounterBody(Schema):
+    """Body of ``POST /admin/counters``: the centre and the counter's name as the display
+    board shows it (1–24 characters: ``"5"``, ``"Masa 5"``)."""
+    centre = fields.String(required=True, metadata={"example": "baku-1"})
+    name = fields.String(required=True, validate=validate.Length(min=1, max=24),
+                         metadata={"example": "5"})
+
+
+class CounterCredential(Schema):
+    """A counter's credential, as registering or rotating it answers; the token is shown
+    only this once (only its SHA-256 is kept)."""
+    counter_id = fields.String()
+    centre = fields.String()
+    name = fields.String()
+    token = fields.String(metadata={"description": "shown once: Bearer <counter id>.<secret>"})
+
+
+class SignInBody(Schema):
+    """Body of ``POST /counter/sign-in``: the services (codes) staff serve at the counter."""
+    services = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                           required=True, validate=validate.Length(min=1, max=32),
+                           metadata={"example": ["passport", "id_card"]})
+
+
+class TransferBody(Schema):
+    """Body of ``POST /counter/transfer``: the service whose queue the ticket joins."""
+    service = fields.String(required=True, metadata={"example": "id_card"})
+
+
+class _Named(Schema):
+    code = fields.String()
+    az = fields.String()
+    en = fields.String()
+
+
+class CalledTicket(Schema):
+    """The ticket a counter has called: number, service, series, booked time (``HH:MM``
+    or null), when it was printed and called (Baku time), recalls so far."""
+    ticket_id = fields.UUID()
+    number = fields.String(metadata={"example": "B-017"})
+    service = fields.Nested(_Named)
+    series = fields.String()
+    booked_time = fields.String(allow_none=True)
+    issued_at = fields.DateTime()
+    called_at = fields.DateTime()
+    recalls = fields.Integer()
+
+
+class CounterView(Schema):
+    """A counter as its page shows it: its centre and name, whether staff are signed in
+    and for which services, the ticket it has called (null: none), how many may still
+    be recalled before a no-show, and who waits today per service of the centre."""
+    counter_id = fields.String()
+    centre = fields.Nested(_Named)
+    name = fields.String()
+    signed_in = fields.Boolean()
+    services = fields.List(fields.String())
+    current = fields.Nested(CalledTicket, allow_none=True)
+    recalls_allowed = fields.Integer()
+    waiting = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class BoardCall(Schema):
+    """One line of the display board: a ticket number and the counter it goes to."""
+    number = fields.String(metadata={"example": "B-017"})
+    counter = fields.String(metadata={"example": "5"})
+    status = fields.String(metadata={"description": "called, served or no_show"})
+    service = fields.Nested(_Named)
+    called_at = fields.DateTime()
+    recalls = fields.Integer()
+
+
+class Board(Schema):
+    """A centre's display board: the last calls today (Baku), newest first (at most
+    12), and how many tickets wait. Numbers and counter names only."""
+    centre = fields.Nested(_Named)
+    called = fields.List(fields.Nested(BoardCall))
+    waiting = fields.Integer()
+    at = fields.DateTime()

@@ -1,10 +1,10 @@
 """nameko entrypoints of the kiosk gateway: the only door for the kiosks (D-5)."""
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 from shared.auth import require_token
 from shared.clock import Clock
@@ -27,6 +27,34 @@ KIOSK_SLOWED = Counter("asan_kiosk_slowed_down_total",
                        ["centre"])
 ACTIVATIONS = Counter("asan_kiosk_activations_total", "Activation attempts at kiosks",
                       ["centre", "outcome"])
+# Issue 17 §3: waiting (print → first call) and service (call → served) times, observed
+# when the call's transaction has committed; the control report has the same figures
+# from the events.
+TIME_BUCKETS = (30, 60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200)
+WAITING_SECONDS = Histogram("asan_ticket_waiting_seconds",
+                            "Seconds from a ticket's printing to its first call",
+                            ["centre", "service"], buckets=TIME_BUCKETS)
+SERVICE_SECONDS = Histogram("asan_ticket_service_seconds",
+                            "Seconds from a ticket's call to its visitor being served",
+                            ["centre", "service"], buckets=TIME_BUCKETS)
+CALLS = Counter("asan_ticket_calls_total", "What counters did with tickets",
+                ["centre", "outcome"])
+
+
+def _seconds(start, end):
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
+def observe(outcome, data):
+    """Count a counter's act (``outcome``: called, recalled, no_show, transferred,
+    served) and observe the waiting or service time its event ``data`` gives."""
+    CALLS.labels(data["centre"], outcome).inc()
+    if outcome == "called" and data["first_call"]:
+        WAITING_SECONDS.labels(data["centre"], data["service"]).observe(
+            _seconds(data["issued_at"], data["called_at"]))
+    elif outcome == "served":
+        SERVICE_SECONDS.labels(data["centre"], data["service"]).observe(
+            _seconds(data["called_at"], data["served_at"]))
 
 
 class GatewayConfig(DependencyProvider):
@@ -46,6 +74,7 @@ class GatewayConfig(DependencyProvider):
         self.catalogue = None
         self.catalogue_fetched_at = 0.0
         self.ttl = float(config.get("CATALOGUE_TTL_SECONDS", 6 * 3600))
+        self.recalls_allowed = int(config.get("NO_SHOW_AFTER_RECALLS", 2))
 
     def get_dependency(self, worker_ctx):
         """Every worker shares this provider: the settings and the catalogue cache."""
@@ -164,6 +193,127 @@ class KioskGatewayService(PlatformService):
         require_token(request, self.config.admin_tokens)
         with self.db.connection() as conn:
             return read_model.kiosks(conn)
+
+    # --- counters: staff desks calling tickets (issue 17 §1) -----------------------
+    def _counter(self, request):
+        with self.db.connection() as conn:
+            return handlers.authenticate_counter(conn, request)
+
+    def _counter_view(self, counter_id):
+        with self.db.connection() as conn:
+            return handlers.counter_view(conn, self._catalogue(), counter_id, self.clock(),
+                                         self.config.recalls_allowed)
+
+    def _act(self, request, outcome, act):
+        """Run the counter's ``act(uow, counter_id, now)``, observe its event and answer
+        the counter's view."""
+        counter_id, _ = self._counter(request)
+        now = self.clock()
+        data = self.db.run(lambda uow: act(uow, counter_id, now))
+        if data:
+            observe(outcome, data)
+        return self._counter_view(counter_id)
+
+    @http("GET", "/counter")
+    def counter(self, request):
+        """The counter's page data: signed in for which services, its called ticket, who waits."""
+        counter_id, _ = self._counter(request)
+        return self._counter_view(counter_id)
+
+    @http("POST", "/counter/sign-in")
+    def sign_in(self, request):
+        """Staff sign in at the counter for the services in the body (the centre's)."""
+        counter_id, _ = self._counter(request)
+        body = read_json(request, schemas.SignInBody())
+        catalogue, now = self._catalogue(), self.clock()
+        self.db.run(lambda uow: handlers.sign_in(uow, catalogue, counter_id, body["services"],
+                                                 now))
+        return self._counter_view(counter_id)
+
+    @http("POST", "/counter/sign-out")
+    def sign_out(self, request):
+        """Staff sign out (409 ``ticket_in_progress`` while a ticket is called here)."""
+        return self._act(request, None, handlers.sign_out)
+
+    @http("POST", "/counter/call-next")
+    @once(by_body=False)  # the page sends a key per press: a double press, one call
+    def call_next(self, request):
+        """Call the next ticket of the counter's services (booked at their time first)."""
+        return self._act(request, "called", handlers.call_next)
+
+    @http("POST", "/counter/recall")
+    @once(by_body=False)
+    def recall(self, request):
+        """Call the counter's ticket again (at most ``NO_SHOW_AFTER_RECALLS`` times)."""
+        allowed = self.config.recalls_allowed
+        return self._act(request, "recalled", lambda uow, counter_id, now: (
+            handlers.act_on_current(uow, counter_id, domain.decide_recall, allowed, now)))
+
+    @http("POST", "/counter/no-show")
+    @once(by_body=False)
+    def no_show(self, request):
+        """Nobody came after the recalls: the ticket is closed unserved."""
+        allowed = self.config.recalls_allowed
+        return self._act(request, "no_show", lambda uow, counter_id, now: (
+            handlers.act_on_current(uow, counter_id, domain.decide_no_show, allowed, now)))
+
+    @http("POST", "/counter/transfer")
+    @once(by_body=False)
+    def transfer(self, request):
+        """The ticket joins another service's queue at its place."""
+        self._counter(request)
+        body = read_json(request, schemas.TransferBody())
+        catalogue = self._catalogue()
+
+        def transfer(uow, counter_id, now):
+            offered = catalogue["centres"][read_model.counter(uow.conn, counter_id)["centre"]]
+            return handlers.act_on_current(uow, counter_id, domain.decide_transfer,
+                                           body["service"], offered["services"], now)
+        return self._act(request, "transferred", transfer)
+
+    @http("POST", "/counter/served")
+    @once(by_body=False)
+    def served(self, request):
+        """The visitor was served: the counter is free to call the next."""
+        return self._act(request, "served", lambda uow, counter_id, now: (
+            handlers.act_on_current(uow, counter_id, domain.decide_served, now)))
+
+    @http("GET", "/centres/<string:centre>/board")
+    def board(self, request, centre):
+        """A centre's display board (public: ticket numbers and counter names only)."""
+        with self.db.connection() as conn:
+            return handlers.board(conn, self._catalogue(), centre, self.clock())
+
+    # --- administration of counters ---------------------------------------------
+    @http("POST", "/admin/counters")
+    @once(by_body=False)
+    def register_counter(self, request):
+        """Staff register a counter of a centre: 201 with its credential, shown once."""
+        require_token(request, self.config.admin_tokens)
+        body = read_json(request, schemas.NewCounterBody())
+        centres = self._catalogue()["centres"]
+        return 201, self.db.run(lambda uow: handlers.register_counter(
+            uow, body["centre"], body["name"], centres))
+
+    @http("POST", "/admin/counters/<string:counter_id>/rotate")
+    def rotate_counter(self, request, counter_id):
+        """Staff give counter ``counter_id`` a new credential; the old one stops working."""
+        require_token(request, self.config.admin_tokens)
+        return self.db.run(lambda uow: handlers.rotate_counter(uow, counter_id))
+
+    @http("POST", "/admin/counters/<string:counter_id>/revoke")
+    def revoke_counter(self, request, counter_id):
+        """Staff revoke counter ``counter_id``; a ticket it had called waits again."""
+        require_token(request, self.config.admin_tokens)
+        now = self.clock()
+        return self.db.run(lambda uow: handlers.revoke_counter(uow, counter_id, now))
+
+    @http("GET", "/admin/counters")
+    def counters(self, request):
+        """Staff see every counter: its centre, name, status and services."""
+        require_token(request, self.config.admin_tokens)
+        with self.db.connection() as conn:
+            return read_model.counters(conn)
 
     @http("GET", "/openapi.json")
     def openapi(self, request):
