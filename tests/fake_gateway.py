@@ -119,9 +119,17 @@ class FakeGateway:
                                 "called_at": _now(), "recalls": 0}
                 STATE.called.insert(0, {"number": number, "counter": c["name"],
                                         "service": _service(service),
-                                        "called_at": _now(), "recalls": 0})
+                                        "called_at": _now(), "recalls": 0,
+                                        "status": "called"})
                 return STATE.view(token)
         raise _refuse(NotFound, "nobody_waiting", "Nobody is waiting.")
+
+    @staticmethod
+    def _finish(c, status):
+        for row in STATE.called:
+            if row["number"] == c["current"]["number"] and row["status"] == "called":
+                row["status"] = status
+        c["current"] = None
 
     def _current(self, request):
         token, c = self._counter(request)
@@ -143,13 +151,13 @@ class FakeGateway:
         if c["current"]["recalls"] < RECALLS_ALLOWED:
             raise Conflict(Text("recall_first", "Əvvəlcə bileti təkrar çağırın.",
                                 "Recall the ticket first."))
-        c["current"] = None
+        self._finish(c, "no_show")
         return STATE.view(token)
 
     @http("POST", "/counter/served")
     def served(self, request):
         token, c = self._current(request)
-        c["current"] = None
+        self._finish(c, "served")
         return STATE.view(token)
 
     @http("POST", "/counter/transfer")
@@ -161,6 +169,9 @@ class FakeGateway:
         if service == c["current"]["service"]["code"]:
             raise _refuse(Conflict, "same_service", "The same service.")
         STATE.waiting[service].insert(0, c["current"]["number"])
+        STATE.called = [row for row in STATE.called
+                        if not (row["number"] == c["current"]["number"]
+                                and row["status"] == "called")]
         c["current"] = None
         return STATE.view(token)
 

@@ -62,18 +62,20 @@ class Client:
         count each citizen, not the pages as one client."""
         self.citizen = peer_address(request, self.proxy_hops)
 
-    def call(self, service, method, route, json=None, params=None, path=None, token=None):
+    def call(self, service, method, route, json=None, params=None, path=None, token=None,
+             headers=None):
         """``method route`` of ``service``'s API. ``route`` is a template whose
         ``{names}`` are filled from ``path``, each value quoted as one path segment
         (what a citizen typed can never walk to another route: ``../../metrics``
         stays one segment). ``token``: a device's own credential (a counter's, issue 17),
         sent as ``Authorization: Bearer`` instead of the pages' token; the caller checks
-        its characters (:func:`services.web.counter.clean_token`). Raises
+        its characters (:func:`services.web.counter.clean_token`); ``headers``: more
+        headers checked by the caller (``Idempotency-Key``). Raises
         :class:`Unavailable` on no answer or a 5xx; the message names the route, never
         the values (they may be personal data or a secret)."""
         url = self.urls[service] + route.format(
             **{name: quote(str(value), safe="") for name, value in (path or {}).items()})
-        headers = dict(self.headers)
+        headers = dict(self.headers, **(headers or {}))
         if token:
             headers["Authorization"] = f"Bearer {token}"
         elif self.citizen and self.frontend_token and service in CITIZEN_SERVICES:

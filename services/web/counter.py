@@ -14,6 +14,7 @@ anything else about a person — so it is public, cacheable by nobody, and the s
 every visitor.
 """
 import re
+import secrets
 from datetime import datetime
 
 from shared.clock import BAKU
@@ -32,7 +33,13 @@ CENTRE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}", re.ASCII)
 # from the keyboard (counter.js; the buttons say it too). Sign-in/out have no key.
 ACTIONS = {"sign-in": None, "sign-out": None, "call-next": "N", "recall": "R",
            "served": "S", "no-show": "X", "transfer": "T"}
-BOARD_ROWS = 12  # the gateway sends at most 12 (contract §1)
+# Each counter page's forms carry a fresh random key (``press``), sent to the gateway as
+# ``Idempotency-Key``: a double press, or the browser sending the same form again, is
+# one call there (its @once routes), while the next page's press is a new one.
+PRESS_FIELD = "press"
+PRESS = re.compile(r"[A-Za-z0-9_-]{16,64}", re.ASCII)
+BOARD_ROWS = 12  # the gateway sends at most 12 (issue 17 §1)
+FINISHED = ("served", "no_show")  # a board row's status once the call is over
 # Seconds between two reloads of a board without JavaScript (with it, board.js asks
 # every second): a new call shows within this many seconds plus one page load.
 BOARD_REFRESH_SECONDS = 2
@@ -46,6 +53,18 @@ def clean_token(typed):
     if value[:7].lower() == "bearer ":
         value = value[7:].strip()
     return value if TOKEN.fullmatch(value) else None
+
+
+def new_press_key():
+    """A fresh key for the forms of one counter page (32 URL-safe characters)."""
+    return secrets.token_urlsafe(24)
+
+
+def press_headers(form):
+    """``{"Idempotency-Key": …}`` of the form's press key, or ``{}`` if it has none
+    that can be one (then each request is its own, as the gateway allows)."""
+    key = str(form.get(PRESS_FIELD) or "")
+    return {"Idempotency-Key": key} if PRESS.fullmatch(key) else {}
 
 
 def centre_code(value):
@@ -80,14 +99,16 @@ def board_view(answer):
     """The gateway's board answer ``{centre, called: [...], waiting, at}`` reduced to
     what a board shows (the same for the HTML page and ``/board/<centre>.json``):
     ``{centre: {code, az, en}, called: [{number, counter, service: {code, az, en},
-    time: "HH:MM" Baku, recalls}], waiting: int, at}``, newest first, at most
-    :data:`BOARD_ROWS`. Fields are picked one by one: nothing else the gateway might
-    add reaches the public page."""
+    time: "HH:MM" Baku, recalls, done}], waiting: int, at}``, newest first, at most
+    :data:`BOARD_ROWS`; ``done``: the visitor was served or did not come (the board
+    shows it dimmed), else the ticket is being called now. Fields are picked one by
+    one: nothing else the gateway might add reaches the public page."""
     answer = answer if isinstance(answer, dict) else {}
     called = answer.get("called") if isinstance(answer.get("called"), list) else []
     rows = [{"number": str(item.get("number") or ""), "counter": str(item.get("counter") or ""),
              "service": _names(item.get("service")), "time": baku_clock(item.get("called_at")),
-             "recalls": _count(item.get("recalls"))}
+             "recalls": _count(item.get("recalls")),
+             "done": item.get("status") in FINISHED}
             for item in called[:BOARD_ROWS] if isinstance(item, dict)]
     return {"centre": _names(answer.get("centre")), "called": rows,
             "waiting": _count(answer.get("waiting")), "at": str(answer.get("at") or "")}

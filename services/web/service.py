@@ -394,7 +394,7 @@ class WebService(PlatformService):
         elif action == "transfer":
             body = counter.transfer_payload(visit.request.form)
         answer = self.api.call("kiosk_gateway", "POST", f"/counter/{action}", json=body,
-                               token=token)
+                               token=token, headers=counter.press_headers(visit.request.form))
         if answer.ok:
             return _see_other(counter.COUNTER_PATH)
         if answer.status == 401:
@@ -423,6 +423,7 @@ class WebService(PlatformService):
         names, offered = self._service_names(visit.lang), self._offered(view)
         waiting = view.get("waiting") if isinstance(view.get("waiting"), dict) else {}
         return visit.render("counter.html", status, view=view, refusal=refusal,
+                            press_field=counter.PRESS_FIELD, press=counter.new_press_key(),
                             current=counter.current_ticket(view, visit.lang),
                             names=names, offered=offered,
                             waiting=[(code, waiting[code]) for code in sorted(

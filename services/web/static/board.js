@@ -33,7 +33,7 @@
     fresh.setAttribute("aria-live", "polite");
     data.called.forEach(function (item, index) {
       var row = fresh.insertRow(-1);
-      if (index === 0) { row.className = "latest"; }
+      row.className = item.done ? "done" : "calling" + (index === 0 ? " latest" : "");
       cell(row, "number", item.number);
       cell(row, "counter", item.counter);
       cell(row, "service", item.service.az, item.service.en);

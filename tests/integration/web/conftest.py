@@ -15,23 +15,28 @@ class Pages:
 
 @pytest.fixture
 def start_pages(container_factory, rabbit_config):
-    """Starts the fake gateway (also serving booking's reference routes) and the pages
-    that call it; ``gateway_url`` may point the pages elsewhere (a closed port)."""
-    def start(gateway_url=None):
-        fake_gateway.STATE = fake_gateway.State()
-        fake_port, web_port = unused_port(), unused_port()
-        fake = container_factory(fake_gateway.FakeGateway, dict(
-            rabbit_config, WEB_SERVER_ADDRESS=f"127.0.0.1:{fake_port}"))
-        fake.start()
-        fake_url = f"http://127.0.0.1:{fake_port}"
+    """Starts the pages; they call ``gateway_url`` and ``booking_url`` (e.g. an
+    in-process stack, or a closed port), and the fake gateway for any not given (it
+    serves booking's reference routes too)."""
+    def start(gateway_url=None, booking_url=None):
+        fake_url = None
+        if not (gateway_url and booking_url):
+            fake_gateway.STATE = fake_gateway.State()
+            fake_port = unused_port()
+            fake = container_factory(fake_gateway.FakeGateway, dict(
+                rabbit_config, WEB_SERVER_ADDRESS=f"127.0.0.1:{fake_port}"))
+            fake.start()
+            fake_url = f"http://127.0.0.1:{fake_port}"
+        web_port = unused_port()
         config = dict(service_config("web"), **rabbit_config)
-        config.update(WEB_SERVER_ADDRESS=f"127.0.0.1:{web_port}", BOOKING_URL=fake_url,
-                      REGISTRY_URL=fake_url, COMPLAINTS_URL=fake_url,
+        config.update(WEB_SERVER_ADDRESS=f"127.0.0.1:{web_port}",
+                      BOOKING_URL=booking_url or fake_url, REGISTRY_URL=booking_url or fake_url,
+                      COMPLAINTS_URL=booking_url or fake_url,
                       KIOSK_GATEWAY_URL=gateway_url or fake_url, BACKEND_TIMEOUT_SECONDS=5,
                       WEB_CSRF_SECRET="test-csrf-secret")
         web = container_factory(WebService, config)
         web.start()
-        return Pages(f"http://127.0.0.1:{web_port}", fake_url)
+        return Pages(f"http://127.0.0.1:{web_port}", gateway_url or fake_url)
     return start
 
 

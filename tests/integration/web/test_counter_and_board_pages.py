@@ -164,7 +164,8 @@ def test_the_board_without_javascript_refreshes_itself_and_shows_numbers_only(pa
     data = requests.get(pages.url + "/board/quba.json", timeout=10)
     assert data.status_code == 200 and data.headers["Cache-Control"] == "no-store"
     assert data.json()["called"] == [{"number": "P-007", "counter": "Masa 3", "time": "11:05",
-                                      "recalls": 0, "service": {"code": "passport",
+                                      "recalls": 0, "done": False,
+                                      "service": {"code": "passport",
                                                                 "az": "Pasport",
                                                                 "en": "Passport"}}]
     script = requests.get(pages.url + "/static/board.js", timeout=10)
