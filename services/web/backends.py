@@ -15,6 +15,11 @@ from shared.clients import CLIENT_HEADER, peer_address
 from shared.http import CORRELATION_HEADER
 
 REFERENCE_TTL_SECONDS = 300
+# A board's answer is shared this long by every screen and phone showing that board
+# through this process: the gateway reads a board at most twice a second per process,
+# however many watch it (a public page must not let viewers multiply its reads), and a
+# new call still shows within 2 s (board.js asks every second).
+BOARD_TTL_SECONDS = 0.5
 # The services that know the pages' token (FRONTEND_TOKEN_SHA256) and count citizens.
 CITIZEN_SERVICES = ("booking", "registry", "complaints")
 SERVICES = CITIZEN_SERVICES + ("kiosk_gateway",)
@@ -106,6 +111,21 @@ class Client:
         reference = {"services": services.body, "centres": centres.body}
         self.cache["reference"] = (time.monotonic() + REFERENCE_TTL_SECONDS, reference)
         return reference
+
+
+    def board(self, centre):
+        """The kiosk gateway's board of ``centre`` (an :class:`Answer`), shared for
+        :data:`BOARD_TTL_SECONDS`. Only boards of real centres are kept (a few dozen),
+        never a refusal: codes made up by a visitor cannot fill the memory."""
+        key = ("board", centre)
+        cached = self.cache.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        answer = self.call("kiosk_gateway", "GET", "/centres/{centre}/board",
+                           path={"centre": centre})
+        if answer.ok:
+            self.cache[key] = (time.monotonic() + BOARD_TTL_SECONDS, answer)
+        return answer
 
 
 class Backends(DependencyProvider):

@@ -462,8 +462,7 @@ class WebService(PlatformService):
         if code is None:
             return _board_page(counter.board_view({}), 404, problem="board_unknown")
         try:
-            answer = self.api.call("kiosk_gateway", "GET", "/centres/{centre}/board",
-                                   path={"centre": code})
+            answer = self.api.board(code)
         except Unavailable as error:
             log.warning("the board's gateway did not answer: %s", error)
             return _board_page(counter.board_view({}), 503, problem="board_reconnecting",
@@ -482,8 +481,7 @@ class WebService(PlatformService):
         if code is None:
             return json_response(UNKNOWN_CENTRE, 404, BOARD_HEADERS)
         try:
-            answer = self.api.call("kiosk_gateway", "GET", "/centres/{centre}/board",
-                                   path={"centre": code})
+            answer = self.api.board(code)
         except Unavailable as error:
             log.warning("the board's gateway did not answer: %s", error)
             return json_response(BOARD_UNAVAILABLE, 503, dict(BOARD_HEADERS, **{

@@ -83,3 +83,34 @@ def test_the_current_ticket_in_baku_time():
         "recalls_allowed": 2}
     assert counter.current_ticket({"current": None}, "az") is None
     assert counter.baku_clock("2026-11-24T10:05:00") == ""  # no offset: not an instant
+
+
+def test_viewers_of_a_board_share_one_read_of_the_gateway_and_refusals_are_not_kept(
+        monkeypatch):
+    """However many screens and phones poll a board through one pages process, the
+    gateway reads it at most once per BOARD_TTL_SECONDS; made-up centres are never
+    kept (they cannot fill the memory)."""
+    from types import SimpleNamespace
+
+    from services.web import backends
+
+    sent, clock = [], [1000.0]
+
+    def fake_request(method, url, json=None, params=None, headers=None, timeout=None):
+        sent.append(url)
+        status = 200 if url.endswith("/quba/board") else 404
+        return SimpleNamespace(status_code=status, json=lambda: {"called": []}, headers={})
+
+    monkeypatch.setattr(backends.requests, "request", fake_request)
+    monkeypatch.setattr(backends.time, "monotonic", lambda: clock[0])
+    cache = {}
+    for _ in range(50):  # fifty viewers within the same half second
+        client = backends.Client({"kiosk_gateway": "http://gw"}, 5, None, cache)
+        assert client.board("quba").ok
+        assert client.board("nowhere").status == 404
+    assert sent.count("http://gw/centres/quba/board") == 1
+    assert sent.count("http://gw/centres/nowhere/board") == 50
+    assert list(cache) == [("board", "quba")]
+    clock[0] += backends.BOARD_TTL_SECONDS
+    client.board("quba")
+    assert sent.count("http://gw/centres/quba/board") == 2
