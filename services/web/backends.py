@@ -1,5 +1,10 @@
 """The web pages' only way to the platform: the services' public HTTP APIs, called
-server-side with ``requests`` (green under ``nameko run``'s eventlet monkey patch)."""
+server-side with ``requests`` (green under ``nameko run``'s eventlet monkey patch).
+
+Booking, the registry and complaints serve citizens: the pages call them with their
+own token and the citizen's address (F-5, issue 12). The kiosk gateway serves the
+counters and the display boards (issue 17 §2): a counter's calls carry that counter's
+own token, the board's none (the board is public)."""
 import time
 from urllib.parse import quote
 
@@ -10,6 +15,14 @@ from shared.clients import CLIENT_HEADER, peer_address
 from shared.http import CORRELATION_HEADER
 
 REFERENCE_TTL_SECONDS = 300
+# A board's answer is shared this long by every screen and phone showing that board
+# through this process: the gateway reads a board at most twice a second per process,
+# however many watch it (a public page must not let viewers multiply its reads), and a
+# new call still shows within 2 s (board.js asks every second).
+BOARD_TTL_SECONDS = 0.5
+# The services that know the pages' token (FRONTEND_TOKEN_SHA256) and count citizens.
+CITIZEN_SERVICES = ("booking", "registry", "complaints")
+SERVICES = CITIZEN_SERVICES + ("kiosk_gateway",)
 
 
 class Unavailable(Exception):
@@ -34,7 +47,8 @@ class Answer:
 
 
 class Client:
-    """The pages' HTTP client of the backend services (booking, registry, complaints):
+    """The pages' HTTP client of the backend services (booking, registry, complaints,
+    kiosk gateway):
     forwards the citizen's address with the pages' token, the correlation id, a timeout
     (seconds) and a short cache of reference data; a backend that does not answer in time
     is an :class:`Answer` 503."""
@@ -53,16 +67,23 @@ class Client:
         count each citizen, not the pages as one client."""
         self.citizen = peer_address(request, self.proxy_hops)
 
-    def call(self, service, method, route, json=None, params=None, path=None):
+    def call(self, service, method, route, json=None, params=None, path=None, token=None,
+             headers=None):
         """``method route`` of ``service``'s API. ``route`` is a template whose
         ``{names}`` are filled from ``path``, each value quoted as one path segment
         (what a citizen typed can never walk to another route: ``../../metrics``
-        stays one segment). Raises :class:`Unavailable` on no answer or a 5xx; the
-        message names the route, never the values (they may be personal data)."""
+        stays one segment). ``token``: a device's own credential (a counter's, issue 17),
+        sent as ``Authorization: Bearer`` instead of the pages' token; the caller checks
+        its characters (:func:`services.web.counter.clean_token`); ``headers``: more
+        headers checked by the caller (``Idempotency-Key``). Raises
+        :class:`Unavailable` on no answer or a 5xx; the message names the route, never
+        the values (they may be personal data or a secret)."""
         url = self.urls[service] + route.format(
             **{name: quote(str(value), safe="") for name, value in (path or {}).items()})
-        headers = dict(self.headers)
-        if self.citizen and self.frontend_token:
+        headers = dict(self.headers, **(headers or {}))
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        elif self.citizen and self.frontend_token and service in CITIZEN_SERVICES:
             headers["Authorization"] = f"Bearer {self.frontend_token}"
             headers[CLIENT_HEADER] = self.citizen
         try:
@@ -92,14 +113,28 @@ class Client:
         return reference
 
 
+    def board(self, centre):
+        """The kiosk gateway's board of ``centre`` (an :class:`Answer`), shared for
+        :data:`BOARD_TTL_SECONDS`. Only boards of real centres are kept (a few dozen),
+        never a refusal: codes made up by a visitor cannot fill the memory."""
+        key = ("board", centre)
+        cached = self.cache.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        answer = self.call("kiosk_gateway", "GET", "/centres/{centre}/board",
+                           path={"centre": centre})
+        if answer.ok:
+            self.cache[key] = (time.monotonic() + BOARD_TTL_SECONDS, answer)
+        return answer
+
+
 class Backends(DependencyProvider):
     """The backend URLs, timeout and token, from config; a :class:`Client` per worker."""
     def setup(self):
-        """Read ``BOOKING_URL``, ``REGISTRY_URL``, ``COMPLAINTS_URL`` and the client
-        settings."""
+        """Read ``BOOKING_URL``, ``REGISTRY_URL``, ``COMPLAINTS_URL``,
+        ``KIOSK_GATEWAY_URL`` and the client settings."""
         config = self.container.config
-        self.urls = {name: str(config[f"{name.upper()}_URL"]).rstrip("/")
-                     for name in ("booking", "registry", "complaints")}
+        self.urls = {name: str(config[f"{name.upper()}_URL"]).rstrip("/") for name in SERVICES}
         self.timeout = float(config.get("BACKEND_TIMEOUT_SECONDS", 10))
         self.cache = {}
         self.frontend_token = config.get("FRONTEND_TOKEN")

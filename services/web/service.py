@@ -1,7 +1,12 @@
 """The citizen's web pages (seed 000 §2.4 and its annex form, seed 001 §3.2, the
 complaints of 000 §3.5): server-rendered, Azerbaijani by default, working without
 JavaScript. The pages hold no data of their own: every answer comes from the booking,
-registry and complaints services' HTTP APIs."""
+registry and complaints services' HTTP APIs.
+
+Also the counter page of the centres' staff and each centre's display board (issue 17
+§2), over the kiosk gateway's counter and board API (see :mod:`services.web.counter`).
+Both work without JavaScript too; a small script adds the counter's keyboard shortcuts
+and updates the board every second without a reload."""
 import functools
 import logging
 from datetime import datetime, timedelta
@@ -15,7 +20,9 @@ from shared.clock import BAKU, Clock, baku_today
 from shared.http import http
 from shared.platform import PlatformService
 
-from . import forms, i18n, security
+from shared.http import json_response
+
+from . import counter, forms, i18n, security
 from .backends import Backends, Unavailable
 
 log = logging.getLogger(__name__)
@@ -24,11 +31,33 @@ HTML = "text/html; charset=utf-8"
 TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"),
                         autoescape=select_autoescape(default=True), trim_blocks=True,
                         lstrip_blocks=True)
-STYLESHEET = (HERE / "static" / "site.css").read_bytes()
+# The static files, read once: (content type, bytes). Nothing else is served from disk.
+STATIC = {name: (kind, (HERE / "static" / name).read_bytes()) for name, kind in (
+    ("site.css", "text/css; charset=utf-8"),
+    ("counter.js", "text/javascript; charset=utf-8"),
+    ("board.js", "text/javascript; charset=utf-8"))}
 NEED_A_DAY = {"az": "Boş vaxtları görmək üçün xidməti, mərkəzi və tarixi seçin.",
               "en": "Choose the service, the centre and the date to see the free times."}
 # What the result page shows; the ID card and phone are not carried to it.
 SUMMARY_FIELDS = ("name", "surname", "patronymic", "email", "service", "centre", "date", "time")
+# The counter page's own refusal of something that cannot be a token.
+BAD_TOKEN = {"az": "Bu, masa açarı deyil: administratorun verdiyi açarı olduğu kimi daxil edin.",
+             "en": "This is not a counter token: enter the token the administrators gave, "
+                   "as it is."}
+# A board whose gateway does not answer tries again after this many seconds.
+BOARD_RETRY_SECONDS = 5
+# The board is public and the same for everyone, but always of this very second.
+BOARD_HEADERS = dict(security.PAGE_HEADERS)
+UNKNOWN_CENTRE = {"error": "unknown_centre",
+                  "message": {"az": "Belə mərkəz yoxdur.", "en": "There is no such centre."},
+                  "reasons": [{"field": "centre", "code": "unknown_centre",
+                               "az": "Belə mərkəz yoxdur.", "en": "There is no such centre."}]}
+BOARD_UNAVAILABLE = {"error": "unavailable",
+                     "message": {"az": "Tablo müvəqqəti yenilənmir.",
+                                 "en": "The board is temporarily not updated."},
+                     "reasons": [{"field": None, "code": "unavailable",
+                                  "az": "Tablo müvəqqəti yenilənmir.",
+                                  "en": "The board is temporarily not updated."}]}
 START_AGAIN = {"az": "Bu sorğu artıq etibarsızdır; zəhmət olmasa yenidən başlayın.",
                "en": "This request is no longer valid; please start again."}
 
@@ -132,10 +161,14 @@ class WebService(PlatformService):
     api = Backends()
     clock = Clock()
 
-    @http("GET", "/static/site.css")
-    def stylesheet(self, request):
-        """The pages' stylesheet (cached an hour)."""
-        return Response(STYLESHEET, content_type="text/css; charset=utf-8",
+    @http("GET", "/static/<name>")
+    def static(self, request, name):
+        """The pages' stylesheet and the two small scripts of the counter page and the
+        board (cached an hour); any other name is the 404 page."""
+        if name not in STATIC:
+            return self.not_found(request, f"static/{name}")
+        kind, body = STATIC[name]
+        return Response(body, content_type=kind,
                         headers={"Cache-Control": "public, max-age=3600",
                                  "X-Content-Type-Options": "nosniff"})
 
@@ -297,3 +330,177 @@ class WebService(PlatformService):
             return visit.render("complaint.html", answer.status, values=values,
                                 problems=problems)
         return visit.render("complaint_done.html", complaint=answer.body)
+
+    # --- the counter page (issue 17 §2; staff only: not published, see deploy/nginx) ---
+    @http("GET", "/counter")
+    @page
+    def counter_page(self, visit):
+        """The counter: its current ticket and actions, or its services to start with;
+        without a counter token in this browser, the form to enter one."""
+        token = self._counter_token(visit)
+        if not token:
+            return visit.render("counter_token.html")
+        answer = self.api.call("kiosk_gateway", "GET", "/counter", token=token)
+        if not answer.ok:
+            return self._token_refused(visit, answer)
+        return self._counter_view(visit, answer.body)
+
+    @http("POST", "/counter/token", accepts="form")
+    @page
+    def counter_token(self, visit):
+        """The counter token typed in: kept in this browser (HttpOnly, SameSite=Strict,
+        ``/counter`` only) when the gateway knows it, else refused in both languages."""
+        token = counter.clean_token(visit.request.form.get("token"))
+        if not token:
+            return visit.render("counter_token.html", 401,
+                                refusal=counter.local_refusal(BAD_TOKEN, visit.lang))
+        answer = self.api.call("kiosk_gateway", "GET", "/counter", token=token)
+        if not answer.ok:
+            return self._token_refused(visit, answer)
+        response = _see_other(counter.COUNTER_PATH)
+        response.set_cookie(counter.COUNTER_COOKIE, token, httponly=True, samesite="Strict",
+                            secure=self.settings.secure_cookies, path=counter.COUNTER_PATH)
+        return response
+
+    @http("POST", "/counter/forget", accepts="form")
+    @page
+    def counter_forget(self, visit):
+        """This browser forgets the counter token (the counter itself stays signed in
+        for its services until it signs out there)."""
+        response = _see_other(counter.COUNTER_PATH)
+        response.delete_cookie(counter.COUNTER_COOKIE, path=counter.COUNTER_PATH,
+                               httponly=True, samesite="Strict",
+                               secure=self.settings.secure_cookies)
+        return response
+
+    @http("POST", "/counter/<action>", accepts="form")
+    @page
+    def counter_action(self, visit, action):
+        """One action of the counter (sign-in, sign-out, call-next, recall, no-show,
+        transfer, served), sent to the gateway with the counter's token; then the
+        counter page again by a redirect (a reload never calls a second ticket), or
+        the page with the gateway's refusal in both languages."""
+        if action not in counter.ACTIONS:
+            return self.not_found(visit.request, f"counter/{action}")
+        token = self._counter_token(visit)
+        if not token:
+            return _see_other(counter.COUNTER_PATH)
+        body = None
+        if action == "sign-in":
+            view = self.api.call("kiosk_gateway", "GET", "/counter", token=token)
+            if not view.ok:
+                return self._token_refused(visit, view)
+            body = counter.sign_in_payload(visit.request.form, self._offered(view.body))
+        elif action == "transfer":
+            body = counter.transfer_payload(visit.request.form)
+        answer = self.api.call("kiosk_gateway", "POST", f"/counter/{action}", json=body,
+                               token=token, headers=counter.press_headers(visit.request.form))
+        if answer.ok:
+            return _see_other(counter.COUNTER_PATH)
+        if answer.status == 401:
+            return self._token_refused(visit, answer)
+        view = self.api.call("kiosk_gateway", "GET", "/counter", token=token)
+        if not view.ok:
+            return self._token_refused(visit, view)
+        return self._counter_view(visit, view.body, answer.status,
+                                  counter.both_languages(answer.body, visit.lang))
+
+    def _counter_token(self, visit):
+        return counter.clean_token(visit.request.cookies.get(counter.COUNTER_COOKIE))
+
+    def _token_refused(self, visit, answer):
+        """The token form again with the gateway's reason; a token it no longer knows
+        (revoked, rotated) is forgotten by this browser."""
+        response = visit.render("counter_token.html", answer.status,
+                                refusal=counter.both_languages(answer.body, visit.lang))
+        if answer.status == 401:
+            response.delete_cookie(counter.COUNTER_COOKIE, path=counter.COUNTER_PATH,
+                                   httponly=True, samesite="Strict",
+                                   secure=self.settings.secure_cookies)
+        return response
+
+    def _counter_view(self, visit, view, status=200, refusal=None):
+        names, offered = self._service_names(visit.lang), self._offered(view)
+        waiting = view.get("waiting") if isinstance(view.get("waiting"), dict) else {}
+        return visit.render("counter.html", status, view=view, refusal=refusal,
+                            press_field=counter.PRESS_FIELD, press=counter.new_press_key(),
+                            current=counter.current_ticket(view, visit.lang),
+                            names=names, offered=offered,
+                            waiting=[(code, waiting[code]) for code in sorted(
+                                waiting, key=lambda code: names.get(code, code))])
+
+    def _offered(self, view):
+        """The services offered at the counter's centre (booking's reference data),
+        else those the gateway named: the counter still works while booking is away."""
+        centre = (view.get("centre") or {}).get("code") if isinstance(view, dict) else None
+        try:
+            centres = self.api.reference()["centres"]
+        except Unavailable:
+            centres = []
+        for item in centres:
+            if item.get("code") == centre:
+                return list(item.get("services") or [])
+        waiting = view.get("waiting") if isinstance(view.get("waiting"), dict) else {}
+        return sorted(set(view.get("services") or []) | set(waiting))
+
+    def _service_names(self, lang):
+        try:
+            services = self.api.reference()["services"]
+        except Unavailable:
+            return {}
+        return {item["code"]: i18n.pick(item.get("name"), lang) for item in services}
+
+    # --- the display board of a centre (issue 17 §2; public) -------------------------
+    @http("GET", "/board/<centre>")
+    def board(self, request, centre):
+        """The full-screen board of ``centre``: the tickets called and their counters,
+        newest first, in both languages. Updated every second by board.js; without
+        JavaScript it reloads itself every ``BOARD_REFRESH_SECONDS``. An unknown centre
+        is a 404 board; a gateway that does not answer, a 503 board that reloads
+        itself until it does."""
+        code = counter.centre_code(centre)
+        if code is None:
+            return _board_page(counter.board_view({}), 404, problem="board_unknown")
+        try:
+            answer = self.api.board(code)
+        except Unavailable as error:
+            log.warning("the board's gateway did not answer: %s", error)
+            return _board_page(counter.board_view({}), 503, problem="board_reconnecting",
+                               refresh=BOARD_RETRY_SECONDS)
+        if not answer.ok:
+            return _board_page(counter.board_view({}), 404, problem="board_unknown")
+        return _board_page(counter.board_view(answer.body), script=True,
+                           refresh=counter.BOARD_REFRESH_SECONDS)
+
+    @http("GET", "/board/<centre>.json")
+    def board_data(self, request, centre):
+        """What board.js asks every second: ``{centre, called: [{number, counter,
+        service, time, recalls}], waiting, at}`` (:func:`counter.board_view`); 404
+        ``unknown_centre``, 503 ``unavailable`` in the platform's error shape."""
+        code = counter.centre_code(centre)
+        if code is None:
+            return json_response(UNKNOWN_CENTRE, 404, BOARD_HEADERS)
+        try:
+            answer = self.api.board(code)
+        except Unavailable as error:
+            log.warning("the board's gateway did not answer: %s", error)
+            return json_response(BOARD_UNAVAILABLE, 503, dict(BOARD_HEADERS, **{
+                "Retry-After": "1"}))
+        if not answer.ok:
+            return json_response(UNKNOWN_CENTRE, 404, BOARD_HEADERS)
+        return json_response(counter.board_view(answer.body), 200, BOARD_HEADERS)
+
+
+def _see_other(location):
+    """303 to ``location``: after a POST the browser GETs the page, so a reload never
+    sends the action twice."""
+    return Response("", status=303, headers=dict(security.PAGE_HEADERS, Location=location))
+
+
+def _board_page(board, status=200, problem=None, script=False, refresh=None):
+    """The board page (no session, no cookie: the same for every screen)."""
+    body = TEMPLATES.get_template("board.html").render(
+        board=board, problem=problem, script=script, refresh=refresh,
+        every=counter.BOARD_POLL_MILLISECONDS,
+        az=functools.partial(i18n.text, lang="az"), en=functools.partial(i18n.text, lang="en"))
+    return Response(body, status=status, content_type=HTML, headers=BOARD_HEADERS)

@@ -25,6 +25,7 @@ CHROMIUM = os.environ.get("ASAN_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("ASAN_CHROMEDRIVER", "/usr/bin/chromedriver")
 PHONE = (390, 844)
 DESKTOP = (1280, 900)
+SCREEN = (1920, 1080)  # a centre's display board (full HD)
 
 
 def output_dir():
@@ -38,12 +39,12 @@ def output_dir():
 class Browser:
     """A thin layer over the driver, in the words of the tests."""
 
-    def __init__(self, driver, test_name):
-        self.driver, self.test_name = driver, test_name
+    def __init__(self, driver, test_name, base=WEB):
+        self.driver, self.test_name, self.base = driver, test_name, base
         self.shots = []
 
     def open(self, path):
-        self.driver.get(WEB + path)
+        self.driver.get(self.base + path)
 
     def find(self, css):
         return self.driver.find_element(By.CSS_SELECTOR, css)
@@ -114,14 +115,17 @@ class Browser:
         return path
 
 
-def _driver(size, phone=False):
+def _driver(size, phone=False, javascript=True):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
                      "--disable-gpu", "--lang=en-US", "--no-first-run",
                      "--disable-extensions", f"--window-size={size[0]},{size[1]}"):
         options.add_argument(argument)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "en-US"})
+    prefs = {"intl.accept_languages": "en-US"}
+    if not javascript:  # as a browser with scripts turned off: <noscript> is in force
+        prefs["profile.managed_default_content_settings.javascript"] = 2
+    options.add_experimental_option("prefs", prefs)
     if phone:  # a window is at least 500 px wide: emulate the phone's screen instead
         options.add_experimental_option("mobileEmulation", {"deviceMetrics": {
             "width": size[0], "height": size[1], "pixelRatio": 2, "touch": False}})
@@ -151,3 +155,20 @@ def desktop(request):
         yield Browser(driver, _test_name(request))
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def make_browser(request):
+    """Browsers of any size, with or without JavaScript, on the pages at ``base``
+    (default: the running platform's); all closed after the test."""
+    drivers = []
+
+    def make(size=DESKTOP, javascript=True, base=WEB, suffix=""):
+        driver = _driver(size, javascript=javascript)
+        drivers.append(driver)
+        return Browser(driver, _test_name(request) + suffix, base)
+    try:
+        yield make
+    finally:
+        for driver in drivers:
+            driver.quit()

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.e2e
 FORM_PAGES = ["/booking", "/cancel", "/fin", "/complaint"]
 
 
-@pytest.mark.parametrize("path", FORM_PAGES + ["/"])
+@pytest.mark.parametrize("path", FORM_PAGES + ["/", "/counter"])
 def test_every_input_has_a_label_tied_to_it_and_every_form_posts(desktop, path):
     desktop.open(path)
     controls = desktop.all("input:not([type=hidden]), select, textarea")

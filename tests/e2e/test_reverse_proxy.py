@@ -77,6 +77,10 @@ def test_one_origin_serves_the_pages_and_the_public_apis_over_tls(proxy):
     page = requests.get(base + "/", verify=cert, timeout=10)
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
     assert "max-age=31536000" in page.headers["Strict-Transport-Security"]
+    board = requests.get(base + "/board/quba", verify=cert, timeout=10)  # issue 17 §2
+    assert board.status_code == 200 and "Guba ASAN service centre" in board.text
+    assert requests.get(base + "/board/quba.json", verify=cert, timeout=10).json()["centre"][
+        "code"] == "quba"
     centres = requests.get(base + "/api/booking/centres", verify=cert, timeout=10)
     assert centres.status_code == 200 and any(c["code"] == "baku-1" for c in centres.json())
     refused = requests.post(base + "/api/registry/fin/by-id-card", json={"id_card": "x"},
@@ -87,8 +91,11 @@ def test_one_origin_serves_the_pages_and_the_public_apis_over_tls(proxy):
 def test_staff_and_operations_endpoints_are_not_published(proxy):
     base, plain, _, cert = proxy
     for path in ("/api/booking/operator/bookings", "/api/registry/admin/persons",
-                 "/api/complaints/staff/complaints", "/metrics", "/health"):
+                 "/api/complaints/staff/complaints", "/metrics", "/health",
+                 "/counter", "/counter/call-next", "/counterfeit"):  # staff: issue 17 §2
         assert requests.get(base + path, verify=cert, timeout=10).status_code == 404, path
+    assert requests.post(base + "/counter/call-next", verify=cert,
+                         timeout=10).status_code == 404
     redirect = requests.get(plain + "/fin", allow_redirects=False, timeout=10)
     assert redirect.status_code == 301 and redirect.headers["Location"].startswith("https://")
 

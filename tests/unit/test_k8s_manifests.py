@@ -424,12 +424,15 @@ PUBLIC = ("/api/booking/centres", "/api/booking/services",
           "/api/booking/bookings/0b6c7a52-1f0e-4b8e-9b1e-0c3f1d6d2a10/confirm",
           "/api/registry/fin/by-id-card", "/api/registry/fin/by-name",
           "/api/complaints/complaints", "/api/complaints/complaints/withdraw",
-          "/", "/booking", "/booking/confirm", "/cancel", "/fin", "/complaint", "/static/site.css")
+          "/", "/booking", "/booking/confirm", "/cancel", "/fin", "/complaint", "/static/site.css",
+          "/board/baku-1", "/board/baku-1.json", "/static/board.js")
 INTERNAL = ("/api/booking/operator/bookings/search", "/api/booking/openapi.json",
             "/api/complaints/staff/complaints", "/api/registry/admin/persons",
             "/api/registry/admin/id-cards/invalidate", "/api/booking/health", "/metrics",
             "/health", "/live", "/api/booking/metrics", "/admin/kiosks", "/kiosk/activations",
-            "/api/booking/bookings/x/confirm/../../operator/bookings/search")
+            "/api/booking/bookings/x/confirm/../../operator/bookings/search", "/counter",
+            "/counter/call-next", "/static/counter.js", "/board/baku-1/../../counter",
+            "/board/", "/admin/counters", "/centres/baku-1/board")
 
 
 def routed(ingresses, path):
