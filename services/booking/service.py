@@ -29,6 +29,8 @@ from .reference import ReferenceData
 REQUEST_FORM = schemas.BookingRequestSchema()
 CONFIRM_FORM = schemas.ConfirmSchema()
 ORDER_CODE_FORM = schemas.OrderCodeSchema()
+RESCHEDULE_FORM = schemas.RescheduleSchema()
+RESEND_FORM = schemas.ResendOrderCodeSchema()
 
 
 class BookingConfig(DependencyProvider):
@@ -54,6 +56,9 @@ class BookingConfig(DependencyProvider):
             early=timedelta(minutes=float(config.get("ACTIVATION_EARLY_MINUTES", 30))),
             grace=timedelta(minutes=float(config.get("ACTIVATION_GRACE_MINUTES", 10))))
         self.operator_tokens = config.get("OPERATOR_TOKEN_SHA256") or []
+        self.reminders = domain.Reminders(  # issue 17 §4
+            hour=int(config.get("REMINDER_HOUR", 10)),
+            quiet=timedelta(hours=float(config.get("REMINDER_QUIET_HOURS", 6))))
 
     def get_dependency(self, worker_ctx):
         """The same loaded settings for every worker."""
@@ -99,7 +104,11 @@ class BookingService(PlatformService):
     # Issue 12: per client (address), shared by every instance; RATE_LIMITS in config.
     limits = RateLimits({"booking_request": "60 per hour, burst 20",
                          "booking_confirm": "60 per hour, burst 20",
-                         "booking_cancel": "20 per hour, burst 10"})
+                         "booking_cancel": "20 per hour, burst 10",
+                         # Issue 17 §5: per client, and the new order codes per booking.
+                         "booking_reschedule": "20 per hour, burst 10",
+                         "booking_resend": "10 per hour, burst 5",
+                         "booking_resend_per_booking": "3 per day, burst 3"})
 
     # --- reference data ------------------------------------------------------------
     @http("GET", "/centres")
@@ -185,6 +194,51 @@ class BookingService(PlatformService):
             uow, self.config.reference, self.config.settings, body["order_code"], now))
         result["message"] = {"az": "Növbə ləğv olundu.", "en": "The booking has been cancelled."}
         return result
+
+    @http("POST", "/bookings/reschedule")
+    def reschedule(self, request):
+        """Issue 17 §5: move a booking to another day and time with its order code."""
+        now = self.clock()
+        self.limits.check("booking_reschedule", self.clients.of(request).key, now)
+        body = read_json(request, RESCHEDULE_FORM)
+        result = self.db.run(lambda uow: handlers.reschedule_booking(
+            uow, self.config.reference, self.config.settings, body["order_code"],
+            body["date"], body["time"], now))
+        result["message"] = {"az": "Növbənin vaxtı dəyişdirildi; yeni vaxt e-poçtunuza"
+                                   " göndərildi. Sifariş kodu eyni qalır.",
+                             "en": "The booking has been moved; the new time has been sent to"
+                                   " your email. The order code stays the same."}
+        return result
+
+    @http("POST", "/bookings/order-code")
+    def resend_order_code(self, request):
+        """Issue 17 §5 (resend): a lost order code. The booking is named by the ID
+        card, the email and the day of the visit; a new order code goes to the
+        booking's own address. One answer whether a booking matched or not (no
+        oracle); limited per client, and per booking (silently: a 429 there would
+        tell that the booking exists)."""
+        now = self.clock()
+        self.limits.check("booking_resend", self.clients.of(request).key, now)
+        body = read_json(request, RESEND_FORM)
+        with self.db.connection() as conn:
+            found = handlers.confirmed_bookings_of(conn, body["id_card"], body["email"],
+                                                   body["date"])
+        for booking_id in found:
+            if not self.limits.wait("booking_resend_per_booking", booking_id, now):
+                self.db.run(lambda uow, booking_id=booking_id: handlers.reissue_order_code(
+                    uow, self.config.reference, self.config.settings, booking_id, now))
+        return 202, {"message": {
+            "az": "Bu məlumatlara uyğun təsdiqlənmiş növbə varsa, yeni sifariş kodu onun"
+                  " e-poçt ünvanına göndərildi; əvvəlki kod artıq etibarlı deyil.",
+            "en": "If a confirmed booking matches these details, a new order code has been"
+                  " sent to its email address; the previous code no longer works."}}
+
+    @every("REMINDER_SWEEP_SECONDS", 300)
+    def send_reminders(self):
+        """Issue 17 §4: the reminder email the day before the visit, once per booking."""
+        now = self.clock()
+        return self.db.run(lambda uow: handlers.remind_due(
+            uow, self.config.reference, now, self.config.reminders))
 
     @every("HOLD_SWEEP_SECONDS", 30)
     def sweep_holds(self):
