@@ -510,7 +510,8 @@ def remind_due(uow, reference, now, reminders, limit=200):
     (Baku) get ``BookingReminded`` and the reminder email, from ``reminders.hour`` on.
     Once per booking and day with several instances running: each row is taken by
     one of them (SKIP LOCKED), the domain sees ``reminded_for`` in the stream, and
-    the expected version refuses a second append. Returns how many were reminded."""
+    the expected version refuses a second append. Returns how many bookings it took
+    (at most ``limit``: the caller runs it again, each chunk its own transaction)."""
     day = reminders.due_day(now)
     if day is None:
         return 0
@@ -519,14 +520,12 @@ def remind_due(uow, reference, now, reminders, limit=200):
         " AND reminded_for IS DISTINCT FROM day AND (told_at IS NULL OR told_at <= %s)"
         " ORDER BY slot_time LIMIT %s FOR UPDATE SKIP LOCKED",
         (day, now - reminders.quiet, limit)).fetchall()
-    reminded = 0
     for (booking_id,) in rows:
         state = load(uow, str(booking_id))
         events = domain.remind(state, now, reminders)
         if not events:
             continue
         record(uow, state, events)
-        reminded += 1
         uow.send_private("EmailRequested", state.stream_id, {
             "intent_id": f"{state.booking_id}:reminder:{state.day.isoformat()}",
             "template": "booking_reminder", "language": state.language, "to": state.email,
@@ -535,4 +534,4 @@ def remind_due(uow, reference, now, reminders, limit=200):
             "variables": {"name": state.name, "date": state.day.isoformat(),
                           "time": state.time.strftime("%H:%M"),
                           **_names(reference, state, state.language)}})
-    return reminded
+    return len(rows)

@@ -34,6 +34,7 @@ ORDER_CODE_FORM = schemas.OrderCodeSchema()
 RESCHEDULE_FORM = schemas.RescheduleSchema()
 RESEND_FORM = schemas.ResendOrderCodeSchema()
 log = logging.getLogger(__name__)
+REMINDER_CHUNK, REMINDER_CHUNKS = 200, 100  # up to 20,000 reminders a run
 
 
 class BookingConfig(DependencyProvider):
@@ -244,8 +245,18 @@ class BookingService(PlatformService):
     def send_reminders(self):
         """Issue 17 §4: the reminder email the day before the visit, once per booking."""
         now = self.clock()
-        return self.db.run(lambda uow: handlers.remind_due(
-            uow, self.config.reference, now, self.config.reminders))
+        taken = 0
+        # A day's reminders in chunks, each its own short transaction (a long one
+        # would hold the relays' horizon back: shared/eventstore.py); bounded, so
+        # that a booking the query takes and the domain leaves cannot loop forever.
+        for _ in range(REMINDER_CHUNKS):
+            chunk = self.db.run(lambda uow: handlers.remind_due(
+                uow, self.config.reference, now, self.config.reminders,
+                limit=REMINDER_CHUNK))
+            taken += chunk
+            if chunk < REMINDER_CHUNK:
+                break
+        return taken
 
     @every("HOLD_SWEEP_SECONDS", 30)
     def sweep_holds(self):

@@ -354,3 +354,17 @@ def test_d1_i17_after_moves_reminders_and_new_codes_the_read_models_are_the_fold
     rebuild("booking", apply=True, config=config)
     assert rebuild("booking", config=config) == []
     assert stack.events(cancelled, "BookingReminded") == []
+
+
+def test_i17_one_run_of_the_reminder_job_reminds_the_whole_day_chunk_by_chunk(stack,
+                                                                             monkeypatch):
+    from services.booking import service
+    monkeypatch.setattr(service, "REMINDER_CHUNK", 2)
+    container = stack.start(RATE_LIMITS_ENABLED="false")
+    booked = [stack.confirmed("2026-11-25", at)[0]
+              for at in ("09:00", "09:15", "09:30", "09:45", "10:00")]
+    stack.clock.set("2026-11-24", "12:00")
+    assert _remind(container) == 5
+    assert sorted(e["reference"] for e in stack.emails("booking_reminder")) == \
+        sorted(f"booking-{b}" for b in booked)
+    assert _remind(container) == 0
