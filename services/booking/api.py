@@ -31,6 +31,28 @@ ROUTES = [
           request=schemas.OrderCodeSchema, response=schemas.BookingStatusResponse, command=True,
           tags=("booking",), errors={400: ("validation_failed",), 404: ("no_active_booking",),
                                      409: ("visit_started",), 429: ("too_many_requests",)}),
+    Route("POST", "/bookings/reschedule",
+          "Move a booking to another day and time with its order code (issue 17)",
+          request=schemas.RescheduleSchema, response=schemas.BookingStatusResponse,
+          command=True, tags=("booking",), errors={
+              400: ("validation_failed",), 404: ("no_active_booking",),
+              409: ("visit_started", "same_time", "slot_full", "already_booked"),
+              429: ("too_many_requests",)},
+          description="The same rules as a new booking (Q-1: a day ahead, Baku time; the "
+                      "horizon; a working day and a slot of the service; a free place; one "
+                      "booking per ID card, service and day). The old place is given back "
+                      "and the new one taken at once; one email with the new time; the "
+                      "order code stays the same."),
+    Route("POST", "/bookings/order-code",
+          "A lost order code: a new one is emailed to the booking's address (issue 17)",
+          request=schemas.ResendOrderCodeSchema, response=schemas.AcceptedResponse,
+          status=202, command=True, tags=("booking",), errors={
+              400: ("validation_failed",), 429: ("too_many_requests",)},
+          description="The booking is named by the ID card, the email it was booked with "
+                      "and the day of the visit. The answer is the same whether a confirmed "
+                      "booking matched or not; when one did, it gets a NEW order code (only "
+                      "hashes are kept) sent to its own address, and the previous code stops "
+                      "working. At most a few new codes a day per booking."),
     Route("POST", "/operator/bookings/search", "Call centre: find bookings (Q-9)",
           request=schemas.OperatorSearchSchema, errors={400: ("validation_failed",)},
           security=True, tags=("operator",)),

@@ -197,6 +197,10 @@ class Booking:
     name: str | None = None
     email: str | None = None
     language: str | None = None
+    # Issue 17 §4/§5: when the citizen was last told the booking's time (confirmed or
+    # rescheduled) and the day a reminder went out for.
+    told_at: datetime | None = None
+    reminded_for: date | None = None
 
     @property
     def stream_id(self):
@@ -207,6 +211,7 @@ class Booking:
 def evolve(state, event_type, data):
     """The state after one more event ``(event_type, data)`` of the booking's stream."""
     state = replace(state, version=state.version + 1)
+    state = _evolve_after_confirmation(state, event_type, data)
     if event_type == "BookingRequested":
         return replace(state, booking_id=data["booking_id"], status="requested",
                        centre=data["centre"], service=data["service"],
@@ -348,3 +353,92 @@ def expire_hold(state, now):
     if state.status != "requested" or now < state.hold_expires_at:
         return []
     return [("HoldExpired", {"booking_id": state.booking_id, "expired_at": now.isoformat()})]
+
+
+# --- issue 17 §4, §5: reminder, reschedule, a new order code -----------------------
+
+def _evolve_after_confirmation(state, event_type, data):
+    """What the events of a confirmed booking's life change (issue 17): when the
+    citizen was told its time, a new visit, the day reminded for, a new order code."""
+    if event_type == "CodeConfirmed":
+        return replace(state, told_at=datetime.fromisoformat(data["confirmed_at"]))
+    if event_type == "BookingRescheduled":
+        return replace(state, day=date.fromisoformat(data["date"]),
+                       time=time.fromisoformat(data["time"]),
+                       told_at=datetime.fromisoformat(data["rescheduled_at"]))
+    if event_type == "BookingReminded":
+        return replace(state, reminded_for=date.fromisoformat(data["date"]))
+    if event_type == "OrderCodeReissued":
+        return replace(state, order_code_hash=data["order_code_hash"])
+    return state
+
+
+NO_ACTIVE_BOOKING = Text("no_active_booking", "Bu sifariş koduna aktiv növbə yoxdur.",
+                         "There is no active booking with this order code.")
+SAME_TIME = Text("same_time", "Növbə artıq bu gün və saata təyin olunub.",
+                 "The booking is already for this day and time.")
+
+
+def reschedule(state, visit, reference, now, policy):
+    """Issue 17 §5: a confirmed booking, not yet activated, moves to ``visit`` (same
+    centre and service, a new day and time) under the rules of a new booking (Q-1:
+    a day ahead in Baku, within the horizon, a working day, a slot of the service).
+    Capacity and "one per ID card, service and day" are counted by the caller (the
+    read models); the place changes hands when the event is applied (read_model).
+
+    Raises ``NotFound(no_active_booking)`` (as cancellation: no hint which codes
+    exist), ``Conflict(visit_started)`` once the booked time has come,
+    ``Conflict(same_time)``, ``ValidationFailed`` with the visit's reasons."""
+    if state.status != "confirmed":
+        raise NotFound(NO_ACTIVE_BOOKING)
+    if now >= slot_start(state.day, state.time):
+        raise Conflict(Text("visit_started", "Növbənin vaxtı artıq çatıb; dəyişmək olmaz.",
+                            "The booked time has come; the booking can no longer be moved."))
+    if (visit.day, visit.time) == (state.day, state.time):
+        raise Conflict(SAME_TIME, [Reason("time", SAME_TIME.code, SAME_TIME.az, SAME_TIME.en)])
+    problems = visit_problems(visit, reference, now, policy)
+    if problems:
+        raise ValidationFailed(problems)
+    return [("BookingRescheduled", {
+        **slot_of(replace(state, day=visit.day, time=visit.time)),
+        "previous_date": state.day.isoformat(), "previous_time": state.time.strftime("%H:%M"),
+        "rescheduled_at": now.isoformat()})]
+
+
+@dataclass(frozen=True)
+class Reminders:
+    """Issue 17 §4: the reminder the day before the visit goes out from ``hour``
+    (Baku wall clock) on; a booking confirmed or rescheduled less than ``quiet``
+    before is reminded once that has passed — and not at all if that is only on the
+    visit's day: the email that told its time a few hours ago is its reminder."""
+    hour: int = 10
+    quiet: timedelta = timedelta(hours=6)
+
+    def due_day(self, now):
+        """The day whose bookings are due a reminder at ``now`` (tomorrow, Baku), or
+        ``None`` before ``hour``."""
+        local = baku_now(now)
+        return local.date() + timedelta(days=1) if local.hour >= self.hour else None
+
+
+def remind(state, now, reminders):
+    """Issue 17 §4: ``BookingReminded`` for a confirmed booking (not cancelled,
+    activated, lapsed) whose visit is tomorrow (Baku), once per booking and day —
+    a booking moved to another day is reminded of that one; else nothing."""
+    if state.status != "confirmed" or state.day != reminders.due_day(now) \
+            or state.reminded_for == state.day:
+        return []
+    if state.told_at is not None and now < state.told_at + reminders.quiet:
+        return []
+    return [("BookingReminded", {**slot_of(state), "reminded_at": now.isoformat()})]
+
+
+def reissue_order_code(state, order_code_hash, now):
+    """Issue 17 §5 (resend): a confirmed booking gets a new order code (only hashes are
+    kept, so the old one cannot be sent again); the old one stops working. Nothing
+    for a booking that is not confirmed (the caller answers alike either way)."""
+    if state.status != "confirmed":
+        return []
+    return [("OrderCodeReissued", {"booking_id": state.booking_id,
+                                   "reissued_at": now.isoformat(),
+                                   "order_code_hash": order_code_hash})]

@@ -96,6 +96,34 @@ class BookingLapsedData(_Slot):
     lapsed_at = fields.AwareDateTime(required=True)
 
 
+class BookingRescheduledData(_Slot):
+    """``BookingRescheduled`` (issue 17 §5): the booking moved to this day and time
+    (same centre and service), from the previous ones; its place moved with it."""
+    previous_date = fields.Date(required=True)
+    previous_time = fields.String(required=True,
+                                  validate=validate.Regexp(r"^[0-9]{2}:[0-9]{2}$"))
+    rescheduled_at = fields.AwareDateTime(required=True)
+
+
+class BookingRemindedData(_Slot):
+    """``BookingReminded`` (issue 17 §4): the reminder of the visit tomorrow was asked
+    of the notification service (its email request is private), once per booking and
+    day."""
+    reminded_at = fields.AwareDateTime(required=True)
+
+
+class OrderCodeReissuedPublic(_BookingRef):
+    """``OrderCodeReissued`` as outside systems read it (issue 17 §5, "resend"): the
+    booking got a new order code, emailed to its own address; the old one stopped
+    working."""
+    reissued_at = fields.AwareDateTime(required=True)
+
+
+class OrderCodeReissuedData(OrderCodeReissuedPublic):
+    """``OrderCodeReissued`` as stored: plus the new order code's hash (Q-4)."""
+    order_code_hash = fields.String(required=True)
+
+
 class RefusalReason(Schema):
     """One reason of a refused form: the field (or none) and the reason's code."""
     field = fields.String(allow_none=True)
@@ -123,3 +151,6 @@ CATALOG.register("BookingRefused", BookingRefusedData)
 CATALOG.register("BookingActivated", BookingActivatedData)
 CATALOG.register("BookingLapsed", BookingLapsedData)
 CATALOG.register("EmailRequested", EmailRequestedData, public=None)
+CATALOG.register("BookingRescheduled", BookingRescheduledData)
+CATALOG.register("BookingReminded", BookingRemindedData)
+CATALOG.register("OrderCodeReissued", OrderCodeReissuedData, public=OrderCodeReissuedPublic)

@@ -424,3 +424,114 @@ def history(store, conn, booking_id):
              "data": {k: v for k, v in event.data.items() if k not in HIDDEN}}
             for event in events]
 
+
+
+# --- issue 17 §5: reschedule, and a new order code ---------------------------------
+
+def reschedule_booking(uow, reference, settings, order_code, day, moment, now):
+    """Issue 17 §5: the booking of ``order_code`` moves to ``day`` at ``moment`` (same
+    centre and service) under a new booking's rules — Q-1 (``domain.reschedule``),
+    one per ID card, service and day (counted under the same lock as a new booking's,
+    this booking left out), and capacity (the projection takes the new place and
+    gives the old one back in this transaction: ``slot_full`` moves nothing). One
+    email with the new time; the order code stays valid. An unknown or inactive code
+    is refused like cancellation's (404, no hint which)."""
+    row = uow.conn.execute(
+        "SELECT booking_id, id_card FROM bookings WHERE order_code_hash = %s"
+        " AND status = 'confirmed' FOR UPDATE",
+        (domain.code_hash(settings.code_key, "order", order_code),)).fetchone()
+    if row is None:
+        domain.reschedule(domain.Booking(), None, reference, now, settings.policy)  # 404
+    booking_id, id_card = str(row[0]), row[1]
+    state = load(uow, booking_id)
+    visit = domain.Visit(state.centre, state.service, day, moment)
+    events = domain.reschedule(state, visit, reference, now, settings.policy)
+    counted = _locked_counts(uow.conn, [Count(
+        "id_card", f"{id_card}|{visit.service}|{visit.day}",
+        "SELECT count(*), NULL::timestamptz FROM bookings WHERE id_card = %s AND service = %s"
+        " AND day = %s AND booking_id <> %s AND status IN ('requested', 'confirmed')"
+        " AND NOT (status = 'requested' AND hold_expires_at <= %s)",
+        (id_card, visit.service, visit.day, booking_id, now))])
+    if counted["id_card"][0] >= settings.policy.max_active_per_id_card:
+        raise Conflict(TOO_MANY, [Reason("date", TOO_MANY.code, TOO_MANY.az, TOO_MANY.en)])
+    _expire_stale_holds_of_slot(uow, visit, now)
+    record(uow, state, events)
+    moved = events[0][1]
+    uow.send_private("EmailRequested", state.stream_id, {
+        "intent_id": f"{booking_id}:rescheduled:{state.version + 1}",
+        "template": "booking_rescheduled", "language": state.language, "to": state.email,
+        "reference": state.stream_id,
+        "deliver_by": slot_start(visit.day, visit.time).isoformat(),
+        "variables": {"name": state.name, "date": moved["date"], "time": moved["time"],
+                      "previous_date": moved["previous_date"],
+                      "previous_time": moved["previous_time"],
+                      **_names(reference, state, state.language)}})
+    return {"booking_id": booking_id, "status": "confirmed", "centre": state.centre,
+            "service": state.service, "date": moved["date"], "time": moved["time"]}
+
+
+def confirmed_bookings_of(conn, id_card, email, day):
+    """Issue 17 §5 (resend): the confirmed bookings of ``id_card`` (canonical) on ``day``
+    whose email is ``email`` (compared as stored, case aside): what the citizen
+    identifies a booking by when the order code is lost. A list of booking ids."""
+    rows = conn.execute(
+        "SELECT booking_id FROM bookings WHERE id_card = %s AND day = %s"
+        " AND lower(email) = lower(%s) AND status = 'confirmed' ORDER BY requested_at",
+        (id_card, day, _as_stored(email))).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def reissue_order_code(uow, reference, settings, booking_id, now):
+    """Issue 17 §5 (resend): the booking gets a new order code (the old one stops
+    working: only hashes are kept, so it cannot be sent again), emailed to the
+    booking's own address. Nothing when it is no longer confirmed."""
+    state = load(uow, booking_id)
+    order_code = _unused_order_code(uow.conn, settings.code_key)
+    events = domain.reissue_order_code(
+        state, domain.code_hash(settings.code_key, "order", order_code), now)
+    if not events:
+        return False
+    record(uow, state, events)
+    uow.send_private("EmailRequested", state.stream_id, {
+        "intent_id": f"{booking_id}:order-code:{state.version + 1}",
+        "template": "booking_order_code_reissued", "language": state.language,
+        "to": state.email, "reference": state.stream_id,
+        "deliver_by": slot_start(state.day, state.time).isoformat(),  # needed at the kiosk
+        "variables": {"name": state.name, "order_code": domain.format_order_code(order_code),
+                      "date": state.day.isoformat(), "time": state.time.strftime("%H:%M"),
+                      **_names(reference, state, state.language)}})
+    return True
+
+
+# --- issue 17 §4: the reminder the day before ----------------------------------------
+
+def remind_due(uow, reference, now, reminders, limit=200):
+    """Issue 17 §4, the scheduled job: confirmed bookings whose visit is tomorrow
+    (Baku) get ``BookingReminded`` and the reminder email, from ``reminders.hour`` on.
+    Once per booking and day with several instances running: each row is taken by
+    one of them (SKIP LOCKED), the domain sees ``reminded_for`` in the stream, and
+    the expected version refuses a second append. Returns how many bookings it took
+    (at most ``limit``: the caller runs it again, each chunk its own transaction)."""
+    day = reminders.due_day(now)
+    if day is None:
+        return 0
+    rows = uow.conn.execute(
+        "SELECT booking_id FROM bookings WHERE status = 'confirmed' AND day = %s"
+        " AND reminded_for IS DISTINCT FROM day AND (told_at IS NULL OR told_at <= %s)"
+        " ORDER BY slot_time LIMIT %s FOR UPDATE SKIP LOCKED",
+        (day, now - reminders.quiet, limit)).fetchall()
+    for (booking_id,) in rows:
+        state = load(uow, str(booking_id))
+        events = domain.remind(state, now, reminders)
+        if not events:
+            continue
+        record(uow, state, events)
+        uow.send_private("EmailRequested", state.stream_id, {
+            "intent_id": f"{state.booking_id}:reminder:{state.day.isoformat()}",
+            "template": "booking_reminder", "language": state.language, "to": state.email,
+            "reference": state.stream_id,
+            "deliver_by": slot_start(state.day, state.time).isoformat(),
+            "variables": {"name": state.name, "date": state.day.isoformat(),
+                          "time": state.time.strftime("%H:%M"),
+                          **_names(reference, state, state.language)}})
+    return len(rows)

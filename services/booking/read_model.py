@@ -72,6 +72,8 @@ def apply(conn, event):
     status = STATUS.get(name)
     if booking_id is None:
         return  # BookingRefused: a record of its own stream, no row
+    if name in AFTER_CONFIRMATION:
+        _apply_after_confirmation(conn, name, data)
     if status in FREES_PLACE:
         conn.execute(
             "UPDATE slot_usage u SET taken = taken - 1 FROM bookings b"
@@ -97,3 +99,31 @@ def _take_place(conn, data):
         (data["centre"], data["service"], data["date"], data["time"], places)).fetchone()
     if not taken:
         raise Conflict(SLOT_FULL, [Reason("time", SLOT_FULL.code, SLOT_FULL.az, SLOT_FULL.en)])
+
+
+# --- issue 17 §4, §5 ------------------------------------------------------------------
+# The events of a confirmed booking's life that change more than its status and
+# version (``OrderCodeReissued``'s new hash is kept by the common update).
+AFTER_CONFIRMATION = frozenset(("CodeConfirmed", "BookingRescheduled", "BookingReminded"))
+
+
+def _apply_after_confirmation(conn, name, data):
+    """When the citizen was told the time (``told_at``), the day reminded for, and for
+    a ``BookingRescheduled`` the place: the new slot's is taken (``slot_full`` rolls
+    the move back, as for a new booking) and the old one's given back, in the one
+    transaction — the booking never holds both places, nor neither."""
+    if name == "CodeConfirmed":
+        conn.execute("UPDATE bookings SET told_at = %s WHERE booking_id = %s",
+                     (data["confirmed_at"], data["booking_id"]))
+    elif name == "BookingReminded":
+        conn.execute("UPDATE bookings SET reminded_for = %s WHERE booking_id = %s",
+                     (data["date"], data["booking_id"]))
+    elif name == "BookingRescheduled":
+        _take_place(conn, data)
+        conn.execute(
+            "UPDATE slot_usage SET taken = taken - 1 WHERE centre = %s AND service = %s"
+            " AND day = %s AND slot_time = %s",
+            (data["centre"], data["service"], data["previous_date"], data["previous_time"]))
+        conn.execute("UPDATE bookings SET day = %s, slot_time = %s, told_at = %s"
+                     " WHERE booking_id = %s",
+                     (data["date"], data["time"], data["rescheduled_at"], data["booking_id"]))

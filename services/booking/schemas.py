@@ -64,6 +64,30 @@ class OrderCodeSchema(Schema):
                                 metadata={"description": "Sifariş kodu, e.g. K7M2-QX4P"})
 
 
+class RescheduleSchema(Schema):
+    """``POST /bookings/reschedule`` (issue 17 §5): the order code and the new day and
+    time (the centre and service stay)."""
+    order_code = asan.OrderCode(required=True,
+                                metadata={"description": "Sifariş kodu, e.g. K7M2-QX4P"})
+    date = asan.Date(required=True, metadata={"description": "Yeni tarix",
+                                              "example": "2026-12-01"})
+    time = fields.Time(required=True, format="%H:%M",
+                       metadata={"description": "Yeni saat", "example": "10:15"})
+
+
+class ResendOrderCodeSchema(Schema):
+    """``POST /bookings/order-code`` (issue 17 §5): what names a booking whose order
+    code was lost — the ID card, the email it was booked with and the day of the
+    visit."""
+    id_card = asan.IdCard(required=True, metadata={
+        "description": "Ş/V seriyası və nömrəsi: AZE + 8 digits or AA + 7 digits",
+        "example": "AZE12345678"})
+    email = asan.EmailAddress(required=True, metadata={"description": "E-poçt",
+                                                       "example": "leyla@example.az"})
+    date = asan.Date(required=True, metadata={"description": "Növbənin tarixi",
+                                              "example": "2026-12-01"})
+
+
 class SlotQuerySchema(Schema):
     """``GET …/slots``: the day asked about."""
     date = asan.Date(required=True)
@@ -96,6 +120,11 @@ class BookingStatusResponse(Schema):
     service = fields.String()
     date = fields.Date()
     time = fields.String()
+    message = fields.Dict()
+
+
+class AcceptedResponse(Schema):
+    """A 202 that only says what happens next (``POST /bookings/order-code``)."""
     message = fields.Dict()
 
 

@@ -1,5 +1,6 @@
 """nameko entrypoints of the booking service: thin. The rules are in ``domain``,
 the use cases in ``handlers``."""
+import logging
 from datetime import time, timedelta
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from shared.auth import require_token
 from shared.clients import Clients
 from shared.clock import Clock, baku_today
 from shared.db import Database
-from shared.errors import TooManyRequests, ValidationFailed, reasons_from_marshmallow
+from shared.errors import (Conflict, TooManyRequests, ValidationFailed,
+                           reasons_from_marshmallow)
 from shared.http import http, read_json
 from shared.idempotency import Once, once
 from shared.identity import canonical_date
@@ -29,6 +31,10 @@ from .reference import ReferenceData
 REQUEST_FORM = schemas.BookingRequestSchema()
 CONFIRM_FORM = schemas.ConfirmSchema()
 ORDER_CODE_FORM = schemas.OrderCodeSchema()
+RESCHEDULE_FORM = schemas.RescheduleSchema()
+RESEND_FORM = schemas.ResendOrderCodeSchema()
+log = logging.getLogger(__name__)
+REMINDER_CHUNK, REMINDER_CHUNKS = 200, 100  # up to 20,000 reminders a run
 
 
 class BookingConfig(DependencyProvider):
@@ -54,6 +60,9 @@ class BookingConfig(DependencyProvider):
             early=timedelta(minutes=float(config.get("ACTIVATION_EARLY_MINUTES", 30))),
             grace=timedelta(minutes=float(config.get("ACTIVATION_GRACE_MINUTES", 10))))
         self.operator_tokens = config.get("OPERATOR_TOKEN_SHA256") or []
+        self.reminders = domain.Reminders(  # issue 17 §4
+            hour=int(config.get("REMINDER_HOUR", 10)),
+            quiet=timedelta(hours=float(config.get("REMINDER_QUIET_HOURS", 6))))
 
     def get_dependency(self, worker_ctx):
         """The same loaded settings for every worker."""
@@ -99,7 +108,11 @@ class BookingService(PlatformService):
     # Issue 12: per client (address), shared by every instance; RATE_LIMITS in config.
     limits = RateLimits({"booking_request": "60 per hour, burst 20",
                          "booking_confirm": "60 per hour, burst 20",
-                         "booking_cancel": "20 per hour, burst 10"})
+                         "booking_cancel": "20 per hour, burst 10",
+                         # Issue 17 §5: per client, and the new order codes per booking.
+                         "booking_reschedule": "20 per hour, burst 10",
+                         "booking_resend": "10 per hour, burst 5",
+                         "booking_resend_per_booking": "3 per day, burst 3"})
 
     # --- reference data ------------------------------------------------------------
     @http("GET", "/centres")
@@ -185,6 +198,65 @@ class BookingService(PlatformService):
             uow, self.config.reference, self.config.settings, body["order_code"], now))
         result["message"] = {"az": "Növbə ləğv olundu.", "en": "The booking has been cancelled."}
         return result
+
+    @http("POST", "/bookings/reschedule")
+    def reschedule(self, request):
+        """Issue 17 §5: move a booking to another day and time with its order code."""
+        now = self.clock()
+        self.limits.check("booking_reschedule", self.clients.of(request).key, now)
+        body = read_json(request, RESCHEDULE_FORM)
+        result = self.db.run(lambda uow: handlers.reschedule_booking(
+            uow, self.config.reference, self.config.settings, body["order_code"],
+            body["date"], body["time"], now))
+        result["message"] = {"az": "Növbənin vaxtı dəyişdirildi; yeni vaxt e-poçtunuza"
+                                   " göndərildi. Sifariş kodu eyni qalır.",
+                             "en": "The booking has been moved; the new time has been sent to"
+                                   " your email. The order code stays the same."}
+        return result
+
+    @http("POST", "/bookings/order-code")
+    def resend_order_code(self, request):
+        """Issue 17 §5 (resend): a lost order code. The booking is named by the ID
+        card, the email and the day of the visit; a new order code goes to the
+        booking's own address. One answer whether a booking matched or not (no
+        oracle); limited per client, and per booking (silently: a 429 there would
+        tell that the booking exists)."""
+        now = self.clock()
+        self.limits.check("booking_resend", self.clients.of(request).key, now)
+        body = read_json(request, RESEND_FORM)
+        with self.db.connection() as conn:
+            found = handlers.confirmed_bookings_of(conn, body["id_card"], body["email"],
+                                                   body["date"])
+        for booking_id in found:
+            if self.limits.wait("booking_resend_per_booking", booking_id, now):
+                continue  # this booking had its new codes for today: answered alike
+            try:
+                self.db.run(lambda uow, booking_id=booking_id: handlers.reissue_order_code(
+                    uow, self.config.reference, self.config.settings, booking_id, now))
+            except Conflict:  # every try lost a race: a 409 here would tell it matched
+                log.warning("a new order code lost its races; nothing sent")
+        return 202, {"message": {
+            "az": "Bu məlumatlara uyğun təsdiqlənmiş növbə varsa, yeni sifariş kodu onun"
+                  " e-poçt ünvanına göndərildi; əvvəlki kod artıq etibarlı deyil.",
+            "en": "If a confirmed booking matches these details, a new order code has been"
+                  " sent to its email address; the previous code no longer works."}}
+
+    @every("REMINDER_SWEEP_SECONDS", 300)
+    def send_reminders(self):
+        """Issue 17 §4: the reminder email the day before the visit, once per booking."""
+        now = self.clock()
+        taken = 0
+        # A day's reminders in chunks, each its own short transaction (a long one
+        # would hold the relays' horizon back: shared/eventstore.py); bounded, so
+        # that a booking the query takes and the domain leaves cannot loop forever.
+        for _ in range(REMINDER_CHUNKS):
+            chunk = self.db.run(lambda uow: handlers.remind_due(
+                uow, self.config.reference, now, self.config.reminders,
+                limit=REMINDER_CHUNK))
+            taken += chunk
+            if chunk < REMINDER_CHUNK:
+                break
+        return taken
 
     @every("HOLD_SWEEP_SECONDS", 30)
     def sweep_holds(self):

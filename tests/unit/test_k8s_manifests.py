@@ -421,6 +421,7 @@ def test_disruption_budgets_for_all_and_autoscalers_for_the_stateless_services(r
 PUBLIC = ("/api/booking/centres", "/api/booking/services",
           "/api/booking/centres/baku-1/services/passport/slots", "/api/booking/bookings",
           "/api/booking/bookings/cancel",
+          "/api/booking/bookings/reschedule", "/api/booking/bookings/order-code",
           "/api/booking/bookings/0b6c7a52-1f0e-4b8e-9b1e-0c3f1d6d2a10/confirm",
           "/api/registry/fin/by-id-card", "/api/registry/fin/by-name",
           "/api/complaints/complaints", "/api/complaints/complaints/withdraw",
