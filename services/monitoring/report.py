@@ -321,8 +321,9 @@ _TICKET_STAGES = (
     ("issued", "SELECT centre, service FROM tickets WHERE {on_day}"),
     ("called", "SELECT DISTINCT ticket_id, centre, service FROM ticket_calls"
                " WHERE first_call AND {on_day}"),
-    ("transferred", "SELECT DISTINCT ON (ticket_id) centre, from_service AS service"
-                    " FROM ticket_transfers WHERE {on_day} ORDER BY ticket_id, at, event_id"),
+    ("transferred", "SELECT DISTINCT ON (ticket_id) centre, service FROM"
+                    " (SELECT *, from_service AS service FROM ticket_transfers) AS t"
+                    " WHERE {on_day} ORDER BY ticket_id, at, event_id"),
     ("served", "SELECT centre, service FROM ticket_outcomes"
                " WHERE outcome = 'served' AND {on_day}"),
     ("no_show", "SELECT centre, service FROM ticket_outcomes"
