@@ -201,15 +201,14 @@ def _ticket_at_counter(envelope):
             "event_id": envelope.id, **ticket, "from_service": data["from_service"],
             "to_service": data["to_service"], "counter_id": data["counter_id"],
             "at": data["at"]})
-    elif envelope.type == "TicketServed":
+    else:  # TicketServed, TicketNoShow: the same columns, so a batch keeps the first end
+        served = envelope.type == "TicketServed"
         yield insert_once("ticket_outcomes", "ticket_id", {
-            **ticket, "outcome": "served", "service": data["service"],
-            "counter_id": data["counter_id"], "called_at": data["called_at"],
-            "at": data["served_at"]})
-    else:  # TicketNoShow
-        yield insert_once("ticket_outcomes", "ticket_id", {
-            **ticket, "outcome": "no_show", "service": data["service"],
-            "counter_id": data["counter_id"], "at": data["at"], "recalls": data["recalls"]})
+            **ticket, "outcome": "served" if served else "no_show",
+            "service": data["service"], "counter_id": data["counter_id"],
+            "called_at": data["called_at"] if served else None,
+            "at": data["served_at"] if served else data["at"],
+            "recalls": None if served else data["recalls"]})
 
 
 # --- registry --------------------------------------------------------------------
