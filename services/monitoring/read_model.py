@@ -2,8 +2,10 @@
 
 Two kinds of tables, two sources of events:
 
-* ``READ_MODELS`` (bookings, emails, FIN queries, complaints, tickets, kiosks…) are
-  projections of the *other* services' public events. :func:`rows` is the one place
+* ``READ_MODELS`` (bookings, emails, FIN queries, complaints, tickets, kiosks, and
+  since issue 17 the tickets' calls, transfers and ends at the counters, the
+  bookings' reschedules and reminders, the closures…) are projections of the
+  *other* services' public events. :func:`rows` is the one place
   that knows what each event changes (as :class:`Row` changes); the live consumers
   (``service.py``, in the transaction that claims the events in
   ``processed_events``) and both rebuilds write them with :func:`apply_public_many`
