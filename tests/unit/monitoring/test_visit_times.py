@@ -65,6 +65,7 @@ def test_i17_the_page_shows_the_times_table_and_charts_and_the_ticket_funnel():
     assert "baku-1 / passport: 10.0 min" in page  # its p90
     assert "<td>450.0</td>" in page  # the mean, in the table (seconds)
     assert "power_outage" in page and "moved_to_day: 2" in page and "sent: 5" in page
+    assert "<td>bütün mərkəz / whole centre</td>" in page  # a closure of the whole centre
     rows = dict(line.split(",", 1) for line in outputs.to_csv(report).splitlines()[1:])
     assert rows["visit_times.waiting.by_centre_service[0].p90"] == "600.0"
     assert rows["visit_changes.closures[0].reason"] == "power_outage"
