@@ -82,7 +82,7 @@ class CodeConfirmedData(CodeConfirmedPublic):
 class BookingCancelledData(_BookingRef):
     """``BookingCancelled``: when, and by whom (the citizen or an operator)."""
     cancelled_at = fields.AwareDateTime(required=True)
-    by = fields.String(required=True, validate=validate.OneOf(("citizen", "operator", "closure")))
+    by = fields.String(required=True, validate=validate.OneOf(("citizen", "operator")))
 
 
 class BookingActivatedData(_Slot):
@@ -112,33 +112,6 @@ class BookingRefusedData(Schema):
     reasons = fields.List(fields.Nested(RefusalReason), required=True)
 
 
-# --- issue 17 §4-§6, as its contract fixes them (the booking helpers' branches own
-# them; this copy lets monitoring read them meanwhile) ------------------------------
-class BookingRescheduledData(_Slot):
-    """The visit moved to ``date`` ``time`` from ``previous_date`` ``previous_time``."""
-    previous_date = fields.Date(required=True)
-    previous_time = fields.String(required=True)
-    rescheduled_at = fields.AwareDateTime(required=True)
-
-
-class BookingRemindedData(_Slot):
-    """The reminder of the visit was asked for, once per booking."""
-    reminded_at = fields.AwareDateTime(required=True)
-
-
-class CentreClosedData(Schema):
-    """A centre (or one of its services: ``service`` null is the whole centre) closed
-    for ``date``; ``cancelled`` bookings were cancelled by it."""
-    closure_id = fields.UUID(required=True)
-    centre = fields.String(required=True)
-    service = fields.String(allow_none=True, required=True)
-    date = fields.Date(required=True)
-    reason = fields.String(required=True, validate=validate.OneOf(
-        ("technical_fault", "power_outage", "emergency", "public_event", "other")))
-    closed_at = fields.AwareDateTime(required=True)
-    cancelled = fields.Integer(required=True)
-
-
 CATALOG = EventCatalog("booking")
 CATALOG.register("BookingRequested", BookingRequestedData, public=BookingRequestedPublic)
 CATALOG.register("CodeRejected", CodeRejectedData)
@@ -150,6 +123,3 @@ CATALOG.register("BookingRefused", BookingRefusedData)
 CATALOG.register("BookingActivated", BookingActivatedData)
 CATALOG.register("BookingLapsed", BookingLapsedData)
 CATALOG.register("EmailRequested", EmailRequestedData, public=None)
-CATALOG.register("BookingRescheduled", BookingRescheduledData)
-CATALOG.register("BookingReminded", BookingRemindedData)
-CATALOG.register("CentreClosed", CentreClosedData)

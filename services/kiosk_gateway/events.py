@@ -54,68 +54,9 @@ class ActivationRefusedStored(ActivationRefusedData):
     blocked_until = fields.AwareDateTime(allow_none=True)
 
 
-# --- counters (issue 17 §1) --------------------------------------------------------
-# The ticket events of the counters, as the issue's contract fixes them. The lead
-# engineer's counters branch owns them; this copy lets monitoring read them meanwhile.
-class _TicketRef(Schema):
-    ticket_id = fields.UUID(required=True)
-    centre = fields.String(required=True)
-    date = fields.Date(required=True)
-    number = fields.String(required=True)
-
-
-class TicketCalledData(_TicketRef):
-    """A counter called a ticket; ``first_call`` false after a transfer."""
-    service = fields.String(required=True)
-    series = fields.String(required=True)
-    counter_id = fields.String(required=True)
-    counter_name = fields.String(required=True)
-    issued_at = fields.AwareDateTime(required=True)
-    called_at = fields.AwareDateTime(required=True)
-    first_call = fields.Boolean(required=True)
-
-
-class TicketRecalledData(_TicketRef):
-    """A called ticket called again."""
-    service = fields.String(required=True)
-    counter_id = fields.String(required=True)
-    counter_name = fields.String(required=True)
-    recalls = fields.Integer(required=True)
-    at = fields.AwareDateTime(required=True)
-
-
-class TicketNoShowData(_TicketRef):
-    """Nobody came after the recalls."""
-    service = fields.String(required=True)
-    counter_id = fields.String(required=True)
-    recalls = fields.Integer(required=True)
-    at = fields.AwareDateTime(required=True)
-
-
-class TicketTransferredData(_TicketRef):
-    """The ticket waits again in ``to_service``'s queue, keeping its place."""
-    from_service = fields.String(required=True)
-    to_service = fields.String(required=True)
-    counter_id = fields.String(required=True)
-    at = fields.AwareDateTime(required=True)
-
-
-class TicketServedData(_TicketRef):
-    """The visitor was served."""
-    service = fields.String(required=True)
-    counter_id = fields.String(required=True)
-    called_at = fields.AwareDateTime(required=True)
-    served_at = fields.AwareDateTime(required=True)
-
-
 CATALOG = EventCatalog("kiosk_gateway")
 CATALOG.register("KioskRegistered", KioskCredentialData, public=KioskData)
 CATALOG.register("KioskCredentialRotated", KioskCredentialData, public=KioskData)
 CATALOG.register("KioskRevoked", KioskData)
 CATALOG.register("TicketIssued", TicketIssuedData)
 CATALOG.register("ActivationRefused", ActivationRefusedStored, public=ActivationRefusedData)
-CATALOG.register("TicketCalled", TicketCalledData)
-CATALOG.register("TicketRecalled", TicketRecalledData)
-CATALOG.register("TicketNoShow", TicketNoShowData)
-CATALOG.register("TicketTransferred", TicketTransferredData)
-CATALOG.register("TicketServed", TicketServedData)
