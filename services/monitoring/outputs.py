@@ -51,10 +51,17 @@ def hourly(by_hour):
     return bars(totals)
 
 
+def minutes(rows, figure):
+    """Bars of one time ``figure`` (``median``, ``p90``…, in seconds) of each centre and
+    service row of ``visit_times``, in minutes (0.1): rows without samples left out."""
+    return bars({f"{row['centre']} / {row['service']}": round(row[figure] / 60, 1)
+                 for row in rows if row[figure] is not None})
+
+
 def to_html(report, report_id=None,
             title="Avtomatlaşdırılmış nəzarət hesabatı / Automated-control report"):
     """The report as an HTML page (a ``str``) with inline SVG bar charts and no script;
     ``report_id``: shown for a kept report, ``None`` for one computed now."""
     template = TEMPLATES.get_template("report.html")
     return template.render(report=report, report_id=report_id, title=title, bars=bars,
-                           hourly=hourly)
+                           hourly=hourly, minutes=minutes)

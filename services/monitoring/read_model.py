@@ -2,8 +2,10 @@
 
 Two kinds of tables, two sources of events:
 
-* ``READ_MODELS`` (bookings, emails, FIN queries, complaints, tickets, kiosks…) are
-  projections of the *other* services' public events. :func:`rows` is the one place
+* ``READ_MODELS`` (bookings, emails, FIN queries, complaints, tickets, kiosks, and
+  since issue 17 the tickets' calls, transfers and ends at the counters, the
+  bookings' reschedules and reminders, the closures…) are projections of the
+  *other* services' public events. :func:`rows` is the one place
   that knows what each event changes (as :class:`Row` changes); the live consumers
   (``service.py``, in the transaction that claims the events in
   ``processed_events``) and both rebuilds write them with :func:`apply_public_many`
@@ -109,6 +111,20 @@ def _booking(envelope):
             "voided_at": logged, "void_reason": data["reason"]})
     elif kind == "HoldExpired":
         yield upsert("bookings", "booking_id", booking, {"hold_expired_at": data["expired_at"]})
+    elif kind == "BookingRescheduled":  # issue 17 §5: the latest move holds (report.py)
+        yield insert_once("booking_reschedules", "event_id", {
+            "event_id": envelope.id, "booking_id": booking, "centre": data["centre"],
+            "service": data["service"], "visit_date": data["date"], "visit_time": data["time"],
+            "previous_date": data["previous_date"], "previous_time": data["previous_time"],
+            "rescheduled_at": data["rescheduled_at"]})
+    elif kind == "BookingReminded":  # issue 17 §4: once per booking
+        yield insert_once("booking_reminders", "booking_id", {
+            **_slot(data), "booking_id": booking, "reminded_at": data["reminded_at"]})
+    elif kind == "CentreClosed":  # issue 17 §6; its cancellations are BookingCancelled
+        yield insert_once("closures", "closure_id", {
+            "closure_id": data["closure_id"], "centre": data["centre"],
+            "service": data.get("service"), "date": data["date"], "reason": data["reason"],
+            "closed_at": data["closed_at"], "cancelled": data["cancelled"]})
     elif kind == "BookingRefused":
         yield insert_once("booking_refusals", "refusal_id", {
             "refusal_id": data["refusal_id"], "refused_at": data.get("refused_at") or logged,
@@ -116,6 +132,7 @@ def _booking(envelope):
             "centre": data.get("centre"), "service": data.get("service"),
             "reasons": Jsonb(data["reasons"])})
     # CodeRejected: a wrong code typed; the funnel counts what became of the booking.
+    # OrderCodeResent: an email sent again; nothing of the visit changes.
 
 
 # --- notification ----------------------------------------------------------------
@@ -155,12 +172,45 @@ def _kiosk_gateway(envelope):
         yield insert_once("activation_refusals", "event_id", {
             "event_id": envelope.id, "kiosk_id": data["kiosk_id"], "centre": data["centre"],
             "reason": data["reason"], "at": data["at"]})
+    elif envelope.type in TICKET_EVENTS:
+        yield from _ticket_at_counter(envelope)
     elif envelope.type == "KioskRegistered":
         yield upsert("kiosks", "kiosk_id", data["kiosk_id"],
                {"centre": data["centre"], "registered_logged_at": logged})
     elif envelope.type == "KioskRevoked":
         yield upsert("kiosks", "kiosk_id", data["kiosk_id"],
                {"centre": data["centre"], "revoked_logged_at": logged})
+
+    # Counter* (sign-in, credentials): the counters' own state, not the visit's.
+
+
+TICKET_EVENTS = ("TicketCalled", "TicketTransferred", "TicketServed", "TicketNoShow")
+
+
+def _ticket_at_counter(envelope):
+    """Issue 17 §3: a ticket at a counter. Every row carries the ticket's ``date`` (the
+    Baku day it was issued), which the report counts the visit on, even when it is
+    called or served after midnight. TicketRecalled changes no figure."""
+    data = envelope.data
+    ticket = {"ticket_id": data["ticket_id"], "centre": data["centre"], "date": data["date"]}
+    if envelope.type == "TicketCalled":
+        yield insert_once("ticket_calls", "event_id", {
+            "event_id": envelope.id, **ticket, "service": data["service"],
+            "counter_id": data["counter_id"], "first_call": data["first_call"],
+            "issued_at": data["issued_at"], "called_at": data["called_at"]})
+    elif envelope.type == "TicketTransferred":
+        yield insert_once("ticket_transfers", "event_id", {
+            "event_id": envelope.id, **ticket, "from_service": data["from_service"],
+            "to_service": data["to_service"], "counter_id": data["counter_id"],
+            "at": data["at"]})
+    else:  # TicketServed, TicketNoShow: the same columns, so a batch keeps the first end
+        served = envelope.type == "TicketServed"
+        yield insert_once("ticket_outcomes", "ticket_id", {
+            **ticket, "outcome": "served" if served else "no_show",
+            "service": data["service"], "counter_id": data["counter_id"],
+            "called_at": data["called_at"] if served else None,
+            "at": data["served_at"] if served else data["at"],
+            "recalls": None if served else data["recalls"]})
 
 
 # --- registry --------------------------------------------------------------------
@@ -276,7 +326,9 @@ def _column_types(conn, table):
 
 
 READ_MODELS = ("bookings", "booking_refusals", "emails", "email_attempt_failures",
-               "fin_queries", "complaints", "tickets", "activation_refusals", "kiosks")
+               "fin_queries", "complaints", "tickets", "activation_refusals", "kiosks",
+               "ticket_calls", "ticket_transfers", "ticket_outcomes", "booking_reschedules",
+               "booking_reminders", "closures")
 TABLES = READ_MODELS + ("control_reports",)
 # What a difference found by shared.rebuild may print: keys and times, no personal data
 # (the read models hold none; a report body lists bookings, so it is not printed).
@@ -284,7 +336,11 @@ CHECK_SHOWN = {"bookings": ("booking_id",), "booking_refusals": ("refusal_id",),
                "emails": ("intent_id",), "email_attempt_failures": ("event_id",),
                "fin_queries": ("query_id",), "complaints": ("complaint_id",),
                "tickets": ("ticket_id",), "activation_refusals": ("event_id",),
-               "kiosks": ("kiosk_id",),
+               "kiosks": ("kiosk_id",), "ticket_calls": ("event_id", "ticket_id"),
+               "ticket_transfers": ("event_id", "ticket_id"),
+               "ticket_outcomes": ("ticket_id", "outcome"),
+               "booking_reschedules": ("event_id", "booking_id"),
+               "booking_reminders": ("booking_id",), "closures": ("closure_id",),
                "control_reports": ("report_id", "day", "trigger", "generated_at")}
 
 

@@ -11,7 +11,12 @@ Sections:
 * ``funnel`` (M-3): the visits booked for that day and what became of them, with the
   refused forms by reason; ``by_centre_service`` breaks it down;
 * ``failures`` (M-3): the processes stuck where they should not be, as of ``as_of``;
-* ``fin_queries``, ``complaints`` and ``kiosks``: their figures for the day.
+* ``fin_queries``, ``complaints`` and ``kiosks``: their figures for the day;
+* ``visit_times`` (issue 17 §3): waiting (issue → first call) and service (call →
+  served) times of the day's tickets per centre and service — count, mean, median,
+  p90, max in seconds — and ``funnel.tickets`` / ``tickets_by_centre_service``: the
+  tickets issued, called, transferred, served, no-show, not called;
+* ``visit_changes`` (issue 17 §4–§6): the closures of the day, reschedules, reminders.
 
 Everything is ordered, so the same read models give the same report, byte for byte:
 that is how a rebuild is checked. Only ``dead_letters`` is not from the read models:
@@ -171,12 +176,25 @@ FUNNEL_KEYS = ("requested", "confirmed", "activated", "lapsed", "cancelled", "vo
                "hold_expired", "awaiting_visit")
 
 
+# Each rescheduled booking's latest visit date (issue 17 §5): a visit counts on the day
+# it was last moved to, whatever its other events say (an activation after the move
+# carries the new day, a request before it the old one).
+_MOVED = ("(SELECT DISTINCT ON (booking_id) booking_id, visit_date FROM booking_reschedules"
+          " ORDER BY booking_id, rescheduled_at DESC, event_id DESC)")
+_VISITS_ON_DAY = (
+    "(visit_date = %(day)s OR booking_id IN"
+    f" (SELECT booking_id FROM {_MOVED} AS moved WHERE moved.visit_date = %(day)s))"
+    f" AND booking_id NOT IN (SELECT booking_id FROM {_MOVED} AS moved"
+    " WHERE moved.visit_date <> %(day)s)")
+
+
 def funnel(conn, params):
     """M-2, M-3: what became of the visits booked for ``params.day`` (requested,
-    confirmed, activated, lapsed, cancelled…) and the forms refused in the window, by
-    reason. Returns ``(totals, breakdown)``, the breakdown one dict per centre and service."""
+    confirmed, activated, lapsed, cancelled…; a rescheduled visit on the day it was
+    last moved to) and the forms refused in the window, by reason. Returns ``(totals,
+    breakdown)``, the breakdown one dict per centre and service."""
     p = params.sql()
-    where = f"FROM bookings WHERE visit_date = %(day)s AND {_BOOKING_FILTER}"
+    where = f"FROM bookings WHERE {_VISITS_ON_DAY} AND {_BOOKING_FILTER}"
     totals = dict(zip(FUNNEL_KEYS, map(int, conn.execute(f"SELECT {_FUNNEL} {where}", p)
                                        .fetchone())))
     refusals = f"FROM booking_refusals WHERE refused_at >= %(start)s AND refused_at < %(end)s" \
@@ -296,9 +314,146 @@ def kiosks(conn, params):
             "activations_refused": sum(refused.values()), "activations_refused_by_reason": refused}
 
 
+# --- issue 17 §3: the visit at the centre --------------------------------------------
+TICKET_FUNNEL_KEYS = ("issued", "called", "transferred", "served", "no_show", "not_called")
+_TICKET_STAGES = (
+    # (stage, its rows of the day: one per ticket, with its service at that stage)
+    ("issued", "SELECT centre, service FROM tickets WHERE {on_day}"),
+    ("called", "SELECT DISTINCT ticket_id, centre, service FROM ticket_calls"
+               " WHERE first_call AND {on_day}"),
+    ("transferred", "SELECT DISTINCT ON (ticket_id) centre, service FROM"
+                    " (SELECT *, from_service AS service FROM ticket_transfers) AS t"
+                    " WHERE {on_day} ORDER BY ticket_id, at, event_id"),
+    ("served", "SELECT centre, service FROM ticket_outcomes"
+               " WHERE outcome = 'served' AND {on_day}"),
+    ("no_show", "SELECT centre, service FROM ticket_outcomes"
+                " WHERE outcome = 'no_show' AND {on_day}"),
+    ("not_called", "SELECT centre, service FROM tickets AS t WHERE {on_day}"
+                   " AND NOT EXISTS (SELECT 1 FROM ticket_calls AS c"
+                   "  WHERE c.ticket_id = t.ticket_id AND c.first_call)"),
+)
+
+
+def ticket_funnel(conn, params):
+    """Issue 17 §3: what became of the tickets of ``params.day`` (the Baku day a ticket
+    was issued, which it counts on even when called or served after midnight):
+    ``issued`` (TicketIssued), ``called`` (a first TicketCalled), ``transferred`` (at
+    least once), ``served`` (TicketServed), ``no_show`` (TicketNoShow) and
+    ``not_called`` (issued, never called: still waiting, or left). Each stage counts a
+    ticket under the service of that stage — issued and called under the service it
+    was issued for, transferred under the one it left, served and no-show under the
+    one it ended in — so after a transfer a service's rows need not add up. Returns
+    ``{"totals": {stage: n}, "by_centre_service": [{centre, service, stage: n…}]}``."""
+    p = params.sql()
+    totals, rows = dict.fromkeys(TICKET_FUNNEL_KEYS, 0), {}
+    for stage, select in _TICKET_STAGES:
+        on_day = f"date = %(day)s AND {_BOOKING_FILTER}"
+        for centre, service, n in _rows(conn, (
+                f"SELECT centre, service, count(*) FROM ({select.format(on_day=on_day)})"
+                " AS stage GROUP BY 1, 2"), p):
+            row = rows.setdefault((centre, service), dict.fromkeys(TICKET_FUNNEL_KEYS, 0))
+            row[stage] = int(n)
+            totals[stage] += int(n)
+    return {"totals": totals,
+            "by_centre_service": [{"centre": centre, "service": service,
+                                   **rows[centre, service]}
+                                  for centre, service in sorted(rows)]}
+
+
+TIME_PERCENTILES = (50, 90)  # the median and the 90th percentile, nearest rank
+
+
+def time_figures(seconds):
+    """Issue 17 §3: ``{count, mean, median, p90, max}`` of ``seconds`` (numbers), in
+    seconds rounded to 0.001; ``None`` figures without samples. The median and p90 are
+    nearest-rank percentiles (as PostgreSQL's ``percentile_disc``: for an even count
+    the median is the lower middle), so each is a time someone actually waited; the
+    mean is summed in sorted order, so the same samples give the same figure in any
+    order (the rebuild reproduces the report byte for byte)."""
+    ordered = sorted(seconds)
+    count = len(ordered)
+    if not count:
+        return {"count": 0, "mean": None, "median": None, "p90": None, "max": None}
+
+    def rank(percent):  # the smallest sample with ``percent`` % of them at or below it
+        return ordered[max(1, -(-percent * count // 100)) - 1]
+
+    median, p90 = (round(float(rank(percent)), 3) for percent in TIME_PERCENTILES)
+    return {"count": count, "mean": round(float(sum(ordered)) / count, 3), "median": median,
+            "p90": p90, "max": round(float(ordered[-1]), 3)}
+
+
+def _time_table(samples):
+    """``[(centre, service, seconds), …]`` → ``{"all": figures, "by_centre_service":
+    [{centre, service, **figures}, …]}``, centres and services in order."""
+    groups = {}
+    for centre, service, value in samples:
+        groups.setdefault((centre, service), []).append(value)
+    return {"all": time_figures(value for _, _, value in samples),
+            "by_centre_service": [{"centre": centre, "service": service,
+                                   **time_figures(groups[centre, service])}
+                                  for centre, service in sorted(groups)]}
+
+
+def visit_times(conn, params):
+    """Issue 17 §3: the tickets of ``params.day`` (their Baku issue day), in seconds:
+    ``waiting`` from issue (activation or walk-in print) to the first call, per centre
+    and the service called for; ``service`` from the call to served, per centre and
+    the service it was served for (after a transfer: the transfer's service and its
+    call). Each ``{"all": figures, "by_centre_service": […]}`` (:func:`time_figures`)."""
+    p = params.sql()
+    waiting = _rows(conn, (
+        "SELECT centre, service, extract(epoch FROM called_at - issued_at) FROM ticket_calls"
+        f" WHERE first_call AND date = %(day)s AND {_BOOKING_FILTER}"), p)
+    served = _rows(conn, (
+        "SELECT centre, service, extract(epoch FROM at - called_at) FROM ticket_outcomes"
+        f" WHERE outcome = 'served' AND date = %(day)s AND {_BOOKING_FILTER}"), p)
+    return {"unit": "s", "waiting": _time_table(waiting), "service": _time_table(served)}
+
+
+def visit_changes(conn, params):
+    """Issue 17 §4–§6: ``closures`` of ``params.day`` (a centre, or one service of it:
+    ``service`` null is the whole centre; the reason and how many bookings it
+    cancelled), ``reschedules`` (``made`` in the window, visits ``moved_to_day`` and
+    ``moved_from_day``) and ``reminders`` (``sent`` in the window, ``for_day``: of the
+    visits of the day). A service filter keeps the closures of its centre as a whole."""
+    p = params.sql()
+    closures = [{"closure_id": str(closure), "centre": centre, "service": service,
+                 "reason": reason, "cancelled": int(cancelled), "closed_at": _iso(closed_at)}
+                for closure, centre, service, reason, cancelled, closed_at in _rows(conn, (
+                    "SELECT closure_id, centre, service, reason, cancelled, closed_at"
+                    " FROM closures WHERE date = %(day)s"
+                    " AND (%(centre)s::text IS NULL OR centre = %(centre)s)"
+                    " AND (%(service)s::text IS NULL OR service IS NULL"
+                    "      OR service = %(service)s)"
+                    " ORDER BY centre, service NULLS FIRST, closed_at, closure_id"), p)]
+
+    def count(sql):
+        return int(conn.execute(f"{sql} AND {_BOOKING_FILTER}", p).fetchone()[0])
+
+    in_window = "%(start)s AND {0} < %(end)s"
+    return {
+        "closures": closures,
+        "bookings_cancelled_by_closures": sum(item["cancelled"] for item in closures),
+        "reschedules": {
+            "made": count("SELECT count(*) FROM booking_reschedules WHERE rescheduled_at >= "
+                          + in_window.format("rescheduled_at")),
+            "moved_to_day": count("SELECT count(*) FROM booking_reschedules"
+                                  " WHERE visit_date = %(day)s"),
+            "moved_from_day": count("SELECT count(*) FROM booking_reschedules"
+                                    " WHERE previous_date = %(day)s")},
+        "reminders": {
+            "sent": count("SELECT count(*) FROM booking_reminders WHERE reminded_at >= "
+                          + in_window.format("reminded_at")),
+            "for_day": count("SELECT count(*) FROM booking_reminders"
+                             " WHERE visit_date = %(day)s")},
+    }
+
+
 def build(conn, params):
     """The whole report of ``params.day`` as a JSON-ready dict."""
     funnel_totals, breakdown = funnel(conn, params)
+    tickets = ticket_funnel(conn, params)
     return {
         "day": params.day.isoformat(),
         "as_of": params.as_of.astimezone(BAKU).isoformat(),
@@ -306,10 +461,13 @@ def build(conn, params):
         "stuck_after_minutes": params.stuck_after.total_seconds() / 60,
         "receipt": receipt(conn, params),
         "response_times": response_times(conn, params),
-        "funnel": funnel_totals,
+        "funnel": funnel_totals | {"tickets": tickets["totals"]},
         "by_centre_service": breakdown,
         "failures": failures(conn, params),
         "fin_queries": fin_queries(conn, params),
         "complaints": complaints(conn, params),
         "kiosks": kiosks(conn, params),
+        "visit_times": visit_times(conn, params),
+        "tickets_by_centre_service": tickets["by_centre_service"],
+        "visit_changes": visit_changes(conn, params),
     }

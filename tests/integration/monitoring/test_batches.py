@@ -62,6 +62,35 @@ def day_of_events():
             "complaint_id": complaint, "answered_at": at, "decision": "upheld",
             "late": False}, 2),
     ]
+    # Issue 17: the counters' and booking's new events, each table's.
+    visit = {"ticket_id": ticket, "centre": "baku-1", "date": "2026-11-24",
+             "number": "C-001"}
+    events += [
+        event("kiosk_gateway", "TicketNoShow", visit | {  # another ticket's end first
+            "ticket_id": query, "service": "passport", "counter_id": "c-1", "recalls": 2,
+            "at": at}, 9),
+        event("kiosk_gateway", "TicketServed", visit | {  # read before its call
+            "service": "id_card", "counter_id": "c-2", "called_at": at, "served_at": at}, 9),
+        event("kiosk_gateway", "TicketCalled", visit | {
+            "service": "passport", "series": "booked", "counter_id": "c-1",
+            "counter_name": "C-1", "issued_at": at, "called_at": at, "first_call": True}, 7),
+        event("kiosk_gateway", "TicketRecalled", visit | {
+            "service": "passport", "counter_id": "c-1", "counter_name": "C-1", "recalls": 1,
+            "at": at}, 7),
+        event("kiosk_gateway", "TicketTransferred", visit | {
+            "from_service": "passport", "to_service": "id_card", "counter_id": "c-1",
+            "at": at}, 8),
+        event("kiosk_gateway", "TicketNoShow", visit | {  # a second end: the first is kept
+            "service": "id_card", "counter_id": "c-2", "recalls": 2, "at": at}, 10),
+        event("booking", "BookingRescheduled", slot | {
+            "date": "2026-11-25", "previous_date": "2026-11-24", "previous_time": "10:15",
+            "rescheduled_at": at}, 5),
+        event("booking", "BookingReminded", slot | {"reminded_at": at}, 5),
+        event("booking", "BookingReminded", slot | {"reminded_at": T0.isoformat()}, 6),
+        event("booking", "CentreClosed", {
+            "closure_id": complaint, "centre": "baku-2", "service": None,
+            "date": "2026-11-24", "reason": "other", "closed_at": at, "cancelled": 0}, 5),
+    ]
     # A refusal with the same id but other data: inserted once, the first one kept.
     events.append(event("booking", "BookingRefused", {"refusal_id": query, "channel": "web",
                                                       "reasons": []}, 7))
@@ -91,6 +120,9 @@ def test_a_batch_leaves_the_same_read_models_as_one_event_at_a_time(make_databas
     assert expected["bookings"][0][1:4] == ("baku-1", "passport", "web")
     assert expected["emails"][0][5] == 2  # the later delivery
     assert expected["booking_refusals"][0][2] == "api"  # the first refusal
+    # Each ticket's first end is kept: the served one's later no-show changes nothing.
+    assert sorted(row[1] for row in expected["ticket_outcomes"]) == ["no_show", "served"]
+    assert expected["booking_reminders"][0][-1] == T0 + timedelta(minutes=1)  # the first
     assert all(expected[table] for table in read_model.READ_MODELS)
     assert read_models(batched) == expected
     assert read_models(chunked) == expected
