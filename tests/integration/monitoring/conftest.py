@@ -150,7 +150,9 @@ def start_platform(container_factory, rabbit_config, make_database):
         configs = {
             "booking": dict(BOOKING_CODE_KEY="test-key", HOLD_SWEEP_SECONDS=3600,
                             LAPSE_SWEEP_SECONDS=3600,
-                            OPERATOR_TOKEN_SHA256=[sha(TOKENS["booking"])]),
+                            OPERATOR_TOKEN_SHA256=[sha(TOKENS["booking"])],
+                            CLOSURE_TOKEN_SHA256=[sha(TOKENS["booking"])],
+                            REMINDER_SWEEP_SECONDS=3600),
             "notification": SMTP | (notification_config or {}),
             "kiosk_gateway": dict(ADMIN_TOKEN_SHA256=[sha(TOKENS["kiosk_gateway"])],
                                   KIOSK_HEALTH_SECONDS=3600),
