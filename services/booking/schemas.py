@@ -81,15 +81,16 @@ class OperatorSearchSchema(Schema):
 
 class ClosureSchema(Schema):
     """``POST /admin/closures`` (issue 17 §6): close a centre, or one service at it, for
-    a day, for one of the reasons."""
+    a day, for one of the reasons. No examples in the document: a generated test
+    request made of them (tests/e2e/test_api_properties.py) would really close a
+    centre's day on the test stack."""
     centre = fields.String(required=True, validate=validate.Length(max=64),
-                           metadata={"description": "the centre's code", "example": "baku-1"})
+                           metadata={"description": "the centre's code (GET /centres)"})
     service = fields.String(load_default=None, allow_none=True,
                             validate=validate.Length(max=64), metadata={
                                 "description": "a service's code; null or absent: the whole "
-                                "centre", "example": "passport"})
-    date = asan.Date(required=True, metadata={"description": "the day closed (Baku)",
-                                              "example": "2026-12-01"})
+                                "centre"})
+    date = asan.Date(required=True, metadata={"description": "the day closed (Baku)"})
     reason = fields.String(required=True, validate=validate.OneOf(CLOSURE_REASONS),
                            metadata={"description": "why: " + ", ".join(CLOSURE_REASONS)})
 
