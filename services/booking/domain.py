@@ -368,10 +368,10 @@ CLOSURE_REASONS = {
 # How far ahead a day may be closed: the service catalogue carries closures this far.
 CLOSURE_HORIZON = timedelta(days=366)
 
-CENTRE_CLOSED = Text("centre_closed", "Mərkəz bu gün bu xidmət üçün bağlıdır; başqa gün seçin.",
+CENTRE_CLOSED = Text("centre_closed", "Mərkəz həmin gün bu xidmət üçün bağlıdır; başqa gün seçin.",
                      "The centre is closed for this service on that day; please choose "
                      "another day.")
-ALREADY_CLOSED = Text("already_closed", "Mərkəz bu gün bu xidmət üçün artıq bağlanıb.",
+ALREADY_CLOSED = Text("already_closed", "Mərkəz həmin gün bu xidmət üçün artıq bağlanıb.",
                       "The centre is already closed for this service on that day.")
 
 
@@ -451,13 +451,13 @@ def closure_problems(closure, reference, now):
     hours = reference.hours(centre, closure.day) if centre else None
     if closure.day < local.date() or (closure.day == local.date() and hours
                                       and local.time() >= hours[1]):
-        refuse("date", "day_over", "Bu gün artıq başa çatıb; bağlamaq olmaz.",
+        refuse("date", "day_over", "Həmin gün artıq başa çatıb; bağlamaq olmaz.",
                "That day is over; it can no longer be closed.")
     elif closure.day > local.date() + CLOSURE_HORIZON:
         refuse("date", "beyond_horizon", "Mərkəzi ən çoxu bir il qabağa bağlamaq olar.",
                "A centre can be closed at most a year ahead.")
     elif centre and hours is None:
-        refuse("date", "not_open", "Mərkəz bu gün onsuz da işləmir.",
+        refuse("date", "not_open", "Mərkəz həmin gün onsuz da işləmir.",
                "The centre does not work on that day anyway.")
     return reasons
 

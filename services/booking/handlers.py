@@ -516,4 +516,5 @@ def _email_closure(uow, reference, state, closure, book_again_url, now):
                       "time": state.time.strftime("%H:%M"),
                       "reason": domain.closure_reason_words(closure.reason, language),
                       "book_again_url": book_again_url,
+                      "whole_centre": closure.service is None,
                       **_names(reference, state, language)}})
