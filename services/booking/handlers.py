@@ -430,7 +430,6 @@ def history(store, conn, booking_id):
             for event in events]
 
 
-
 # --- closures (issue 17 §6) ---------------------------------------------------------
 
 def refuse_if_closed(uow, centre, service, day):
