@@ -46,3 +46,22 @@ def test_no_walk_in_ticket_on_a_day_closed_by_staff(stack):
     assert walk_in(stack, token, "apostille").status_code == 409
     stack.clock.set("2026-11-24", "10:00")  # the next day the centre is open again
     assert walk_in(stack, token, "passport").status_code == 200
+
+
+def test_closing_today_cancels_the_bookings_not_yet_activated_and_keeps_the_ticket_of_one_that_was(
+        stack):
+    activated, code = stack.confirmed_booking(at="10:15")
+    waiting, later_code = stack.confirmed_booking(at="11:00")
+    token = stack.kiosk("baku-1")["token"]
+    stack.clock.set("2026-11-24", "10:05")
+    assert stack.activate(token, code).status_code == 200  # the visitor is in the queue
+
+    closed = requests.post(f"{stack.booking_url}/admin/closures", headers=STAFF, timeout=30,
+                           json={"centre": "baku-1", "date": "2026-11-24",
+                                 "reason": "emergency"})
+    assert closed.status_code == 201, closed.text
+    assert closed.json()["cancelled"] == 1
+    assert stack.booking_events(activated)[-1] == "BookingActivated"
+    assert stack.booking_events(waiting)[-1] == "BookingCancelled"
+    stack.clock.set("2026-11-24", "10:45")
+    assert stack.activate(token, later_code).status_code == 404  # no longer a booking
