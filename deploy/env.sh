@@ -99,6 +99,8 @@ unset _n _svc _var
 # The citizen web pages (services/web): no database, no relay, one origin for the
 # citizen (deploy/nginx/asan.conf in production).
 _default ASAN_WEB_PORT 8080
+# Where citizens reach the pages (the links in emails: booking again after a closure).
+_default ASAN_WEB_PUBLIC_URL "http://127.0.0.1:$ASAN_WEB_PORT"
 
 # supervisord's event listener serves the processes' restarts and states here
 # (shared/supervision.py). SCALE=N runs N of each service and relay.

@@ -12,14 +12,16 @@ ROUTES = [
     Route("POST", "/bookings", "Fill the form; a confirmation code is emailed (Q-1, Q-2, Q-5)",
           request=schemas.BookingRequestSchema, response=schemas.BookingRequestedResponse,
           status=202, command=True, once=True, tags=("booking",), errors={
-              400: ("validation_failed",), 409: ("slot_full", "already_booked", "day_limit"),
+              400: ("validation_failed",), 409: ("slot_full", "already_booked", "day_limit",
+                                              "centre_closed"),
               429: ("too_many_requests",)},
           description="429 (issue 12): too many requests from this client (reason "
                       "`slow_down`), or too many unconfirmed bookings at once from its "
                       "address, for the email or for the phone (reasons "
                       "`too_many_holds_address`, `too_many_holds_email`, "
                       "`too_many_holds_phone`): wait `Retry-After` seconds, or confirm one "
-                      "of them with its emailed code."),
+                      "of them with its emailed code. 409 `centre_closed` (issue 17 §6): "
+                      "staff closed the centre, or this service at it, that day."),
     Route("POST", "/bookings/{booking_id}/confirm",
           "Send the emailed code; the order code is emailed at once (Q-3, Q-4, Q-6)",
           request=schemas.ConfirmSchema, response=schemas.BookingStatusResponse, command=True,
@@ -36,11 +38,13 @@ ROUTES = [
           request=schemas.RescheduleSchema, response=schemas.BookingStatusResponse,
           command=True, tags=("booking",), errors={
               400: ("validation_failed",), 404: ("no_active_booking",),
-              409: ("visit_started", "same_time", "slot_full", "already_booked"),
+              409: ("visit_started", "same_time", "slot_full", "already_booked",
+                    "centre_closed"),
               429: ("too_many_requests",)},
           description="The same rules as a new booking (Q-1: a day ahead, Baku time; the "
                       "horizon; a working day and a slot of the service; a free place; one "
-                      "booking per ID card, service and day). The old place is given back "
+                      "booking per ID card, service and day; not a day staff closed: 409 "
+                      "`centre_closed`). The old place is given back "
                       "and the new one taken at once; one email with the new time; the "
                       "order code stays the same."),
     Route("POST", "/bookings/order-code",
@@ -53,6 +57,20 @@ ROUTES = [
                       "booking matched or not; when one did, it gets a NEW order code (only "
                       "hashes are kept) sent to its own address, and the previous code stops "
                       "working. At most a few new codes a day per booking."),
+    Route("POST", "/admin/closures",
+          "Staff: close a centre, or one service at it, for a day (issue 17 §6)",
+          request=schemas.ClosureSchema, response=schemas.ClosureResponse, status=201,
+          command=True, once=True, security=True, tags=("closures",),
+          errors={400: ("validation_failed",), 409: ("already_closed",)},
+          description="No new bookings that day (409 `centre_closed`, no free slots); every "
+                      "booking of that day held or confirmed is cancelled in the same "
+                      "transaction (`BookingCancelled` by `closure`), its place freed, and its "
+                      "citizen emailed why with a link to book again; then `CentreClosed`. "
+                      "Today can be closed until the centre's closing time (an emergency: "
+                      "the bookings not yet activated are cancelled). 400 (reasons): "
+                      "`unknown_centre`, `unknown_service`, `not_offered`, `day_over` (a past "
+                      "day, or today after closing), `not_open`, `beyond_horizon` (over a "
+                      "year ahead). 409 `already_closed`: what it closes is closed already."),
     Route("POST", "/operator/bookings/search", "Call centre: find bookings (Q-9)",
           request=schemas.OperatorSearchSchema, errors={400: ("validation_failed",)},
           security=True, tags=("operator",)),

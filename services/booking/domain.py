@@ -442,3 +442,163 @@ def reissue_order_code(state, order_code_hash, now):
     return [("OrderCodeReissued", {"booking_id": state.booking_id,
                                    "reissued_at": now.isoformat(),
                                    "order_code_hash": order_code_hash})]
+
+
+# --- closures (issue 17 §6): a centre, or one service at it, closed for a day ----------
+# A closure is the stream ``closure-<centre>-<date>`` (one per centre and day, whatever
+# the service): closing takes its lock, a new booking of that centre and day reads it
+# under a shared lock, so the two take turns and a booking racing a closure is either
+# refused by it or cancelled by it, never left standing (handlers.close_centre).
+
+# The reasons staff may give (their public codes: events.CLOSURE_REASONS), each with
+# the words the emails use.
+CLOSURE_REASONS = {
+    "technical_fault": ("texniki nasazlıq", "a technical fault"),
+    "power_outage": ("elektrik enerjisinin kəsilməsi", "a power outage"),
+    "emergency": ("fövqəladə vəziyyət", "an emergency"),
+    "public_event": ("ictimai tədbir", "a public event"),
+    "other": ("gözlənilməz hallar", "unforeseen circumstances"),
+}
+# How far ahead a day may be closed: the service catalogue carries closures this far.
+CLOSURE_HORIZON = timedelta(days=366)
+
+CENTRE_CLOSED = Text("centre_closed", "Mərkəz həmin gün bu xidmət üçün bağlıdır; başqa gün seçin.",
+                     "The centre is closed for this service on that day; please choose "
+                     "another day.")
+ALREADY_CLOSED = Text("already_closed", "Mərkəz həmin gün bu xidmət üçün artıq bağlanıb.",
+                      "The centre is already closed for this service on that day.")
+
+
+@dataclass(frozen=True)
+class Closure:
+    """What staff close (§6): ``centre`` (a code), ``service`` (a code, or ``None`` for
+    the whole centre), ``day`` (Baku) and ``reason`` (a :data:`CLOSURE_REASONS` code)."""
+    centre: str
+    service: str | None
+    day: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class ClosedDay:
+    """A centre's day as its closures left it (the fold of ``closure-<centre>-<date>``):
+    ``whole`` when the whole centre is closed, else the ``services`` closed."""
+    whole: bool = False
+    services: frozenset = frozenset()
+    version: int = 0
+
+    def closes(self, service):
+        """Whether ``service`` (a code) cannot be booked that day."""
+        return self.whole or service in self.services
+
+
+def closure_stream(centre, day):
+    """``closure-<centre>-<date>``: the stream of a centre's closures of ``day``."""
+    return f"closure-{centre}-{day.isoformat()}"
+
+
+def evolve_closure(state, event_type, data):
+    """The :class:`ClosedDay` after one more event of a closure stream."""
+    state = replace(state, version=state.version + 1)
+    if event_type != "CentreClosed":
+        return state
+    if data["service"] is None:
+        return replace(state, whole=True)
+    return replace(state, services=state.services | {data["service"]})
+
+
+# The :class:`ClosedDay` of a closure stream's ``(event_type, data)`` pairs.
+fold_closure = folder(ClosedDay(), evolve_closure)
+
+
+def closed_refusal(state, service):
+    """409 ``centre_closed`` when ``service`` is closed on the day ``state`` folds (a
+    new booking, a reschedule to it), else ``None``."""
+    if not state.closes(service):
+        return None
+    return Conflict(CENTRE_CLOSED, [Reason("date", CENTRE_CLOSED.code, CENTRE_CLOSED.az,
+                                           CENTRE_CLOSED.en)])
+
+
+def closure_problems(closure, reference, now):
+    """Why ``closure`` cannot be made, per field (400): an unknown centre, a service it
+    does not offer, an unknown reason, a day that is over (a past day, or today after
+    closing time: closing *today* is an emergency, and is possible until the centre
+    closes), a day the centre does not work, or one beyond :data:`CLOSURE_HORIZON`."""
+    reasons = []
+
+    def refuse(field, code, az, en):
+        reasons.append(Reason(field, code, az, en))
+
+    centre = reference.centres.get(closure.centre)
+    if centre is None:
+        refuse("centre", "unknown_centre", "Belə xidmət mərkəzi yoxdur.", "No such service centre.")
+    if closure.service is not None and closure.service not in reference.services:
+        refuse("service", "unknown_service", "Belə xidmət yoxdur.", "No such service.")
+    elif centre and closure.service is not None and closure.service not in centre.services:
+        refuse("service", "not_offered", "Bu xidmət seçilmiş mərkəzdə göstərilmir.",
+               "This service is not offered at the chosen centre.")
+    if closure.reason not in CLOSURE_REASONS:
+        refuse("reason", "unknown_reason", "Belə bağlanma səbəbi yoxdur.",
+               "No such reason for a closure.")
+    local = baku_now(now)
+    hours = reference.hours(centre, closure.day) if centre else None
+    if closure.day < local.date() or (closure.day == local.date() and hours
+                                      and local.time() >= hours[1]):
+        refuse("date", "day_over", "Həmin gün artıq başa çatıb; bağlamaq olmaz.",
+               "That day is over; it can no longer be closed.")
+    elif closure.day > local.date() + CLOSURE_HORIZON:
+        refuse("date", "beyond_horizon", "Mərkəzi ən çoxu bir il qabağa bağlamaq olar.",
+               "A centre can be closed at most a year ahead.")
+    elif centre and hours is None:
+        refuse("date", "not_open", "Mərkəz həmin gün onsuz da işləmir.",
+               "The centre does not work on that day anyway.")
+    return reasons
+
+
+def check_close(state, closure, reference, now):
+    """Raises the refusal of ``closure`` on the day ``state`` folds: 400 with
+    :func:`closure_problems`, or 409 ``already_closed`` when what it closes is closed
+    already (the same closure twice changes nothing)."""
+    problems = closure_problems(closure, reference, now)
+    if problems:
+        raise ValidationFailed(problems)
+    if state.whole or closure.service in state.services:
+        raise Conflict(ALREADY_CLOSED, [Reason("date", ALREADY_CLOSED.code, ALREADY_CLOSED.az,
+                                               ALREADY_CLOSED.en)])
+
+
+def close(closure_id, closure, now, cancelled):
+    """§6: ``CentreClosed``, once its day's bookings (``cancelled`` of them) were
+    cancelled (:func:`cancel_for_closure`) — checked first by :func:`check_close`."""
+    return [("CentreClosed", {
+        "closure_id": closure_id, "centre": closure.centre, "service": closure.service,
+        "date": closure.day.isoformat(), "reason": closure.reason,
+        "closed_at": now.isoformat(), "cancelled": cancelled})]
+
+
+def closes_booking(closure, state):
+    """Whether ``closure`` is about the booking ``state`` (its centre, day and service)."""
+    return (state.centre == closure.centre and state.day == closure.day
+            and closure.service in (None, state.service))
+
+
+def cancel_for_closure(state, closure_id, closure, now):
+    """§6: a booking of a closed day, held or confirmed, is cancelled ``by`` the
+    closure; a hold that had lapsed unswept expires instead (no one is waiting for
+    it); one activated, cancelled or lapsed stays as it is (an activated visitor was
+    at the centre already)."""
+    if not closes_booking(closure, state):
+        return []
+    if state.status == "requested" and now >= state.hold_expires_at:
+        return expire_hold(state, now)
+    if state.status not in ACTIVE:
+        return []
+    return [("BookingCancelled", {"booking_id": state.booking_id, "cancelled_at": now.isoformat(),
+                                  "by": "closure", "closure_id": closure_id})]
+
+
+def closure_reason_words(reason, language):
+    """The words for ``reason`` in ``language`` (``az`` or ``en``), for the emails."""
+    az, en = CLOSURE_REASONS[reason]
+    return az if language == "az" else en

@@ -10,6 +10,9 @@ from shared.email_request import EmailRequestedData
 from shared.catalog import EventCatalog
 
 CHANNELS = ("web", "api", "call_centre")
+# Why staff closed a centre's day (issue 17 §6): public codes; the emails' words for
+# each are in domain.CLOSURE_REASONS.
+CLOSURE_REASONS = ("technical_fault", "power_outage", "emergency", "public_event", "other")
 
 
 class _BookingRef(Schema):
@@ -80,9 +83,13 @@ class CodeConfirmedData(CodeConfirmedPublic):
 
 
 class BookingCancelledData(_BookingRef):
-    """``BookingCancelled``: when, and by whom (the citizen or an operator)."""
+    """``BookingCancelled``: when, and by whom (the citizen, an operator, or a closure
+    of its centre's day: then which, ``closure_id``, issue 17 §6)."""
     cancelled_at = fields.AwareDateTime(required=True)
-    by = fields.String(required=True, validate=validate.OneOf(("citizen", "operator")))
+    by = fields.String(required=True,
+                       validate=validate.OneOf(("citizen", "operator", "closure")))
+    closure_id = fields.UUID(allow_none=True, metadata={
+        "description": "the CentreClosed that cancelled it (by closure); absent otherwise"})
 
 
 class BookingActivatedData(_Slot):
@@ -140,6 +147,20 @@ class BookingRefusedData(Schema):
     reasons = fields.List(fields.Nested(RefusalReason), required=True)
 
 
+class CentreClosedData(Schema):
+    """``CentreClosed`` (issue 17 §6): staff closed a centre (``service`` null) or one
+    service at it for a day (Baku), for a reason; ``cancelled`` of that day's bookings
+    were cancelled with it (each its ``BookingCancelled`` by closure). Stream
+    ``closure-<centre>-<date>``."""
+    closure_id = fields.UUID(required=True)
+    centre = fields.String(required=True)
+    service = fields.String(required=True, allow_none=True)
+    date = fields.Date(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(CLOSURE_REASONS))
+    closed_at = fields.AwareDateTime(required=True)
+    cancelled = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
 CATALOG = EventCatalog("booking")
 CATALOG.register("BookingRequested", BookingRequestedData, public=BookingRequestedPublic)
 CATALOG.register("CodeRejected", CodeRejectedData)
@@ -150,6 +171,7 @@ CATALOG.register("BookingCancelled", BookingCancelledData)
 CATALOG.register("BookingRefused", BookingRefusedData)
 CATALOG.register("BookingActivated", BookingActivatedData)
 CATALOG.register("BookingLapsed", BookingLapsedData)
+CATALOG.register("CentreClosed", CentreClosedData)
 CATALOG.register("EmailRequested", EmailRequestedData, public=None)
 CATALOG.register("BookingRescheduled", BookingRescheduledData)
 CATALOG.register("BookingReminded", BookingRemindedData)

@@ -167,6 +167,8 @@ def request_booking(uow, reference, settings, applicant, visit, language, channe
     capped = domain.holds_refusal(held, policy, now) or _day_refusal(policy, counted)
     if capped is not None:
         raise capped
+    # Issue 17 §6: not on a closed day (decided under the closure stream's lock).
+    refuse_if_closed(uow, visit.centre, visit.service, visit.day)
     # The slot's place is taken when BookingRequested is applied (read_model): a full
     # slot refuses there, rolling this command back. Lapsed holds give theirs first.
     _expire_stale_holds_of_slot(uow, visit, now)
@@ -355,6 +357,9 @@ def free_slots(conn, reference, centre_code, service_code, day, now, policy):
                 if p.field != "time"]
     if problems:
         return [], problems
+    if closed_on(conn, centre_code, service_code, day):  # issue 17 §6
+        text = domain.CENTRE_CLOSED
+        return [], [Reason("date", text.code, text.az, text.en)]
     taken = dict(conn.execute(
         "SELECT u.slot_time, u.taken - (SELECT count(*) FROM bookings b WHERE b.centre = u.centre"
         " AND b.service = u.service AND b.day = u.day AND b.slot_time = u.slot_time"
@@ -446,6 +451,7 @@ def reschedule_booking(uow, reference, settings, order_code, day, moment, now):
     state = load(uow, booking_id)
     visit = domain.Visit(state.centre, state.service, day, moment)
     events = domain.reschedule(state, visit, reference, now, settings.policy)
+    refuse_if_closed(uow, visit.centre, visit.service, visit.day)  # §6: not onto a closed day
     counted = _locked_counts(uow.conn, [Count(
         "id_card", f"{id_card}|{visit.service}|{visit.day}",
         "SELECT count(*), NULL::timestamptz FROM bookings WHERE id_card = %s AND service = %s"
@@ -535,3 +541,92 @@ def remind_due(uow, reference, now, reminders, limit=200):
                           "time": state.time.strftime("%H:%M"),
                           **_names(reference, state, state.language)}})
     return len(rows)
+
+
+# --- closures (issue 17 §6) ---------------------------------------------------------
+
+def refuse_if_closed(uow, centre, service, day):
+    """Raises 409 ``centre_closed`` when ``service`` at ``centre`` is closed on ``day``.
+    Every command that puts a booking on a day (a new booking, a reschedule to it)
+    calls it in its unit of work before recording: it holds the day's closure stream
+    under a *shared* lock until the commit, so bookings do not wait for each other,
+    but a closure (which takes the lock exclusively, :func:`close_centre`) either
+    comes first and is seen here, or waits for this booking to commit and cancels it."""
+    stream = domain.closure_stream(centre, day)
+    uow.conn.execute("SELECT pg_advisory_xact_lock_shared(hashtextextended(%s, 0))", (stream,))
+    state = domain.fold_closure((event.type, event.data)
+                                for event in uow.store.read_stream(uow.conn, stream))
+    refusal = domain.closed_refusal(state, service)
+    if refusal is not None:
+        raise refusal
+
+
+def closed_on(conn, centre, service, day):
+    """Whether ``service`` at ``centre`` is closed on ``day`` (the ``closures`` read
+    model: for the slot lists, which decide nothing)."""
+    return conn.execute(
+        "SELECT 1 FROM closures WHERE centre = %s AND day = %s"
+        " AND (service IS NULL OR service = %s) LIMIT 1", (centre, day, service)).fetchone() \
+        is not None
+
+
+def closures_between(conn, first, last):
+    """The closures of the days ``first`` to ``last`` (Baku dates, inclusive), oldest
+    day first: ``[{centre, service (None: the whole centre), date}]``, for the service
+    catalogue."""
+    rows = conn.execute(
+        "SELECT centre, service, day FROM closures WHERE day BETWEEN %s AND %s"
+        " ORDER BY day, centre, service NULLS FIRST", (first, last)).fetchall()
+    return [{"centre": centre, "service": service, "date": day.isoformat()}
+            for centre, service, day in rows]
+
+
+def close_centre(uow, reference, closure, now, book_again_url):
+    """Issue 17 §6: close ``closure.centre`` (or one service at it) on ``closure.day``.
+    In one transaction: every booking of that day held or confirmed is cancelled
+    (``BookingCancelled`` by closure, its place freed, an email saying why with a link
+    to book again, ``book_again_url``), then ``CentreClosed`` is recorded with their
+    number. Raises 400 (:func:`domain.closure_problems`) or 409 ``already_closed``.
+
+    The closure stream is locked first (exclusively): a booking of that day being
+    made now (:func:`refuse_if_closed`, shared lock) has committed before the query
+    below reads the day's bookings, or waits and is refused after this commits."""
+    state = uow.load(domain.closure_stream(closure.centre, closure.day), domain.fold_closure)
+    domain.check_close(state, closure, reference, now)
+    closure_id = str(uuid.uuid4())
+    # Not FOR UPDATE: each booking's stream lock (load) orders us with its other
+    # commands, and the decision is taken on its events, not on this row.
+    rows = uow.conn.execute(
+        "SELECT booking_id FROM bookings WHERE centre = %s AND day = %s"
+        " AND (%s::text IS NULL OR service = %s) AND status IN ('requested', 'confirmed')"
+        " ORDER BY slot_time, booking_id",
+        (closure.centre, closure.day, closure.service, closure.service)).fetchall()
+    cancelled = 0
+    for (booking_id,) in rows:
+        booking = load(uow, str(booking_id))
+        events = domain.cancel_for_closure(booking, closure_id, closure, now)
+        record(uow, booking, events)
+        if any(name == "BookingCancelled" for name, _ in events):
+            cancelled += 1
+            _email_closure(uow, reference, booking, closure, book_again_url, now)
+    uow.record(domain.closure_stream(closure.centre, closure.day), state.version,
+               domain.close(closure_id, closure, now, cancelled))
+    return {"closure_id": closure_id, "centre": closure.centre, "service": closure.service,
+            "date": closure.day.isoformat(), "reason": closure.reason,
+            "closed_at": now.isoformat(), "cancelled": cancelled}
+
+
+def _email_closure(uow, reference, state, closure, book_again_url, now):
+    """The email of a booking cancelled by a closure: why, in the booking's language,
+    and where to book again."""
+    language = state.language
+    uow.send_private("EmailRequested", state.stream_id, {
+        "intent_id": f"{state.booking_id}:closed", "template": "booking_closed",
+        "language": language, "to": state.email, "reference": state.stream_id,
+        "deliver_by": (now + RECEIPT_WINDOW).isoformat(),
+        "variables": {"name": state.name, "date": state.day.isoformat(),
+                      "time": state.time.strftime("%H:%M"),
+                      "reason": domain.closure_reason_words(closure.reason, language),
+                      "book_again_url": book_again_url,
+                      "whole_centre": closure.service is None,
+                      **_names(reference, state, language)}})

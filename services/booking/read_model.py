@@ -1,5 +1,6 @@
 """The booking service's read models — ``bookings`` (what operators search, what the
-sweeps and the kiosk look up) and ``slot_usage`` (places taken per slot) — written
+sweeps and the kiosk look up), ``slot_usage`` (places taken per slot) and ``closures``
+(the days closed by staff, issue 17 §6) — written
 only here, as projections of the service's own events (D-1, issue 16). The write
 path (``shared.eventstore.UnitOfWork.flush``) calls :func:`apply` in the transaction
 that appends each event; ``python -m shared.rebuild booking --check`` calls it on the
@@ -18,10 +19,11 @@ from shared.identity import canonical_id_card
 
 from .reference import ReferenceData
 
-TABLES = ("bookings", "slot_usage")
+TABLES = ("bookings", "slot_usage", "closures")
 # What a difference found by shared.rebuild may print: no personal data.
 CHECK_SHOWN = {"bookings": ("booking_id", "status", "version"),
-               "slot_usage": ("centre", "service", "day", "slot_time", "taken")}
+               "slot_usage": ("centre", "service", "day", "slot_time", "taken"),
+               "closures": ("closure_id", "centre", "service", "day", "cancelled")}
 
 SLOT_FULL = Text("slot_full", "Bu saatda boş yer qalmayıb; başqa vaxt seçin.",
                  "This time is fully booked; please choose another time.")
@@ -69,6 +71,9 @@ def apply(conn, event):
              data["channel"], data["hold_expires_at"], event.version, data["requested_at"],
              data.get("client_address"), event.envelope.time))
         return
+    if name == "CentreClosed":
+        _close_day(conn, data)
+        return
     status = STATUS.get(name)
     if booking_id is None:
         return  # BookingRefused: a record of its own stream, no row
@@ -86,6 +91,16 @@ def apply(conn, event):
         " updated_at = %s WHERE booking_id = %s",
         (status, data.get("order_code_hash"), event.version, data.get("activated_at"),
          data.get("kiosk_id"), event.envelope.time, booking_id))
+
+
+def _close_day(conn, data):
+    """Issue 17 §6: a closure, for the slot lists and the service catalogue (its day's
+    bookings were cancelled by their own events)."""
+    conn.execute(
+        "INSERT INTO closures (closure_id, centre, service, day, reason, closed_at, cancelled)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (data["closure_id"], data["centre"], data["service"], data["date"], data["reason"],
+         data["closed_at"], data["cancelled"]))
 
 
 def _take_place(conn, data):

@@ -10,6 +10,7 @@ from shared import fields as asan
 from shared.names import Name
 
 from . import domain
+from .events import CLOSURE_REASONS
 
 REQUIRED = {"required": "Missing data for required field.", "null": "Field may not be null."}
 
@@ -102,6 +103,27 @@ class OperatorSearchSchema(Schema):
     order_code = asan.OrderCode()
 
 
+class ClosureSchema(Schema):
+    """``POST /admin/closures`` (issue 17 §6): close a centre, or one service at it, for
+    a day, for one of the reasons. No examples in the document: a generated test
+    request made of them (tests/e2e/test_api_properties.py) would really close a
+    centre's day on the test stack."""
+    centre = fields.String(required=True, validate=validate.Length(max=64),
+                           metadata={"description": "the centre's code (GET /centres)"})
+    service = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(max=64), metadata={
+                                "description": "a service's code; null or absent: the whole "
+                                "centre"})
+    date = asan.Date(required=True, metadata={"description": "the day closed (Baku)"})
+    reason = fields.String(required=True, validate=validate.OneOf(CLOSURE_REASONS),
+                           metadata={"description": "why: " + ", ".join(CLOSURE_REASONS)})
+
+    @post_load
+    def closure(self, data, **_):
+        """The loaded body as :class:`domain.Closure`."""
+        return domain.Closure(data["centre"], data["service"], data["date"], data["reason"])
+
+
 # --- responses (documented in OpenAPI) -------------------------------------------
 class BookingRequestedResponse(Schema):
     """The 202 answer of ``POST /bookings``: the booking id, its status and when the hold
@@ -133,3 +155,15 @@ class FreeSlot(Schema):
     time = fields.String()
     free = fields.Integer()
     capacity = fields.Integer()
+
+
+class ClosureResponse(Schema):
+    """The 201 answer of ``POST /admin/closures``: the closure and how many bookings of
+    that day it cancelled."""
+    closure_id = fields.UUID()
+    centre = fields.String()
+    service = fields.String(allow_none=True)
+    date = fields.Date()
+    reason = fields.String()
+    closed_at = fields.DateTime()
+    cancelled = fields.Integer()

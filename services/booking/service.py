@@ -35,6 +35,7 @@ RESCHEDULE_FORM = schemas.RescheduleSchema()
 RESEND_FORM = schemas.ResendOrderCodeSchema()
 log = logging.getLogger(__name__)
 REMINDER_CHUNK, REMINDER_CHUNKS = 200, 100  # up to 20,000 reminders a run
+CLOSURE_FORM = schemas.ClosureSchema()
 
 
 class BookingConfig(DependencyProvider):
@@ -63,6 +64,10 @@ class BookingConfig(DependencyProvider):
         self.reminders = domain.Reminders(  # issue 17 §4
             hour=int(config.get("REMINDER_HOUR", 10)),
             quiet=timedelta(hours=float(config.get("REMINDER_QUIET_HOURS", 6))))
+        # Issue 17 §6: who may close a centre's day (staff), and where the emails of
+        # the bookings it cancels send citizens to book again (the web's /booking).
+        self.closure_tokens = config.get("CLOSURE_TOKEN_SHA256") or []
+        self.book_again_url = str(config.get("BOOK_AGAIN_URL") or "")
 
     def get_dependency(self, worker_ctx):
         """The same loaded settings for every worker."""
@@ -293,7 +298,15 @@ class BookingService(PlatformService):
                                    "services": sorted(c.services),
                                    "hours": c.as_dict()["hours"]}
                             for code, c in reference.centres.items()},
-                "closed_days": closed, "as_of": today.isoformat()}
+                "closed_days": closed, "as_of": today.isoformat(),
+                # Issue 17 §6: days closed by staff, the whole centre (service null)
+                # or one service; the gateway refuses walk-ins on them.
+                "closures": self._closures(today)}
+
+    def _closures(self, today):
+        with self.db.connection() as conn:
+            return handlers.closures_between(conn, today - timedelta(days=1),
+                                             today + domain.CLOSURE_HORIZON)
 
     # --- the call centre (Q-9) -----------------------------------------------------
     @http("POST", "/operator/bookings/search")
@@ -313,6 +326,19 @@ class BookingService(PlatformService):
                                     {"booking_id": str(booking_id)})
             events = handlers.history(self.db.store, conn, str(booking_id))
         return {"booking": found[0] if found else None, "history": events}
+
+    # --- closures (issue 17 §6) -----------------------------------------------------
+    @http("POST", "/admin/closures")
+    @once
+    def close_centre(self, request):
+        """Issue 17 §6: staff close a centre, or one service at it, for a day (closure
+        token): 201 with the closure and the number of that day's bookings cancelled
+        (each emailed why, with a link to book again); 409 ``already_closed``."""
+        require_token(request, self.config.closure_tokens)
+        closure = read_json(request, CLOSURE_FORM)
+        now = self.clock()
+        return 201, self.db.run(lambda uow: handlers.close_centre(
+            uow, self.config.reference, closure, now, self.config.book_again_url))
 
     @http("GET", "/openapi.json")
     def openapi(self, request):

@@ -246,6 +246,14 @@ def opening_hours(catalogue, centre, now):
     return tuple(hours) if hours else None
 
 
+def closed_by_staff(catalogue, centre, service, day):
+    """Whether staff closed ``centre`` (as a whole, or ``service`` at it) on ``day``
+    (issue 17 §6: booking's ``CentreClosed``, in the catalogue's ``closures``)."""
+    return any(closure["centre"] == centre and closure["date"] == day.isoformat()
+               and closure["service"] in (None, service)
+               for closure in catalogue.get("closures", ()))
+
+
 def check_open(catalogue, centre, now):
     """Raises :class:`CentreClosed` unless ``centre`` is open at ``now`` (Baku
     wall-clock time: a walk-in ticket is printed only then)."""
@@ -261,6 +269,8 @@ def decide_walk_in(catalogue, centre, service, kiosk_id, ticket_id, last, now):
     :class:`CentreClosed`."""
     if service not in catalogue["centres"][centre]["services"]:
         raise NotOffered(service)
+    if closed_by_staff(catalogue, centre, service, ticket_day(now)):
+        raise CentreClosed(None)  # issue 17 §6: "closed today"
     check_open(catalogue, centre, now)
     return decide_ticket(ticket_id, last, centre, service,
                          catalogue["services"][service]["prefix"], "walk_in", kiosk_id, now)

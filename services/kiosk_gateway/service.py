@@ -1,4 +1,5 @@
 """nameko entrypoints of the kiosk gateway: the only door for the kiosks (D-5)."""
+import logging
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,8 @@ from shared.timer import every
 
 from . import api, domain, handlers, read_model, schemas
 from .events import CATALOG
+
+log = logging.getLogger(__name__)
 
 KIOSKS_NOT_SEEN = Gauge("asan_kiosks_not_seen",
                         "Active kiosks without a heartbeat within KIOSK_STALE_SECONDS",
@@ -75,6 +78,11 @@ class GatewayConfig(DependencyProvider):
         self.catalogue_fetched_at = 0.0
         self.ttl = float(config.get("CATALOGUE_TTL_SECONDS", 6 * 3600))
         self.recalls_allowed = int(config.get("NO_SHOW_AFTER_RECALLS", 2))
+        # Issue 17 §6: staff may close a centre's day at any time (an emergency): the
+        # catalogue, which carries the closures, is asked again this often while it is
+        # younger than the TTL, and kept as it is when booking does not answer.
+        self.closures_refresh = float(config.get("CLOSURES_REFRESH_SECONDS", 60))
+        self.catalogue_asked_at = 0.0
 
     def get_dependency(self, worker_ctx):
         """Every worker shares this provider: the settings and the catalogue cache."""
@@ -100,7 +108,24 @@ class KioskGatewayService(PlatformService):
         if self.config.catalogue is None or time.monotonic() - fetched > self.config.ttl:
             self.config.catalogue = self.booking.service_catalogue()
             self.config.catalogue_fetched_at = time.monotonic()
+        elif time.monotonic() - max(fetched, self.config.catalogue_asked_at) > \
+                self.config.closures_refresh:
+            self._refresh_catalogue()
         return self.config.catalogue
+
+    def _refresh_catalogue(self):
+        """Issue 17 §6: the catalogue again, for the closures decided since; when booking
+        does not answer, walk-ins go on with the one we have (until the TTL), and it is
+        asked again only after ``CLOSURES_REFRESH_SECONDS``."""
+        self.config.catalogue_asked_at = time.monotonic()
+        try:
+            catalogue = self.booking.service_catalogue()
+        except Exception as error:  # booking down or slow: not the kiosk's problem yet
+            log.warning("catalogue not refreshed, walk-ins go on with the one of %.0f s ago:"
+                        " %r", time.monotonic() - self.config.catalogue_fetched_at, error)
+            return
+        self.config.catalogue = catalogue
+        self.config.catalogue_fetched_at = time.monotonic()
 
     def _kiosk(self, request):
         with self.db.connection() as conn:

@@ -168,3 +168,16 @@ def test_q7_no_walk_in_for_a_service_not_offered_or_while_the_centre_is_closed()
         domain.decide_walk_in(CATALOGUE, "baku-1", "passport", "k1", "t-1", 0,
                               datetime(2026, 12, 31, 12, 0, tzinfo=BAKU))
     assert holiday.value.hours is None
+
+
+# --- issue 17 §6: days closed by staff ----------------------------------------------
+
+def test_issue17_a_day_closed_by_staff_refuses_walk_ins_of_the_service_or_the_centre():
+    catalogue = {"closures": [{"centre": "baku-1", "service": "passport", "date": "2026-11-23"},
+                              {"centre": "baku-2", "service": None, "date": "2026-11-23"}]}
+    day = date(2026, 11, 23)
+    assert domain.closed_by_staff(catalogue, "baku-1", "passport", day)
+    assert not domain.closed_by_staff(catalogue, "baku-1", "apostille", day)
+    assert domain.closed_by_staff(catalogue, "baku-2", "apostille", day)
+    assert not domain.closed_by_staff(catalogue, "baku-1", "passport", date(2026, 11, 24))
+    assert not domain.closed_by_staff({}, "baku-1", "passport", day)  # an older booking
