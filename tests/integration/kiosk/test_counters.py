@@ -7,6 +7,7 @@ import eventlet
 import psycopg
 import pytest
 import requests
+from prometheus_client import REGISTRY
 
 from shared.rebuild import rebuild
 
@@ -81,7 +82,14 @@ def test_two_counters_calling_at_the_same_moment_never_get_the_same_ticket(stack
     assert len(events(stack, "TicketCalled")) == len(events(stack, "TicketServed")) == 24
 
 
+def _sample(name, **labels):
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
 def test_call_order_recall_no_show_transfer_and_served_with_the_board(stack):
+    waited = _sample("asan_ticket_waiting_seconds_sum", centre="baku-1", service="passport")
+    waits = _sample("asan_ticket_waiting_seconds_count", centre="baku-1", service="passport")
+    served = _sample("asan_ticket_service_seconds_count", centre="baku-1", service="id_card")
     booked = [stack.confirmed_booking(at=at)[1] for at in ("10:00", "10:30")]
     kiosk = stack.kiosk("baku-1")
     stack.clock.set("2026-11-24", "09:50")
@@ -125,6 +133,14 @@ def test_call_order_recall_no_show_transfer_and_served_with_the_board(stack):
     assert requests.get(f"{stack.gateway_url}/centres/atlantis/board",
                         timeout=10).status_code == 404
 
+    # the histograms (issue 17 §3): three first calls from the passport queue, the
+    # walk-in after 11 min and both bookings as they came (0 s); one served for id_card
+    assert _sample("asan_ticket_waiting_seconds_count", centre="baku-1",
+                   service="passport") - waits == 3
+    assert _sample("asan_ticket_waiting_seconds_sum", centre="baku-1",
+                   service="passport") - waited == 660
+    assert _sample("asan_ticket_service_seconds_count", centre="baku-1",
+                   service="id_card") - served == 1
     calls = events(stack, "TicketCalled")
     assert [c["first_call"] for c in calls] == [True, True, True, False, True]
     (transferred,) = events(stack, "TicketTransferred")
