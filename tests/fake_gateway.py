@@ -7,6 +7,8 @@ the pages against it in tests/browser/test_counter_and_board.py.
 """
 from datetime import datetime, timezone
 
+from werkzeug.wrappers import Response
+
 from shared.errors import Conflict, NotFound, Text, Unauthorized, ValidationFailed, Reason
 from shared.http import http, read_json
 
@@ -66,8 +68,7 @@ class FakeGateway:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if token not in STATE.counters:
             raise Unauthorized(Text("counter_unauthorized", "Masanın açarı tanınmır.",
-                                    "The counter token is not known."),
-                               error="counter_unauthorized")
+                                    "The counter token is not known."))  # as the real one
         return token, STATE.counters[token]
 
     @http("GET", "/services")
@@ -177,8 +178,9 @@ class FakeGateway:
 
     @http("GET", "/centres/<centre>/board")
     def board(self, request, centre):
-        if STATE.broken:
-            raise RuntimeError("the fake gateway's board is broken on purpose")
+        if STATE.broken:  # a crashed upstream's bare 500 (not a documented refusal)
+            return Response("the fake gateway's board is broken on purpose", status=500,
+                            mimetype="text/plain")
         if centre not in CENTRES:
             raise NotFound(Text("unknown_centre", "Belə mərkəz yoxdur.",
                                 "There is no such centre."))
