@@ -173,8 +173,9 @@ def _baku_time(iso):
 
 
 class WebService(PlatformService):
-    """The citizen pages (no database, no relay): booking, cancellation, FIN lookup and
-    complaints in Azerbaijani and English, over the backend services' APIs; they work
+    """The citizen pages (no database, no relay): booking, moving and cancelling a
+    booking, a new order code for a lost one, FIN lookup and complaints in Azerbaijani
+    and English, over the backend services' APIs; they work
     without JavaScript."""
     name = "web"
     settings = WebSettings()

@@ -213,3 +213,23 @@ def test_a_lost_order_code_form_names_every_reason_at_its_field(site):
     hostile = citizen.post("/order-code", id_card="\x00" * 3000, email="a@" + "b" * 5000,
                            date="٢٠٢٦-١١-٢٤")
     assert hostile.status_code == 400
+
+
+def test_too_many_tries_are_a_429_page_with_retry_after_never_a_500(start_stack, start_pages):
+    stack = start_stack(booking_config={"RATE_LIMITS": {
+        "booking_reschedule": "1 per hour, burst 2", "booking_resend": "1 per hour, burst 1"}})
+    pages = start_pages(gateway_url=stack.gateway_url, booking_url=stack.booking_url)
+    citizen = Citizen(pages.url, "en")
+    statuses = []
+    for _ in range(3):
+        statuses.append(citizen.post("/reschedule", order_code="B3NQ-7RTW",
+                                     date="2026-11-25").status_code)
+    assert statuses == [404, 404, 429]
+    assert re.fullmatch("[0-9]+", citizen.page.headers["Retry-After"])
+    assert 'class="error-summary"' in citizen.page.text
+    citizen.get("/order-code")
+    for expected in (200, 429):
+        answer = citizen.post("/order-code", id_card="AZE00000001", email="a@example.az",
+                              date="2026-11-24")
+        assert answer.status_code == expected
+        citizen.get("/order-code")
