@@ -102,6 +102,7 @@ TEXT = {
                          "be shown. The centre and the service stay the same."),
     "new_date": ("Yeni tarix", "New date"),
     "new_time": ("Yeni saat", "New time"),
+    "pick_new_day_first": ("— əvvəlcə yeni tarixi seçin —", "— first choose the new date —"),
     "current_visit": ("Hazırkı növbəniz", "Your booking now"),
     "reschedule_choose": ("Yeni vaxtı seçin", "Choose the new time"),
     "reschedule_button": ("Növbəni bu vaxta keçir", "Move my booking to this time"),

@@ -356,7 +356,9 @@ class WebService(PlatformService):
         values = forms.typed(visit.request.form, ("order_code", "date"))
         answer = self.api.call("booking", "POST", "/bookings/visit",
                                json={"order_code": values["order_code"]})
-        if not answer.ok or not _a_visit(answer.body):
+        if answer.ok and not _a_visit(answer.body):
+            raise Unavailable("booking POST /bookings/visit: not a visit")  # a fault, not a no
+        if not answer.ok:
             problems = forms.problems_from(answer.body, visit.lang, forms.RESCHEDULE_FIELDS,
                                            "reschedule-", forms.RESCHEDULE_REFUSALS,
                                            forms.RESCHEDULE_LABELS)
@@ -366,8 +368,7 @@ class WebService(PlatformService):
                     forms.RESCHEDULE_LABELS).panel)
                 problems.by_field.setdefault("date", []).append(
                     i18n.pick(NEED_A_NEW_DAY, visit.lang))
-            return self._reschedule_find(visit, values, problems,
-                                         answer.status if not answer.ok else 400)
+            return self._reschedule_find(visit, values, problems, answer.status)
         move = {"code": values["order_code"], **{key: str(answer.body[key]) for key in (
             "centre", "service", "date", "time")}}
         return self._reschedule_choose(visit, move, {"date": values["date"], "time": ""})

@@ -233,3 +233,18 @@ def test_too_many_tries_are_a_429_page_with_retry_after_never_a_500(start_stack,
                               date="2026-11-24")
         assert answer.status_code == expected
         citizen.get("/order-code")
+
+
+def test_a_booking_service_that_does_not_answer_is_a_503_page_in_both_languages(start_pages):
+    from tests.conftest import unused_port
+
+    closed = f"http://127.0.0.1:{unused_port()}"
+    pages = start_pages(gateway_url=closed, booking_url=closed)
+    citizen = Citizen(pages.url)
+    assert citizen.page.status_code == 200  # the first step needs no service
+    answer = citizen.post("/reschedule", order_code="B3NQ-7RTW", date="2026-11-25")
+    assert answer.status_code == 503 and 'lang="en"' in answer.text
+    assert "B3NQ-7RTW" not in answer.text
+    citizen.get("/order-code")
+    assert citizen.post("/order-code", id_card="AZE00000001", email="a@example.az",
+                        date="2026-11-24").status_code == 503
