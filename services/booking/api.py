@@ -47,6 +47,17 @@ ROUTES = [
                       "`centre_closed`). The old place is given back "
                       "and the new one taken at once; one email with the new time; the "
                       "order code stays the same."),
+    Route("POST", "/bookings/visit",
+          "The centre, service, day and time of a booking, before moving it (issue 17)",
+          request=schemas.OrderCodeSchema, response=schemas.VisitToMoveResponse,
+          tags=("booking",), errors={400: ("validation_failed",), 404: ("no_active_booking",),
+                                     409: ("visit_started",), 429: ("too_many_requests",)},
+          description="Read only: what the citizen pages need to show the free times of "
+                      "another day at the booking's centre for its service (the order code "
+                      "in the body, never in a URL). Nothing personal is answered; refused "
+                      "as `POST /bookings/reschedule` refuses an order code (404 "
+                      "`no_active_booking`, no hint which codes exist; 409 `visit_started`) "
+                      "and limited per client like it."),
     Route("POST", "/bookings/order-code",
           "A lost order code: a new one is emailed to the booking's address (issue 17)",
           request=schemas.ResendOrderCodeSchema, response=schemas.AcceptedResponse,

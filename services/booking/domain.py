@@ -379,6 +379,22 @@ SAME_TIME = Text("same_time", "Növbə artıq bu gün və saata təyin olunub.",
                  "The booking is already for this day and time.")
 
 
+VISIT_STARTED = Text("visit_started", "Növbənin vaxtı artıq çatıb; dəyişmək olmaz.",
+                     "The booked time has come; the booking can no longer be moved.")
+
+
+def movable(status, day, moment, now):
+    """Issue 17 §5: a booking of ``status`` at ``day`` ``moment`` (Baku) can still be
+    moved at ``now``: it is confirmed and its time has not come. Raises
+    ``NotFound(no_active_booking)`` or ``Conflict(visit_started)``; what
+    :func:`reschedule` checks first, and what the pages ask before showing the free
+    times of another day."""
+    if status != "confirmed":
+        raise NotFound(NO_ACTIVE_BOOKING)
+    if now >= slot_start(day, moment):
+        raise Conflict(VISIT_STARTED)
+
+
 def reschedule(state, visit, reference, now, policy):
     """Issue 17 §5: a confirmed booking, not yet activated, moves to ``visit`` (same
     centre and service, a new day and time) under the rules of a new booking (Q-1:
@@ -389,11 +405,7 @@ def reschedule(state, visit, reference, now, policy):
     Raises ``NotFound(no_active_booking)`` (as cancellation: no hint which codes
     exist), ``Conflict(visit_started)`` once the booked time has come,
     ``Conflict(same_time)``, ``ValidationFailed`` with the visit's reasons."""
-    if state.status != "confirmed":
-        raise NotFound(NO_ACTIVE_BOOKING)
-    if now >= slot_start(state.day, state.time):
-        raise Conflict(Text("visit_started", "Növbənin vaxtı artıq çatıb; dəyişmək olmaz.",
-                            "The booked time has come; the booking can no longer be moved."))
+    movable(state.status, state.day, state.time, now)
     if (visit.day, visit.time) == (state.day, state.time):
         raise Conflict(SAME_TIME, [Reason("time", SAME_TIME.code, SAME_TIME.az, SAME_TIME.en)])
     problems = visit_problems(visit, reference, now, policy)

@@ -476,6 +476,23 @@ def reschedule_booking(uow, reference, settings, order_code, day, moment, now):
             "service": state.service, "date": moved["date"], "time": moved["time"]}
 
 
+def visit_to_move(conn, settings, order_code, now):
+    """Issue 17 §5: what the pages show before a move — ``{centre, service, date,
+    time}`` of the confirmed booking of ``order_code`` whose time has not come; nothing
+    personal. Refused as :func:`reschedule_booking` refuses (404 ``no_active_booking``,
+    no hint which codes exist; 409 ``visit_started``)."""
+    row = conn.execute(
+        "SELECT centre, service, day, slot_time FROM bookings WHERE order_code_hash = %s"
+        " AND status = 'confirmed'",
+        (domain.code_hash(settings.code_key, "order", order_code),)).fetchone()
+    if row is None:
+        domain.movable(None, None, None, now)  # raises the uniform 404
+    centre, service, day, moment = row
+    domain.movable("confirmed", day, moment, now)
+    return {"centre": centre, "service": service, "date": day.isoformat(),
+            "time": moment.strftime("%H:%M")}
+
+
 def confirmed_bookings_of(conn, id_card, email, day):
     """Issue 17 §5 (resend): the confirmed bookings of ``id_card`` (canonical) on ``day``
     whose email is ``email`` (compared as stored, case aside): what the citizen

@@ -145,6 +145,15 @@ class BookingStatusResponse(Schema):
     message = fields.Dict()
 
 
+class VisitToMoveResponse(Schema):
+    """``POST /bookings/visit`` (issue 17 §5): the centre, service, day and time of
+    the booking an order code names — nothing personal."""
+    centre = fields.String()
+    service = fields.String()
+    date = fields.Date()
+    time = fields.String(metadata={"example": "10:15"})
+
+
 class AcceptedResponse(Schema):
     """A 202 that only says what happens next (``POST /bookings/order-code``)."""
     message = fields.Dict()

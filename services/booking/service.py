@@ -219,6 +219,17 @@ class BookingService(PlatformService):
                                    " your email. The order code stays the same."}
         return result
 
+    @http("POST", "/bookings/visit")
+    def visit_to_move(self, request):
+        """Issue 17 §5: the centre, service, day and time of the booking of an order
+        code (in the body), before the pages show the free times of another day. Read
+        only; counted with the moves (a code cannot be guessed by asking here instead)."""
+        now = self.clock()
+        self.limits.check("booking_reschedule", self.clients.of(request).key, now)
+        body = read_json(request, ORDER_CODE_FORM)
+        with self.db.connection() as conn:
+            return handlers.visit_to_move(conn, self.config.settings, body["order_code"], now)
+
     @http("POST", "/bookings/order-code")
     def resend_order_code(self, request):
         """Issue 17 §5 (resend): a lost order code. The booking is named by the ID

@@ -10,15 +10,26 @@ FIN_CARD_FIELDS = ("id_card",)
 FIN_NAME_FIELDS = ("name", "surname", "patronymic", "birth_date")
 COMPLAINT_FIELDS = ("service", "text", "name", "patronymic", "surname", "address",
                     "email", "postal_address", "workplace")
+# Moving a booking (issue 17 §5) and asking for a new order code.
+RESCHEDULE_FIELDS = ("order_code", "date", "time")
+ORDER_CODE_FIELDS = ("id_card", "email", "date")
 # Reasons about something other than one input are shown at the input that fixes them.
 FIELD_ALIASES = {"contact": "email"}
+# A move's refusals that name no field (their message is their one reason), by the
+# input that fixes them: every reason on the page links to a field.
+RESCHEDULE_REFUSALS = {"no_active_booking": "order_code", "visit_started": "order_code",
+                       "same_time": "time", "slot_full": "time", "already_booked": "date",
+                       "centre_closed": "date", "day_limit": "date"}
+RESCHEDULE_LABELS = {"date": "new_date", "time": "new_time"}
+ORDER_CODE_LABELS = {"date": "visit_date"}
 # The label of a field in the error panel, when it is not the field's own name.
 LABEL_KEYS = {"text": "complaint_text"}
 
 
-def label_of(name, lang):
-    """The label of form field ``name`` in ``lang`` (``az`` or ``en``), or ""."""
-    key = LABEL_KEYS.get(name, name)
+def label_of(name, lang, labels=None):
+    """The label of form field ``name`` in ``lang`` (``az`` or ``en``), or ""; ``labels``:
+    this form's own label keys by field (a move's "new date")."""
+    key = (labels or {}).get(name) or LABEL_KEYS.get(name, name)
     return text(key, lang) if key in TEXT else ""
 
 
@@ -42,6 +53,12 @@ def slot_query(form):
     if all(values.values()):
         return values["centre"], values["service"], values["date"]
     return None
+
+
+def order_code_payload(form):
+    """Issue 17 §5: the ID card, email and day of the visit; a field left empty is left
+    out, so that booking names every missing one."""
+    return {name: value for name, value in typed(form, ORDER_CODE_FIELDS).items() if value}
 
 
 def fin_payload(form):
@@ -80,28 +97,33 @@ class Problems:
         return self.by_field.get(name, [])
 
 
-def problems_from(answer, lang, fields=(), prefix=""):
+def problems_from(answer, lang, fields=(), prefix="", by_code=None, labels=None):
     """A service's refusal ``{"message", "reasons"}`` in ``lang``. Reasons whose field
-    is on this form link to it (``prefix`` + field is the input's id)."""
-    answer = answer or {}
+    is on this form link to it (``prefix`` + field is the input's id); a reason with no
+    field goes to ``by_code[its code]`` when given; ``labels`` as :func:`label_of`."""
+    answer = answer if isinstance(answer, dict) else {}
     result = Problems(message=pick(answer.get("message"), lang))
     for reason in answer.get("reasons") or []:
+        if not isinstance(reason, dict):
+            continue
         name = FIELD_ALIASES.get(reason.get("field"), reason.get("field"))
+        if name is None and by_code:
+            name = by_code.get(reason.get("code"))
         words = pick(reason, lang)
         if name in fields:
-            result.panel.append((prefix + name, label_of(name, lang), words))
+            result.panel.append((prefix + name, label_of(name, lang, labels), words))
             result.by_field.setdefault(name, []).append(words)
         else:
             result.panel.append((None, "", words))
     return result
 
 
-def local_problem(message, lang, field_name=None, prefix=""):
+def local_problem(message, lang, field_name=None, prefix="", labels=None):
     """A problem found by the pages themselves (e.g. a day not chosen yet)."""
     words = pick(message, lang)
     result = Problems()
     result.panel.append((prefix + field_name if field_name else None,
-                         label_of(field_name, lang) if field_name else "", words))
+                         label_of(field_name, lang, labels) if field_name else "", words))
     if field_name:
         result.by_field[field_name] = [words]
     return result

@@ -31,6 +31,8 @@ TEXT = {
                    "Online services: queue booking, FIN, complaints."),
     "nav_booking": ("Onlayn növbə", "Book a visit"),
     "nav_cancel": ("Növbəni ləğv et", "Cancel a booking"),
+    "nav_reschedule": ("Növbənin vaxtını dəyiş", "Move a booking"),
+    "nav_order_code": ("Sifariş kodunu itirmisiniz?", "Lost your order code?"),
     "nav_fin": ("FİN-i öyrən", "Find your FIN"),
     "nav_complaint": ("Şikayət", "File a complaint"),
     "required_note": ("* ilə işarələnmiş sahələr mütləqdir.", "Fields marked * are required."),
@@ -88,6 +90,46 @@ TEXT = {
     "order_code_hint": ("Məsələn K7M2-QX4P", "For example K7M2-QX4P"),
     "cancel_button": ("Növbəni ləğv et", "Cancel the booking"),
     "cancelled_title": ("Növbə ləğv olundu", "The booking has been cancelled"),
+    "move_instead": ("Başqa vaxt lazımdırsa, növbəni ləğv etmədən vaxtını dəyişə bilərsiniz.",
+                     "If you need another time, you can move the booking instead of "
+                     "cancelling it."),
+    # moving a booking, a lost order code (issue 17 §5)
+    "reschedule_title": ("Növbənin vaxtının dəyişdirilməsi", "Move a booking"),
+    "reschedule_intro": ("E-poçtla aldığınız sifariş kodunu və yeni tarixi yazın: həmin gün "
+                         "növbənizin mərkəzindəki boş vaxtlar göstəriləcək. Mərkəz və xidmət "
+                         "eyni qalır.", "Type the order code you received by email and the "
+                         "new date: the free times of that day at your booking's centre will "
+                         "be shown. The centre and the service stay the same."),
+    "new_date": ("Yeni tarix", "New date"),
+    "new_time": ("Yeni saat", "New time"),
+    "pick_new_day_first": ("— əvvəlcə yeni tarixi seçin —", "— first choose the new date —"),
+    "current_visit": ("Hazırkı növbəniz", "Your booking now"),
+    "reschedule_choose": ("Yeni vaxtı seçin", "Choose the new time"),
+    "reschedule_button": ("Növbəni bu vaxta keçir", "Move my booking to this time"),
+    "reschedule_other_code": ("Başqa sifariş kodu ilə", "With another order code"),
+    "rescheduled_title": ("Növbənin vaxtı dəyişdirildi", "Your booking has been moved"),
+    "new_visit": ("Yeni vaxt", "The new time"),
+    "manage_title": ("Növbəni idarə etmək", "Managing your booking"),
+    "manage_text": ("Sifariş kodu ilə növbənin vaxtını dəyişə və ya onu ləğv edə bilərsiniz.",
+                    "With the order code you can move the booking or cancel it."),
+    "order_code_title": ("Sifariş kodunun bərpası", "Lost your order code?"),
+    "order_code_intro": ("Növbəni götürərkən yazdığınız şəxsiyyət vəsiqəsini, e-poçt ünvanını "
+                         "və növbənin tarixini daxil edin. Uyğun təsdiqlənmiş növbə varsa, yeni "
+                         "sifariş kodu həmin e-poçt ünvanına göndəriləcək və əvvəlki kod "
+                         "etibarsız olacaq.", "Enter the ID card and the email address you "
+                         "booked with, and the date of the visit. If a confirmed booking "
+                         "matches, a new order code will be sent to that email address and the "
+                         "previous code will stop working."),
+    "visit_date": ("Növbənin tarixi", "Date of the visit"),
+    "order_code_button": ("Yeni sifariş kodu göndərilsin", "Send me a new order code"),
+    "order_code_sent_title": ("Sorğunuz qəbul edildi", "Your request has been received"),
+    "order_code_sent_text": ("Bu məlumatlara uyğun təsdiqlənmiş növbə varsa, yeni sifariş kodu "
+                             "onun e-poçt ünvanına göndərildi; əvvəlki kod artıq etibarlı "
+                             "deyil. Məktub bir neçə dəqiqəyə gəlməsə, məlumatları yoxlayıb "
+                             "yenidən cəhd edin.", "If a confirmed booking matches these "
+                             "details, a new order code has been sent to its email address; "
+                             "the previous code no longer works. If no email arrives within a "
+                             "few minutes, check the details and try again."),
     # FIN (seed 001 §3.2)
     "fin_title": ("Fərdi identifikasiya nömrəsi (FİN)", "Personal identification number (FIN)"),
     "fin_intro": ("Şəxsiyyət vəsiqəsinin seriya və nömrəsini, vəsiqə olmadıqda isə ad, soyad, "

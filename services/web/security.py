@@ -4,13 +4,19 @@ A visitor gets a random session id in an HttpOnly, SameSite=Lax cookie. The CSRF
 put in each form is an HMAC of that id with ``WEB_CSRF_SECRET``: a page of another
 site can neither read the cookie nor compute the token, so a forged POST is refused.
 ``seal``/``unseal`` carry small values between two pages of a flow (in a hidden field,
-never in the URL) so that they cannot be altered on the way.
+never in the URL) so that they cannot be altered on the way. ``hide``/``unhide`` do the
+same for a secret the page must not show — an order code between the two steps of a
+move (issue 17 §5): encrypted (AES-GCM), bound to the visitor's session, for a while.
 """
 import base64
 import hashlib
 import hmac
 import json
 import secrets
+import time
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 SESSION_COOKIE = "asan_session"
 LANG_COOKIE = "lang"
@@ -67,3 +73,41 @@ def unseal(secret, sealed):
         return json.loads(base64.urlsafe_b64decode(body.encode("ascii")).decode("utf-8"))
     except ValueError:
         return None
+
+
+def _key(secret, purpose):
+    """A 256-bit AES key of its own for ``purpose``, derived from the pages' secret."""
+    return hmac.new(secret.encode("utf-8"), f"key:{purpose}".encode("utf-8"),
+                    hashlib.sha256).digest()
+
+
+def hide(secret, session_id, data, ttl_seconds, now=None):
+    """``data`` (JSON-able) as an opaque string for a hidden field: encrypted and
+    authenticated (AES-GCM, a random nonce), readable by :func:`unhide` only with the
+    same ``session_id`` and within ``ttl_seconds`` of ``now`` (Unix seconds; the
+    machine's clock by default: a form's age, not a business day). A copied page
+    neither shows the secret nor works in another browser."""
+    nonce = secrets.token_bytes(12)
+    expires = int((time.time() if now is None else now) + ttl_seconds)
+    plain = json.dumps({"d": data, "x": expires}, ensure_ascii=False).encode("utf-8")
+    sealed = AESGCM(_key(secret, "hide")).encrypt(nonce, plain, session_id.encode("utf-8"))
+    return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def unhide(secret, session_id, hidden, now=None):
+    """The data hidden by :func:`hide` for this ``session_id``, or None when it was
+    altered, is another session's, has expired or is not one at all."""
+    try:
+        raw = base64.urlsafe_b64decode(str(hidden or "").encode("ascii"))
+        if len(raw) < 12 + 16 or not session_id:
+            return None
+        plain = AESGCM(_key(secret, "hide")).decrypt(raw[:12], raw[12:],
+                                                     session_id.encode("utf-8"))
+        content = json.loads(plain.decode("utf-8"))
+    except (InvalidTag, ValueError, UnicodeError):
+        return None
+    if not isinstance(content, dict) or not isinstance(content.get("x"), int):
+        return None
+    if (time.time() if now is None else now) > content["x"]:
+        return None
+    return content.get("d")

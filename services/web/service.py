@@ -58,6 +58,12 @@ BOARD_UNAVAILABLE = {"error": "unavailable",
                      "reasons": [{"field": None, "code": "unavailable",
                                   "az": "Tablo müvəqqəti yenilənmir.",
                                   "en": "The board is temporarily not updated."}]}
+NEED_A_NEW_DAY = {"az": "Boş vaxtları görmək üçün yeni tarixi seçin.",
+                  "en": "Choose the new date to see the free times."}
+NEED_A_TIME = {"az": "Yeni saatı seçin.", "en": "Choose the new time."}
+# How long the second step of a move keeps the order code typed in the first (the
+# code itself is never put in a page: security.hide).
+MOVE_TTL_SECONDS = 30 * 60
 START_AGAIN = {"az": "Bu sorğu artıq etibarsızdır; zəhmət olmasa yenidən başlayın.",
                "en": "This request is no longer valid; please start again."}
 
@@ -145,6 +151,20 @@ def page(method):
     return wrapper
 
 
+def _a_move(move):
+    """True for what the first step of a move hid: the order code and the booking's
+    centre, service, date and time, all strings."""
+    return isinstance(move, dict) and all(isinstance(move.get(key), str) and move[key]
+                                          for key in ("code", "centre", "service", "date",
+                                                      "time"))
+
+
+def _a_visit(body):
+    """True for booking's answer to ``POST /bookings/visit``."""
+    return isinstance(body, dict) and all(body.get(key) for key in ("centre", "service",
+                                                                     "date", "time"))
+
+
 def _baku_time(iso):
     try:
         return datetime.fromisoformat(str(iso)).astimezone(BAKU).strftime("%H:%M")
@@ -153,8 +173,9 @@ def _baku_time(iso):
 
 
 class WebService(PlatformService):
-    """The citizen pages (no database, no relay): booking, cancellation, FIN lookup and
-    complaints in Azerbaijani and English, over the backend services' APIs; they work
+    """The citizen pages (no database, no relay): booking, moving and cancelling a
+    booking, a new order code for a lost one, FIN lookup and complaints in Azerbaijani
+    and English, over the backend services' APIs; they work
     without JavaScript."""
     name = "web"
     settings = WebSettings()
@@ -287,6 +308,128 @@ class WebService(PlatformService):
             problems = forms.problems_from(answer.body, visit.lang, ("order_code",), "cancel-")
             return visit.render("cancel.html", answer.status, values=values, problems=problems)
         return visit.render("cancel_done.html", booking=answer.body)
+
+    # --- moving a booking with the order code (issue 17 §5) -------------------------
+    @http("GET", "/reschedule")
+    @page
+    def reschedule_form(self, visit):
+        """The first step of a move: the order code and the new date."""
+        return self._reschedule_find(visit, {})
+
+    @http("POST", "/reschedule", accepts="form")
+    @page
+    def reschedule_submit(self, visit):
+        """A move's steps. Without ``move`` (the hidden order code of the first step):
+        the booking's visit is asked for with the typed order code and the free times
+        of the new date shown. With it: the free times of another date (``action=slots``),
+        or the move itself; then the page of the new time, or the reasons, each at the
+        input that fixes it. The order code never goes back into a page."""
+        form = visit.request.form
+        if form.get("move") is None:
+            return self._reschedule_lookup(visit)
+        move = security.unhide(self.settings.csrf_secret, visit.session_id, form.get("move"))
+        if not _a_move(move):
+            return visit.render("message.html", 400, title=i18n.pick(START_AGAIN, visit.lang),
+                                text="", again="/reschedule")
+        values = forms.typed(form, ("date", "time"))
+        if form.get("action") == "slots" or not values["date"]:
+            return self._reschedule_choose(visit, move, values)
+        if not values["time"]:
+            return self._reschedule_choose(visit, move, values, problems=forms.local_problem(
+                NEED_A_TIME, visit.lang, "time", "reschedule-", forms.RESCHEDULE_LABELS),
+                status=400)
+        answer = self.api.call("booking", "POST", "/bookings/reschedule", json={
+            "order_code": move["code"], "date": values["date"], "time": values["time"]})
+        if answer.ok:
+            return visit.render("reschedule_done.html", booking=answer.body,
+                                **self._names(answer.body))
+        problems = forms.problems_from(answer.body, visit.lang, forms.RESCHEDULE_FIELDS,
+                                       "reschedule-", forms.RESCHEDULE_REFUSALS,
+                                       forms.RESCHEDULE_LABELS)
+        if problems.of("order_code"):  # the code no longer names a movable booking
+            return self._reschedule_find(visit, {"date": values["date"]}, problems,
+                                         answer.status)
+        return self._reschedule_choose(visit, move, values, problems, answer.status)
+
+    def _reschedule_lookup(self, visit):
+        """The first step sent: the visit of the typed order code, then the second step."""
+        values = forms.typed(visit.request.form, ("order_code", "date"))
+        answer = self.api.call("booking", "POST", "/bookings/visit",
+                               json={"order_code": values["order_code"]})
+        if answer.ok and not _a_visit(answer.body):
+            raise Unavailable("booking POST /bookings/visit: not a visit")  # a fault, not a no
+        if not answer.ok:
+            problems = forms.problems_from(answer.body, visit.lang, forms.RESCHEDULE_FIELDS,
+                                           "reschedule-", forms.RESCHEDULE_REFUSALS,
+                                           forms.RESCHEDULE_LABELS)
+            if not values["date"]:
+                problems.panel.extend(forms.local_problem(
+                    NEED_A_NEW_DAY, visit.lang, "date", "reschedule-",
+                    forms.RESCHEDULE_LABELS).panel)
+                problems.by_field.setdefault("date", []).append(
+                    i18n.pick(NEED_A_NEW_DAY, visit.lang))
+            return self._reschedule_find(visit, values, problems, answer.status)
+        move = {"code": values["order_code"], **{key: str(answer.body[key]) for key in (
+            "centre", "service", "date", "time")}}
+        return self._reschedule_choose(visit, move, {"date": values["date"], "time": ""})
+
+    def _reschedule_find(self, visit, values, problems=None, status=200):
+        """The first step, the order code field always empty (never echoed)."""
+        return visit.render("reschedule.html", status, step="find",
+                            values={"date": values.get("date", "")}, problems=problems,
+                            tomorrow=self._tomorrow())
+
+    def _reschedule_choose(self, visit, move, values, problems=None, status=200):
+        """The second step: the booking now, the new date and its free times."""
+        times = None
+        if values.get("date"):
+            answer = self.api.call(
+                "booking", "GET", "/centres/{centre}/services/{service}/slots",
+                path={"centre": move["centre"], "service": move["service"]},
+                params={"date": values["date"]})
+            if answer.ok and isinstance(answer.body, list):
+                times = [slot for slot in answer.body if isinstance(slot, dict) and (
+                    slot.get("free", 0) > 0 or slot.get("time") == values.get("time"))
+                    and (values["date"], slot.get("time")) != (move["date"], move["time"])]
+            elif not problems:
+                problems = forms.problems_from(answer.body, visit.lang, forms.RESCHEDULE_FIELDS,
+                                               "reschedule-", forms.RESCHEDULE_REFUSALS,
+                                               forms.RESCHEDULE_LABELS)
+                status = answer.status
+        elif not problems:
+            problems = forms.local_problem(NEED_A_NEW_DAY, visit.lang, "date", "reschedule-",
+                                           forms.RESCHEDULE_LABELS)
+            status = 400
+        hidden = security.hide(self.settings.csrf_secret, visit.session_id, move,
+                               MOVE_TTL_SECONDS)
+        return visit.render("reschedule.html", status, step="choose", move=hidden,
+                            current=move, values=values, problems=problems, times=times,
+                            tomorrow=self._tomorrow(), **self._names(move))
+
+    def _tomorrow(self):
+        return (baku_today(self.clock()) + timedelta(days=1)).isoformat()
+
+    # --- a lost order code (issue 17 §5) ------------------------------------------------
+    @http("GET", "/order-code")
+    @page
+    def order_code_form(self, visit):
+        """The form for a lost order code: ID card, email, date of the visit."""
+        return visit.render("order_code.html", values={})
+
+    @http("POST", "/order-code", accepts="form")
+    @page
+    def order_code_submit(self, visit):
+        """The form sent: always the same page when booking took it (whether a booking
+        matched is not told: no oracle); the reasons when it refused what was typed."""
+        values = forms.typed(visit.request.form, forms.ORDER_CODE_FIELDS)
+        answer = self.api.call("booking", "POST", "/bookings/order-code",
+                               json=forms.order_code_payload(visit.request.form))
+        if not answer.ok:
+            problems = forms.problems_from(answer.body, visit.lang, forms.ORDER_CODE_FIELDS,
+                                           "order-code-", labels=forms.ORDER_CODE_LABELS)
+            return visit.render("order_code.html", answer.status, values=values,
+                                problems=problems)
+        return visit.render("order_code_done.html", **_both("order_code_sent", visit.lang))
 
     # --- FIN lookup (seed 001 §3.2; F-1, F-2, F-4) ------------------------------------
     @http("GET", "/fin")

@@ -9,7 +9,7 @@ from selenium.webdriver.common.keys import Keys
 from .conftest import WEB
 
 pytestmark = pytest.mark.e2e
-FORM_PAGES = ["/booking", "/cancel", "/fin", "/complaint"]
+FORM_PAGES = ["/booking", "/cancel", "/reschedule", "/order-code", "/fin", "/complaint"]
 
 
 @pytest.mark.parametrize("path", FORM_PAGES + ["/", "/counter"])
@@ -144,7 +144,8 @@ return found;
 """
 
 
-@pytest.mark.parametrize("path", ["/", "/booking", "/fin", "/complaint"])
+@pytest.mark.parametrize("path", ["/", "/booking", "/reschedule", "/order-code", "/fin",
+                                  "/complaint"])
 def test_text_has_sufficient_contrast_even_in_a_refusal(desktop, path):
     """WCAG 2.1 AA: at least 4.5:1 for every piece of visible text, the reasons of a
     refusal included (computed from the colours the browser actually uses)."""

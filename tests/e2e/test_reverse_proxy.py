@@ -86,6 +86,14 @@ def test_one_origin_serves_the_pages_and_the_public_apis_over_tls(proxy):
     refused = requests.post(base + "/api/registry/fin/by-id-card", json={"id_card": "x"},
                             verify=cert, timeout=10)
     assert refused.status_code in (400, 404) and refused.json()["message"]["az"]
+    for path in ("/reschedule", "/order-code"):  # issue 17 §5: the pages'
+        page = requests.get(base + path, verify=cert, timeout=10)
+        assert page.status_code == 200 and 'method="post"' in page.text, path
+    # booking's own answer (a malformed code), not the proxy's 404
+    visit = requests.post(base + "/api/booking/bookings/visit", json={"order_code": ""},
+                          verify=cert, timeout=10)
+    assert visit.status_code in (400, 429) and visit.json()["error"] in (
+        "validation_failed", "too_many_requests")
 
 
 def test_staff_and_operations_endpoints_are_not_published(proxy):

@@ -132,6 +132,28 @@ def test_i17_a_move_gives_the_old_place_back_takes_the_new_one_and_emails_the_ne
     assert stack.taken("2026-11-25", "11:00") == 0
 
 
+def test_i17_the_visit_of_an_order_code_is_read_without_anything_personal(stack):
+    """What the pages show before a move: centre, service, day and time only; refused
+    as a move is (404 for any code that names no confirmed booking, 409 once its time
+    has come); read only."""
+    stack.start(RATE_LIMITS_ENABLED="false")
+    booking_id, order_code, _ = stack.confirmed("2026-11-24", "10:15")
+    seen = stack.post("/bookings/visit", {"order_code": order_code.lower()})
+    assert seen.status_code == 200, seen.text
+    assert seen.json() == {"centre": "baku-1", "service": "apostille", "date": "2026-11-24",
+                           "time": "10:15"}
+    assert stack.post("/bookings/visit", {"order_code": "B3NQ-7RTW"}).json()["error"] == \
+        "no_active_booking"
+    assert stack.post("/bookings/visit", {"order_code": ""}).status_code == 400
+    assert stack.events(booking_id)[-1] == "CodeConfirmed"  # nothing recorded
+    stack.clock.set("2026-11-24", "10:15")
+    started = stack.post("/bookings/visit", {"order_code": order_code})
+    assert (started.status_code, started.json()["error"]) == (409, "visit_started")
+    stack.clock.set("2026-11-23", "10:00")
+    assert stack.post("/bookings/cancel", {"order_code": order_code}).status_code == 200
+    assert stack.post("/bookings/visit", {"order_code": order_code}).status_code == 404
+
+
 def test_i17_q1_a_move_is_refused_by_the_rules_of_a_new_booking(stack):
     stack.start(RATE_LIMITS_ENABLED="false")
     booking_id, order_code, data = stack.confirmed("2026-11-24", "10:15")

@@ -154,6 +154,18 @@ def test_cancel_only_a_confirmed_booking_before_its_time():
         domain.cancel(requested(), UTC_NOW)
 
 
+def test_i17_a_booking_can_be_moved_only_while_confirmed_and_before_its_time():
+    """What ``POST /bookings/visit`` and a move check first (issue 17 §5)."""
+    day, at = date(2026, 11, 24), time(10, 15)
+    domain.movable("confirmed", day, at, UTC_NOW)  # no refusal
+    with pytest.raises(Conflict) as started:
+        domain.movable("confirmed", day, at, datetime(2026, 11, 24, 10, 15, tzinfo=BAKU))
+    assert started.value.error == "visit_started"
+    for status in ("requested", "cancelled", "activated", None):
+        with pytest.raises(NotFound):
+            domain.movable(status, day, at, UTC_NOW)
+
+
 def test_order_codes_are_short_keypad_friendly_and_hashed_with_a_key():
     code = domain.new_order_code()
     assert len(code) == 8 and set(code) <= set(domain.ORDER_CODE_ALPHABET)
