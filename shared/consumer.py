@@ -190,8 +190,40 @@ def _epoch_ms():
     return int(utcnow().timestamp() * 1000)
 
 
-class EventQueueConsumer(QueueConsumer):
-    """nameko's queue consumer, also accepting ``application/cloudevents+json``."""
+class BrokerSafeQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, whose ack and requeue survive a broker connection
+    that dies under them.
+
+    nameko skips an ack when the connection is already gone, and ignores py-amqp's
+    ``ConnectionError``, but a socket reset in the middle of the ack (the node the
+    channel was on was killed: a cluster failover) raises the builtin
+    ``ConnectionResetError``/``OSError`` in the worker thread, and nameko kills the
+    whole container for it — the service stops consuming until its supervisor
+    restarts it. Nothing is lost by ignoring it: an unacked message goes back to its
+    queue when its channel dies, and the redelivery is handled once (the consumers'
+    ``processed_events``, D-2). Used by the event consumers and the RPC entrypoints."""
+
+    def ack_message(self, message):
+        """Ack ``message``; a connection dying meanwhile is logged, not raised."""
+        try:
+            super().ack_message(message)
+        except OSError as error:
+            log.warning("ack lost with the broker connection (the message will be "
+                        "redelivered and handled once): %r", error)
+
+    def requeue_message(self, message):
+        """Requeue ``message``; a connection dying meanwhile is logged, not raised (the
+        broker requeues what its dead channel had not acked)."""
+        try:
+            super().requeue_message(message)
+        except OSError as error:
+            log.warning("requeue lost with the broker connection (the broker requeues"
+                        " it): %r", error)
+
+
+class EventQueueConsumer(BrokerSafeQueueConsumer):
+    """nameko's queue consumer, also accepting ``application/cloudevents+json``, whose
+    acks survive a broker connection dying under them."""
 
     @property
     def accept(self):

@@ -35,6 +35,7 @@ from nameko.rpc import (RPC_QUEUE_TEMPLATE, RPC_REPLY_QUEUE_TEMPLATE, MethodProx
 from nameko.rpc import RpcProxy as NamekoRpcProxy
 
 from . import queues
+from .consumer import BrokerSafeQueueConsumer
 from .errors import Text, Unavailable
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,10 @@ def request_queue(service, config):
 
 
 class QuorumRpcConsumer(RpcConsumer):
-    """nameko's RPC consumer, its request queue a quorum queue."""
+    """nameko's RPC consumer, its request queue a quorum queue, its acks surviving a
+    broker connection that dies under them."""
+
+    queue_consumer = BrokerSafeQueueConsumer()
 
     def setup(self):
         """Consumes the service's request queue ``rpc-<service>`` declared as a quorum queue
