@@ -231,6 +231,7 @@ class BookingService(PlatformService):
             return handlers.visit_to_move(conn, self.config.settings, body["order_code"], now)
 
     @http("POST", "/bookings/order-code")
+    @once  # a double submit would make two codes, the one emailed last maybe dead
     def resend_order_code(self, request):
         """Issue 17 §5 (resend): a lost order code. The booking is named by the ID
         card, the email and the day of the visit; a new order code goes to the
