@@ -288,6 +288,22 @@ def test_q4_i17_a_lost_order_code_asked_twice_at_once_sends_one_working_code(sta
     assert stack.post("/bookings/visit", {"order_code": code}).status_code == 200
     assert stack.events(booking_id, "OrderCodeReissued") == ["OrderCodeReissued"]
 
+
+def test_q4_i17_a_lost_order_code_answer_takes_the_same_time_whether_a_booking_matched(stack):
+    # Found by the issue 17 break session: a match made a new code, an event and an
+    # email request before answering, a miss answered at once (about 18 ms against 8
+    # on the real stack): the answer's time told whether the ID card, email and day
+    # named a booking. Every answer now waits out RESEND_ANSWER_SECONDS from its start.
+    stack.start(RATE_LIMITS_ENABLED="false", RESEND_ANSWER_SECONDS=0.5)
+    booking_id, _, data = stack.confirmed("2026-11-24", "10:15")
+    ask = {"id_card": data["id_card"], "email": data["email"], "date": "2026-11-24"}
+    for email in (data["email"], "someone@example.az"):
+        started = time.monotonic()
+        answer = stack.post("/bookings/order-code", dict(ask, email=email))
+        assert answer.status_code == 202, answer.text
+        assert time.monotonic() - started >= 0.5  # a floor both answers wait out
+    assert len(stack.emails("booking_order_code_reissued", booking_id)) == 1
+
 # --- §4 the reminder ---------------------------------------------------------------
 
 def _remind(container):
