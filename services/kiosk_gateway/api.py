@@ -67,7 +67,8 @@ ROUTES = [
     Route("POST", "/admin/counters", "Register a counter of a centre; its credential is shown "
           "once", request=NewCounterBody, response=CounterCredential, status=201,
           security=True, command=True, once=True, tags=("admin",),
-          errors={400: ("validation_failed",), 404: ("unknown_centre",)}),
+          errors={400: ("validation_failed",), 404: ("unknown_centre",),
+                  409: ("name_taken",)}),
     Route("POST", "/admin/counters/{counter_id}/rotate", "A new credential; the old one stops "
           "working", response=CounterCredential, security=True, command=True, tags=("admin",),
           errors={404: ("unknown_counter",), 409: ("revoked",)}),
