@@ -421,7 +421,10 @@ def decide_revoke_counter(state):
 
 def decide_sign_in(state, services, offered, now):
     """Staff sign in at the counter for ``services`` (codes the centre offers, ≥ 1,
-    duplicates dropped, order kept); signing in again changes the services."""
+    duplicates dropped, order kept); signing in again changes the services. A revoked
+    counter is refused (its token was checked before a revocation that came first)."""
+    if state.status == "revoked":
+        raise CounterIsRevoked()
     wanted = tuple(dict.fromkeys(services))
     if not wanted:
         raise NoServices()
