@@ -61,13 +61,15 @@ ROUTES = [
     Route("POST", "/bookings/order-code",
           "A lost order code: a new one is emailed to the booking's address (issue 17)",
           request=schemas.ResendOrderCodeSchema, response=schemas.AcceptedResponse,
-          status=202, command=True, tags=("booking",), errors={
+          status=202, command=True, once=True, tags=("booking",), errors={
               400: ("validation_failed",), 429: ("too_many_requests",)},
           description="The booking is named by the ID card, the email it was booked with "
                       "and the day of the visit. The answer is the same whether a confirmed "
                       "booking matched or not; when one did, it gets a NEW order code (only "
                       "hashes are kept) sent to its own address, and the previous code stops "
-                      "working. At most a few new codes a day per booking."),
+                      "working. At most a few new codes a day per booking. The same ask "
+                      "again within a minute (a double submit) gets the first answer and "
+                      "sends nothing more."),
     Route("POST", "/admin/closures",
           "Staff: close a centre, or one service at it, for a day (issue 17 §6)",
           request=schemas.ClosureSchema, response=schemas.ClosureResponse, status=201,

@@ -1,9 +1,11 @@
 """nameko entrypoints of the booking service: thin. The rules are in ``domain``,
 the use cases in ``handlers``."""
 import logging
+import time as monotonic_time
 from datetime import time, timedelta
 from pathlib import Path
 
+import eventlet
 from marshmallow import ValidationError
 from nameko.extensions import DependencyProvider
 
@@ -68,6 +70,10 @@ class BookingConfig(DependencyProvider):
         # the bookings it cancels send citizens to book again (the web's /booking).
         self.closure_tokens = config.get("CLOSURE_TOKEN_SHA256") or []
         self.book_again_url = str(config.get("BOOK_AGAIN_URL") or "")
+        # Issue 17 §5: every answer of a lost-code request waits out this long from its
+        # start, so that its time does not tell whether a booking matched (a match makes
+        # a code, an event and an email request first).
+        self.resend_answer_seconds = float(config.get("RESEND_ANSWER_SECONDS", 0.25))
 
     def get_dependency(self, worker_ctx):
         """The same loaded settings for every worker."""
@@ -231,13 +237,14 @@ class BookingService(PlatformService):
             return handlers.visit_to_move(conn, self.config.settings, body["order_code"], now)
 
     @http("POST", "/bookings/order-code")
+    @once  # a double submit would make two codes, the one emailed last maybe dead
     def resend_order_code(self, request):
         """Issue 17 §5 (resend): a lost order code. The booking is named by the ID
         card, the email and the day of the visit; a new order code goes to the
         booking's own address. One answer whether a booking matched or not (no
         oracle); limited per client, and per booking (silently: a 429 there would
         tell that the booking exists)."""
-        now = self.clock()
+        started, now = monotonic_time.monotonic(), self.clock()
         self.limits.check("booking_resend", self.clients.of(request).key, now)
         body = read_json(request, RESEND_FORM)
         with self.db.connection() as conn:
@@ -251,6 +258,9 @@ class BookingService(PlatformService):
                     uow, self.config.reference, self.config.settings, booking_id, now))
             except Conflict:  # every try lost a race: a 409 here would tell it matched
                 log.warning("a new order code lost its races; nothing sent")
+        # No timing oracle either: matched or not, the answer leaves at the same time.
+        eventlet.sleep(max(0.0, started + self.config.resend_answer_seconds
+                           - monotonic_time.monotonic()))
         return 202, {"message": {
             "az": "Bu məlumatlara uyğun təsdiqlənmiş növbə varsa, yeni sifariş kodu onun"
                   " e-poçt ünvanına göndərildi; əvvəlki kod artıq etibarlı deyil.",

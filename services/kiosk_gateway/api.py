@@ -41,7 +41,8 @@ ROUTES = [
           response=CounterView, security=True, tags=("counter",)),
     Route("POST", "/counter/sign-in", "Staff sign in at the counter for one or more services",
           request=SignInBody, response=CounterView, security=True, command=True,
-          tags=("counter",), errors={400: ("validation_failed",), 404: ("not_offered",)}),
+          tags=("counter",), errors={400: ("validation_failed",), 404: ("not_offered",),
+                                  409: ("revoked",)}),
     Route("POST", "/counter/sign-out", "Staff sign out of the counter", response=CounterView,
           security=True, command=True, tags=("counter",),
           errors={409: ("ticket_in_progress",)}),
@@ -67,7 +68,8 @@ ROUTES = [
     Route("POST", "/admin/counters", "Register a counter of a centre; its credential is shown "
           "once", request=NewCounterBody, response=CounterCredential, status=201,
           security=True, command=True, once=True, tags=("admin",),
-          errors={400: ("validation_failed",), 404: ("unknown_centre",)}),
+          errors={400: ("validation_failed",), 404: ("unknown_centre",),
+                  409: ("name_taken",)}),
     Route("POST", "/admin/counters/{counter_id}/rotate", "A new credential; the old one stops "
           "working", response=CounterCredential, security=True, command=True, tags=("admin",),
           errors={404: ("unknown_counter",), 409: ("revoked",)}),

@@ -326,6 +326,11 @@ class NoServices(KioskRefusal):
     """A counter signs in for at least one service (none given)."""
 
 
+class NameTaken(KioskRefusal):
+    """Another active counter of the centre has this name: the board could not tell
+    the two apart."""
+
+
 @dataclass(frozen=True)
 class Counter:
     """A counter as its events leave it. ``status``: ``new``, ``active`` or
@@ -376,11 +381,21 @@ def _counter_data(state, **more):
     return {"counter_id": state.counter_id, "centre": state.centre, "name": state.name, **more}
 
 
-def decide_register_counter(counter_id, centre, name, known_centres, credential_hash):
+def counter_name_key(name):
+    """What two counter names are compared by: as a visitor reads them on the board
+    (case and spacing aside)."""
+    return " ".join(name.split()).casefold()
+
+
+def decide_register_counter(counter_id, centre, name, known_centres, credential_hash,
+                            names_in_use=()):
     """A counter of a known centre named ``name`` (what the board shows), with the
-    hash of its first secret (like a kiosk's, D-5)."""
+    hash of its first secret (like a kiosk's, D-5). ``names_in_use``: the names of the
+    centre's active counters (:class:`NameTaken` when ``name`` reads as one of them)."""
     if centre not in known_centres:
         raise UnknownCentre(centre)
+    if counter_name_key(name) in {counter_name_key(used) for used in names_in_use}:
+        raise NameTaken(name)
     return [("CounterRegistered", {"counter_id": counter_id, "centre": centre, "name": name,
                                    "credential_hash": credential_hash})]
 
@@ -406,7 +421,10 @@ def decide_revoke_counter(state):
 
 def decide_sign_in(state, services, offered, now):
     """Staff sign in at the counter for ``services`` (codes the centre offers, ≥ 1,
-    duplicates dropped, order kept); signing in again changes the services."""
+    duplicates dropped, order kept); signing in again changes the services. A revoked
+    counter is refused (its token was checked before a revocation that came first)."""
+    if state.status == "revoked":
+        raise CounterIsRevoked()
     wanted = tuple(dict.fromkeys(services))
     if not wanted:
         raise NoServices()

@@ -84,6 +84,10 @@ COUNTER_REFUSALS = {
     domain.SameService: lambda r: Conflict(Text(
         "same_service", "Bilet artıq bu xidmətin növbəsindədir.",
         "The ticket is in this service's queue already.")),
+    domain.NameTaken: lambda r: Conflict(Text(
+        "name_taken", "Bu mərkəzdə bu adda masa artıq var: lövhədə onları ayırmaq olmaz.",
+        "A counter of this centre already has this name: the board could not tell them"
+        " apart.")),
     domain.NoServices: lambda r: Rejected(Text(
         "no_services", "Ən azı bir xidmət seçin.", "Choose at least one service.")),
 }
@@ -298,9 +302,13 @@ def register_counter(uow, centre, name, known_centres):
     once, only its hash kept (like a kiosk's, D-5). ``{counter_id, centre, name, token}``."""
     counter_id = f"{centre}-c{secrets.token_hex(3)}"
     secret = secrets.token_urlsafe(32)
+    # The centre's names are read under a lock of their own: two registrations of one
+    # name at once take turns, and the second sees the first's counter.
+    uow.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                     (f"counter-names-{centre}",))
     uow.record(domain.counter_stream(counter_id), 0, _decided(
         domain.decide_register_counter, counter_id, centre, name, known_centres,
-        token_hash(secret)))
+        token_hash(secret), read_model.active_counter_names(uow.conn, centre)))
     return {"counter_id": counter_id, "centre": centre, "name": name,
             "token": f"{counter_id}.{secret}"}
 

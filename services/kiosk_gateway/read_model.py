@@ -269,6 +269,12 @@ def counter_credential(conn, counter_id):
                         " WHERE counter_id = %s", (counter_id,)).fetchone()
 
 
+def active_counter_names(conn, centre):
+    """The names of ``centre``'s active counters (issue 17 §1: unique on its board)."""
+    return [row[0] for row in conn.execute(
+        "SELECT name FROM counters WHERE centre = %s AND status = 'active'", (centre,))]
+
+
 def current_ticket(conn, counter_id):
     """The id of the ticket the counter has called and not finished, or ``None``."""
     row = conn.execute("SELECT current_ticket FROM counters WHERE counter_id = %s",

@@ -1,9 +1,12 @@
 """The kiosk gateway API's request bodies and answers (marshmallow): order codes,
 walk-ins, kiosk credentials and tickets (Q-7, D-5)."""
 
-from marshmallow import Schema, fields, validate
+import unicodedata
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from shared import fields as asan
+from shared.errors import Text
 
 
 class OrderCodeBody(Schema):
@@ -52,12 +55,38 @@ class KioskCredential(Schema):
 
 # --- counters (issue 17 §1) -------------------------------------------------------
 
+COUNTER_NAME_FORMAT = Text(
+    "counter_name_format", "Masanın adı lövhədə göründüyü kimi olmalıdır: 1–24 görünən simvol,"
+    " idarəedici və ya görünməz simvollar olmadan.",
+    "A counter's name is what the board shows: 1–24 visible characters, no control or"
+    " invisible ones.")
+# Control, format (bidi overrides, zero-width), separator, private and unassigned
+# characters: on a board they hide or reorder what a visitor reads.
+_HIDDEN = {"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"}
+
+
+class CounterName(fields.String):
+    """A counter's name as the display board shows it: spaces (any) at the ends
+    dropped and runs of them one space; refused when blank or holding a character
+    the board would not show as written (issue 17 §1, §2)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if any(unicodedata.category(char) in _HIDDEN for char in text):
+            raise ValidationError(COUNTER_NAME_FORMAT)
+        text = " ".join(text.split())
+        if not text:
+            raise ValidationError(COUNTER_NAME_FORMAT)
+        return text
+
+
 class NewCounterBody(Schema):
     """Body of ``POST /admin/counters``: the centre and the counter's name as the display
-    board shows it (1–24 characters: ``"5"``, ``"Masa 5"``)."""
+    board shows it (1–24 characters: ``"5"``, ``"Masa 5"``), unique among the centre's
+    active counters (409 ``name_taken``)."""
     centre = fields.String(required=True, metadata={"example": "baku-1"})
-    name = fields.String(required=True, validate=validate.Length(min=1, max=24),
-                         metadata={"example": "5"})
+    name = CounterName(required=True, validate=validate.Length(min=1, max=24),
+                       metadata={"example": "5"})
 
 
 class CounterCredential(Schema):

@@ -12,6 +12,7 @@ import json
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -258,7 +259,10 @@ def test_q4_i17_a_lost_order_code_is_replaced_and_the_answer_tells_nothing(stack
                               ).fetchone()[0]
     assert set(json.loads(bytes(public))["data"]) == {"booking_id", "reissued_at"}
     # per booking: three new codes a day; a fourth ask is answered alike, nothing sent
+    # (each ask a minute apart: the same ask within a minute is a double submit,
+    # answered once, test_q4_i17_a_lost_order_code_asked_twice_at_once_…)
     for _ in range(3):
+        stack.clock.now += timedelta(seconds=61)
         assert stack.post("/bookings/order-code", ask).json() == matched.json()
     assert len(stack.emails("booking_order_code_reissued")) == 3
     # per client: the sixth ask in a burst is slowed down, matched or not
@@ -267,6 +271,38 @@ def test_q4_i17_a_lost_order_code_is_replaced_and_the_answer_tells_nothing(stack
     latest = stack.emails("booking_order_code_reissued")[-1]["variables"]["order_code"]
     assert stack.post("/bookings/cancel", {"order_code": latest}).status_code == 200
 
+
+
+def test_q4_i17_a_lost_order_code_asked_twice_at_once_sends_one_working_code(stack):
+    # Found by the issue 17 break session: a double submit of the lost-code form made
+    # two new codes, each emailed; the email that arrived last could carry the code
+    # already replaced by the other, so the citizen held a code that did not work.
+    stack.start()  # the rate limits on
+    booking_id, _, data = stack.confirmed("2026-11-24", "10:15")
+    ask = {"id_card": data["id_card"], "email": data["email"], "date": "2026-11-24"}
+    answers = _together(*[lambda: stack.post("/bookings/order-code", ask)] * 2)
+    assert [answer.status_code for answer in answers] == [202, 202], [a.text for a in answers]
+    assert answers[0].json() == answers[1].json()
+    [email] = stack.emails("booking_order_code_reissued", booking_id)
+    code = email["variables"]["order_code"]
+    assert stack.post("/bookings/visit", {"order_code": code}).status_code == 200
+    assert stack.events(booking_id, "OrderCodeReissued") == ["OrderCodeReissued"]
+
+
+def test_q4_i17_a_lost_order_code_answer_takes_the_same_time_whether_a_booking_matched(stack):
+    # Found by the issue 17 break session: a match made a new code, an event and an
+    # email request before answering, a miss answered at once (about 18 ms against 8
+    # on the real stack): the answer's time told whether the ID card, email and day
+    # named a booking. Every answer now waits out RESEND_ANSWER_SECONDS from its start.
+    stack.start(RATE_LIMITS_ENABLED="false", RESEND_ANSWER_SECONDS=0.5)
+    booking_id, _, data = stack.confirmed("2026-11-24", "10:15")
+    ask = {"id_card": data["id_card"], "email": data["email"], "date": "2026-11-24"}
+    for email in (data["email"], "someone@example.az"):
+        started = time.monotonic()
+        answer = stack.post("/bookings/order-code", dict(ask, email=email))
+        assert answer.status_code == 202, answer.text
+        assert time.monotonic() - started >= 0.5  # a floor both answers wait out
+    assert len(stack.emails("booking_order_code_reissued", booking_id)) == 1
 
 # --- §4 the reminder ---------------------------------------------------------------
 

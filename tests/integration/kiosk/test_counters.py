@@ -182,3 +182,27 @@ def test_counter_tokens_are_checked_like_kiosk_tokens_and_revoking_releases_the_
     assert requests.post(f"{stack.gateway_url}/admin/counters", json={"centre": "atlantis",
                          "name": "1"}, headers=ADMIN, timeout=10).status_code == 404
     assert rebuild("kiosk_gateway", config={"DATABASE_URL": stack.gateway_db}) == []
+
+
+def test_the_board_tells_counters_apart_names_blank_or_taken_are_refused(stack):
+    # Found by the issue 17 break session (§1, §2: the board shows the counter a
+    # ticket goes to): an administrator could register two active counters of one
+    # centre both named "5", or "5 " and "\u202e5" beside "5", or a name of blanks,
+    # and the board then sent a visitor to a counter nobody could tell apart.
+    def register(name, centre="baku-1"):
+        return requests.post(f"{stack.gateway_url}/admin/counters", headers=ADMIN,
+                             timeout=10, json={"centre": centre, "name": name})
+
+    first = register("Masa  5 ")
+    assert first.status_code == 201, first.text
+    assert first.json()["name"] == "Masa 5"  # kept as the board shows it
+    for name in ("Masa 5", "masa 5", " Masa 5", "Masa\u00a05"):
+        answer = register(name)
+        assert (answer.status_code, answer.json()["error"]) == (409, "name_taken"), name
+    for name in (" ", "\t", "\u202e5", "5\u200b", "5\n6"):
+        answer = register(name)
+        assert (answer.status_code, answer.json()["error"]) == (400, "validation_failed"), name
+    assert register("Masa 5", centre="quba").status_code == 201  # another centre's board
+    requests.post(f"{stack.gateway_url}/admin/counters/{first.json()['counter_id']}/revoke",
+                  headers=ADMIN, timeout=10)
+    assert register("Masa 5").status_code == 201  # a revoked counter's name is free again

@@ -146,3 +146,14 @@ def test_a_revoked_counter_releases_its_ticket_to_its_own_queue():
     assert ticket(ISSUED, called(desk, ticket(ISSUED)), released).status == "waiting"
     with pytest.raises(domain.UnknownCounter):
         domain.decide_revoke_counter(counter())
+
+
+def test_a_revoked_counter_cannot_sign_in_again():
+    # Found by the issue 17 break session: the token is checked before the command's
+    # transaction, so a sign-in racing the counter's revocation reached a revoked
+    # counter and signed it in again (the admin list showed it serving).
+    revoked = counter(REGISTERED, SIGNED_IN, ("CounterRevoked", {
+        "counter_id": "baku-1-c1", "centre": "baku-1", "name": "5"}))
+    assert not revoked.signed_in
+    with pytest.raises(domain.CounterIsRevoked):
+        domain.decide_sign_in(revoked, ["passport"], ["passport"], NOW)
