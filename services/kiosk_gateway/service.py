@@ -233,6 +233,9 @@ class KioskGatewayService(PlatformService):
         """Run the counter's ``act(uow, counter_id, now)``, observe its event and answer
         the counter's view."""
         counter_id, _ = self._counter(request)
+        # The answer names services from booking's catalogue: fetched before acting, so
+        # a booking that does not answer is a 503 before anything is recorded, not after.
+        self._catalogue()
         now = self.clock()
         data = self.db.run(lambda uow: act(uow, counter_id, now))
         if data:

@@ -56,7 +56,10 @@
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         return response.json();
       })
-      .then(show, function () { status.hidden = false; })
+      .then(show)
+      // a failed fetch or an answer show() cannot read: say "reconnecting", and
+      // poll again all the same (the board must never freeze until a reload)
+      .catch(function () { status.hidden = false; })
       .then(function () { window.setTimeout(poll, every); });
   }
 
