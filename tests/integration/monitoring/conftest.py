@@ -19,7 +19,7 @@ from services.booking.service import BookingService
 from services.complaints.service import ComplaintsService
 from services.kiosk_gateway.service import KioskGatewayService
 from services.monitoring.read_model import CATALOGS
-from services.monitoring.rebuild import consumer_of
+from services.monitoring.rebuild import consumer_of, rebuild
 from services.monitoring.service import MonitoringService
 from services.notification.service import NotificationService
 from services.registry.service import RegistryService
@@ -119,6 +119,25 @@ class Platform:
             rows = dict(conn.execute("SELECT consumer, count(*) FROM processed_events"
                                      " GROUP BY 1").fetchall())
         return {source: rows.get(consumer_of(source), 0) for source in CATALOGS}
+
+    def rebuild_monitoring_from_scratch(self):
+        """Wipe monitoring's database, rebuild it from the services' event logs
+        (``services.monitoring.rebuild``) and start monitoring again on it; returns
+        how many events it applied from each source."""
+        self.containers["monitoring"].stop()
+        url = self.databases["monitoring"]
+        admin, name = url.rsplit("/", 1)
+        with psycopg.connect(f"{admin}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        applied = rebuild(url, {source: self.databases[source] for source in CATALOGS})
+        port = unused_port()
+        container = self.container_factory(MonitoringService, dict(
+            self.containers["monitoring"].config, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}"))
+        container.start()
+        self.containers["monitoring"] = container
+        self.urls["monitoring"] = f"http://127.0.0.1:{port}"
+        return applied
 
     def wait_caught_up(self, timeout=60):
         """Until monitoring has applied every public event the services stored."""

@@ -5,14 +5,10 @@ with its order code, a closure of another centre (its booking cancelled and emai
 kiosk activations and walk-ins (Q-7), two counters calling, a transfer, a no-show;
 then the control report (M-1 … M-4) shows every figure, counted here by hand, and
 its rebuild from the event logs reproduces it exactly."""
-import psycopg
 import pytest
 import requests
 
-from services.monitoring.rebuild import rebuild
 from tests.mailbox import text_of, wait_for_mail
-
-from .test_control_report import _restart_monitoring
 
 pytestmark = pytest.mark.integration
 
@@ -134,16 +130,7 @@ def test_issue17_a_day_at_the_centre_is_in_the_control_report(start_platform):
 
     # Wipe the monitoring database and rebuild it from the services' event logs.
     before = {day: platform.report(day, as_of=AS_OF).json() for day in (DAY1, DAY2)}
-    platform.containers["monitoring"].stop()
-    url = platform.databases["monitoring"]
-    admin, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{admin}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    rebuild(url, {source: platform.databases[source]
-                  for source in ("booking", "notification", "kiosk_gateway", "registry",
-                                 "complaints")})
-    platform.urls["monitoring"] = _restart_monitoring(platform)
+    assert platform.rebuild_monitoring_from_scratch() == platform.public_events()
     assert {day: platform.report(day, as_of=AS_OF).json() for day in (DAY1, DAY2)} == before
 
 

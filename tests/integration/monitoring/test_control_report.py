@@ -14,9 +14,6 @@ import requests
 
 from services.booking.reference import ReferenceData
 from shared.clock import BAKU
-from services.monitoring.rebuild import rebuild
-from services.monitoring.service import MonitoringService
-from tests.conftest import unused_port
 from tests.integration.registry.test_lookup import PEOPLE, populate
 
 pytestmark = pytest.mark.integration
@@ -147,29 +144,9 @@ def test_m1_m3_the_report_of_a_scripted_day_counts_what_happened(start_platform)
 
     # Wipe the monitoring database and rebuild it from the services' event logs.
     before = {day: platform.report(day, as_of=AS_OF).json() for day in (DAY1, DAY2)}
-    platform.containers["monitoring"].stop()
-    url = platform.databases["monitoring"]
-    admin, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{admin}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    applied = rebuild(url, {source: platform.databases[source]
-                            for source in ("booking", "notification", "kiosk_gateway",
-                                           "registry", "complaints")})
-    assert applied == platform.public_events()
-    platform.urls["monitoring"] = _restart_monitoring(platform)
+    assert platform.rebuild_monitoring_from_scratch() == platform.public_events()
     after = {day: platform.report(day, as_of=AS_OF).json() for day in (DAY1, DAY2)}
     assert after == before
-
-
-def _restart_monitoring(platform):
-    old = platform.containers["monitoring"]
-    port = unused_port()
-    config = dict(old.config, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}")
-    container = platform.container_factory(MonitoringService, config)
-    container.start()
-    platform.containers["monitoring"] = container
-    return f"http://127.0.0.1:{port}"
 
 
 def _next_working_day(after):

@@ -18,11 +18,9 @@ import requests
 
 from services.booking import events as booking_events
 from services.kiosk_gateway import events as kiosk_events
-from services.monitoring.rebuild import rebuild as rebuild_from_scratch
 from shared.clock import BAKU
 from shared.eventstore import ANY_VERSION, EventStore
 from shared.rebuild import rebuild as check_rebuild
-from tests.integration.monitoring.test_control_report import _restart_monitoring
 
 pytestmark = pytest.mark.integration
 
@@ -202,15 +200,6 @@ def test_i17_the_report_shows_the_times_the_ticket_funnel_and_the_changes_of_vis
     config = platform.containers["monitoring"].config
     assert check_rebuild("monitoring", config=config) == []
     before = {day: platform.report(day, as_of=AS_OF).json() for day in (DAY1, DAY2, DAY3)}
-    platform.containers["monitoring"].stop()
-    url = platform.databases["monitoring"]
-    admin, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{admin}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    applied = rebuild_from_scratch(url, {source: platform.databases[source]
-                                         for source in config["EVENT_LOGS"]})
-    assert applied == platform.public_events()
-    platform.urls["monitoring"] = _restart_monitoring(platform)
+    assert platform.rebuild_monitoring_from_scratch() == platform.public_events()
     after = {day: platform.report(day, as_of=AS_OF).json() for day in (DAY1, DAY2, DAY3)}
     assert after == before
