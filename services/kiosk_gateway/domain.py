@@ -464,6 +464,11 @@ class TicketState:
     version: int = 0
 
 
+def ticket_stream(ticket_id):
+    """The id of a ticket's event stream: ``ticket-<ticket id>``."""
+    return f"ticket-{ticket_id}"
+
+
 def evolve_ticket(state, event_type, data):
     """``state`` after one event of the ticket's stream."""
     state = replace(state, version=state.version + 1)

@@ -173,7 +173,7 @@ def issue_ticket(uow, centre, service, prefix, series, kiosk_id, now, booking=No
 
 def _record_ticket(uow, events):
     (_, data), = events
-    uow.record(f"ticket-{data['ticket_id']}", 0, events)
+    uow.record(domain.ticket_stream(data["ticket_id"]), 0, events)
     return domain.ticket_of(data)
 
 
@@ -289,12 +289,8 @@ def _counter(uow, counter_id):
     return uow.load(domain.counter_stream(counter_id), domain.fold_counter)
 
 
-def _ticket_stream(ticket_id):
-    return f"ticket-{ticket_id}"
-
-
 def _load_ticket(uow, ticket_id):
-    return uow.load(_ticket_stream(ticket_id), domain.fold_ticket) if ticket_id else None
+    return uow.load(domain.ticket_stream(ticket_id), domain.fold_ticket) if ticket_id else None
 
 
 def register_counter(uow, centre, name, known_centres):
@@ -331,7 +327,7 @@ def revoke_counter(uow, counter_id, now):
     if events:
         ticket = _load_ticket(uow, read_model.current_ticket(uow.conn, counter_id))
         if ticket is not None:
-            uow.record(_ticket_stream(ticket.ticket_id), ticket.version,
+            uow.record(domain.ticket_stream(ticket.ticket_id), ticket.version,
                        domain.decide_release(state, ticket, now))
         uow.record(domain.counter_stream(counter_id), state.version, events)
     return {"counter_id": counter_id, "status": "revoked"}
@@ -394,7 +390,7 @@ def call_next(uow, counter_id, now):
         ticket = _load_ticket(uow, candidate.ticket_id)
         events = _decided(domain.decide_call, state, ticket, now)
         if events:
-            uow.record(_ticket_stream(ticket.ticket_id), ticket.version, events)
+            uow.record(domain.ticket_stream(ticket.ticket_id), ticket.version, events)
             return events[0][1]
     raise refusal_of(domain.NobodyWaiting())
 
@@ -406,7 +402,7 @@ def act_on_current(uow, counter_id, decide, *args):
     state = _counter(uow, counter_id)
     ticket = _load_ticket(uow, read_model.current_ticket(uow.conn, counter_id))
     events = _decided(decide, state, ticket, *args)
-    uow.record(_ticket_stream(ticket.ticket_id), ticket.version, events)
+    uow.record(domain.ticket_stream(ticket.ticket_id), ticket.version, events)
     return events[0][1]
 
 

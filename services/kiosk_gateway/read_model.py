@@ -178,7 +178,7 @@ def _issue(conn, data):
         " ON CONFLICT (centre, day, number) DO NOTHING RETURNING ticket_id",
         {**data, "key": domain.counter_series(data["service"], data["series"])}).fetchone()
     if inserted is None:
-        raise ConcurrencyError(f"ticket-{data['ticket_id']}", data["number"], "taken")
+        raise ConcurrencyError(domain.ticket_stream(data["ticket_id"]), data["number"], "taken")
 
 
 # --- what commands read (in their transaction, locking) --------------------------

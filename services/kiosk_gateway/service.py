@@ -229,10 +229,11 @@ class KioskGatewayService(PlatformService):
             return handlers.counter_view(conn, self._catalogue(), counter_id, self.clock(),
                                          self.config.recalls_allowed)
 
-    def _act(self, request, outcome, act):
+    def _act(self, request, outcome, act, counter=None):
         """Run the counter's ``act(uow, counter_id, now)``, observe its event and answer
-        the counter's view."""
-        counter_id, _ = self._counter(request)
+        the counter's view. ``counter``: ``(counter id, centre)`` when the route has
+        authenticated it already (before reading its body)."""
+        counter_id, _ = counter or self._counter(request)
         # The answer names services from booking's catalogue: fetched before acting, so
         # a booking that does not answer is a 503 before anything is recorded, not after.
         self._catalogue()
@@ -251,12 +252,11 @@ class KioskGatewayService(PlatformService):
     @http("POST", "/counter/sign-in")
     def sign_in(self, request):
         """Staff sign in at the counter for the services in the body (the centre's)."""
-        counter_id, _ = self._counter(request)
+        counter = self._counter(request)
         body = read_json(request, schemas.SignInBody())
-        catalogue, now = self._catalogue(), self.clock()
-        self.db.run(lambda uow: handlers.sign_in(uow, catalogue, counter_id, body["services"],
-                                                 now))
-        return self._counter_view(counter_id)
+        catalogue = self._catalogue()
+        return self._act(request, None, lambda uow, counter_id, now: handlers.sign_in(
+            uow, catalogue, counter_id, body["services"], now), counter=counter)
 
     @http("POST", "/counter/sign-out")
     def sign_out(self, request):
@@ -289,15 +289,12 @@ class KioskGatewayService(PlatformService):
     @once(by_body=False)
     def transfer(self, request):
         """The ticket joins another service's queue at its place."""
-        self._counter(request)
+        counter = self._counter(request)
         body = read_json(request, schemas.TransferBody())
-        catalogue = self._catalogue()
-
-        def transfer(uow, counter_id, now):
-            offered = catalogue["centres"][read_model.counter(uow.conn, counter_id)["centre"]]
-            return handlers.act_on_current(uow, counter_id, domain.decide_transfer,
-                                           body["service"], offered["services"], now)
-        return self._act(request, "transferred", transfer)
+        offered = self._catalogue()["centres"][counter[1]]["services"]
+        return self._act(request, "transferred", lambda uow, counter_id, now: (
+            handlers.act_on_current(uow, counter_id, domain.decide_transfer, body["service"],
+                                    offered, now)), counter=counter)
 
     @http("POST", "/counter/served")
     @once(by_body=False)
