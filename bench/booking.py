@@ -10,15 +10,15 @@ import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import psycopg
 import requests
 
 from services.booking.reference import ReferenceData
-from shared.clock import baku_today
 from shared.config import service_config
+from tests import days
 
 from .common import (PORT_BASE, SETTINGS, CpuMeter, Stack, comparison, drop_database, figure,
                      fresh_database, measure, percentile, requests_file, wrk)
@@ -35,21 +35,17 @@ class Citizens:
     """Distinct citizens for one run: each booking another address of the 198.18.0.0/15
     benchmarking range (the pages forward it with their token, so the abuse limits count
     it as one person), ID card, phone and email, and a free slot of its own — dates
-    from the clock the run uses (baku_today), so the data never ages."""
+    from the clock the run uses (tests.days: days booking accepts), so the data never
+    ages."""
 
     def __init__(self):
         self.run = secrets.token_hex(4)
         self.next = random.randrange(1 << 17)
         self.card = random.randrange(10 ** 7)
-        today = baku_today()
-        combos = []
-        for centre in REF.centres.values():
-            for code in centre.services:
-                for offset in range(2, 29):
-                    day = today + timedelta(days=offset)
-                    for moment in REF.slot_times(centre, REF.services[code], day):
-                        combos.append((centre.code, code, day.isoformat(),
-                                       moment.strftime("%H:%M")))
+        combos = [(centre.code, code, day.isoformat(), at)
+                  for centre in REF.centres.values() for code in centre.services
+                  for day in days.bookable_days(centre=centre.code, service=code)
+                  for at in days.slots(day, centre.code, code)]
         random.shuffle(combos)
         self.slots = iter(combos)
         self.lock = threading.Lock()

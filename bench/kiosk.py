@@ -18,9 +18,9 @@ from services.booking import read_model as booking_read_model
 from services.booking.events import CATALOG
 from services.booking.reference import ReferenceData
 from shared.clock import BAKU
-from shared.clock import baku_today
 from shared.db import make_pool
 from shared.eventstore import EventStore, unit_of_work
+from tests import days
 
 from .common import (PORT_BASE, SETTINGS, comparison, delete_vhost, drop_database,
                      fresh_database, measure, vhost, wait_up)
@@ -77,8 +77,7 @@ def activations(concurrency=16):
     over RPC → ticket), ``concurrency`` kiosks at once, against a bench stack of its own;
     returns ``[comparison]`` (activations/s, p50/p99 ms) next to the gateway's ``GET /live``."""
     count = 200 if SETTINGS.quick else 1500
-    today = baku_today()
-    day = today + timedelta(days=1)
+    day = days.bookable_day(ahead=1)  # a day the centres open, booked the day before
     vhost_name = f"asan-bench-{uuid.uuid4().hex[:6]}"
     amqp = vhost(vhost_name)
     booking_db = fresh_database("asan_bench_kiosk_booking")

@@ -17,13 +17,13 @@ import requests
 
 from services.booking.events import CATALOG
 from shared.clock import BAKU
-from shared.clock import baku_today
 from shared.amqp import CLOUDEVENTS_JSON, connect
 from shared.envelope import new_id
 from shared.topology import declare
 
 from services.monitoring import rebuild as monitoring_rebuild
 from shared.eventstore import NO_STREAM, EventStore
+from tests import days
 
 from .common import (PORT_BASE, SETTINGS, comparison, delete_vhost, drop_database, figure,
                      fresh_database, measure, vhost, wait_up)
@@ -100,7 +100,7 @@ def consumer():
     event logs (events/s, target 20000/s); and a day's control report (ms, median of 7).
     Returns ``[comparison, figure, figure]``."""
     count = 4000 if SETTINGS.quick else 40000
-    day = baku_today() + timedelta(days=1)
+    day = days.bookable_day(ahead=1)  # a day the centres open
     vhost_name = f"asan-bench-{uuid.uuid4().hex[:6]}"
     amqp_uri = vhost(vhost_name)
     database = fresh_database("asan_bench_monitoring")

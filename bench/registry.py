@@ -11,9 +11,9 @@ import uuid
 import psycopg
 
 from services.registry.loader import import_population
-from shared.clock import baku_today
 from shared.config import REPO_ROOT, service_config
 from shared.db import apply_migrations
+from tests import days
 
 from .common import (PORT_BASE, SETTINGS, Stack, comparison, delete_vhost, drop_database,
                      figure, fresh_database, requests_file, vhost, wrk)
@@ -31,7 +31,7 @@ def _sample(url, count):
             "SELECT p.name, p.surname, p.patronymic, p.birth_date, d.series_number"
             " FROM persons p TABLESAMPLE SYSTEM (2) JOIN id_documents d"
             " ON d.fin = p.fin AND d.status = 'valid' AND d.expires_on >= %s LIMIT %s",
-            (baku_today(), count)).fetchall()
+            (days.card_valid_through(), count)).fetchall()
     lines = []
     for k, (name, surname, patronymic, born, card) in enumerate(rows):
         # Each query from another citizen address (198.18.0.0/15): the audit records it.

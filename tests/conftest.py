@@ -77,11 +77,29 @@ def pytest_configure(config):
 
 
 def pytest_runtest_setup(item):
+    from tests import chance
     from tests.citizens import CITIZEN
     from tests.contract import RECORDER
 
     RECORDER.current_test = item.nodeid
     CITIZEN.become(item.nodeid)
+    chance.begin(item.nodeid)
+
+
+# --- random choices are seeded, and the seed is shown (tests/chance.py) -------------
+def pytest_report_header(config):
+    from tests import chance
+
+    return chance.replay_hint()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    from tests import chance
+
+    report = (yield).get_result()
+    if report.failed:
+        report.sections.append(("random choices", chance.replay_hint()))
 
 
 def pytest_collection_modifyitems(session, config, items):

@@ -8,8 +8,8 @@ from datetime import date
 import psycopg
 
 from services.registry.population import generate
-from shared.clock import baku_today
 from shared.config import service_config
+from tests import days
 
 BEFORE_AS_OF = date(2026, 11, 22)  # the fixed day of imports made before it was recorded
 
@@ -26,15 +26,16 @@ def loaded_people(count=1000):
 
 
 def a_loaded_person(count=1000):
-    """A citizen with a card valid today (Baku) and nobody else of the same name and
-    birth date: ``(Person, card number)``."""
+    """A citizen with a card valid today and tomorrow (Baku: a midnight may pass during
+    the test) and nobody else of the same name and birth date: ``(Person, card
+    number)``."""
     people = loaded_people(count)
     key = lambda p: (p.name, p.surname, p.patronymic, p.birth_date)  # noqa: E731
     twins = Counter(key(p) for p, _ in people)
-    today = baku_today()
+    valid_through = days.card_valid_through()
     for person, documents in people:
         cards = [d.series_number for d in documents
-                 if d.status == "valid" and d.expires_on >= today]
+                 if d.status == "valid" and d.expires_on >= valid_through]
         if person.status == "citizen" and cards and twins[key(person)] == 1:
             return person, cards[0]
     raise AssertionError("no suitable person")

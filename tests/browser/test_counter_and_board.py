@@ -16,6 +16,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests import days
 from tests.clock import Clock
 from tests.integration.kiosk.conftest import ADMIN, start_stack  # noqa: F401 (a fixture)
 from tests.integration.web.conftest import start_pages  # noqa: F401 (a fixture)
@@ -25,7 +26,6 @@ from .test_access_and_security import CONTRAST
 
 pytestmark = pytest.mark.integration
 CENTRE = "quba"
-DAY = "2026-11-24"  # a working day
 NEW_CALL_SECONDS = 2  # issue 17 §2: a new call shows on the board within 2 s
 
 
@@ -71,10 +71,10 @@ class Platform:
 @pytest.fixture
 def platform(start_stack, start_pages):
     """Booking and the kiosk gateway in-process on the real PostgreSQL and RabbitMQ, on
-    a Tuesday at 10:05 in Baku (the centre is open), and the pages calling them."""
+    a moment the centre is open (tests.days), and the pages calling them."""
     stack = start_stack()
     stack.clock.__class__ = TickingClock
-    stack.clock.set(DAY, "10:05")
+    stack.clock.now = days.open_moment(days.clock_start(), CENTRE)
     return Platform(stack, start_pages(gateway_url=stack.gateway_url,
                                        booking_url=stack.booking_url))
 

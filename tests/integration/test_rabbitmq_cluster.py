@@ -50,6 +50,7 @@ from shared.relay import Relay
 from tests.keys import signer_for
 from shared.rpc import RpcProxy
 from shared.topology import declare
+from tests import chance
 from tests.clock import Clock
 from tests.conftest import unused_port
 from tests.integration.notification.conftest import own_mail_sink  # noqa: F401 (a fixture)
@@ -216,7 +217,7 @@ def _slots():
     slots = [(centre.code, code, moment.strftime("%H:%M"))
              for centre in reference.centres.values() for code in sorted(centre.services)
              for moment in reference.slot_times(centre, reference.services[code], DAY)]
-    random.shuffle(slots)
+    chance.rng().shuffle(slots)
     return iter(slots)
 
 

@@ -2,16 +2,15 @@
 import random
 import time
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date
 
 import pytest
 import requests
 
-from services.booking.reference import ReferenceData
-from shared.clock import BAKU
 from shared.config import service_config
+from tests import chance, days
 
-REF = ReferenceData.load()
+REF = days.REFERENCE
 BOOKING = "http://" + service_config("booking")["WEB_SERVER_ADDRESS"]
 
 
@@ -25,26 +24,27 @@ def new_email():
 
 def free_slot(service="passport", need=None):
     """A slot nobody has touched yet (tests share the running platform's database),
-    on a working day within the horizon, at a centre offering ``service``."""
+    on a bookable day (tests.days) at a centre offering ``service``; the centre, day
+    and time are the test's seeded choices (tests.chance). ``(centre, date, "HH:MM")``."""
     capacity = REF.services[service].counters
     need = need or capacity
-    today = datetime.now(BAKU).date()
-    centres = [c for c in REF.centres.values() if service in c.services]
-    for _ in range(200):
-        centre = random.choice(centres)
-        day = today + timedelta(days=random.randint(2, 28))
-        times = REF.slot_times(centre, REF.services[service], day)
-        if not times:
-            continue
-        response = requests.get(f"{BOOKING}/centres/{centre.code}/services/{service}/slots",
+    rng = chance.rng()
+    candidates = [(centre.code, day) for centre in REF.centres.values()
+                  if service in centre.services
+                  for day in days.bookable_days(centre=centre.code, service=service)]
+    rng.shuffle(candidates)
+    for centre, day in candidates[:200]:
+        response = requests.get(f"{BOOKING}/centres/{centre}/services/{service}/slots",
                                 params={"date": day.isoformat()}, timeout=10)
         if response.status_code == 503:  # a database restart under load: try again
             time.sleep(0.2)
             continue
+        if response.status_code != 200:  # a day staff closed (issue 17 §6)
+            continue
         free = [s for s in response.json() if s["free"] >= need and s["free"] == capacity]
         if free:
-            return centre.code, day, random.choice(free)["time"]
-    raise AssertionError("no free slot found")
+            return centre, day, rng.choice(free)["time"]
+    raise AssertionError(f"no free slot of {service} found ({chance.replay_hint()})")
 
 
 def new_phone():

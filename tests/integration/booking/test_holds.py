@@ -13,6 +13,7 @@ from nameko.testing.services import entrypoint_hook, replace_dependencies
 
 from shared.clock import BAKU
 from services.booking.service import BookingService
+from tests.clock import running
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +40,7 @@ def form(day, at, centre="baku-1", service="apostille"):  # apostille: one count
 
 def test_an_unconfirmed_hold_lapses_and_frees_the_slot(booking, fresh_database):
     container, clock, url = booking(HOLD_MINUTES=0.02)  # 1.2 s
-    clock.side_effect = lambda: datetime.now(BAKU).replace(2026, 11, 23)
+    clock.side_effect = running()  # Monday 23 November 2026, 10:00 on
     first = requests.post(f"{url}/bookings", json=form("2026-11-24", "10:15"), timeout=10)
     assert first.status_code == 202
     full = requests.post(f"{url}/bookings", json=form("2026-11-24", "10:15"), timeout=10)
@@ -61,7 +62,7 @@ def test_an_unconfirmed_hold_lapses_and_frees_the_slot(booking, fresh_database):
 
 def test_a_lapsed_hold_gives_its_place_back_even_before_the_sweep(booking):
     container, clock, url = booking(HOLD_MINUTES=0.02)
-    clock.side_effect = lambda: datetime.now(BAKU).replace(2026, 11, 23)
+    clock.side_effect = running()  # Monday 23 November 2026, 10:00 on
     assert requests.post(f"{url}/bookings", json=form("2026-11-24", "11:00"),
                          timeout=10).status_code == 202
     time.sleep(1.5)

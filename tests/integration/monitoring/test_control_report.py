@@ -12,8 +12,8 @@ import psycopg
 import pytest
 import requests
 
-from services.booking.reference import ReferenceData
 from shared.clock import BAKU
+from tests import days
 from tests.integration.registry.test_lookup import PEOPLE, populate
 
 pytestmark = pytest.mark.integration
@@ -149,15 +149,6 @@ def test_m1_m3_the_report_of_a_scripted_day_counts_what_happened(start_platform)
     assert after == before
 
 
-def _next_working_day(after):
-    reference = ReferenceData.load()
-    centre, service = reference.centres["baku-1"], reference.services["passport"]
-    day = after + timedelta(days=1)
-    while not reference.slot_times(centre, service, day):
-        day += timedelta(days=1)
-    return day.isoformat()
-
-
 def _wait(condition, timeout=30):
     deadline = time.monotonic() + timeout
     while not condition():
@@ -183,7 +174,8 @@ def test_m3_an_email_that_never_goes_out_is_in_the_failure_report(start_platform
     platform = start_platform(notification_config={  # retries in tenths of a second
         "EMAIL_RETRY_SCHEDULE_SECONDS": [0.1], "EVENT_REDELIVERY_DELAYS_MS": [100, 200]})
     platform.clock.now = now = datetime.now(BAKU)  # the services' clock and the log's agree
-    today, visit = now.date().isoformat(), _next_working_day(now.date())
+    today = days.today(now).isoformat()
+    visit = days.bookable_day(now, "baku-1", "passport", ahead=1).isoformat()
     stuck, _ = platform.request_booking(day=visit, email="refuse-temp-stuck@example.az")  # 451
     fine, fine_email = platform.request_booking(day=visit, at="10:30")
     platform.confirm(fine, fine_email)

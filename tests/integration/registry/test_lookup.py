@@ -12,6 +12,7 @@ import requests
 from prometheus_client import REGISTRY
 
 from services.registry.service import RegistryService
+from tests import days
 from tests.conftest import unused_port
 
 pytestmark = pytest.mark.integration
@@ -51,8 +52,7 @@ def populate(url):
     for fin, name, surname, patronymic, sex, born, card in PEOPLE:
         response = requests.post(f"{url}/admin/persons", headers=STAFF, timeout=10, json={
             "fin": fin, "name": name, "surname": surname, "patronymic": patronymic, "sex": sex,
-            "birth_date": born, "card": {"series_number": card, "issued_on": "2020-01-01",
-                                         "expires_on": "2030-01-01"}})
+            "birth_date": born, "card": {"series_number": card, **days.card_dates()}})
         assert response.status_code == 201, response.text
 
 
@@ -286,8 +286,7 @@ def spelled(text, digits):
 def register(url, fin, name, surname, patronymic, born, card, sex="F"):
     response = requests.post(f"{url}/admin/persons", headers=STAFF, timeout=10, json={
         "fin": fin, "name": name, "surname": surname, "patronymic": patronymic, "sex": sex,
-        "birth_date": born, "card": {"series_number": card, "issued_on": "2020-01-01",
-                                     "expires_on": "2030-01-01"}})
+        "birth_date": born, "card": {"series_number": card, **days.card_dates()}})
     assert response.status_code == 201, response.text
 
 
@@ -396,8 +395,9 @@ def test_f1_f2_rows_stored_before_take_the_canonical_forms(make_database):
                      " 'fi\u0307dan|həsənli|vidadi|2001-09-09')")
         for number in (spelled("AZE40000003", ARABIC_INDIC), spelled("AZE40000004", DEVANAGARI),
                        "AZE40000004"):
-            conn.execute("INSERT INTO id_documents VALUES (%s, '6NP7Q8R', '2020-01-01',"
-                         " '2030-01-01', 'valid')", (number,))
+            card = days.card_dates()
+            conn.execute("INSERT INTO id_documents VALUES (%s, '6NP7Q8R', %s, %s, 'valid')",
+                         (number, card["issued_on"], card["expires_on"]))
     assert apply_migrations(database, folder) == ["0403_registry_lenient_name_key",
                                                   "0404_canonical_series_numbers"]
     with psycopg.connect(database) as conn:

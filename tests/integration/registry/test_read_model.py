@@ -12,6 +12,7 @@ from services.registry import loader
 from services.registry.events import CATALOG
 from shared.eventstore import EventStore
 from shared.rebuild import rebuild
+from tests import days
 
 from . import test_lookup
 from .test_lookup import STAFF, by_card, by_name, populate
@@ -37,8 +38,7 @@ def scripted_day(url, database):
     refused = requests.post(f"{url}/admin/persons", headers=STAFF, timeout=10, json={
         "fin": "3DE4F5G", "name": "Leyla", "surname": "Əliyeva", "patronymic": "Rauf qızı",
         "sex": "F", "birth_date": "1990-05-05", "card": {
-            "series_number": "AZE10000001", "issued_on": "2021-01-01",
-            "expires_on": "2031-01-01"}})
+            "series_number": "AZE10000001", **days.card_dates()}})
     assert refused.status_code == 409 and refused.json()["error"] == "card_taken"
     assert by_card(url, "AZE10000001").status_code == 200
     assert by_card(url, "AZE10000002").status_code == 404

@@ -6,6 +6,7 @@ import re
 import pytest
 import requests
 
+from tests import days
 from tests.integration.kiosk.conftest import ADMIN, start_stack  # noqa: F401 (a fixture)
 
 from .test_counter_and_board_pages import csrf_of
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.integration
 def test_the_same_form_sent_twice_calls_one_ticket_and_a_revoked_counter_is_forgotten(
         start_stack, start_pages):
     stack = start_stack()
-    stack.clock.set("2026-11-24", "10:05")
+    stack.clock.now = days.open_moment(days.clock_start(), "quba")
     pages = start_pages(gateway_url=stack.gateway_url, booking_url=stack.booking_url)
     kiosk = stack.kiosk("quba")["token"]
     numbers = [requests.post(f"{stack.gateway_url}/kiosk/walk-ins", json={"service": "passport"},
