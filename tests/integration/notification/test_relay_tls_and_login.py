@@ -128,7 +128,7 @@ def _consuming(manager, vhost, port):
         return False  # not up yet, or its queue not declared yet
 
 
-def _request_to(name, seconds_to_live=300):
+def _request_to(name, seconds_to_live=600):
     """A code email request for a fresh address whose ``deliver_by`` (the hold's end,
     as booking sets it) is ``seconds_to_live`` away."""
     return request(f"{name}-{uuid.uuid4().hex[:8]}@example.az",
@@ -191,7 +191,7 @@ def test_a_wrong_password_delivers_nothing_and_is_retried_as_a_technical_failure
     sink = own_mail_sink(tls=SIGNED_BY_LOCAL_CA, login=(USER, PASSWORD))
     wrong = f"wrong {uuid.uuid4().hex[:12]} #: *&"
     log = notification_process(sink, password=wrong)
-    message = _request_to("leyla", seconds_to_live=3)
+    message = _request_to("leyla", seconds_to_live=6)
     send(rabbit_config["AMQP_URI"], message)
 
     failures = _assert_given_up_as_a_technical_failure(fresh_database, message)
@@ -208,7 +208,7 @@ def test_a_certificate_our_ca_did_not_sign_is_refused_before_the_login(
         stranger_certificate):
     sink = own_mail_sink(tls=stranger_certificate, login=(USER, PASSWORD))
     notification_process(sink)
-    message = _request_to("leyla", seconds_to_live=3)
+    message = _request_to("leyla", seconds_to_live=6)
     send(rabbit_config["AMQP_URI"], message)
 
     failures = _assert_given_up_as_a_technical_failure(fresh_database, message)
@@ -222,7 +222,7 @@ def test_a_relay_that_offers_no_starttls_is_refused_never_used_in_clear(
     # This one would take the login and the mail over the plain connection.
     sink = own_mail_sink(login=(USER, PASSWORD))
     notification_process(sink)
-    message = _request_to("leyla", seconds_to_live=3)
+    message = _request_to("leyla", seconds_to_live=6)
     send(rabbit_config["AMQP_URI"], message)
 
     failures = _assert_given_up_as_a_technical_failure(fresh_database, message)
