@@ -21,21 +21,34 @@ count is per recipient address and kept in memory until the sink stops.
 The sink speaks SMTPUTF8 (RFC 6531) unless MAILSINK_SMTPUTF8=false: then it plays
 a relay that cannot take a non-ASCII address, as many production relays are.
 
+It can also play the production relay (deploy/k8s/base/config.yaml: STARTTLS and a
+login), for the tests of that path. With MAILSINK_TLS_CERT and MAILSINK_TLS_KEY (PEM
+files) it offers STARTTLS with that certificate and refuses MAIL before it (530).
+With MAILSINK_USER and MAILSINK_PASSWORD it refuses MAIL before a successful AUTH
+(PLAIN or LOGIN) as that user (530), and a wrong password with 535; AUTH is offered
+only over TLS when TLS is set, and over the plain connection otherwise: a server
+that would take the password and the mail in clear, which a client that requires
+TLS must never talk to. A message received that way carries `X-Session-TLS` (the
+TLS version) and `X-Session-Login` (the user) next to the envelope headers.
+
 Settings come from the environment (defaults in deploy/env.sh): SMTP_HOST,
-SMTP_PORT, ASAN_MAIL_DIR, and the two above. SIGTERM or SIGINT stops the sink
+SMTP_PORT, ASAN_MAIL_DIR, and the ones above. SIGTERM or SIGINT stops the sink
 cleanly.
 """
 
 import asyncio
 import datetime
+import hmac
 import logging
 import os
 import re
 import signal
+import ssl
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 log = logging.getLogger("mailsink")
 
@@ -94,6 +107,11 @@ class MaildirHandler:
             b"X-Envelope-From: " + (envelope.mail_from or "").encode() + eol
             + b"X-Envelope-To: " + ", ".join(envelope.rcpt_tos).encode() + eol
         )
+        if session.ssl is not None:
+            version = session.ssl["ssl_object"].version()
+            headers += b"X-Session-TLS: " + version.encode() + eol
+        if session.authenticated:
+            headers += b"X-Session-Login: " + session.auth_data.encode() + eol
         path = self.store(headers + content)
         log.info(
             "stored %s from=%s to=%s bytes=%d",
@@ -112,11 +130,43 @@ class MaildirHandler:
         return self.mail_dir / name
 
 
+@dataclass(frozen=True)
+class Login:
+    """The one account the sink accepts (AUTH PLAIN or LOGIN), as aiosmtpd's
+    ``authenticator``: the user name becomes the session's ``auth_data``."""
+    user: str
+    password: str
+
+    def __call__(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        """Accepts ``auth_data`` (a ``LoginPassword``) of this account; a refusal is
+        answered 535 by aiosmtpd."""
+        if not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        user = auth_data.login.decode("utf-8", "replace")
+        given = auth_data.password
+        # compare_digest on equal types: both sides as bytes.
+        ok = hmac.compare_digest(user.encode(), self.user.encode()) and \
+            hmac.compare_digest(given, self.password.encode())
+        log.info("AUTH %s for %s: %s", mechanism, user, "accepted" if ok else "refused")
+        if not ok:  # handled=False: aiosmtpd answers 535 (its default would answer nothing)
+            return AuthResult(success=False, handled=False)
+        return AuthResult(success=True, auth_data=user)
+
+
+def tls_context(cert: str, key: str) -> ssl.SSLContext:
+    """The server side of STARTTLS with the certificate ``cert`` and its ``key``."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
 async def serve(host: str, port: int, mail_dir: Path, greylist_refusals: int = 4,
-                smtputf8: bool = True) -> None:
+                smtputf8: bool = True, tls: ssl.SSLContext | None = None,
+                login: Login | None = None) -> None:
     """Runs the SMTP sink on ``host``:``port`` until SIGTERM or SIGINT, storing mail in
     ``mail_dir``; ``greylist_refusals``: default 451s per greylisted recipient; ``smtputf8``:
-    offer SMTPUTF8 (RFC 6531)."""
+    offer SMTPUTF8 (RFC 6531); ``tls``: offer and require STARTTLS with this context;
+    ``login``: require AUTH as this account (over TLS when ``tls`` is set)."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -125,12 +175,16 @@ async def serve(host: str, port: int, mail_dir: Path, greylist_refusals: int = 4
     handler = MaildirHandler(mail_dir, greylist_refusals)
     # An explicit hostname: the default would do a (slow, offline) FQDN lookup.
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname="mailsink.local", enable_SMTPUTF8=smtputf8),
+        lambda: SMTP(handler, hostname="mailsink.local", enable_SMTPUTF8=smtputf8,
+                     tls_context=tls, require_starttls=tls is not None,
+                     auth_required=login is not None, auth_require_tls=tls is not None,
+                     authenticator=login),
         host=host,
         port=port,
     )
-    log.info("listening on %s:%d, writing to %s%s", host, port, mail_dir,
-             "" if smtputf8 else " (no SMTPUTF8)")
+    log.info("listening on %s:%d, writing to %s%s%s%s", host, port, mail_dir,
+             "" if smtputf8 else " (no SMTPUTF8)", " (STARTTLS required)" if tls else "",
+             f" (AUTH required: {login.user})" if login else "")
     await stop.wait()
     log.info("stopping")
     server.close()
@@ -139,7 +193,9 @@ async def serve(host: str, port: int, mail_dir: Path, greylist_refusals: int = 4
 
 def main() -> None:
     """``python deploy/mailsink.py``: the sink configured from the environment (``SMTP_HOST``,
-    ``SMTP_PORT``, ``ASAN_MAIL_DIR``, ``MAILSINK_GREYLIST_REFUSALS``, ``MAILSINK_SMTPUTF8``)."""
+    ``SMTP_PORT``, ``ASAN_MAIL_DIR``, ``MAILSINK_GREYLIST_REFUSALS``, ``MAILSINK_SMTPUTF8``,
+    ``MAILSINK_TLS_CERT`` with ``MAILSINK_TLS_KEY``, ``MAILSINK_USER`` with
+    ``MAILSINK_PASSWORD``)."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
@@ -151,7 +207,11 @@ def main() -> None:
     mail_dir.mkdir(parents=True, exist_ok=True)
     greylist_refusals = int(os.environ.get("MAILSINK_GREYLIST_REFUSALS", "4"))
     smtputf8 = os.environ.get("MAILSINK_SMTPUTF8", "true").lower() not in ("false", "0", "no")
-    asyncio.run(serve(host, port, mail_dir, greylist_refusals, smtputf8))
+    cert, key = os.environ.get("MAILSINK_TLS_CERT"), os.environ.get("MAILSINK_TLS_KEY")
+    tls = tls_context(cert, key) if cert and key else None
+    user, password = os.environ.get("MAILSINK_USER"), os.environ.get("MAILSINK_PASSWORD")
+    login = Login(user, password) if user and password else None
+    asyncio.run(serve(host, port, mail_dir, greylist_refusals, smtputf8, tls, login))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,16 @@
 """Real SMTP delivery. Locally the mail sink of ``make run``; in production any relay
-(STARTTLS and authentication from config). The outcome is classified the way GOV.UK
-Notify does: delivered, temporary failure (4xx: try again later), permanent failure
-(5xx: this address will not work), technical failure (we could not talk to the
-server at all).
+(STARTTLS and authentication from config). With STARTTLS the relay's certificate is
+verified, chain and host name, against ``SMTP_CA_FILE`` (default: the system's
+trusted CAs) before the login: a password or a code sent to a server we did not
+verify is given away. A relay that offers no STARTTLS is never used in clear.
+
+The outcome is classified the way GOV.UK Notify does: delivered, temporary failure
+(4xx: try again later), permanent failure (5xx: this address will not work),
+technical failure (no conversation about this email: the relay could not be
+reached, hung up, or refused our session — no STARTTLS, a certificate we do not
+trust, our login refused). A session that could not be opened says nothing about
+the address, whatever its reply code: an operator fixes the relay's settings, and
+the email is tried again meanwhile.
 
 The recipient goes out with its domain in ASCII (IDNA) form, in the envelope and the
 ``To:`` header alike (``shared.email_address.smtp_address``), so a relay without
@@ -10,6 +18,7 @@ SMTPUTF8 takes ``leyla@bakı.az`` — also from a request queued before the form
 normalized addresses. Only a local part that is not ASCII still needs SMTPUTF8; a
 relay that lacks it will never take that address: a permanent failure."""
 import smtplib
+import ssl
 import time
 import uuid
 from dataclasses import dataclass
@@ -95,9 +104,11 @@ class SmtpSender:
     """
 
     def __init__(self, host, port, sender, starttls=False, user=None, password=None, timeout=10,
-                 max_idle=8, idle_seconds=20.0):
+                 max_idle=8, idle_seconds=20.0, ca_file=None):
         self.host, self.port, self.sender = host, int(port), sender
         self.starttls, self.user, self.password = starttls, user, password
+        # Verifies the chain and the host name (smtplib's own default verifies neither).
+        self.tls = ssl.create_default_context(cafile=ca_file) if starttls else None
         self.timeout = float(timeout)
         self.max_idle, self.idle_seconds = max_idle, idle_seconds
         self._idle = []  # (session, monotonic time it became idle), most recent last
@@ -115,9 +126,9 @@ class SmtpSender:
                 raise
         try:
             session = self._open()
-        except smtplib.SMTPResponseException as error:
-            return self._classify(error.smtp_code, error.smtp_error)
-        except (smtplib.SMTPException, OSError) as error:
+        except smtplib.SMTPResponseException as error:  # e.g. 535: our login refused
+            return Outcome(TECHNICAL, _reply_text(error), error.smtp_code)
+        except (smtplib.SMTPException, OSError) as error:  # ssl.SSLError is an OSError
             return Outcome(TECHNICAL, f"{type(error).__name__}: {error}"[:300])
         try:
             return self._send_on(session, message)
@@ -131,8 +142,8 @@ class SmtpSender:
     def _open(self):
         session = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         try:
-            if self.starttls:
-                session.starttls()
+            if self.starttls:  # SMTPNotSupportedError when not offered: no plain text
+                session.starttls(context=self.tls)
             if self.user:
                 session.login(self.user, self.password or "")
         except BaseException:
@@ -191,6 +202,13 @@ class SmtpSender:
         return Outcome(status, detail[:300], code)
 
 
+def _reply_text(error):
+    """``SMTPAuthenticationError: 535 5.7.8 …``: the server's reply, never what we sent."""
+    reply = error.smtp_error
+    reply = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    return f"{type(error).__name__}: {error.smtp_code} {reply}"[:300]
+
+
 def _close(session, polite=False):
     """Drop a session; ``polite``: say QUIT first (a healthy session we no longer
     need), not after a failure, where the server may not answer."""
@@ -206,14 +224,15 @@ def _close(session, polite=False):
 class Smtp(DependencyProvider):
     """The SMTP relay's settings from config; one :class:`SmtpSender` for the service."""
     def setup(self):
-        """Read ``SMTP_HOST``, ``SMTP_PORT``, ``MAIL_FROM`` and the relay's TLS and login
-        settings."""
+        """Read ``SMTP_HOST``, ``SMTP_PORT``, ``MAIL_FROM`` and the relay's TLS
+        (``SMTP_STARTTLS``, ``SMTP_CA_FILE``) and login (``SMTP_USER``,
+        ``SMTP_PASSWORD``) settings."""
         config = self.container.config
         self.sender = SmtpSender(
             config["SMTP_HOST"], config["SMTP_PORT"], config["MAIL_FROM"],
             starttls=bool(config.get("SMTP_STARTTLS", False)),
             user=config.get("SMTP_USER") or None, password=config.get("SMTP_PASSWORD") or None,
-            timeout=config.get("SMTP_TIMEOUT", 10))
+            timeout=config.get("SMTP_TIMEOUT", 10), ca_file=config.get("SMTP_CA_FILE") or None)
 
     def stop(self):
         """Close the pooled SMTP sessions."""

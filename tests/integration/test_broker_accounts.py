@@ -1,7 +1,8 @@
 """Accounts and least privilege on the broker (issue 14 §1), with real connections.
 
 Each refusal is the broker's own ACCESS_REFUSED (403) on a connection logged in as
-the account: an outside subscriber (``shared.subscribers``), and users with the
+the account: an outside subscriber (``shared.subscribers``: another government
+system's own account, D-3), and users with the
 permissions ``shared.brokerusers`` derives for our services and relays. Everything
 happens in a vhost of the test's own (nameko's ``rabbit_config``): the accounts are
 made there under names of the test's own, so the users of a running platform (users

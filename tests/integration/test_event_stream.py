@@ -1,4 +1,4 @@
-"""Issue 14 §2 on the real PostgreSQL and RabbitMQ: every public event also goes, in
+"""D-3 (issue 14 §2) on the real PostgreSQL and RabbitMQ: every public event also goes, in
 order and numbered without gaps, into its service's stream, from which a subscriber
 that arrives later catches up — from the first retained event, from an offset it
 kept, or from a time — and then keeps receiving live events. The subscriber here is

@@ -1,4 +1,5 @@
-"""Signed events (issue 14 §4), offline: a genuine event verifies; one changed byte
+"""Signed events (D-3, issue 14 §4), offline: a subscriber proves an event is ours
+without trusting the broker or us. A genuine event verifies; one changed byte
 of its data, an unknown or a revoked key fail; a retired key still verifies the events
 it signed (rotation keeps old events verifiable). The command line tool reads one
 event per line, as delivered."""
