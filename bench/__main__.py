@@ -26,7 +26,8 @@ from shared.config import REPO_ROOT
 from . import report
 from .common import SETTINGS
 
-SECTIONS = ("appends", "relay", "bookings", "activations", "monitoring", "registry")
+# recovery last: it kills and pauses the platform's own processes
+SECTIONS = ("appends", "relay", "bookings", "activations", "monitoring", "registry", "recovery")
 
 
 def _run(name):
@@ -48,6 +49,9 @@ def _run(name):
     if name == "registry":
         from .registry import lookups
         return lookups()
+    if name == "recovery":
+        from .recovery import recovery
+        return recovery()
     raise SystemExit(f"unknown section {name!r}; known: {', '.join(SECTIONS)}")
 
 
