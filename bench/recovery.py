@@ -220,8 +220,8 @@ def crashes_and_stops():
         "kiosk_gateway) while a killed process was down", during, unit="ms",
         against=("p99 of the same probes on the quiet platform",
                  percentile(calm, 99)),
-        detail=f"{len(during):,} probes, {lost} unanswered; quiet: {len(calm):,} probes, "
-               f"{calm_lost} unanswered"))
+        detail=f"{len(during):,} probes, p99 {percentile(during, 99) or 0:.1f} ms, {lost} "
+               f"unanswered; quiet: {len(calm):,} probes, {calm_lost} unanswered"))
     return results
 
 
