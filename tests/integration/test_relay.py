@@ -189,7 +189,7 @@ def test_two_relays_of_one_service_one_publishes_the_other_takes_over_when_it_di
 
     channel, queue = bound_queue
     first = run_relay(relay_config)
-    time.sleep(1.5)  # it holds the lock
+    _leading(fresh_database)  # the first holds the lock before the second starts
     second = run_relay(relay_config)
     try:
         ids = commit_events(fresh_database, 20)

@@ -1,6 +1,7 @@
 """A double click is one complaint (issue 12 §2): a filing repeated within a minute —
 two clicks, a resent form — gets the first one's answer (the same reference), and
 never a second complaint with its own deadline and email (shared.idempotency)."""
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ import requests
 from .test_complaints import FORM, complaints  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.integration
+NEVER = 60  # seconds: an answer not come by then is not coming
 
 
 def _count(database, sql):
@@ -56,19 +58,19 @@ def test_an_idempotency_key_keeps_the_answer_for_a_day(complaints):
 def test_a_repeat_that_waits_longer_than_the_first_takes_is_told_in_progress(complaints):
     start, database, _ = complaints
     url = start(IDEMPOTENCY_WAIT_SECONDS=0.5)
-    with psycopg.connect(database) as conn:  # the first filing takes two seconds
-        conn.execute("""
-            CREATE FUNCTION slowly() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN PERFORM pg_sleep(2); RETURN NEW; END $$;
-            CREATE TRIGGER slowly BEFORE INSERT ON complaints
-                FOR EACH ROW EXECUTE FUNCTION slowly();""")
-    with ThreadPoolExecutor(2) as pool:
-        first = pool.submit(requests.post, f"{url}/complaints", json=FORM, timeout=30)
-        import time
-
-        time.sleep(0.3)
-        second = pool.submit(requests.post, f"{url}/complaints", json=FORM, timeout=30)
-        first, second = first.result(), second.result()
+    with psycopg.connect(database) as lock, ThreadPoolExecutor(1) as pool:
+        # The first filing claims its request, then waits on this lock to write: in
+        # progress for as long as the test holds it (not for a time a busy machine
+        # could outlast, or miss).
+        lock.execute("LOCK TABLE complaints IN ACCESS EXCLUSIVE MODE")
+        first = pool.submit(requests.post, f"{url}/complaints", json=FORM, timeout=NEVER)
+        deadline = time.monotonic() + NEVER
+        while _count(database, "SELECT count(*) FROM idempotent_requests") == 0:
+            assert time.monotonic() < deadline, "the first filing never claimed its request"
+            time.sleep(0.05)
+        second = requests.post(f"{url}/complaints", json=FORM, timeout=NEVER)
+        lock.rollback()  # the first may write now
+        first = first.result(timeout=NEVER)
     assert first.status_code == 201
     assert second.status_code == 409 and second.json()["error"] == "in_progress"
     assert _count(database, "SELECT count(*) FROM complaints") == 1
