@@ -47,14 +47,21 @@ class Pair:
 
 @dataclass(frozen=True)
 class Operation:
+    """A documented operation: the pattern its URLs match, and what its document says
+    it takes: a bearer token (``secured``), a JSON body, path parameters."""
     service: str
     method: str
     route: str
     pattern: re.Pattern
+    secured: bool = False
+    body: bool = False
+    params: tuple = ()
 
 
 def _pattern(route):
-    return re.compile("^" + re.sub(r"\\{[a-z_]+\\}", "[^/]+", re.escape(route)) + "$")
+    """The URLs of ``route``: each parameter one path segment, empty included (a
+    client's empty value is still a request of that operation)."""
+    return re.compile("^" + re.sub(r"\\{[a-z_]+\\}", "[^/]*", re.escape(route)) + "$")
 
 
 def read_documents(folder=REPO_ROOT / "docs" / "openapi"):
@@ -66,7 +73,11 @@ def read_documents(folder=REPO_ROOT / "docs" / "openapi"):
         document = json.loads(path.read_text("utf-8"))
         for route, methods in document["paths"].items():
             for method, operation in methods.items():
-                operations.append(Operation(service, method.upper(), route, _pattern(route)))
+                operations.append(Operation(
+                    service, method.upper(), route, _pattern(route),
+                    secured="security" in operation, body="requestBody" in operation,
+                    params=tuple(p["name"] for p in operation.get("parameters", ())
+                                 if p["in"] == "path")))
                 for status, response in operation["responses"].items():
                     if int(status) < 400:
                         continue
