@@ -13,6 +13,7 @@ path value the router cannot take (404 ``not_found``); and, while the service ha
 many requests in hand as it takes (``HTTP_MAX_PENDING``), 503 ``unavailable`` at once.
 """
 import json
+import os
 import re
 import socket
 import time
@@ -140,8 +141,11 @@ def test_each_operation_answers_the_boundarys_refusals_by_their_documented_names
 @contextmanager
 def requests_in_hand(service):
     """The service holds as many requests as it takes (``HTTP_MAX_PENDING``), each a
-    POST whose body never comes, until the block ends."""
-    limit = max_pending(service_config(service))
+    POST whose body never comes, until the block ends. With ``SCALE`` processes of
+    each service the kernel shares the connections out among them: twice as many
+    each, so that every process is full."""
+    scale = int(os.environ.get("SCALE") or 1)
+    limit = max_pending(service_config(service)) * (1 if scale == 1 else 2 * scale)
     hold = next(op for op in contract.OPERATIONS
                 if op.service == service and op.method == "POST" and op.body)
     host, port = service_config(service)["WEB_SERVER_ADDRESS"].split(":")
