@@ -11,8 +11,9 @@ Only the answers of a *real service* are recorded: the running platform's servic
 their configured addresses (``services/<service>/config.yaml``, from deploy/env.sh),
 and the real service classes (``services/<service>/service.py``) a test starts
 in-process, at their address while they run (the ``container_factory`` fixture of
-tests/conftest.py tells :func:`serving`). A stand-in, the citizen pages or a proxy in
-front of a service prove nothing about the service, whatever their URLs look like.
+tests/conftest.py tells the recorder, :meth:`Recorder.serving`). A stand-in, the
+citizen pages or a proxy in front of a service prove nothing about the service,
+whatever their URLs look like.
 An answer is recorded as the pair of the documented operation its URL routes to (a
 fixed path before a templated one, as werkzeug routes), whichever test file sent it.
 
