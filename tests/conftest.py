@@ -76,6 +76,28 @@ def pytest_configure(config):
     contract.install()
 
 
+@pytest.fixture
+def container_factory(container_factory):
+    """nameko's ``container_factory``; a real service (``services/<name>/service.py``)
+    made through it is known to the error-name contract at its address until the test
+    ends, so that its answers count (tests/contract.py)."""
+    from tests import contract
+
+    addresses = []
+
+    def make(service_cls, config):
+        container = container_factory(service_cls, config)
+        address = contract.serving(service_cls, config)
+        if address is not None:
+            contract.RECORDER.serving(service_cls.name, address)
+            addresses.append(address)
+        return container
+
+    yield make
+    for address in addresses:
+        contract.RECORDER.stopped(address)
+
+
 def pytest_runtest_setup(item):
     from tests import chance
     from tests.citizens import CITIZEN

@@ -13,7 +13,7 @@ ROUTES = [
           request=schemas.BookingRequestSchema, response=schemas.BookingRequestedResponse,
           status=202, command=True, once=True, tags=("booking",), errors={
               400: ("validation_failed",), 409: ("slot_full", "already_booked", "day_limit",
-                                              "centre_closed"),
+                                              "centre_closed", "already_exists"),
               429: ("too_many_requests",)},
           description="429 (issue 12): too many requests from this client (reason "
                       "`slow_down`), or too many unconfirmed bookings at once from its "
@@ -61,7 +61,7 @@ ROUTES = [
     Route("POST", "/bookings/order-code",
           "A lost order code: a new one is emailed to the booking's address (issue 17)",
           request=schemas.ResendOrderCodeSchema, response=schemas.AcceptedResponse,
-          status=202, command=True, once=True, tags=("booking",), errors={
+          status=202, once=True, tags=("booking",), errors={
               400: ("validation_failed",), 429: ("too_many_requests",)},
           description="The booking is named by the ID card, the email it was booked with "
                       "and the day of the visit. The answer is the same whether a confirmed "
@@ -69,7 +69,9 @@ ROUTES = [
                       "hashes are kept) sent to its own address, and the previous code stops "
                       "working. At most a few new codes a day per booking. The same ask "
                       "again within a minute (a double submit) gets the first answer and "
-                      "sends nothing more."),
+                      "sends nothing more. A new code that lost its races is answered "
+                      "alike (nothing sent; no 409 `busy` that would tell a booking "
+                      "matched)."),
     Route("POST", "/admin/closures",
           "Staff: close a centre, or one service at it, for a day (issue 17 §6)",
           request=schemas.ClosureSchema, response=schemas.ClosureResponse, status=201,

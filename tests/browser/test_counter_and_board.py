@@ -1,82 +1,35 @@
 """Issue 17 §2 in Chromium: a counter worked from the keyboard alone, and a centre's
-display board that shows each new call within 2 s without a reload (its script), or by
-reloading itself with JavaScript turned off.
+display board that shows each new call without a reload (its script), or by reloading
+itself with JavaScript turned off.
 
 The pages run in-process here, with booking and the kiosk gateway they call (the
-``platform`` fixture, on the real PostgreSQL and RabbitMQ): the gateway prints
-walk-in tickets only while a centre is open, and an in-process stack can be given a
-clock on which it is, whatever the hour of the test run. Screenshots: conftest.py.
+``open_centre`` fixture of tests/integration/web/conftest.py, on the real PostgreSQL
+and RabbitMQ): the gateway prints walk-in tickets only while a centre is open, and an
+in-process stack can be given a clock on which it is, whatever the hour of the test
+run. How soon a call reaches the board (issue 17 §2: within 2 s) is measured by
+``make bench``, not here. Screenshots: conftest.py.
 """
-from datetime import timedelta
-
 import pytest
-import requests
 from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests import days
-from tests.clock import Clock
-from tests.integration.kiosk.conftest import ADMIN, start_stack  # noqa: F401 (a fixture)
-from tests.integration.web.conftest import start_pages  # noqa: F401 (a fixture)
+from tests.integration.kiosk.conftest import start_stack  # noqa: F401 (a fixture)
+from tests.integration.web.conftest import CENTRE, open_centre, start_pages  # noqa: F401
 
 from .conftest import DESKTOP, SCREEN
 from .test_access_and_security import CONTRAST
 
 pytestmark = pytest.mark.integration
-CENTRE = "quba"
-NEW_CALL_SECONDS = 2  # issue 17 §2: a new call shows on the board within 2 s
-
-
-class TickingClock(Clock):
-    """The stack's clock, a second later at each reading: calls made at one frozen
-    instant would tie on the board, which shows the newest call first."""
-
-    def __call__(self):
-        self.now += timedelta(seconds=1)
-        return self.now
-
-
-class Platform:
-    """The kiosk gateway and booking behind the pages, in the words of the tests:
-    counters registered by the administrators, walk-in tickets printed at a kiosk, and
-    calls made through the gateway's HTTP API (as another counter would)."""
-
-    def __init__(self, stack, pages):
-        self.stack, self.pages, self.gateway = stack, pages, stack.gateway_url
-        self.kiosk = stack.kiosk(CENTRE)["token"]
-
-    def counter(self, name):
-        """A new counter of the centre; its token (shown once to the administrators)."""
-        answer = requests.post(f"{self.gateway}/admin/counters", headers=ADMIN, timeout=10,
-                               json={"centre": CENTRE, "name": name})
-        assert answer.status_code == 201, answer.text
-        return answer.json()["token"]
-
-    def issue(self, service="passport"):
-        """A walk-in ticket of ``service`` printed at the centre's kiosk; its number."""
-        answer = requests.post(f"{self.gateway}/kiosk/walk-ins", json={"service": service},
-                               headers={"Authorization": f"Bearer {self.kiosk}"}, timeout=10)
-        assert answer.status_code == 200, answer.text
-        return answer.json()["number"]
-
-    def api(self, token, action, body=None):
-        answer = requests.post(f"{self.gateway}/counter/{action}", json=body, timeout=10,
-                               headers={"Authorization": f"Bearer {token}"})
-        assert answer.status_code == 200, answer.text
-        return answer.json()
+# A deadline that only catches "never" on a busy shared machine: how soon is a speed,
+# measured by make bench.
+NEVER_SECONDS = 30
 
 
 @pytest.fixture
-def platform(start_stack, start_pages):
-    """Booking and the kiosk gateway in-process on the real PostgreSQL and RabbitMQ, on
-    a moment the centre is open (tests.days), and the pages calling them."""
-    stack = start_stack()
-    stack.clock.__class__ = TickingClock
-    stack.clock.now = days.open_moment(days.clock_start(), CENTRE)
-    return Platform(stack, start_pages(gateway_url=stack.gateway_url,
-                                       booking_url=stack.booking_url))
+def platform(open_centre):
+    return open_centre
 
 
 def board_numbers(board):
@@ -112,13 +65,14 @@ def sign_in_with_the_keyboard(staff, token, services):
     staff.wait_for_next_page(old)
 
 
-def test_a_counter_from_the_keyboard_and_the_board_follows_each_call_within_2_s(
+def test_a_counter_from_the_keyboard_and_the_board_follows_each_call(
         platform, make_browser):
     base = platform.pages.url
     board = make_browser(SCREEN, base=base, suffix="-board")
     staff = make_browser(DESKTOP, base=base, suffix="-counter")
     board.open(f"/board/{CENTRE}")
     assert board.all("#board-empty") and not board_numbers(board)
+    assert board.all('noscript > meta[http-equiv="refresh"]') == []  # its script runs
     board.shot("1-empty")
     board_page = board.find("html")  # the same document all along: never reloaded
 
@@ -130,7 +84,7 @@ def test_a_counter_from_the_keyboard_and_the_board_follows_each_call_within_2_s(
 
     press(staff, "n")  # N: call next
     assert staff.by_id("current-number").text == first
-    wait_for(board, lambda: board_numbers(board)[:1] == [first], NEW_CALL_SECONDS,
+    wait_for(board, lambda: board_numbers(board)[:1] == [first], NEVER_SECONDS,
              f"{first} on the board")
     staff.shot("3-called")
 
@@ -171,7 +125,7 @@ def test_a_counter_from_the_keyboard_and_the_board_follows_each_call_within_2_s(
     platform.api(other, "sign-in", {"services": ["passport"]})
     third = platform.issue()
     platform.api(other, "call-next")
-    wait_for(board, lambda: board_numbers(board)[:1] == [third], NEW_CALL_SECONDS,
+    wait_for(board, lambda: board_numbers(board)[:1] == [third], NEVER_SECONDS,
              f"{third} on the board")
     rows = board.all("#board-called tr")
     assert "Masa 5" in rows[0].text and "latest" in rows[0].get_attribute("class")
@@ -190,14 +144,16 @@ def test_the_board_with_javascript_off_reloads_itself_and_shows_the_new_call(
         platform, make_browser):
     board = make_browser(SCREEN, javascript=False, base=platform.pages.url)
     board.open(f"/board/{CENTRE}")
-    assert board.driver.execute_script("return 1") is None or True  # scripts are off
+    # Scripts are off: the parser read the <noscript> refresh as markup (with scripts
+    # on it is text, and no element).
+    assert len(board.all('noscript > meta[http-equiv="refresh"]')) == 1
     first_page = board.find("html")
     counter = platform.counter("Masa 7")
     platform.api(counter, "sign-in", {"services": ["passport"]})
     number = platform.issue()
     platform.api(counter, "call-next")
-    # the page's own refresh (2 s) plus one load: the new number, on a new document
-    wait_for(board, lambda: number in board_numbers(board), 2 * NEW_CALL_SECONDS + 2,
+    # the page's own refresh: the new number, on a new document
+    wait_for(board, lambda: number in board_numbers(board), NEVER_SECONDS,
              f"{number} on the board without JavaScript")
     try:
         first_page.is_enabled()
