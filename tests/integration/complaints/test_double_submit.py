@@ -8,6 +8,8 @@ import psycopg
 import pytest
 import requests
 
+from tests.markers import wait_until
+
 from .test_complaints import FORM, complaints  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.integration
@@ -62,11 +64,14 @@ def test_a_repeat_that_waits_longer_than_the_first_takes_is_told_in_progress(com
             BEGIN PERFORM pg_sleep(2); RETURN NEW; END $$;
             CREATE TRIGGER slowly BEFORE INSERT ON complaints
                 FOR EACH ROW EXECUTE FUNCTION slowly();""")
+    def first_in_progress():
+        with psycopg.connect(database) as conn:
+            return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event ="
+                                " 'PgSleep' AND datname = current_database()").fetchone()[0]
+
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(requests.post, f"{url}/complaints", json=FORM, timeout=30)
-        import time
-
-        time.sleep(0.3)
+        wait_until(first_in_progress, "the first filing inside its insert")
         second = pool.submit(requests.post, f"{url}/complaints", json=FORM, timeout=30)
         first, second = first.result(), second.result()
     assert first.status_code == 201
