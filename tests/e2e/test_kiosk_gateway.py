@@ -1,5 +1,7 @@
 """The kiosk gateway of the running platform reaches booking over RPC (D-5); a revoked
 kiosk is refused (D-5)."""
+import uuid
+
 import psycopg
 import pytest
 import requests
@@ -47,8 +49,9 @@ def walk_in_with_its_expected_answer(auth, centre, service):
 
 
 def test_d5_a_kiosk_asks_booking_gets_the_answer_of_the_calendar_and_is_refused_once_revoked():
-    kiosk = requests.post(f"{GATEWAY}/admin/kiosks", json={"centre": "quba"}, headers=ADMIN,
-                          timeout=10).json()
+    # a kiosk of its own, not the answer to a registration of the minute before
+    kiosk = requests.post(f"{GATEWAY}/admin/kiosks", json={"centre": "quba"}, timeout=10,
+                          headers=ADMIN | {"Idempotency-Key": str(uuid.uuid4())}).json()
     auth = {"Authorization": f"Bearer {kiosk['token']}"}
     assert requests.post(f"{GATEWAY}/kiosk/heartbeat", headers=auth, timeout=10).json() == \
         {"kiosk_id": kiosk["kiosk_id"], "centre": "quba", "status": "ok"}
