@@ -10,7 +10,7 @@ import json
 import os
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import eventlet
 import psycopg
@@ -18,6 +18,7 @@ import pytest
 import requests
 from nameko.testing.services import replace_dependencies
 
+from services.booking.domain import closure_stream
 from services.booking.service import BookingService
 from services.notification.service import NotificationService
 from shared.clock import BAKU
@@ -206,7 +207,7 @@ def test_the_same_closure_twice_changes_nothing(stack):
                 if str(m["X-Template"]).startswith("booking_closed/")]) == 1
 
 
-RACED_DAY = "closure-baku-1-2026-11-24"  # the closure stream both commands lock
+RACED_DAY = closure_stream("baku-1", date(2026, 11, 24))  # the stream both commands lock
 
 
 @contextmanager
