@@ -6,7 +6,6 @@ the ID card, FIN, codes, email or phone of that journey."""
 import os
 import random
 import re
-import time
 import uuid
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import requests
 from shared.config import REPO_ROOT, service_config
 from tests import chance, days
 from tests.mailbox import confirmation_code, order_code, wait_for_mail
+from tests.markers import wait_until
 
 from .booking.conftest import BOOKING, form, post
 
@@ -92,9 +92,28 @@ def _journey():
             "order code plain": order.replace("-", "")}
 
 
+def _after_what_the_journey_set_off(complainant):
+    """Waits for markers that come after whatever the journey made a service or relay
+    log: the complaint's receipt emailed (complaints, its relay, notification), a
+    booking made now with its code emailed (booking, its relay and notification, after
+    the journey's own emails), and a request of ours, by its correlation id, in each
+    service's log (a service writes a request's line before it answers)."""
+    wait_for_mail(complainant, "complaint_acknowledged")
+    later = form()
+    assert post("/bookings", later).status_code == 202
+    wait_for_mail(later["email"], "booking_confirmation_code")
+    for service in ("booking", "notification", "kiosk_gateway", "registry", "complaints"):
+        marker = str(uuid.uuid4())
+        url = "http://" + service_config(service)["WEB_SERVER_ADDRESS"]
+        assert requests.get(f"{url}/health", headers={"X-Correlation-Id": marker},
+                            timeout=10).status_code == 200
+        wait_until(lambda: marker in (LOG_DIR / f"{service}.log").read_text("utf-8"),
+                   f"the marker request in {service}.log")
+
+
 def test_no_log_holds_the_personal_data_or_codes_of_a_journey():
     secrets = _journey()
-    time.sleep(2)  # the relays and the notification service log what followed
+    _after_what_the_journey_set_off(secrets["complainant"])
     logs = [path for path in LOG_DIR.glob("*.log") if path.name not in NOT_OURS]
     assert {"booking.log", "booking-relay.log", "notification.log", "registry.log",
             "kiosk_gateway.log", "complaints.log"} <= {path.name for path in logs}

@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import requests
 
 from shared.config import load_config, service_config
 from tests.conftest import unused_port
+from tests.markers import wait_until
 
 pytestmark = pytest.mark.e2e
 CONF = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "asan.conf"
@@ -110,7 +112,13 @@ def test_staff_and_operations_endpoints_are_not_published(proxy):
 
 def test_the_access_log_has_no_query_strings(proxy):
     base, _, folder, cert = proxy
-    requests.get(base + "/?lang=en", verify=cert, timeout=10)
-    time.sleep(0.2)
-    log = (folder / "access.log").read_text()
-    assert '"GET /' in log and "lang=en" not in log
+    secret = uuid.uuid4().hex
+    assert requests.get(f"{base}/complaint/{secret}?lang=en&ref={secret}", verify=cert,
+                        timeout=10).status_code == 404
+    # a request after it, by the same worker: once its line is there, so is the first's
+    marker = f"/after-{uuid.uuid4().hex}"
+    requests.get(base + marker, verify=cert, timeout=10)
+    log = wait_until(lambda: marker in (text := (folder / "access.log").read_text()) and text,
+                     "the later request's line in the access log")
+    assert f'"GET /complaint/{secret}" 404' in log
+    assert f"ref={secret}" not in log and "lang=en" not in log

@@ -8,6 +8,7 @@ import sys
 import time
 import uuid
 
+import eventlet
 import pytest
 import yaml
 
@@ -18,6 +19,7 @@ from shared.relay import FAULT_ENV
 from shared.signing import load_keys, public_jwks, verify_event
 from tests.demo import CATALOG, thing
 from tests.keys import write_key_set
+from tests.markers import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -151,13 +153,19 @@ def test_rolled_back_transaction_publishes_nothing(fresh_database, relay_config,
     relay = run_relay(relay_config)
     try:
         received = drain(channel, queue, expect=1)
-        time.sleep(0.5)
-        while (message := channel.basic_get(queue, no_ack=True)) is not None:
-            received.append(json.loads(message.body))
+        # and one committed after it: the relay has been through the outbox again
+        later = commit_events(fresh_database, 1, first=1)
+
+        def later_arrived():
+            while (message := channel.basic_get(queue, no_ack=True)) is not None:
+                received.append(json.loads(message.body))
+            return later[0] in [m["id"] for m in received]
+
+        wait_until(later_arrived, "the event committed after the marker")
     finally:
         relay.terminate()
         relay.wait(timeout=30)
-    assert [m["id"] for m in received] == committed
+    assert [m["id"] for m in received] == committed + later
 
 
 def _leading(database_url, timeout=30):
@@ -191,7 +199,11 @@ def test_two_relays_of_one_service_one_publishes_the_other_takes_over_when_it_di
     first = run_relay(relay_config)
     _leading(fresh_database)  # the first holds the lock before the second starts
     second = run_relay(relay_config)
+    said = []
+    reader = eventlet.spawn(lambda: said.extend(iter(second.stderr.readline, b"")))
     try:
+        wait_until(lambda: any(b"standing by" in line for line in said),
+                   "the second relay standing by")
         ids = commit_events(fresh_database, 20)
         received = drain(channel, queue, expect=20)
         assert [m["id"] for m in received] == ids  # in commit order, by one publisher
@@ -210,3 +222,4 @@ def test_two_relays_of_one_service_one_publishes_the_other_takes_over_when_it_di
             if relay.poll() is None:
                 relay.terminate()
                 relay.wait(timeout=30)
+        reader.wait()

@@ -1,13 +1,14 @@
 """A double click is one complaint (issue 12 §2): a filing repeated within a minute —
 two clicks, a resent form — gets the first one's answer (the same reference), and
 never a second complaint with its own deadline and email (shared.idempotency)."""
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import psycopg
 import pytest
 import requests
+
+from tests.markers import wait_until
 
 from .test_complaints import FORM, complaints  # noqa: F401 - the fixture
 
@@ -64,10 +65,8 @@ def test_a_repeat_that_waits_longer_than_the_first_takes_is_told_in_progress(com
         # could outlast, or miss).
         lock.execute("LOCK TABLE complaints IN ACCESS EXCLUSIVE MODE")
         first = pool.submit(requests.post, f"{url}/complaints", json=FORM, timeout=NEVER)
-        deadline = time.monotonic() + NEVER
-        while _count(database, "SELECT count(*) FROM idempotent_requests") == 0:
-            assert time.monotonic() < deadline, "the first filing never claimed its request"
-            time.sleep(0.05)
+        wait_until(lambda: _count(database, "SELECT count(*) FROM idempotent_requests"),
+                   "the first filing claiming its request")
         second = requests.post(f"{url}/complaints", json=FORM, timeout=NEVER)
         lock.rollback()  # the first may write now
         first = first.result(timeout=NEVER)

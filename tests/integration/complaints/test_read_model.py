@@ -3,7 +3,6 @@ day of every command — filed electronically and on paper, assigned, answered,
 withdrawn, warned and overdue by the deadline job — the table rebuilt from the event
 log by ``shared.rebuild`` equals the live one; a row changed behind the events' back
 is found, named by its key and status only (no personal data)."""
-import time
 from datetime import datetime
 
 import psycopg
@@ -12,6 +11,7 @@ import requests
 
 from shared.clock import BAKU
 from shared.rebuild import rebuild
+from tests.markers import timer_runs, wait_until
 
 from .test_complaints import FORM, STAFF, complaints, events  # noqa: F401 - the fixture
 
@@ -42,11 +42,9 @@ def test_d1_the_complaints_table_rebuilt_from_the_events_is_the_live_one(complai
         "reference": filed[2].json()["reference"].lower()}).json()["status"] == "withdrawn"
     clock.now = datetime(2026, 2, 25, 9, 0, tzinfo=BAKU)  # the 31 January ones: warned
     start(DEADLINE_CHECK_SECONDS=0.05)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and "ComplaintOverdue" not in events(
-            database, paper.json()["complaint_id"]):  # due 20 February: overdue
-        time.sleep(0.05)
-    time.sleep(0.3)
+    wait_until(lambda: "ComplaintOverdue" in events(database, paper.json()["complaint_id"]),
+               "the paper complaint overdue")  # due 20 February
+    timer_runs(start.containers[-1], "check_deadlines")  # what that check does is done
     assert "ComplaintDeadlineApproaching" in events(database, ids[3])
     assert rebuild("complaints", config={"DATABASE_URL": database}) == []
 

@@ -15,6 +15,7 @@ import requests
 from shared.clock import BAKU
 from tests import days
 from tests.integration.registry.test_lookup import PEOPLE, populate
+from tests.markers import timer_runs, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -221,16 +222,13 @@ def test_m4_reports_daily_and_on_demand_are_kept_and_announced(start_platform):
     assert kept["filters"] == {"centre": "baku-1", "service": None}
 
     platform.clock.set(DAY2, "00:45")  # 30 minutes after midnight have passed: yesterday's report
-    deadline = time.monotonic() + 20
-    while True:
-        daily = requests.get(platform.url("monitoring", "/reports"), headers=staff,
-                             params={"trigger": "daily"}, timeout=10).json()
-        if daily or time.monotonic() > deadline:
-            break
-        eventlet.sleep(0.2)
-    eventlet.sleep(1)  # a few more timer ticks: still one daily report
-    daily = requests.get(platform.url("monitoring", "/reports"), headers=staff,
-                         params={"trigger": "daily"}, timeout=10).json()
+    def dailies():
+        return requests.get(platform.url("monitoring", "/reports"), headers=staff,
+                            params={"trigger": "daily"}, timeout=10).json()
+
+    wait_until(dailies, "a daily report")
+    timer_runs(platform.containers["monitoring"], "daily_report")  # checked again since
+    daily = dailies()
     # One daily report per day: the day before DAY1 was made when the clock stood on DAY1.
     assert [(item["day"], item["trigger"]) for item in daily] == [(DAY1, "daily"),
                                                                   ("2026-11-22", "daily")]

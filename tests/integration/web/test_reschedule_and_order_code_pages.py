@@ -151,24 +151,51 @@ def test_a_move_token_of_another_browser_or_altered_is_refused_without_a_move(si
     assert "BookingRescheduled" not in stack.booking_events(booking_id)
 
 
-def test_hostile_input_is_never_a_500(site):
+def refusals_shown(html):
+    """The refusal panel of a page: ``[(field, its reason as shown)]``, in order."""
+    return re.findall(r'<li><a href="#reschedule-([a-z_]+)">([^<]*)</a></li>', html)
+
+
+NOT_A_CODE = ("order_code", "Order code: An order code is 8 characters (e.g. K7M2-QX4P).")
+HOSTILE_FIRST_STEP = [  # (order code, date) → the panel of the 400 page
+    ("' OR 1=1 --", "2026-11-25", [NOT_A_CODE]),
+    ("K7M2-QX4P" * 1000, "x" * 10000, [NOT_A_CODE]),
+    ("{code}", "2026-02-30", [("date", "New date: Not a valid date (YYYY-MM-DD or DD.MM.YYYY).")]),
+    ("{code}", "9999-12-31", [("date", "New date: The date must be from 1900-01-01 to"
+                                       " 2100-12-31.")]),
+]
+HOSTILE_SECOND_STEP = ["25:99", "١١:٠٠", "<script>"]  # times no select offers
+
+
+def test_hostile_input_is_refused_at_its_field_and_moves_nothing(site):
     stack, pages = site
-    _, order_code = stack.confirmed_booking()
-    citizen = Citizen(pages.url)
-    for form in ({"order_code": "' OR 1=1 --", "date": "2026-11-25"},
-                 {"order_code": "K7M2-QX4P" * 1000, "date": "x" * 10000},
-                 {"order_code": "\x00\u202e", "date": "٢٠٢٦-١١-٢٥"},
-                 {"order_code": order_code, "date": "2026-02-30"},
-                 {"order_code": order_code, "date": "9999-12-31"}):
-        answer = citizen.post("/reschedule", **form)
-        assert answer.status_code < 500, (form, answer.text)
+    booking_id, order_code = stack.confirmed_booking()
+    citizen = Citizen(pages.url, "en")
+    for code, day, panel in HOSTILE_FIRST_STEP:
+        answer = citizen.post("/reschedule", order_code=code.format(code=order_code), date=day)
+        assert answer.status_code == 400, (code[:20], day[:20], answer.text)
+        assert refusals_shown(answer.text) == panel
+        assert order_code not in answer.text and "OR 1=1" not in answer.text
         citizen.get("/reschedule")
+    # A control character is refused before any page is made: the boundary's answer.
+    answer = citizen.post("/reschedule", order_code="\x00\u202e", date="٢٠٢٦-١١-٢٥")
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_characters"
+    assert [r["field"] for r in answer.json()["reasons"]] == ["order_code"]
+    citizen.get("/reschedule")
+
     citizen.post("/reschedule", order_code=order_code, date="2026-11-25")
-    for form in ({"time": "25:99"}, {"time": "١١:٠٠"}, {"time": "<script>"},
-                 {"date": "٢٠٢٦-١١-٢٥", "time": "11:00"}):
-        answer = citizen.post("/reschedule", action="move", **dict({"date": "2026-11-25"},
-                                                                   **form))
-        assert answer.status_code < 500 and "<script>" not in answer.text, form
+    for at in HOSTILE_SECOND_STEP:
+        answer = citizen.post("/reschedule", action="move", date="2026-11-25", time=at)
+        assert answer.status_code == 400, (at, answer.text)
+        assert refusals_shown(answer.text) == [("time", "New time: Not a valid time.")]
+        assert "<script>" not in answer.text
+    assert "BookingRescheduled" not in stack.booking_events(booking_id)
+    # Digits of another script are the date they spell (issue 12): the move is made.
+    moved = citizen.post("/reschedule", action="move", date="٢٠٢٦-١١-٢٥", time="11:00")
+    assert moved.status_code == 200, moved.text
+    assert "2026-11-25" in moved.text and "11:00" in moved.text
+    assert stack.booking_events(booking_id)[-1] == "BookingRescheduled"
     for path in ("/order-code", "/reschedule"):
         answer = requests.post(pages.url + path, data={"order_code": order_code}, timeout=10)
         assert answer.status_code == 403  # no CSRF token, no session: nothing sent on
