@@ -15,14 +15,24 @@ after the unwanted effect would have:
   with what was there when the call was made has been done;
 * :func:`processed`: an event consumer has recorded the given events in its
   ``processed_events`` (it records each in the transaction of its effect, so what it
-  did for them is committed).
+  did for them is committed);
+* :func:`handler_quiet`: an in-process event handler has nothing left to do: none of
+  its queues (its own, retry, delay) holds a message and none of its workers runs, so
+  every redelivery it had asked for has come back and been handled;
+* :func:`answers_again`: a running service answered an RPC request sent after the
+  call through its request queue, so it took everything queued there before it.
 
 The timeouts only catch "never": a marker that comes is waited for however long it
 takes within them."""
 import time
 
 import psycopg
+from kombu import Connection
+from nameko.exceptions import MethodNotFound
+from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_waiter
+
+from shared.consumer import queue_names
 
 NEVER = 60  # seconds: a marker not there by then is not coming
 
@@ -74,3 +84,53 @@ def processed(database_url, consumer, event_ids, timeout=NEVER):
         return have == wanted
 
     wait_until(done, f"{consumer} processing {len(wanted)} events", timeout)
+
+
+def _ready(amqp_uri, queues):
+    """Messages ready in each of ``queues`` (names), exactly as the broker counts them
+    now (a passive declare; the management API's figures lag by a statistics round)."""
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        try:
+            return {name: channel.queue_declare(name, passive=True).message_count
+                    for name in queues}
+        finally:
+            channel.close()
+
+
+def handler_quiet(container, method, timeout=NEVER):
+    """Waits until the ``@on_event`` handler ``method`` of the running in-process nameko
+    ``container`` is quiet: no message ready in any of its queues (its own, retry and
+    delay queues) and no worker of the container running, in two checks in a row (a
+    message the broker has just handed to the consumer is in no queue's ready count
+    until its worker starts: the broker round trip between the checks lets it)."""
+    [consumer] = [e for e in container.entrypoints if e.method_name == method]
+    names = [name for name, _ in queue_names(container.service_name, method, consumer,
+                                             container.config).declarations()
+             if not name.endswith(".dlq")]
+    amqp_uri = container.config["AMQP_URI"]
+    in_a_row = []
+
+    def quiet():
+        idle_before = not container._worker_threads
+        empty = not any(_ready(amqp_uri, names).values())
+        in_a_row.append(idle_before and empty and not container._worker_threads)
+        return in_a_row[-2:] == [True, True]
+
+    wait_until(quiet, f"{container.service_name}.{method} getting quiet", timeout)
+
+
+def answers_again(amqp_uri, service, timeout=NEVER):
+    """Waits until the running ``service`` answers an RPC request sent now through its
+    request queue ``rpc-<service>`` (as admin, on ``amqp_uri``). The queue hands out
+    in order, so the service has taken every request queued before it (e.g. while it
+    was paused) and is answering again. The request names a method no service has:
+    the answer is nameko's ``MethodNotFound``, from the service itself."""
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=timeout) as cluster:
+        try:
+            getattr(cluster, service).no_such_method_a_test_marker()
+        except MethodNotFound:
+            return
+        except Exception as late:
+            raise AssertionError(f"{service} did not answer in {timeout} s") from late
+    raise AssertionError(f"{service} answered a method it does not have")

@@ -3,10 +3,10 @@ checkout), found by their command line and working directory, for tests that pau
 or kill one of them."""
 import os
 import signal
-import time
 from contextlib import contextmanager
 
 from shared.config import REPO_ROOT
+from tests.markers import answers_again
 
 
 def pids_of(marker):
@@ -33,8 +33,12 @@ def service_pids(service):
 
 
 @contextmanager
-def paused(pids):
-    """SIGSTOP ``pids`` for the block, SIGCONT after, whatever happens."""
+def paused(service):
+    """SIGSTOP the nameko process(es) of ``service`` for the block, SIGCONT after,
+    whatever happens; then waits until it has taken the RPC requests that queued up
+    while it was stopped and answers again (:func:`tests.markers.answers_again`, as
+    the broker's administrator: ``AMQP_URI`` of deploy/env.sh)."""
+    pids = service_pids(service)
     assert pids, "no process to pause: is the platform running from this checkout?"
     for pid in pids:
         os.kill(pid, signal.SIGSTOP)
@@ -43,4 +47,4 @@ def paused(pids):
     finally:
         for pid in pids:
             os.kill(pid, signal.SIGCONT)
-        time.sleep(0.5)  # let it drain what queued up while it was stopped
+        answers_again(os.environ["AMQP_URI"], service)

@@ -22,6 +22,7 @@ import requests
 
 from shared.config import REPO_ROOT, SERVICES, service_config
 from tests.load import BookingLoad
+from tests.markers import wait_until
 from tests.processes import pids_of
 
 pytestmark = pytest.mark.e2e
@@ -58,6 +59,19 @@ BYSTANDERS = [_url("registry", "/health"), _url("complaints", "/health"),
               _url("kiosk_gateway", "/health")]
 
 
+def _booked_since(load, moment, at_least=1):
+    """Whether the load got ``at_least`` booking requests or confirmations through after
+    ``moment`` (monotonic)."""
+    return sum(at > moment and status in (200, 202)
+               for at, _, status in load.answers) >= at_least
+
+
+def _booking_under_load(load, since, at_least=3):
+    """Waits until the load got ``at_least`` bookings through after ``since``."""
+    wait_until(lambda: _booked_since(load, since, at_least),
+               f"{at_least} bookings answered", timeout=NEVER, every=0.2)
+
+
 def _emails_exactly_once(load):
     per_booking = load.emails_per_booking()
     assert per_booking, "no booking was accepted"
@@ -72,7 +86,7 @@ def test_a_killed_process_comes_back_by_itself_and_nothing_is_lost():
     load = BookingLoad(clients=4).start()
     figures = {}
     try:
-        time.sleep(3)
+        _booking_under_load(load, since=0)
         for name, marker, back in KILLED:
             old = set(pids_of(marker))
             assert old, f"{name} is not running from this checkout"
@@ -90,7 +104,7 @@ def test_a_killed_process_comes_back_by_itself_and_nothing_is_lost():
                              "other services not answering": bystanders_down}
             assert is_back, f"{name} never came back (not within {NEVER} s)"
             assert bystanders_down == 0, f"the others stopped answering while {name} was down"
-            time.sleep(3)
+            _booking_under_load(load, since=killed_at + recovered)  # with the new process
     finally:
         load.stop()
     assert load.faults == []
@@ -99,15 +113,10 @@ def test_a_killed_process_comes_back_by_itself_and_nothing_is_lost():
     print("\nissue 13, a process killed:", figures)
 
 
-def _booked_since(load, moment):
-    """Whether the load got a booking request or confirmation through after ``moment``."""
-    return any(at > moment and status in (200, 202) for at, _, status in load.answers)
-
-
 def test_a_database_restart_costs_503_meanwhile_and_loses_nothing():
     load = BookingLoad(clients=4).start()
     try:
-        time.sleep(3)
+        _booking_under_load(load, since=0)
         started = time.monotonic()
         subprocess.run([str(REPO_ROOT / "deploy" / "bin" / "infra"), "restart", "postgres"],
                        check=True, capture_output=True)
@@ -117,7 +126,7 @@ def test_a_database_restart_costs_503_meanwhile_and_loses_nothing():
         while not _booked_since(load, restarted) and time.monotonic() - restarted < NEVER:
             time.sleep(0.2)
         reconnected = time.monotonic() - restarted
-        time.sleep(3)  # a few more bookings on the new connections
+        _booking_under_load(load, since=restarted)  # a few more on the new connections
     finally:
         load.stop()
     assert load.faults == [], load.faults  # a 503 "try again", never a 500

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from shared.config import service_config
-from tests.processes import paused, service_pids
+from tests.processes import paused
 
 pytestmark = pytest.mark.e2e
 GATEWAY = "http://" + service_config("kiosk_gateway")["WEB_SERVER_ADDRESS"]
@@ -39,7 +39,7 @@ def test_d5_a_kiosk_activation_gets_503_after_its_rpc_timeout_while_booking_is_p
     kiosk = requests.post(f"{GATEWAY}/admin/kiosks", json={"centre": "baku-2"}, headers=ADMIN,
                           timeout=10).json()
     auth = {"Authorization": f"Bearer {kiosk['token']}"}
-    with paused(service_pids("booking")):
+    with paused("booking"):
         answer, waited = _timed(lambda timeout: requests.post(
             f"{GATEWAY}/kiosk/activations", json={"order_code": "ABCD-EFGH"}, headers=auth,
             timeout=timeout))
@@ -59,7 +59,7 @@ def test_the_citizen_pages_show_a_bilingual_try_again_page_after_their_timeout()
     session = requests.Session()
     form = session.get(f"{WEB}/cancel", timeout=10)
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
-    with paused(service_pids("booking")):
+    with paused("booking"):
         page, waited = _timed(lambda timeout: session.post(
             f"{WEB}/cancel", data={"csrf_token": token, "order_code": "ABCD-EFGH"},
             timeout=timeout))

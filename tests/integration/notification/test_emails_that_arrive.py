@@ -10,7 +10,6 @@ of a second, and a mail sink of the test's own:
   ``deliver_by``, and only then is the failure final (``will_retry`` false);
 * still exactly one email per intent.
 """
-import time
 import uuid
 from datetime import timedelta
 
@@ -21,6 +20,7 @@ from services.notification.service import NotificationService
 from tests.clock import Clock
 from tests.integration.notification.emails import (email_state, events_of, given_up, request,
                                                    send, wait_for_events)
+from tests.markers import handler_quiet
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,8 @@ HOLD = timedelta(minutes=15)
 
 @pytest.fixture
 def notification(container_factory, rabbit_config, fresh_database, own_mail_sink):
-    """``notification(smtputf8=True)`` → (database URL, clock, sink, AMQP URI)."""
+    """``notification(smtputf8=True)`` → (database URL, clock, sink, AMQP URI, the
+    running container)."""
     def start(**sink_options):
         sink = own_mail_sink(**sink_options)
         container = container_factory(NotificationService, dict(
@@ -39,7 +40,7 @@ def notification(container_factory, rabbit_config, fresh_database, own_mail_sink
         clock = Clock()
         replace_dependencies(container, "clock").side_effect = clock
         container.start()
-        return fresh_database, clock, sink, rabbit_config["AMQP_URI"]
+        return fresh_database, clock, sink, rabbit_config["AMQP_URI"], container
     return start
 
 
@@ -50,7 +51,7 @@ def failures(events):
 
 def test_a_unicode_domain_goes_out_in_its_ascii_form_through_a_relay_without_smtputf8(
         notification):
-    database, clock, sink, amqp_uri = notification(smtputf8=False)
+    database, clock, sink, amqp_uri, _ = notification(smtputf8=False)
     local = f"leyla-{uuid.uuid4().hex[:8]}"
     message = request(f"{local}@bakı.az", deliver_by=clock.now + HOLD)
     send(amqp_uri, message)
@@ -65,7 +66,7 @@ def test_an_old_request_with_a_unicode_local_part_is_refused_for_good_by_such_a_
         notification):
     """The forms refuse such an address now (email_local_part); one queued before
     cannot go through a relay without SMTPUTF8, however often it is tried."""
-    database, clock, sink, amqp_uri = notification(smtputf8=False)
+    database, clock, sink, amqp_uri, _ = notification(smtputf8=False)
     message = request(f"ləylə-{uuid.uuid4().hex[:8]}@bakı.az", deliver_by=clock.now + HOLD)
     send(amqp_uri, message)
     (status, attempts), events = email_state(database, message.data["intent_id"])
@@ -76,7 +77,7 @@ def test_an_old_request_with_a_unicode_local_part_is_refused_for_good_by_such_a_
 
 def test_q2_a_greylisted_code_email_is_tried_more_than_three_times_and_arrives_in_time(
         notification):
-    database, clock, sink, amqp_uri = notification(greylist_refusals=4)
+    database, clock, sink, amqp_uri, _ = notification(greylist_refusals=4)
     to = f"greylist-{uuid.uuid4().hex[:8]}@example.az"
     message = request(to, deliver_by=clock.now + HOLD)
     send(amqp_uri, message)
@@ -91,13 +92,13 @@ def test_q2_a_greylisted_code_email_is_tried_more_than_three_times_and_arrives_i
 
 
 def test_a_greylisted_email_requested_twice_is_still_sent_once(notification):
-    database, clock, sink, amqp_uri = notification(greylist_refusals=3)
+    database, clock, sink, amqp_uri, container = notification(greylist_refusals=3)
     to = f"greylist-{uuid.uuid4().hex[:8]}@example.az"
     message = request(to, deliver_by=clock.now + HOLD)
     send(amqp_uri, message, message)  # two copies, each asking to be tried again
     (status, _), types = email_state(database, message.data["intent_id"])
     assert status == "delivered" and types.count("EmailDelivered") == 1
-    time.sleep(1)  # every redelivery of either copy has come back: nothing more was sent
+    handler_quiet(container, "on_booking_email")  # every redelivery of either copy is back
     assert [kind for kind, _ in events_of(database, message.data["intent_id"])] == types
     assert len(sink.messages_to(to)) == 1
 
@@ -108,7 +109,7 @@ def test_a_greylisted_email_requested_twice_is_still_sent_once(notification):
 ])
 def test_q2_a_code_email_that_never_gets_through_is_tried_until_the_code_expires(
         notification, prefix, event, state):
-    database, clock, sink, amqp_uri = notification()
+    database, clock, sink, amqp_uri, container = notification()
     expires = clock.now + HOLD
     message = request(f"{prefix}-{uuid.uuid4().hex[:8]}@example.az", deliver_by=expires)
     intent = message.data["intent_id"]
@@ -126,6 +127,6 @@ def test_q2_a_code_email_that_never_gets_through_is_tried_until_the_code_expires
     assert final["retry_in_seconds"] is None
     assert all(f["will_retry"] for f in failures(events)[:-1])
 
-    time.sleep(1)  # no redelivery was asked for: no more tries
+    handler_quiet(container, "on_booking_email")  # a redelivery asked for would be back
     (status, attempts), types = email_state(database, intent)
     assert status == state and attempts == len(failures(events)) == types.count(event)
