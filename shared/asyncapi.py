@@ -9,8 +9,9 @@ event, in order, retained for replay), the operation a subscriber performs on ea
 and one message per public event type — the CloudEvents envelope with our extension
 attributes, and the ``data`` schema of that type as its catalogue's public marshmallow
 schema says (apispec turns marshmallow into JSON Schema). A test regenerates the
-document and fails when the committed one is stale, and a well-kept parser
-(``@asyncapi/parser``) validates it.
+document and fails when the committed one is stale, a well-kept parser
+(``@asyncapi/parser``) validates it, and a JSON Schema validator (``jsonschema``)
+checks real events against their message (tests/event_contract.py).
 
 ``data`` schemas allow members they do not list: a later schema version of the same
 type may add optional fields (docs/EVENTS.md, "Versions").
@@ -32,7 +33,11 @@ VERSION = "1.0.0"
 
 def _converter():
     plugin = MarshmallowPlugin(schema_name_resolver=lambda schema: None)  # inline nesting
-    APISpec("asyncapi", VERSION, "3.0.3", plugins=[plugin])
+    # AsyncAPI schemas are JSON Schema: apispec writes a field that may be null as
+    # JSON Schema does (``type: [string, 'null']``) only for OpenAPI 3.1; for 3.0 it
+    # writes OpenAPI's own ``nullable``, which a JSON Schema validator ignores and so
+    # refuses every null (issue 23 §1).
+    APISpec("asyncapi", VERSION, "3.1.0", plugins=[plugin])
     return plugin.converter
 
 
