@@ -15,6 +15,7 @@ from services.kiosk_gateway.events import CATALOG as KIOSK
 from services.monitoring.events import CATALOG as MONITORING
 from services.notification.events import CATALOG as NOTIFICATION
 from shared import asyncapi
+from shared.envelope import format_sequence
 from tests.event_contract import Contract
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
@@ -24,7 +25,7 @@ def published(catalog, name, data, sequence=1):
     """The event as its relay publishes it: public data, then sequence and signature."""
     envelope = catalog.new(name, f"{name.lower()}-1", data, str(uuid.uuid4()), time=NOW)
     return dict(envelope.with_data(catalog.public_form(envelope)).to_dict(),
-                sequence=sequence, signature="eyJhbGciOiJFZDI1NTE5In0..c2ln")
+                sequence=format_sequence(sequence), signature="eyJhbGciOiJFZDI1NTE5In0..c2ln")
 
 
 FAILURES = {"code_email_not_delivered": 0, "order_code_email_not_delivered": 0,
