@@ -16,6 +16,7 @@ The same check over a scripted week on a test clock (activations and counters ne
 one): tests/integration/monitoring/test_public_event_contract.py."""
 import json
 import os
+import time
 import uuid
 from datetime import datetime
 
@@ -81,14 +82,17 @@ def a_short_day():
             "report": report.json()["report_id"]}
 
 
-def read_stream(service, idle_seconds=5):
-    """(stream offset, headers, body) of every event in the service's stream, oldest
-    first, until it has been idle for ``idle_seconds``."""
-    events = []
+def read_stream(service, idle_seconds=5, at_most_seconds=120):
+    """(stream offset, body) of every event in the service's stream, oldest first, until
+    it has been idle for ``idle_seconds`` (or, on a platform that keeps publishing, for
+    ``at_most_seconds`` in all)."""
+    events, deadline = [], time.monotonic() + at_most_seconds
     try:
         for offset, body in stream_events(AMQP_URI, stream_name(service), "first",
                                           idle_seconds=idle_seconds):
             events.append((offset, body))
+            if time.monotonic() > deadline:
+                break
     except TimeoutError:
         pass
     return events
