@@ -9,8 +9,8 @@ as published *without* its ``signature`` member, and that member is always the l
 one, so a verifier in any language recovers the signed bytes exactly by cutting it
 off — no canonicalization::
 
-    {"specversion":"1.0",…,"data":{…},"sequence":42,"signature":"eyJhbGci…..c2ln…"}
-    └──────────────── the signed payload: this text, then "}" ───────────────┘
+    {"specversion":"1.0",…,"data":{…},"sequence":"00000000000000000042","signature":"eyJ…"}
+    └──────────────── the signed payload: this text, then "}" ──────────────────────┘
 
 Keys: each service has a key set file (``EVENT_SIGNING_KEYS``, a JSON object
 ``{"keys": [JWK + "status"]}``; ``make run`` creates one under ``.state/keys/``, in
