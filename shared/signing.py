@@ -16,10 +16,10 @@ The algorithm's name in the JWS header is ``EdDSA`` with an ``OKP`` key of curve
 joserfc all verify (RFC 9864's newer name ``Ed25519`` for the same signature is
 refused by PyJWT 2.15: ``tests/unit/test_signing_elsewhere.py``). Each key says in
 its JWK ``alg`` which name its signatures carry, since Node's ``jose`` and PyJWT
-pick keys by it: keys made before this choice (``alg`` ``Ed25519``) go on signing
-under that name until they are rotated, so subscribers who pinned it keep working
-until the announced rotation, and both names verify here for as long as their keys
-are in the JWKS (docs/EVENTS.md, "Verifying").
+pick keys by it: a key with ``alg`` ``Ed25519`` (as earlier versions made them) goes
+on signing under that name until it is rotated, so subscribers who pinned it keep
+working until the announced rotation, and both names verify here for as long as
+their keys are in the JWKS (docs/EVENTS.md, "Two names for one signature").
 
 An event is bound to its producer: a key's ``kid`` is ``<service>-…`` (service names
 have no hyphen), and an event verifies only with a key of the service its ``source``
@@ -57,7 +57,7 @@ from joserfc.jwk import KeySet, OKPKey
 from .clock import utcnow
 
 ALGORITHM = "EdDSA"  # what new keys sign with (RFC 8037)
-ALGORITHMS = ("EdDSA", "Ed25519")  # what verifies: RFC 9864's name, of keys made before
+ALGORITHMS = ("EdDSA", "Ed25519")  # what verifies: RFC 9864's name too (older keys)
 CURVE = "Ed25519"
 MEMBER = ',"signature":"'
 ACTIVE, RETIRED, REVOKED = "active", "retired", "revoked"
@@ -102,8 +102,8 @@ def new_key(service):
         raise ValueError(f"a service name has no hyphen: {service!r}")
     now = utcnow()
     kid = f"{service}-{now:%Y%m%d}-{uuid.uuid4().hex[:8]}"
-    key = OKPKey.generate_key(CURVE, parameters={"kid": kid, "use": "sig",
-                                                     "alg": ALGORITHM}, private=True)
+    key = OKPKey.generate_key(CURVE, parameters={"kid": kid, "use": "sig", "alg": ALGORITHM},
+                              private=True)
     return dict(key.as_dict(private=True), status=ACTIVE,
                 created=now.isoformat(timespec="seconds"))
 
@@ -161,7 +161,7 @@ def revoke(keys, kid):
 
 class Signer:
     """Signs with the active key of a key set, under the algorithm name its JWK
-    ``alg`` states (``EdDSA``; ``Ed25519`` for a key made before that choice)."""
+    ``alg`` states (``EdDSA``, or ``Ed25519`` for an older key until it is rotated)."""
 
     def __init__(self, keys, service=None):
         """``keys``: a key set (:func:`load_keys`); ``service``, if given, must own the
