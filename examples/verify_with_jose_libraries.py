@@ -52,7 +52,8 @@ def producer_checked(payload, kid):
 
 
 def verify_with_pyjwt(body, jwks):
-    """PyJWT (``pip install pyjwt[crypto]``): the event, or ``jwt.PyJWTError``."""
+    """PyJWT (``pip install pyjwt[crypto]``): the event, or ``jwt.PyJWTError``
+    (``KeyError`` for a ``kid`` the JWKS lacks)."""
     import jwt
 
     payload, token = signed_parts(body)
@@ -63,7 +64,8 @@ def verify_with_pyjwt(body, jwks):
 
 
 def verify_with_jwcrypto(body, jwks):
-    """jwcrypto: the event, or ``jwcrypto.jws.InvalidJWSSignature``."""
+    """jwcrypto: the event, or ``jwcrypto.common.JWException`` (``JWKeyNotFound``
+    when no key of the set verifies it)."""
     from jwcrypto import jwk, jws
 
     payload, token = signed_parts(body)
@@ -85,7 +87,8 @@ def verify_with_cryptography(body, jwks):
     payload, token = signed_parts(body)
     header, encoded, signature = token.split(".")
     protected = json.loads(unb64(header))
-    assert protected["alg"] in ("EdDSA", "Ed25519"), protected
+    if protected["alg"] not in ("EdDSA", "Ed25519"):
+        raise ValueError(f"not an Ed25519 signature: {protected['alg']}")
     key = next(k for k in jwks["keys"] if k["kid"] == protected["kid"] and k["crv"] == "Ed25519")
     public = Ed25519PublicKey.from_public_bytes(unb64(key["x"]))
     public.verify(unb64(signature), f"{header}.{encoded}".encode())
