@@ -71,7 +71,9 @@ def follow(uri, stream, state, start="first", verify=None, **options):
     off.
     ``verify(body)``, if given, raises unless the event is genuinely ours: it runs
     *before* its ``sequence`` is trusted, so nothing forged can stand in for a real
-    event. A message that is not a numbered event stops the subscriber."""
+    event, and on the bytes as delivered, since an event parsed and written again
+    (``json.dumps``, a CloudEvents SDK) is other bytes, which no signature covers. A
+    message that is not a numbered event stops the subscriber."""
     offset = state["offset"] + 1 if "offset" in state else start
     for position, body in stream_events(uri, stream, offset, **options):
         if verify is not None:

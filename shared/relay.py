@@ -247,7 +247,8 @@ class Relay:
 def main(argv=None):
     """``python -m shared.relay services/<name>/config.yaml [--metrics-port N]``: runs the
     service's relay until SIGTERM; exits with status 2 when the signing keys
-    (``EVENT_SIGNING_KEYS``) are missing."""
+    (``EVENT_SIGNING_KEYS``) are missing, ``ValueError`` when their active key is not
+    the service's own (``shared.signing.Signer``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", help="the service's config.yaml")
     parser.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
@@ -260,7 +261,8 @@ def main(argv=None):
         log.error("no signing keys at EVENT_SIGNING_KEYS=%r: create them with"
                   " python -m shared.signing ensure %s", keys, service)
         raise SystemExit(2)
-    relay = Relay(service, config["DATABASE_URL"], config["AMQP_URI"], Signer.from_file(keys),
+    relay = Relay(service, config["DATABASE_URL"], config["AMQP_URI"],
+                  Signer.from_file(keys, service),
                   batch_size=int(config.get("RELAY_BATCH_SIZE", 500)),
                   poll_interval=float(config.get("RELAY_POLL_INTERVAL", 0.05)),
                   sequence_format=str(config.get("EVENT_SEQUENCE_FORMAT") or "string"))
