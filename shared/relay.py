@@ -42,11 +42,11 @@ from pathlib import Path
 
 import psycopg
 
-from .amqp import CLOUDEVENTS_JSON, BatchPublisher, events_exchange_name
+from .amqp import CLOUDEVENTS_JSON, BatchPublisher, events_exchange_name, private_exchange_name
 from .config import load_config
 from .envelope import SEQUENCE_FORMATS, format_sequence
 from .logs import configure_logging
-from .metrics import EVENTS_PUBLISHED, RELAY_LAG, RELAY_LEADER, RELAY_PENDING
+from .metrics import EVENTS_PUBLISHED, RELAY_LAG, RELAY_LEADER, RELAY_PENDING, at_zero
 from .signing import Signer
 
 log = logging.getLogger("shared.relay")
@@ -80,6 +80,8 @@ class Relay:
         self.poll_interval = poll_interval
         self.stopping = threading.Event()
         self._lag_measured = 0.0
+        # The outbox holds the service's public and private messages (shared.eventstore).
+        at_zero(EVENTS_PUBLISHED, [service], [self.public_exchange, private_exchange_name(service)])
 
     def _fetch(self, conn, after):
         """The next batch after the cursor ``after`` = (tx, id), below the horizon;

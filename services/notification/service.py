@@ -9,6 +9,7 @@ from shared.consumer import RedeliverLater, on_event, retry_delays
 from shared.db import Database
 from shared.email_request import request_catalog
 from shared.http import http
+from shared.metrics import at_zero
 from shared.platform import PlatformService
 
 
@@ -22,9 +23,10 @@ TEMPLATES = Templates()
 # The senders' email requests, read by the shared contract (not the senders' code).
 BOOKING_REQUESTS = request_catalog("booking")
 COMPLAINTS_REQUESTS = request_catalog("complaints")
-EMAILS = Counter("asan_emails_total",
-                 "Delivery attempts by outcome: delivered, temporary, permanent, technical",
-                 ["template", "outcome"])
+EMAILS = at_zero(Counter("asan_emails_total",
+                         "Delivery attempts by outcome: delivered, temporary, permanent, technical",
+                         ["template", "outcome"]),
+                 TEMPLATES.versions, handlers.OUTCOME_OF.values())
 
 
 class EmailSchedule(DependencyProvider):
