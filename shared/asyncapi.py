@@ -1,4 +1,4 @@
-"""The published contract of our events (D-3, issue 14 §3): an AsyncAPI 3.0 document
+"""The published contract of our events (D-3): an AsyncAPI 3.0 document
 generated from the event catalogues, never written by hand.
 
     python -m shared.asyncapi            # writes docs/asyncapi.yaml
