@@ -181,8 +181,8 @@ def make_browser(request):
     platform's); all closed after the test."""
     drivers = []
 
-    def make(size=DESKTOP, javascript=True, base=WEB, suffix="", locale="en-US"):
-        driver = _driver(size, javascript=javascript, locale=locale)
+    def make(size=DESKTOP, javascript=True, base=WEB, suffix="", locale="en-US", phone=False):
+        driver = _driver(size, phone=phone, javascript=javascript, locale=locale)
         drivers.append(driver)
         return Browser(driver, _test_name(request) + suffix, base)
     try:
