@@ -41,7 +41,7 @@ def test_delivered_once_even_when_the_request_arrives_twice(notification, rabbit
     time.sleep(0.5)
     mails = messages_to(to)
     assert len(mails) == 1
-    assert mails[0]["X-Template"] == "booking_confirmation_code/v1"
+    assert mails[0]["X-Template"] == "booking_confirmation_code/v2"
     assert "042517" in mails[0].get_body(("plain",)).get_content()
     assert "042517" not in mails[0]["Subject"]
 
