@@ -12,6 +12,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter
 from shared import supervision
 from shared.config import SERVICES, service_config
 from shared.metrics import ENTRYPOINT_OUTCOMES, EntrypointMetrics, at_zero
+from services.booking.reference import ReferenceData
 from shared.ratelimit import RateLimits
 
 
@@ -54,6 +55,25 @@ def test_d4_fin_throttling_and_lookups_are_at_zero_once_the_registry_is_loaded()
         for outcome in registry.FIN_OUTCOMES:
             assert REGISTRY.get_sample_value("asan_fin_queries_total",
                                              {"method": method, "outcome": outcome}) == 0
+
+
+def test_d4_every_centre_s_kiosk_and_counter_series_are_at_zero_once_the_gateway_is_loaded():
+    """The kiosk activations, slow-downs and counters' panels and recording rules: a
+    series per centre (reference data) from start-up, not from its first ticket."""
+    gateway = importlib.import_module("services.kiosk_gateway.service")
+    reference = ReferenceData.load()
+    assert len(reference.centres) > 1
+    for centre, info in reference.centres.items():
+        assert REGISTRY.get_sample_value("asan_kiosk_activations_total",
+                                         {"centre": centre, "outcome": "ticket"}) == 0
+        assert REGISTRY.get_sample_value("asan_kiosk_slowed_down_total",
+                                         {"centre": centre}) == 0
+        for outcome in gateway.COUNTER_OUTCOMES:
+            assert REGISTRY.get_sample_value("asan_ticket_calls_total",
+                                             {"centre": centre, "outcome": outcome}) == 0
+        for service in info.services:
+            assert REGISTRY.get_sample_value("asan_ticket_waiting_seconds_count",
+                                             {"centre": centre, "service": service}) == 0
 
 
 def test_d4_every_email_template_and_outcome_is_at_zero_once_notification_is_loaded():
