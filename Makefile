@@ -46,10 +46,8 @@ replay: ## replay dead letters of one queue: make replay QUEUE=name
 	@test -n "$(QUEUE)" || { echo "usage: make replay QUEUE=<queue name>" >&2; exit 2; }
 	. deploy/env.sh && .venv/bin/python -m shared.deadletters replay $(QUEUE)
 
-prometheus: ## Prometheus with deploy/prometheus/ against the running stack (127.0.0.1:59090)
-	. deploy/env.sh && mkdir -p "$$ASAN_STATE_DIR/prometheus" && \
-		prometheus --config.file=deploy/prometheus/prometheus.yml \
-		--storage.tsdb.path="$$ASAN_STATE_DIR/prometheus" --web.listen-address=127.0.0.1:59090
+prometheus: ## Prometheus + Alertmanager on the running stack; alerts emailed to OPERATOR_EMAIL
+	deploy/bin/prometheus
 
 .PHONY: cluster
 cluster: ## 3 RabbitMQ nodes; one SIGKILLed under a booking load: what was lost (nothing)

@@ -107,6 +107,16 @@ _default ASAN_WEB_PUBLIC_URL "http://127.0.0.1:$ASAN_WEB_PORT"
 _default ASAN_SUPERVISION_PORT 9009
 _default SCALE 1
 
+# `make prometheus` (deploy/bin/prometheus, shared/alerting.py): Prometheus and
+# Alertmanager scraping the ports above; every alert is emailed to OPERATOR_EMAIL
+# (comma-separated) through the notification service's SMTP settings.
+_default ASAN_ALERTING_DIR "$ASAN_STATE_DIR/alerting"  # their configs, data, logs
+_default ASAN_PROMETHEUS_PORT 59090
+_default ASAN_ALERTMANAGER_PORT 59093
+_default ASAN_PROMETHEUS_INTERVAL 15s
+_default ASAN_ALERT_GROUP_WAIT 30s
+_default OPERATOR_EMAIL operators@asan.example
+
 # psycopg must not block the eventlet hub the nameko services run on.
 _default PSYCOPG_WAIT_FUNC wait_select
 

@@ -13,6 +13,11 @@ and a copy of an event already handled (a relay that crashed re-publishes its la
 batch) is recognised by its ``sequence`` and skipped. A jump in ``sequence`` would
 mean events were lost (the stream's retention dropped them before you read them):
 the subscriber stops and says so, rather than carry on with a hole.
+
+``sequence`` is the CloudEvents Sequence extension, a string of 20 digits
+(``"00000000000000000042"``) since contract 2.0.0; events of contract 1 carry the
+number as a JSON integer, and a stream keeps those for its retention: this reads both
+(docs/EVENTS.md, "Contract versions").
 """
 import argparse
 import json
@@ -48,27 +53,42 @@ def stream_events(uri, stream, offset="first", prefetch=500, idle_seconds=None):
             pass
 
 
+def sequence_number(event):
+    """The number (int >= 1) of ``event``'s ``sequence``: 20 decimal digits (contract 2) or a
+    JSON integer (contract 1); ``None`` when it has none of either form."""
+    value = event.get("sequence") if isinstance(event, dict) else None
+    if isinstance(value, str) and len(value) == 20 and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    return None
+
+
 def follow(uri, stream, state, start="first", verify=None, **options):
     """Yields ``(event, body)`` (the event as a dict, and its bytes as delivered) once
     each, in ``sequence`` order, from where ``state`` (a dict with ``offset`` and
-    ``sequence``, updated before each yield) left off.
+    ``sequence``, the number of the last event handled, updated before each yield) left
+    off.
     ``verify(body)``, if given, raises unless the event is genuinely ours: it runs
     *before* its ``sequence`` is trusted, so nothing forged can stand in for a real
-    event. A message that is not a numbered event stops the subscriber."""
+    event, and on the bytes as delivered, since an event parsed and written again
+    (``json.dumps``, a CloudEvents SDK) is other bytes, which no signature covers. A
+    message that is not a numbered event stops the subscriber."""
     offset = state["offset"] + 1 if "offset" in state else start
     for position, body in stream_events(uri, stream, offset, **options):
         if verify is not None:
             verify(body)
         event = json.loads(body)
-        if not isinstance(event, dict) or not isinstance(event.get("sequence"), int):
+        number = sequence_number(event)
+        if number is None:
             raise RuntimeError(f"offset {position} holds no numbered event: not ours")
         last = state.get("sequence")
-        if last is not None and event["sequence"] <= last:
+        if last is not None and number <= last:
             state["offset"] = position  # a copy of one already handled
             continue
-        if last is not None and event["sequence"] != last + 1:
-            raise RuntimeError(f"events {last + 1}…{event['sequence'] - 1} are missing")
-        state.update(offset=position, sequence=event["sequence"])
+        if last is not None and number != last + 1:
+            raise RuntimeError(f"events {last + 1}…{number - 1} are missing")
+        state.update(offset=position, sequence=number)
         yield event, body
 
 

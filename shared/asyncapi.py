@@ -1,4 +1,4 @@
-"""The published contract of our events (D-3, issue 14 §3): an AsyncAPI 3.0 document
+"""The published contract of our events (D-3): an AsyncAPI 3.0 document
 generated from the event catalogues, never written by hand.
 
     python -m shared.asyncapi            # writes docs/asyncapi.yaml
@@ -9,8 +9,9 @@ event, in order, retained for replay), the operation a subscriber performs on ea
 and one message per public event type — the CloudEvents envelope with our extension
 attributes, and the ``data`` schema of that type as its catalogue's public marshmallow
 schema says (apispec turns marshmallow into JSON Schema). A test regenerates the
-document and fails when the committed one is stale, and a well-kept parser
-(``@asyncapi/parser``) validates it.
+document and fails when the committed one is stale, a well-kept parser
+(``@asyncapi/parser``) validates it, and a JSON Schema validator (``jsonschema``)
+checks real events against their message (tests/event_contract.py).
 
 ``data`` schemas allow members they do not list: a later schema version of the same
 type may add optional fields (docs/EVENTS.md, "Versions").
@@ -24,15 +25,21 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from .amqp import events_exchange_name, stream_name
 from .config import REPO_ROOT, SERVICES
-from .envelope import CONTENT_TYPE
+from .envelope import CONTENT_TYPE, SEQUENCE_DIGITS
 
 DOCUMENT = REPO_ROOT / "docs" / "asyncapi.yaml"
-VERSION = "1.0.0"
+# The contract's version (docs/EVENTS.md, "Contract versions"): the major one changes
+# when the envelope does in a way a subscriber's code notices (2: ``sequence`` a string).
+VERSION = "2.0.0"
 
 
 def _converter():
     plugin = MarshmallowPlugin(schema_name_resolver=lambda schema: None)  # inline nesting
-    APISpec("asyncapi", VERSION, "3.0.3", plugins=[plugin])
+    # AsyncAPI schemas are JSON Schema: apispec writes a field that may be null as
+    # JSON Schema does (``type: [string, 'null']``) only for OpenAPI 3.1; for 3.0 it
+    # writes OpenAPI's own ``nullable``, which a JSON Schema validator ignores and so
+    # refuses every null (issue 23 §1).
+    APISpec("asyncapi", VERSION, "3.1.0", plugins=[plugin])
     return plugin.converter
 
 
@@ -67,9 +74,18 @@ ENVELOPE = {
                           "description": "the request that started it all"},
         "causationid": {"type": ["string", "null"], "format": "uuid",
                         "description": "the event or command that caused this one"},
-        "sequence": {"type": "integer", "minimum": 1,
-                     "description": "gap-free, per service, in publication (commit) order:"
-                                    " a subscriber that sees 1, 2, 3 … missed nothing"},
+        "sequence": {
+            "description": "the CloudEvents Sequence extension: the event's place among its"
+                           " service's public events, gap-free from 1 in publication (commit)"
+                           " order, in 20 decimal digits with leading zeros, so that two compare"
+                           " as strings as they do as numbers (\"00000000000000000009\" <"
+                           " \"00000000000000000010\"); its integer value is the number: a"
+                           " subscriber that sees 1, 2, 3 … missed nothing. Contract 1 (before"
+                           " 2.0.0, and while EVENT_SEQUENCE_FORMAT is integer) wrote the"
+                           " number as a JSON integer; the streams keep such events for their"
+                           " retention (docs/EVENTS.md, Contract versions)",
+            "oneOf": [{"type": "string", "pattern": f"^[0-9]{{{SEQUENCE_DIGITS}}}$"},
+                      {"type": "integer", "minimum": 1, "deprecated": True}]},
         "signature": {"type": "string",
                       "description": "JWS (RFC 7515, EdDSA/Ed25519) with a detached payload:"
                                      " the event's JSON text without this member, which is"
@@ -139,8 +155,11 @@ def document():
             "description": "What other government systems read (D-3): every service's public"
                            " events, live on a topic exchange and kept on a stream for"
                            " replay; CloudEvents 1.0 envelopes, signed (Ed25519 JWS), with a"
-                           " gap-free per-service sequence. Generated from the event"
-                           " catalogues by `python -m shared.asyncapi`; see docs/EVENTS.md.",
+                           " gap-free per-service sequence (the CloudEvents Sequence"
+                           " extension: a string that sorts). Version 2.0.0: `sequence` is a"
+                           " string of 20 digits, no longer a JSON integer (contract 1). Generated"
+                           " from the event catalogues by `python -m shared.asyncapi`; see"
+                           " docs/EVENTS.md.",
             "x-jwks": {service: f"/.well-known/jwks.json on the {service} service's HTTP API"
                        for service in SERVICES},
         },

@@ -85,7 +85,7 @@ from .catalog import InvalidEventData, UnknownEventType
 from .clock import utcnow
 from .envelope import envelope_from_dict
 from .eventstore import AlreadyHandled
-from .metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from .metrics import CONSUMED_OUTCOMES, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, at_zero
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +290,9 @@ class EventConsumer(Consumer):
                                      auto_delete=False)
             for name, _ in self.names.declarations():
                 channel.queue_bind(name, self.requeue_exchange, routing_key=name)
+        at_zero(EVENTS_CONSUMED, [self.container.service_name], [self.consumer_name],
+                CONSUMED_OUTCOMES)
+        at_zero(EVENTS_DEAD_LETTERED, [self.container.service_name], [self.consumer_name])
         super().setup()
 
     @property

@@ -9,6 +9,14 @@ two more to every *public* event (issue 14): ``sequence``, the gap-free number o
 event among its service's public events, and ``signature``, its JWS (always the last
 member; ``shared.signing``). A consumer validates them when present; they are not
 part of the event as stored.
+
+``sequence`` is the CloudEvents Sequence extension: a string whose lexicographic
+order is the publication order, here the number in :data:`SEQUENCE_DIGITS` decimal
+digits with leading zeros (``"00000000000000000042"``; :func:`format_sequence`).
+Events of contract 1 (docs/EVENTS.md, "Contract versions") carry it as a JSON
+integer: they stay in the streams for their retention, and a relay still writes that
+form while ``EVENT_SEQUENCE_FORMAT`` is ``integer``; :func:`sequence_number` reads
+both.
 """
 import json
 import uuid
@@ -21,6 +29,39 @@ from .clock import utcnow  # noqa: F401 - re-exported for the catalogue
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/cloudevents+json"
+# Every number a bigint column (public_sequence.last) can hold, and any 64-bit one.
+SEQUENCE_DIGITS = 20
+SEQUENCE_FORMATS = ("string", "integer")  # contract 2 (CloudEvents), contract 1
+
+
+def format_sequence(number, form="string"):
+    """The ``sequence`` attribute of the ``number``-th public event (int >= 1): in
+    ``form`` "string" the CloudEvents Sequence extension's lexicographically ordered
+    string of :data:`SEQUENCE_DIGITS` digits, in ``form`` "integer" the number itself
+    (contract 1). ``ValueError`` for a number out of range or an unknown form."""
+    if form not in SEQUENCE_FORMATS:
+        raise ValueError(f"a sequence format is one of {SEQUENCE_FORMATS}, not {form!r}")
+    if isinstance(number, bool) or not isinstance(number, int) \
+            or not 1 <= number < 10 ** SEQUENCE_DIGITS:
+        raise ValueError(f"a sequence number is an int from 1 to {SEQUENCE_DIGITS} digits")
+    return f"{number:0{SEQUENCE_DIGITS}d}" if form == "string" else number
+
+
+def sequence_number(value):
+    """The number (int >= 1) that an event's ``sequence`` attribute carries, in either form:
+    :data:`SEQUENCE_DIGITS` decimal digits (contract 2) or a JSON integer (contract 1).
+    ``ValueError`` for anything else (another width, a sign, a bool, a float, 0)."""
+    if isinstance(value, str):
+        if len(value) != SEQUENCE_DIGITS or not (value.isascii() and value.isdigit()):
+            raise ValueError(f"a sequence is {SEQUENCE_DIGITS} decimal digits")
+        number = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        raise ValueError("a sequence is a string of digits (or an integer, contract 1)")
+    if number < 1:
+        raise ValueError("a sequence starts at 1")
+    return number
 
 
 def new_id():
@@ -65,6 +106,17 @@ class Envelope:
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 
+class Sequence(fields.Field):
+    """The ``sequence`` attribute, loaded in either form as its number (int; see
+    :func:`sequence_number`)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return sequence_number(value)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+
 class EnvelopeSchema(Schema):
     """Validates an envelope as it arrives from the broker (``load``) and renders it
     for the wire (``dump``)."""
@@ -81,7 +133,7 @@ class EnvelopeSchema(Schema):
     causationid = fields.UUID(load_default=None, allow_none=True)
     data = fields.Dict(required=True)
     # Added by the relay to public events (see the module); not kept in Envelope.
-    sequence = fields.Integer(strict=True, validate=validate.Range(min=1), load_only=True)
+    sequence = Sequence(load_only=True)
     signature = fields.String(validate=validate.Length(min=1, max=2000), load_only=True)
 
     class Meta:

@@ -26,6 +26,7 @@ from marshmallow import ValidationError, fields, validate
 from . import identity
 from .email_address import EmailAddress  # noqa: F401 - one module of fields
 from .clock import validation_today
+from .dates import numeric_date
 from .errors import Text
 
 EARLIEST_DATE = date(1900, 1, 1)
@@ -72,16 +73,12 @@ class Within(validate.Validator):
         return value
 
 
-def _az_date(day):
-    return day.strftime("%d.%m.%Y")
-
-
 def date_range_problem(earliest, latest):
     """The bilingual :class:`Text` ``out_of_range`` for a date outside ``earliest``–``latest``
-    (both included; Azerbaijani as dd.mm.yyyy, English ISO 8601)."""
+    (both included; in both languages DD.MM.YYYY, as dates are read here)."""
     return Text("out_of_range",
-                f"Tarix {_az_date(earliest)} ilə {_az_date(latest)} arasında olmalıdır.",
-                f"The date must be from {earliest.isoformat()} to {latest.isoformat()}.")
+                f"Tarix {numeric_date(earliest)} ilə {numeric_date(latest)} arasında olmalıdır.",
+                f"The date must be from {numeric_date(earliest)} to {numeric_date(latest)}.")
 
 
 class _Canonical(fields.String):
@@ -169,8 +166,8 @@ class AwareDateTime(fields.AwareDateTime):
         super().__init__(**kwargs)
         self.validators.insert(0, Within(earliest, latest, Text(
             "out_of_range", f"Tarix və saat {earliest:%d.%m.%Y} ilə {latest:%d.%m.%Y} arasında"
-            " olmalıdır.", f"The date and time must be from {earliest.date().isoformat()} to"
-            f" {latest.date().isoformat()}.")))
+            " olmalıdır.", f"The date and time must be from {earliest:%d.%m.%Y} to"
+            f" {latest:%d.%m.%Y}.")))
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):

@@ -3,7 +3,15 @@
 Every metric carries a ``service`` label so one dashboard covers the platform.
 ``EntrypointMetrics`` is a dependency each service class declares once; it times
 every worker (HTTP, RPC, event handler, timer) and counts it by outcome.
+
+Every labelled counter or histogram that an alert or a dashboard panel reads is
+given its series at zero, with :func:`at_zero`, as soon as the process knows the
+label values (at import, or when the container sets up): Prometheus's
+``increase()`` and ``rate()`` see nothing of a series whose first sample already
+counts the first event, so an alert on "the first crash" would never fire, and a
+panel would show "No data" instead of 0.
 """
+import itertools
 import time
 
 from nameko.extensions import DependencyProvider
@@ -47,6 +55,21 @@ RELAY_PENDING = Gauge(
     "asan_outbox_pending", "Messages waiting in the outbox", ["service"])
 
 
+# What a call can end in (:func:`outcome_of`), and an event received by a consumer.
+ENTRYPOINT_OUTCOMES = ("ok", "refused", "error", "later")
+CONSUMED_OUTCOMES = ("ok", "duplicate", "retry", "dead_lettered", "later")
+
+
+def at_zero(metric, *label_values):
+    """``metric``, given a series for every combination of ``label_values`` (one
+    iterable of values per label, in the metric's label order): a counter at 0, a
+    histogram with empty buckets. Returns ``metric``, so that a declaration reads
+    ``NAME = at_zero(Counter(...), values, ...)``. Not for gauges: 0 would be a claim."""
+    for combination in itertools.product(*label_values):
+        metric.labels(*combination)
+    return metric
+
+
 def exposition():
     """The body and content type of a ``/metrics`` response."""
     return generate_latest(), CONTENT_TYPE_LATEST
@@ -56,6 +79,13 @@ class EntrypointMetrics(DependencyProvider):
     """Counts every entrypoint call by outcome (``asan_entrypoint_calls_total``: ok, refused,
     error, later) and times it (``asan_entrypoint_duration_seconds``, in seconds) for
     Prometheus (D-4, M-1)."""
+
+    def setup(self):
+        """Every entrypoint of the service, at zero for every outcome (:func:`at_zero`)."""
+        service = self.container.service_name
+        names = sorted({entrypoint.method_name for entrypoint in self.container.entrypoints})
+        at_zero(ENTRYPOINT_CALLS, [service], names, ENTRYPOINT_OUTCOMES)
+        at_zero(ENTRYPOINT_LATENCY, [service], names)
 
     def worker_setup(self, worker_ctx):
         """Notes when the worker started (``time.perf_counter``, seconds)."""

@@ -132,6 +132,61 @@ class Route:
 UUID_PARAM = {"type": "string", "format": "uuid"}
 
 
+class HealthChecksSchema(Schema):
+    """What ``GET /health`` checked."""
+    database = fields.String(metadata={"description": "ok, or down"})
+
+
+class HealthSchema(Schema):
+    """``GET /health``: ready when the service's own database answers."""
+    service = fields.String(required=True)
+    status = fields.String(required=True, metadata={"example": "ok"})
+    checks = fields.Nested(HealthChecksSchema, required=True)
+
+
+class LiveSchema(Schema):
+    """``GET /live``: the process answers."""
+    service = fields.String(required=True)
+    status = fields.String(required=True, metadata={"example": "live"})
+
+
+class PublicJwkSchema(Schema):
+    """One public key that verifies the service's events (RFC 7517, RFC 8037: OKP, Ed25519)."""
+    kty = fields.String(required=True, metadata={"example": "OKP"})
+    crv = fields.String(metadata={"example": "Ed25519"})
+    x = fields.String(metadata={"description": "the public key, base64url"})
+    kid = fields.String(required=True)
+    use = fields.String(metadata={"example": "sig"})
+    alg = fields.String()
+
+
+class JwksSchema(Schema):
+    """A JSON Web Key Set (RFC 7517): the active and retired keys, never a revoked one."""
+    keys = fields.List(fields.Nested(PublicJwkSchema), required=True)
+
+
+# What every service serves besides its own API (shared.platform, and each service's
+# GET /openapi.json): public, for load balancers, probes and subscribers.
+PLATFORM_ROUTES = [
+    Route("GET", "/health", "Ready: the service's own database answers", response=HealthSchema,
+          tags=("platform",)),
+    Route("GET", "/live", "Alive: the process answers (no dependency is touched)",
+          response=LiveSchema, tags=("platform",)),
+    Route("GET", "/.well-known/jwks.json",
+          "The public keys that verify this service's signed events (docs/EVENTS.md)",
+          response=JwksSchema, tags=("platform",), errors={404: ("no_event_keys",)},
+          description="A JWKS (RFC 7517), served as `application/jwk-set+json` and "
+                      "cacheable for five minutes; read at each request, so a rotation "
+                      "shows at once."),
+    Route("GET", "/openapi.json", "This document", tags=("platform",)),
+]
+MEDIA_TYPES = {"/.well-known/jwks.json": "application/jwk-set+json"}
+# Relative: where the document was fetched from (its GET /openapi.json).
+SERVER = {"url": "/", "description": "the service itself: locally "
+          "http://127.0.0.1:<its port> (deploy/env.sh); behind deploy/nginx/asan.conf the "
+          "public routes under /api/<service>/"}
+
+
 def _error_schema(names):
     return {"allOf": [ERROR_REF, {"type": "object", "properties": {
         "error": {"type": "string", "enum": list(names)}}}]}
@@ -140,14 +195,16 @@ def _error_schema(names):
 def build_spec(title, version, description, routes):
     """The OpenAPI 3.0.3 document (a ``dict``) of ``routes`` (:class:`Route`), with the shared
     ``Error`` schema and, per operation, every error name it may answer by status; a
-    ``bearer`` security scheme when a route is secured."""
+    ``bearer`` security scheme when a route is secured, ``security: []`` on every public
+    operation; and the routes every service serves (``PLATFORM_ROUTES``)."""
     spec = APISpec(title=title, version=version, openapi_version="3.0.3",
-                   info={"description": description}, plugins=[MarshmallowPlugin()])
+                   info={"description": description}, plugins=[MarshmallowPlugin()],
+                   servers=[SERVER])
     spec.components.schema("Error", schema=ErrorSchema)
     if any(route.security for route in routes):
         spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     paths = {}
-    for route in routes:
+    for route in [*routes, *PLATFORM_ROUTES]:
         operation = {"summary": route.summary, "responses": {},
                      "operationId": _operation_id(route)}
         if route.description:
@@ -167,7 +224,9 @@ def build_spec(title, version, description, routes):
         ok = {"description": "OK"}
         if route.response is not None:
             schema = {"type": "array", "items": route.response} if route.many else route.response
-            ok["content"] = {"application/json": {"schema": schema}}
+            ok["content"] = {MEDIA_TYPES.get(route.path, "application/json"): {"schema": schema}}
+        elif route.path == "/openapi.json":
+            ok["content"] = {"application/json": {"schema": {"type": "object"}}}
         if route.status < 400:
             operation["responses"][str(route.status)] = ok
         for status, names in route.error_names().items():
@@ -175,8 +234,8 @@ def build_spec(title, version, description, routes):
                 "description": ERROR_DESCRIPTIONS.get(status, "Refused") + ". error: "
                 + ", ".join(names),
                 "content": {"application/json": {"schema": _error_schema(names)}}}
-        if route.security:
-            operation["security"] = [{"bearer": []}]
+        # Public operations say so: no token (an absent key reads as "not declared").
+        operation["security"] = [{"bearer": []}] if route.security else []
         paths.setdefault(route.path, {})[route.method.lower()] = operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)

@@ -50,9 +50,10 @@ class PlatformService:
     @http("GET", "/.well-known/jwks.json")
     def jwks(self, request):
         """The public keys that verify this service's events (issue 14 §4): a JWKS
-        (RFC 7517) of the active and retired keys of ``EVENT_SIGNING_KEYS``, never a
-        revoked one. Read at each request, so a rotation shows at once; cacheable
-        for five minutes. 404 for a service that publishes no events (the pages)."""
+        (RFC 7517) of the active and retired keys of ``EVENT_SIGNING_KEYS`` that are this
+        service's own (``kid`` ``<service>-…``), never a revoked one. Read at each
+        request, so a rotation shows at once; cacheable for five minutes. 404 for a
+        service that publishes no events (the pages)."""
         from .signing import load_keys, public_jwks
 
         path = self.platform_config.get("EVENT_SIGNING_KEYS")
@@ -60,7 +61,7 @@ class PlatformService:
             raise NotFound(Text("no_event_keys", "Bu xidmət hadisə dərc etmir.",
                                 "This service publishes no events."))
         try:
-            keys = public_jwks(load_keys(Path(path)))
+            keys = public_jwks(load_keys(Path(path)), self.name)
         except (OSError, ValueError):
             raise Unavailable() from None
         return Response(json.dumps(keys), content_type="application/jwk-set+json",

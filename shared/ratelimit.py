@@ -45,7 +45,7 @@ from nameko.extensions import DependencyProvider
 
 from .db import Database, autocommit
 from .errors import slow_down
-from .metrics import RATE_LIMITED
+from .metrics import RATE_LIMITED, at_zero
 
 UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 SPEC = re.compile(r"^\s*(\d+)\s*(?:/|per)\s*(second|minute|hour|day)s?\s*"
@@ -144,10 +144,14 @@ def subject_key(subject):
 
 class RateLimits(DependencyProvider):
     """The limits a service has: ``RateLimits({name: default spec})``. Uses the
-    service's own database (its :class:`~shared.db.Database` dependency)."""
+    service's own database (its :class:`~shared.db.Database` dependency).
+    ``decided_elsewhere``: the names of the 429s the service decides itself and counts
+    with :meth:`Limiter.refused` (a cap on unconfirmed bookings), so that their counter
+    exists from the start too."""
 
-    def __init__(self, defaults):
+    def __init__(self, defaults, decided_elsewhere=()):
         self.defaults = dict(defaults)
+        self.decided_elsewhere = tuple(decided_elsewhere)
         self.limits = {}
         self.swept_at = None
 
@@ -162,6 +166,8 @@ class RateLimits(DependencyProvider):
         if unknown:
             raise ValueError(f"RATE_LIMITS names unknown limits: {', '.join(sorted(unknown))}")
         self.enabled = enabled(config)
+        at_zero(RATE_LIMITED, [self.container.service_name],
+                [*self.defaults, *self.decided_elsewhere])
         self.limits = {name: parse(name, given.get(name, spec))
                        for name, spec in self.defaults.items()}
         self.database = next((dependency for dependency in self.container.dependencies

@@ -16,8 +16,11 @@ publishes, so it never holds the horizon back for others.
 
 Every public event (those to ``<service>.events``) leaves numbered and signed (issue
 14): the relay adds ``sequence`` — the next number of the service's gap-free count of
-public events (table ``public_sequence``, advanced in the batch's transaction) — and
-then ``signature``, a JWS of the event's text by the service's active key
+public events (table ``public_sequence``, advanced in the batch's transaction), as the
+CloudEvents Sequence extension's string of 20 digits (``shared.envelope.format_sequence``;
+the JSON integer of contract 1 while ``EVENT_SEQUENCE_FORMAT`` is ``integer``, docs/EVENTS.md,
+"Contract versions"), and as the integer AMQP header ``sequence`` — and then
+``signature``, a JWS of the event's text by the service's active key
 (``EVENT_SIGNING_KEYS``, ``shared.signing``). Both are deterministic: a batch
 published again after a crash goes out byte for byte the same. The events exchange
 also routes every public event into the service's stream ``<service>.events.stream``
@@ -29,6 +32,7 @@ when the node it publishes through dies, the batch's transaction rolls back (its
 stay, in their order) and the batch goes out again through another node.
 """
 import argparse
+import json
 import logging
 import os
 import signal
@@ -38,10 +42,11 @@ from pathlib import Path
 
 import psycopg
 
-from .amqp import CLOUDEVENTS_JSON, BatchPublisher, events_exchange_name
+from .amqp import CLOUDEVENTS_JSON, BatchPublisher, events_exchange_name, private_exchange_name
 from .config import load_config
+from .envelope import SEQUENCE_FORMATS, format_sequence
 from .logs import configure_logging
-from .metrics import EVENTS_PUBLISHED, RELAY_LAG, RELAY_LEADER, RELAY_PENDING
+from .metrics import EVENTS_PUBLISHED, RELAY_LAG, RELAY_LEADER, RELAY_PENDING, at_zero
 from .signing import Signer
 
 log = logging.getLogger("shared.relay")
@@ -56,10 +61,16 @@ def _fault_point(name):
 
 class Relay:
     """Publishes one service's outbox. ``signer``: a :class:`shared.signing.Signer` of
-    the service's key set (every public event is signed; there is no unsigned mode)."""
+    the service's key set (every public event is signed; there is no unsigned mode).
+    ``sequence_format``: "string" (CloudEvents Sequence, contract 2) or "integer"
+    (contract 1); ``ValueError`` for another."""
 
     def __init__(self, service, database_url, amqp_uri, signer, batch_size=500,
-                 poll_interval=0.05):
+                 poll_interval=0.05, sequence_format="string"):
+        if sequence_format not in SEQUENCE_FORMATS:
+            raise ValueError(f"EVENT_SEQUENCE_FORMAT is one of {SEQUENCE_FORMATS},"
+                             f" not {sequence_format!r}")
+        self.sequence_format = sequence_format
         self.service = service
         self.public_exchange = events_exchange_name(service)
         self.signer = signer
@@ -69,6 +80,8 @@ class Relay:
         self.poll_interval = poll_interval
         self.stopping = threading.Event()
         self._lag_measured = 0.0
+        # The outbox holds the service's public and private messages (shared.eventstore).
+        at_zero(EVENTS_PUBLISHED, [service], [self.public_exchange, private_exchange_name(service)])
 
     def _fetch(self, conn, after):
         """The next batch after the cursor ``after`` = (tx, id), below the horizon;
@@ -146,7 +159,8 @@ class Relay:
             if row[2] == self.public_exchange:
                 public += 1
                 body = bytes(row[4])
-                body = self.signer.sign_event(body[:-1] + b',"sequence":%d}' % (last + public))
+                sequence = json.dumps(format_sequence(last + public, self.sequence_format))
+                body = self.signer.sign_event(body[:-1] + b',"sequence":%s}' % sequence.encode())
                 row = (*row[:4], body, dict(row[5] or {}, sequence=last + public))
             numbered.append(row[:6])
         return numbered, public
@@ -235,7 +249,8 @@ class Relay:
 def main(argv=None):
     """``python -m shared.relay services/<name>/config.yaml [--metrics-port N]``: runs the
     service's relay until SIGTERM; exits with status 2 when the signing keys
-    (``EVENT_SIGNING_KEYS``) are missing."""
+    (``EVENT_SIGNING_KEYS``) are missing, ``ValueError`` when their active key is not
+    the service's own (``shared.signing.Signer``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", help="the service's config.yaml")
     parser.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
@@ -248,9 +263,11 @@ def main(argv=None):
         log.error("no signing keys at EVENT_SIGNING_KEYS=%r: create them with"
                   " python -m shared.signing ensure %s", keys, service)
         raise SystemExit(2)
-    relay = Relay(service, config["DATABASE_URL"], config["AMQP_URI"], Signer.from_file(keys),
+    relay = Relay(service, config["DATABASE_URL"], config["AMQP_URI"],
+                  Signer.from_file(keys, service),
                   batch_size=int(config.get("RELAY_BATCH_SIZE", 500)),
-                  poll_interval=float(config.get("RELAY_POLL_INTERVAL", 0.05)))
+                  poll_interval=float(config.get("RELAY_POLL_INTERVAL", 0.05)),
+                  sequence_format=str(config.get("EVENT_SEQUENCE_FORMAT") or "string"))
     port = args.metrics_port or config.get("RELAY_METRICS_PORT")
     if port and os.environ.get("ASAN_INSTANCE"):  # SCALE=N: instance n on base + 100 n
         port = int(port) + 100 * int(os.environ["ASAN_INSTANCE"])

@@ -22,7 +22,9 @@ file of its own — supervisord has done exactly that for twenty years.
   publishes at a time (it holds the service's relay lock; the others stand by).
 * ``listen`` is supervisord's event listener: every state change of a process is a
   JSON log line, an exit that was not asked for is counted in
-  ``asan_process_exits_total{program,expected}`` and the processes' states are the
+  ``asan_process_exits_total{program,expected}`` (at 0 from the start for every
+  program of the Procfile, or the first crash would never raise the alert:
+  ``shared.metrics.at_zero``) and the processes' states are the
   gauge ``asan_process_up{program}`` (1 running, 0 not), served on
   ``ASAN_SUPERVISION_PORT`` (9009) for Prometheus (alerts ``ProcessCrashed`` and
   ``ProcessDown``).
@@ -83,7 +85,7 @@ serverurl=unix://{run_dir}/supervisor.sock
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 
 [eventlistener:supervision]
-command={python} -m shared.supervision listen
+command={python} -m shared.supervision listen --scale {max(1, int(scale))}
 directory={REPO_ROOT}
 events=PROCESS_STATE
 autorestart=true
@@ -138,15 +140,36 @@ def _read_event(stdin):
     return header["eventname"], dict(part.split(":", 1) for part in fields.split())
 
 
-def listen(stdin=sys.stdin, stdout=sys.stdout, port=None):
-    """Serve supervisord's events forever (see the module docstring)."""
-    from prometheus_client import Counter, Gauge, start_http_server
+def program_names(scale=1, procfile=PROCFILE):
+    """The names supervisord gives the processes of ``procfile`` (its events'
+    ``processname``): the Procfile's name, or ``<name>-<k>`` for k = 0…scale-1."""
+    names = [name for name, _ in processes(procfile)]
+    if scale <= 1:
+        return names
+    return [f"{name}-{k}" for name in names for k in range(scale)]
 
-    exits = Counter("asan_process_exits_total",
-                    "Process exits seen by the supervisor (expected: asked for, or a clean"
-                    " exit code)", ["program", "expected"])
+
+def process_metrics(programs, registry=None):
+    """``(exits, up)``: the counter ``asan_process_exits_total{program,expected}``, at 0
+    for every one of ``programs`` both ways, and the gauge ``asan_process_up{program}``."""
+    from prometheus_client import REGISTRY, Counter, Gauge
+
+    from .metrics import at_zero
+    registry = registry or REGISTRY
+    exits = at_zero(Counter("asan_process_exits_total",
+                            "Process exits seen by the supervisor (expected: asked for, or a"
+                            " clean exit code)", ["program", "expected"], registry=registry),
+                    programs, ("false", "true"))
     up = Gauge("asan_process_up", "1 while the process runs under the supervisor",
-               ["program"])
+               ["program"], registry=registry)
+    return exits, up
+
+
+def listen(stdin=sys.stdin, stdout=sys.stdout, port=None, scale=1):
+    """Serve supervisord's events forever (see the module docstring)."""
+    from prometheus_client import start_http_server
+
+    exits, up = process_metrics(program_names(scale))
     start_http_server(int(port or os.environ.get("ASAN_SUPERVISION_PORT", DEFAULT_PORT)),
                       addr="127.0.0.1")
     while True:
@@ -192,7 +215,9 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     config = sub.add_parser("config", help="write supervisord's configuration to stdout")
     config.add_argument("--scale", type=int, default=int(os.environ.get("SCALE", 1) or 1))
-    sub.add_parser("listen", help="supervisord's event listener (run by supervisord)")
+    listener = sub.add_parser("listen", help="supervisord's event listener (run by supervisord)")
+    listener.add_argument("--scale", type=int, default=1,
+                          help="how many of each process supervisord runs (their names)")
     args = parser.parse_args(argv)
     if args.command == "config":
         state = os.environ.get("ASAN_STATE_DIR", str(REPO_ROOT / ".state"))
@@ -201,7 +226,7 @@ def main(argv=None):
                                        run_id=os.environ.get("ASAN_RUN_ID", ""),
                                        amqp_uris=_amqp_uris()))
     else:
-        listen()
+        listen(scale=args.scale)
 
 
 if __name__ == "__main__":

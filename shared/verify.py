@@ -1,13 +1,17 @@
 """Check the signatures of events, offline (issue 14 §4).
 
     python -m shared.verify --jwks booking-jwks.json events.jsonl
-    some-consumer | python -m shared.verify --jwks booking-jwks.json -
+    some-consumer | python -m shared.verify --jwks booking.json --jwks kiosk_gateway.json -
 
 Reads events, one JSON text per line, exactly as they were delivered (the message
-body: the ``signature`` member is in it, last), and checks each against the public
-keys of a JWKS file (``GET /.well-known/jwks.json`` of the service, saved). Prints one
+body: the ``signature`` member is in it, last; an event parsed and written again —
+by ``json.dumps`` or a CloudEvents SDK — has other bytes and fails), and checks each
+against the public keys of the JWKS files given (``GET /.well-known/jwks.json`` of
+each service, saved; several are merged). Each event must be signed by a key of the
+service its ``source`` names, whatever the files hold (``shared.signing``). Prints one
 line per event — ``ok <id> <kid>`` or ``FAILED <line> <why>`` — and exits 1 if any
-failed: a changed byte, a missing signature, a key that is unknown or revoked.
+failed: a changed byte, a missing signature, a key that is unknown, revoked or
+another service's.
 """
 import argparse
 import json
@@ -32,15 +36,18 @@ def verify_lines(lines, jwks):
 
 
 def main(argv=None, stdin=sys.stdin, stdout=sys.stdout):
-    """``python -m shared.verify --jwks FILE [EVENTS|-]``: prints ``ok <id> <kid>`` or ``FAILED
-    line <n>: <why>`` per event; returns 1 if any failed or there were none, else 0 (JWS, RFC
-    7515)."""
+    """``python -m shared.verify --jwks FILE [--jwks FILE…] [EVENTS|-]``: prints ``ok <id>
+    <kid>`` or ``FAILED line <n>: <why>`` per event; returns 1 if any failed or there
+    were none, else 0 (JWS, RFC 7515)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jwks", required=True, help="a JWKS file (the service's keys)")
+    parser.add_argument("--jwks", required=True, action="append",
+                        help="a service's JWKS file (repeat for several services)")
     parser.add_argument("events", nargs="?", default="-", help="a file, or - for stdin")
     args = parser.parse_args(argv)
-    with open(args.jwks, encoding="utf-8") as handle:
-        jwks = json.load(handle)
+    jwks = {"keys": []}
+    for path in args.jwks:
+        with open(path, encoding="utf-8") as handle:
+            jwks["keys"].extend(json.load(handle).get("keys", []))
     source = stdin if args.events == "-" else open(args.events, encoding="utf-8")
     with source:
         results = verify_lines(source, jwks)

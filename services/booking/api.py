@@ -15,12 +15,12 @@ ROUTES = [
               400: ("validation_failed",), 409: ("slot_full", "already_booked", "day_limit",
                                               "centre_closed", "already_exists"),
               429: ("too_many_requests",)},
-          description="429 (issue 12): too many requests from this client (reason "
+          description="429: too many requests from this client (reason "
                       "`slow_down`), or too many unconfirmed bookings at once from its "
                       "address, for the email or for the phone (reasons "
                       "`too_many_holds_address`, `too_many_holds_email`, "
                       "`too_many_holds_phone`): wait `Retry-After` seconds, or confirm one "
-                      "of them with its emailed code. 409 `centre_closed` (issue 17 §6): "
+                      "of them with its emailed code. 409 `centre_closed`: "
                       "staff closed the centre, or this service at it, that day."),
     Route("POST", "/bookings/{booking_id}/confirm",
           "Send the emailed code; the order code is emailed at once (Q-3, Q-4, Q-6)",
@@ -34,7 +34,7 @@ ROUTES = [
           tags=("booking",), errors={400: ("validation_failed",), 404: ("no_active_booking",),
                                      409: ("visit_started",), 429: ("too_many_requests",)}),
     Route("POST", "/bookings/reschedule",
-          "Move a booking to another day and time with its order code (issue 17)",
+          "Move a booking to another day and time with its order code",
           request=schemas.RescheduleSchema, response=schemas.BookingStatusResponse,
           command=True, tags=("booking",), errors={
               400: ("validation_failed",), 404: ("no_active_booking",),
@@ -48,7 +48,7 @@ ROUTES = [
                       "and the new one taken at once; one email with the new time; the "
                       "order code stays the same."),
     Route("POST", "/bookings/visit",
-          "The centre, service, day and time of a booking, before moving it (issue 17)",
+          "The centre, service, day and time of a booking, before moving it",
           request=schemas.OrderCodeSchema, response=schemas.VisitToMoveResponse,
           tags=("booking",), errors={400: ("validation_failed",), 404: ("no_active_booking",),
                                      409: ("visit_started",), 429: ("too_many_requests",)},
@@ -59,7 +59,7 @@ ROUTES = [
                       "`no_active_booking`, no hint which codes exist; 409 `visit_started`) "
                       "and limited per client like it."),
     Route("POST", "/bookings/order-code",
-          "A lost order code: a new one is emailed to the booking's address (issue 17)",
+          "A lost order code: a new one is emailed to the booking's address",
           request=schemas.ResendOrderCodeSchema, response=schemas.AcceptedResponse,
           status=202, once=True, tags=("booking",), errors={
               400: ("validation_failed",), 429: ("too_many_requests",)},
@@ -73,7 +73,7 @@ ROUTES = [
                       "alike (nothing sent; no 409 `busy` that would tell a booking "
                       "matched)."),
     Route("POST", "/admin/closures",
-          "Staff: close a centre, or one service at it, for a day (issue 17 §6)",
+          "Staff: close a centre, or one service at it, for a day",
           request=schemas.ClosureSchema, response=schemas.ClosureResponse, status=201,
           command=True, once=True, security=True, tags=("closures",),
           errors={400: ("validation_failed",), 409: ("already_closed",)},
@@ -98,5 +98,5 @@ ROUTES = [
 def spec():
     """The OpenAPI 3 document of the booking API (served at ``GET /openapi.json``)."""
     return build_spec("ASAN xidmət — online queue booking", "1.0.0",
-                      "Seed 000: book a place in the queue of an ASAN service centre. "
+                      "Q-1…Q-10: book a place in the queue of an ASAN service centre. "
                       "Errors: one format, reasons in Azerbaijani and English.", ROUTES)

@@ -123,7 +123,8 @@ class BookingService(PlatformService):
                          # Issue 17 §5: per client, and the new order codes per booking.
                          "booking_reschedule": "20 per hour, burst 10",
                          "booking_resend": "10 per hour, burst 5",
-                         "booking_resend_per_booking": "3 per day, burst 3"})
+                         "booking_resend_per_booking": "3 per day, burst 3"},
+                        decided_elsewhere=[f"holds_per_{what}" for what in domain.HOLD_CAPS])
 
     # --- reference data ------------------------------------------------------------
     @http("GET", "/centres")

@@ -11,7 +11,7 @@ ROUTES = [
           request=ComplaintBody, status=201, command=True, once=True, tags=("citizen",),
           errors={400: ("validation_failed",), 429: ("too_many_requests",)},
           description="Names: letters of the Azerbaijani alphabet, 2 to 60 (the booking "
-                      "form's rule). 429 (issue 12): too many complaints from this client, "
+                      "form's rule). 429: too many complaints from this client, "
                       "or for this email address (reason `slow_down`, field `email`): wait "
                       "`Retry-After` seconds."),
     Route("POST", "/complaints/withdraw", "Withdraw a complaint by its reference number",

@@ -36,7 +36,7 @@ ROUTES = [
           security=True, command=True, tags=("admin",), errors={404: ("unknown_kiosk",)}),
     Route("GET", "/admin/kiosks", "Kiosks, their status and last heartbeat", security=True,
           tags=("admin",)),
-    # counters (issue 17 §1): staff desks that call tickets, with their own token
+    # counters: staff desks that call tickets, with their own token
     Route("GET", "/counter", "The counter: services signed in for, its called ticket, who waits",
           response=CounterView, security=True, tags=("counter",)),
     Route("POST", "/counter/sign-in", "Staff sign in at the counter for one or more services",

@@ -9,8 +9,10 @@ gives each kind its status)."""
 import base64
 import secrets
 import uuid
+from datetime import datetime
 
 from shared.auth import bearer_token, token_hash
+from shared import dates
 from shared.clock import BAKU
 from shared.errors import (Conflict, Gone, NotFound, Rejected, Text, TooManyRequests,
                            Unauthorized)
@@ -210,9 +212,11 @@ def refusal_for(outcome, result, catalogue):
                              f"This booking is for another centre: {centre['en']}."),
                         keeps_record=True)
     if outcome == "too_early":
-        opens = result["from"][11:16]
-        return Conflict(Text("too_early", f"Hələ tezdir: növbəni saat {opens}-dan aktivləşdirmək"
-                             " olar.", f"Too early: the booking can be activated from {opens}."),
+        opens = datetime.fromisoformat(result["from"]).astimezone(BAKU)
+        day = dates.day_both(opens.date())
+        return Conflict(Text("too_early", f"Hələ tezdir: növbəni {day['az']}, saat"
+                             f" {opens:%H:%M}-dan aktivləşdirmək olar.", "Too early: the"
+                             f" booking can be activated from {opens:%H:%M} on {day['en']}."),
                         error="too_early", keeps_record=True)
     if outcome == "lapsed":
         return Gone(Text("lapsed", "Təyin olunmuş vaxt keçib; növbə qüvvədən düşüb.",

@@ -13,9 +13,12 @@ from shared.db import Database
 from shared.errors import Refusal, TooManyRequests
 from shared.http import http, read_json
 from shared.idempotency import Once, once
+from shared.metrics import at_zero
 from shared.platform import PlatformService
 from shared.rpc import RpcProxy
 from shared.timer import every
+
+from services.booking.reference import ReferenceData
 
 from . import api, domain, handlers, read_model, schemas
 from .events import CATALOG
@@ -42,6 +45,25 @@ SERVICE_SECONDS = Histogram("asan_ticket_service_seconds",
                             ["centre", "service"], buckets=TIME_BUCKETS)
 CALLS = Counter("asan_ticket_calls_total", "What counters did with tickets",
                 ["centre", "outcome"])
+COUNTER_OUTCOMES = ("called", "recalled", "no_show", "transferred", "served")
+
+
+def _series_at_zero(reference):
+    """Every centre's series at 0 from start-up (the centres and the services they offer
+    are reference data), so that an alert's ``increase()`` or a panel sees the first
+    activation, slow-down or call instead of a series that was not there: activations
+    issued as tickets, slow-downs, the counters' acts, the waiting and service times."""
+    centres = sorted(reference.centres)
+    at_zero(KIOSK_SLOWED, centres)
+    at_zero(ACTIVATIONS, centres, ["ticket"])
+    at_zero(CALLS, centres, COUNTER_OUTCOMES)
+    for code in centres:
+        offered = sorted(reference.centres[code].services)
+        at_zero(WAITING_SECONDS, [code], offered)
+        at_zero(SERVICE_SECONDS, [code], offered)
+
+
+_series_at_zero(ReferenceData.load())
 
 
 def _seconds(start, end):

@@ -7,6 +7,8 @@ from datetime import date, datetime, time
 
 from escpos.printer import Dummy
 
+from shared.dates import numeric_date, weekday
+
 WIDTHS = (32, 48)
 # The printed ticket for real kiosk printers (issue 17 §7): an 80 mm thermal printer
 # (Epson TM-T88V's profile in python-escpos: 48 columns of font A) in code page CP857,
@@ -65,7 +67,9 @@ def _fold(text):
 
 def layout(ticket, centre_name, service_name, width, ascii_only=False):
     """The ticket as lines of at most ``width`` characters; ``ascii_only`` for printers
-    whose code page has no Azerbaijani letters."""
+    whose code page has no Azerbaijani letters. The day says its weekday in both
+    languages (``çərşənbə axşamı / Tuesday``, 27 characters at most) above
+    ``DD.MM.YYYY HH:MM``."""
     fix = _fold if ascii_only else (lambda text: text)
     rule = "=" * width
     booked = (f"Növbə vaxtı / Booked: {ticket.booked_time:%H:%M}" if width >= 40
@@ -76,7 +80,8 @@ def layout(ticket, centre_name, service_name, width, ascii_only=False):
     lines += [rule, "", _center(f"*** {ticket.number} ***", width), ""]
     lines += [_center(part, width) for part in textwrap.wrap(fix(service_name), width)]
     lines += [_center(booked, width),
-              _center(f"{ticket.day:%d.%m.%Y} {ticket.issued_at:%H:%M}", width), "",
+              _center(f"{weekday(ticket.day, 'az')} / {weekday(ticket.day, 'en')}", width),
+              _center(f"{numeric_date(ticket.day)} {ticket.issued_at:%H:%M}", width), "",
               _center("Nömrənizi gözləyin", width), _center("Please wait for your number", width),
               rule]
     return [fix(line)[:width] for line in lines]

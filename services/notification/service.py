@@ -4,11 +4,13 @@ from pathlib import Path
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
 
+from shared.auth import require_token
 from shared.clock import Clock
 from shared.consumer import RedeliverLater, on_event, retry_delays
 from shared.db import Database
 from shared.email_request import request_catalog
 from shared.http import http
+from shared.metrics import at_zero
 from shared.platform import PlatformService
 
 
@@ -22,9 +24,10 @@ TEMPLATES = Templates()
 # The senders' email requests, read by the shared contract (not the senders' code).
 BOOKING_REQUESTS = request_catalog("booking")
 COMPLAINTS_REQUESTS = request_catalog("complaints")
-EMAILS = Counter("asan_emails_total",
-                 "Delivery attempts by outcome: delivered, temporary, permanent, technical",
-                 ["template", "outcome"])
+EMAILS = at_zero(Counter("asan_emails_total",
+                         "Delivery attempts by outcome: delivered, temporary, permanent, technical",
+                         ["template", "outcome"]),
+                 TEMPLATES.versions, handlers.OUTCOME_OF.values())
 
 
 class EmailSchedule(DependencyProvider):
@@ -44,6 +47,19 @@ class EmailSchedule(DependencyProvider):
         return self.schedule
 
 
+class StaffTokens(DependencyProvider):
+    """The hashes of the tokens that may read emails' delivery states
+    (``OPERATOR_TOKEN_SHA256``: the call centre's, as booking's staff routes take)."""
+
+    def setup(self):
+        """Read the hashes from config."""
+        self.hashes = self.container.config.get("OPERATOR_TOKEN_SHA256") or []
+
+    def get_dependency(self, worker_ctx):
+        """The same hashes for every worker."""
+        return self.hashes
+
+
 class NotificationService(PlatformService):
     """The notification service: emails to citizens from the other services' requests
     (exactly one per intent), their delivery states."""
@@ -53,6 +69,7 @@ class NotificationService(PlatformService):
     smtp = Smtp()
     clock = Clock()
     schedule = EmailSchedule()
+    operator_tokens = StaffTokens()
 
     @on_event("booking", "EmailRequested", catalog=BOOKING_REQUESTS, private=True,
               redelivery=True)
@@ -83,7 +100,10 @@ class NotificationService(PlatformService):
 
     @http("GET", "/emails/<path:reference>")
     def emails_of(self, request, reference):
-        """What happened to the emails about one thing (e.g. booking-<id>): states only."""
+        """What happened to the emails about one thing (e.g. booking-<id>): states only.
+        Staff only (the call centre's token): booking ids are in public events, and
+        whether and when a citizen's emails arrived is theirs. 401 without it."""
+        require_token(request, self.operator_tokens)
         with self.db.connection() as conn:
             return read_model.emails_about(conn, reference)
 

@@ -1,11 +1,15 @@
 """Versioned email templates (Jinja2), in Azerbaijani and English, with a text and
 an HTML part. Codes are rendered into the body only, never the subject (subjects end
-up in mail server logs)."""
+up in mail server logs). A day (ISO in the request's variables) is shown with the
+filter ``day``: ``{{ date | day(language) }}`` → ``çərşənbə axşamı, 08.12.2026``
+(``shared.dates``); a template that starts showing days differently is a new version."""
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from shared.dates import day_text
 
 FOLDER = Path(__file__).resolve().parent / "templates"
 
@@ -36,6 +40,7 @@ class Templates:
             loader=ChoiceLoader([FileSystemLoader(str(self.folder))]),
             autoescape=select_autoescape(enabled_extensions=("html",), default=False),
             undefined=StrictUndefined, keep_trailing_newline=True)
+        self._env.filters["day"] = day_text
 
     def render(self, template, language, variables):
         """Render the current version of ``template`` in ``language`` with ``variables``;

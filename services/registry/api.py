@@ -35,4 +35,4 @@ ROUTES = [
 def spec():
     """The OpenAPI document of the registry (a dict)."""
     return build_spec("Ministry of Justice — personal identification number (FIN) lookup",
-                      "1.0.0", "Seed 001: learn your FIN electronically.", ROUTES)
+                      "1.0.0", "F-1…F-6: learn your FIN electronically.", ROUTES)

@@ -12,6 +12,7 @@ from shared.clock import Clock, baku_today, validating_on
 from shared.db import Database
 from shared.errors import Gone, Text, reasons_from_marshmallow
 from shared.http import http, read_json
+from shared.metrics import at_zero
 from shared.platform import PlatformService
 from shared.ratelimit import RateLimits
 
@@ -23,11 +24,15 @@ GONE_PATH = Text("moved_to_body", "Bu ünvan artıq işləmir: vəsiqənin nömr
                  "This address is gone: send the card number in the body to POST"
                  " /admin/id-cards/invalidate.")
 
-FIN_QUERIES = Counter("asan_fin_queries_total", "FIN lookups by method and outcome",
-                      ["method", "outcome"])
-FIN_THROTTLED = Counter("asan_fin_throttled_total",
-                        "FIN lookups answered 'try again in a moment' (per-client throttle)",
-                        ["method"])
+# The lookups (F-1, F-2) and what each can end in; their counters exist from the start.
+FIN_METHODS = ("id_card", "name")
+FIN_OUTCOMES = ("found", "not_found", "ambiguous", "invalid", "throttled")
+FIN_QUERIES = at_zero(Counter("asan_fin_queries_total", "FIN lookups by method and outcome",
+                              ["method", "outcome"]), FIN_METHODS, FIN_OUTCOMES)
+FIN_THROTTLED = at_zero(Counter(
+    "asan_fin_throttled_total",
+    "FIN lookups answered 'try again in a moment' (per-client throttle)", ["method"]),
+    FIN_METHODS)
 
 
 class RegistryConfig(DependencyProvider):

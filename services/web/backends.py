@@ -135,7 +135,7 @@ class Backends(DependencyProvider):
         ``KIOSK_GATEWAY_URL`` and the client settings."""
         config = self.container.config
         self.urls = {name: str(config[f"{name.upper()}_URL"]).rstrip("/") for name in SERVICES}
-        self.timeout = float(config.get("BACKEND_TIMEOUT_SECONDS", 10))
+        self.timeout = float(config.get("BACKEND_TIMEOUT_SECONDS", 5))
         self.cache = {}
         self.frontend_token = config.get("FRONTEND_TOKEN")
         self.proxy_hops = int(config.get("WEB_PROXY_HOPS", 0))

@@ -17,6 +17,7 @@ import re
 import secrets
 from datetime import datetime
 
+from shared import dates
 from shared.clock import BAKU
 
 from .i18n import LANGUAGES, pick
@@ -84,6 +85,18 @@ def baku_clock(iso):
     return moment.astimezone(BAKU).strftime("%H:%M")
 
 
+def baku_day(iso):
+    """``{"az": "çərşənbə axşamı, 08.12.2026", "en": "Tuesday, 08.12.2026"}``: the Baku
+    day of an ISO-8601 instant with offset (:func:`shared.dates.day_both`), or None."""
+    try:
+        moment = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return dates.day_both(moment.astimezone(BAKU).date())
+
+
 def _names(value):
     """``{code, az, en}`` of a centre or a service, as strings, whatever was sent."""
     value = value if isinstance(value, dict) else {}
@@ -99,7 +112,8 @@ def board_view(answer):
     """The gateway's board answer ``{centre, called: [...], waiting, at}`` reduced to
     what a board shows (the same for the HTML page and ``/board/<centre>.json``):
     ``{centre: {code, az, en}, called: [{number, counter, service: {code, az, en},
-    time: "HH:MM" Baku, recalls, done}], waiting: int, at}``, newest first, at most
+    time: "HH:MM" Baku, recalls, done}], waiting: int, at, day: {az, en} or None}``
+    (``day``: the Baku day of ``at`` with its weekday in both languages), newest first, at most
     :data:`BOARD_ROWS`; ``done``: the visitor was served or did not come (the board
     shows it dimmed), else the ticket is being called now. Fields are picked one by
     one: nothing else the gateway might add reaches the public page."""
@@ -111,7 +125,8 @@ def board_view(answer):
              "done": item.get("status") in FINISHED}
             for item in called[:BOARD_ROWS] if isinstance(item, dict)]
     return {"centre": _names(answer.get("centre")), "called": rows,
-            "waiting": _count(answer.get("waiting")), "at": str(answer.get("at") or "")}
+            "waiting": _count(answer.get("waiting")), "at": str(answer.get("at") or ""),
+            "day": baku_day(answer.get("at"))}
 
 
 def both_languages(body, lang):

@@ -55,6 +55,17 @@ TEXT = {
     "centre": ("Xidmətin Mərkəzi", "Service centre"),
     "date": ("Tarix", "Date"),
     "time": ("Saat", "Time"),
+    # A date is typed day first, as written here, whatever the browser's language.
+    "date_hint": ("Gün.ay.il (GG.AA.İİİİ)", "Day.month.year (DD.MM.YYYY)"),
+    "for_example": ("məsələn", "for example"),
+    "chosen_day": ("Seçilmiş gün: {day}", "Chosen day: {day}"),
+    "bring": ("Özünüzlə gətirin", "What to bring"),
+    "bring_text": ("Şəxsiyyət vəsiqəsi (və ya pasport) və e-poçtla gələn sifariş kodu: "
+                   "mərkəzdə onu növbə aparatına (kiosk) daxil edib bilet alırsınız. "
+                   "Xidmət üçün lazım olan sənədləri də gətirin.",
+                   "Your ID card (or passport) and the order code from the email: at the "
+                   "centre you enter it at the queue kiosk to get your ticket. Bring the "
+                   "documents the service needs as well."),
     "choose": ("— seçin —", "— choose —"),
     "pick_day_first": ("— əvvəlcə xidməti, mərkəzi və tarixi seçin —",
                        "— first choose the service, centre and date —"),
@@ -77,7 +88,6 @@ TEXT = {
     "status": ("Vəziyyət", "Status"),
     "status_confirmed": ("təsdiq edilib", "confirmed"),
     "status_cancelled": ("ləğv edilib", "cancelled"),
-    "booking_ref": ("Sorğunun nömrəsi", "Request number"),
     "order_code_by_mail": ("Mərkəzdə sifariş kodunu növbə aparatına (kiosk) daxil edin: o, "
                            "sizə bilet verəcək.", "At the centre, enter the order code at the "
                            "queue kiosk: it will print your ticket."),

@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
+from shared import dates
 from shared.clock import BAKU, Clock, baku_today
 from shared.http import http
 from shared.platform import PlatformService
@@ -104,10 +105,8 @@ class Visit:
     def render(self, template, status=200, **context):
         """The page ``template`` rendered in the visitor's language, with ``status``; sets
         the session and language cookies."""
-        t = functools.partial(i18n.text, lang=self.lang)
         body = TEMPLATES.get_template(template).render(
-            lang=self.lang, t=t, pick=functools.partial(i18n.pick, lang=self.lang),
-            path=self.request.path, csrf_field=security.CSRF_FIELD,
+            **page_words(self.lang), path=self.request.path, csrf_field=security.CSRF_FIELD,
             csrf_token=security.csrf_token(self.settings.csrf_secret, self.session_id),
             problems=context.pop("problems", None) or forms.Problems(), **context)
         response = Response(body, status=status, content_type=HTML,
@@ -119,6 +118,27 @@ class Visit:
         if self.remember_lang:
             response.set_cookie(security.LANG_COOKIE, self.lang, max_age=365 * 86400, **cookie)
         return response
+
+
+def page_words(lang):
+    """What every page's template uses in ``lang``: ``lang``, ``t`` (a text of the pages),
+    ``pick`` (a service's ``{az, en}``), ``day`` (a day with its weekday,
+    :func:`shared.dates.day_text`) and ``date_hint`` (a date field's hint)."""
+    return {"lang": lang, "t": functools.partial(i18n.text, lang=lang),
+            "pick": functools.partial(i18n.pick, lang=lang),
+            "day": functools.partial(dates.day_text, lang=lang),
+            "date_hint": functools.partial(date_hint, lang=lang)}
+
+
+def date_hint(typed="", example=None, lang="az"):
+    """The hint of a date field in ``lang``: the form to type (day first), an example
+    (``example``, a day), and the weekday of the day ``typed`` when it is one."""
+    words = i18n.text("date_hint", lang)
+    if example:
+        words += f", {i18n.text('for_example', lang)} {dates.numeric_date(example)}"
+    if dates.as_date(typed):
+        words += ". " + i18n.text("chosen_day", lang).format(day=dates.day_text(typed, lang))
+    return words
 
 
 def _both(key, lang):
@@ -163,6 +183,12 @@ def _a_visit(body):
     """True for booking's answer to ``POST /bookings/visit``."""
     return isinstance(body, dict) and all(body.get(key) for key in ("centre", "service",
                                                                      "date", "time"))
+
+
+def _iso(typed):
+    """A typed day (``DD.MM.YYYY`` or ISO) as ISO, to compare with booking's; else as typed."""
+    day = dates.as_date(typed)
+    return day.isoformat() if day else typed
 
 
 def _baku_time(iso):
@@ -390,7 +416,7 @@ class WebService(PlatformService):
             if answer.ok and isinstance(answer.body, list):
                 times = [slot for slot in answer.body if isinstance(slot, dict) and (
                     slot.get("free", 0) > 0 or slot.get("time") == values.get("time"))
-                    and (values["date"], slot.get("time")) != (move["date"], move["time"])]
+                    and (_iso(values["date"]), slot.get("time")) != (move["date"], move["time"])]
             elif not problems:
                 problems = forms.problems_from(answer.body, visit.lang, forms.RESCHEDULE_FIELDS,
                                                "reschedule-", forms.RESCHEDULE_REFUSALS,

@@ -8,6 +8,7 @@ i.e. ``.state/test-output/screenshots``), named ``<test>-<page>.png``.
 """
 import base64
 import os
+from importlib import resources
 import re
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from shared.config import REPO_ROOT, service_config
+
+AXE_SOURCE = (resources.files("selenium_axe_python") / "axe-core" / "axe.min.js").read_text(
+    "utf-8")
 
 WEB = "http://" + service_config("web")["WEB_SERVER_ADDRESS"]
 CHROMIUM = os.environ.get("ASAN_CHROMIUM", "/usr/bin/chromium")
@@ -64,10 +68,23 @@ class Browser:
         Select(self.by_id(element_id)).select_by_value(value)
 
     def set_date(self, element_id, day):
-        """Types the day into an <input type=date> like a person (en-US order)."""
+        """Types the day as written here, ``DD.MM.YYYY`` (issue 23 §5: the field reads
+        the same whatever the browser's language)."""
         element = self.by_id(element_id)
-        element.send_keys(f"{day:%m%d%Y}")
-        assert element.get_attribute("value") == day.isoformat()
+        element.clear()
+        element.send_keys(f"{day:%d.%m.%Y}")
+        assert element.get_attribute("value") == f"{day:%d.%m.%Y}"
+
+    def axe_violations(self):
+        """axe-core's WCAG 2.x A/AA violations on the page as shown now (Deque's engine,
+        bundled by selenium-axe-python): ``[(rule id, [css target, …]), …]``."""
+        self.driver.execute_script(AXE_SOURCE)
+        result = self.driver.execute_async_script(
+            "var done = arguments[arguments.length - 1];"
+            "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa',"
+            " 'wcag21a', 'wcag21aa']}}).then(function (r) { done(r.violations); },"
+            " function (e) { done([{id: 'axe-failed: ' + e, nodes: []}]); });")
+        return [(v["id"], [n["target"] for n in v["nodes"]]) for v in result]
 
     def press(self, css):
         """Clicks a button and waits for the next page."""
@@ -115,14 +132,14 @@ class Browser:
         return path
 
 
-def _driver(size, phone=False, javascript=True):
+def _driver(size, phone=False, javascript=True, locale="en-US"):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                     "--disable-gpu", "--lang=en-US", "--no-first-run",
+                     "--disable-gpu", f"--lang={locale}", "--no-first-run",
                      "--disable-extensions", f"--window-size={size[0]},{size[1]}"):
         options.add_argument(argument)
-    prefs = {"intl.accept_languages": "en-US"}
+    prefs = {"intl.accept_languages": locale}
     if not javascript:  # as a browser with scripts turned off: <noscript> is in force
         prefs["profile.managed_default_content_settings.javascript"] = 2
     options.add_experimental_option("prefs", prefs)
@@ -159,12 +176,13 @@ def desktop(request):
 
 @pytest.fixture
 def make_browser(request):
-    """Browsers of any size, with or without JavaScript, on the pages at ``base``
-    (default: the running platform's); all closed after the test."""
+    """Browsers of any size, with or without JavaScript, in any ``locale`` (the
+    browser's language, ``--lang``), on the pages at ``base`` (default: the running
+    platform's); all closed after the test."""
     drivers = []
 
-    def make(size=DESKTOP, javascript=True, base=WEB, suffix=""):
-        driver = _driver(size, javascript=javascript)
+    def make(size=DESKTOP, javascript=True, base=WEB, suffix="", locale="en-US", phone=False):
+        driver = _driver(size, phone=phone, javascript=javascript, locale=locale)
         drivers.append(driver)
         return Browser(driver, _test_name(request) + suffix, base)
     try:

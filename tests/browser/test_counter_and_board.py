@@ -15,6 +15,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from shared.clock import baku_today
+from shared.dates import day_text
 from tests.integration.kiosk.conftest import start_stack  # noqa: F401 (a fixture)
 from tests.integration.web.conftest import CENTRE, open_centre, start_pages  # noqa: F401
 
@@ -211,3 +213,49 @@ def test_the_counter_and_the_board_have_sufficient_contrast(platform, make_brows
     assert len(measured) > 5
     assert [(text, round(ratio, 2)) for text, ratio in measured if ratio < 4.5] == []
     browser.shot(page)
+
+
+# Every element of the board whose box leaves a 320 px viewport, or whose content is
+# cut inside its box (wider than it is): a clipped column.
+CLIPPED = """
+var width = document.documentElement.clientWidth;
+return Array.from(document.querySelectorAll('#board h1, #board p, #board th, #board td'))
+  .filter(function (e) {
+    var box = e.getBoundingClientRect();
+    return box.width > 0 && (box.left < -0.5 || box.right > width + 0.5 ||
+                             e.scrollWidth > e.clientWidth + 1);
+  })
+  .map(function (e) { return e.tagName + '.' + e.className + ': ' + e.textContent; });
+"""
+
+
+def test_i23_the_board_reflows_at_320_px_and_says_its_day(platform, make_browser):
+    """WCAG 1.4.10 Reflow (phones are an intended reader) and dates as written here: at 320
+    CSS px the board needs no horizontal scroll and cuts no column; it shows the day
+    with its weekday in both languages; axe-core finds no WCAG A/AA violation."""
+    token = platform.counter("Masa 3")
+    platform.api(token, "sign-in", {"services": ["passport", "certificates"]})
+    for service in ("passport", "certificates", "passport"):
+        platform.issue(service)
+    platform.api(token, "call-next")
+    platform.api(token, "served")
+    platform.api(token, "call-next")
+    browser = make_browser((320, 640), base=platform.pages.url, phone=True)
+    browser.open(f"/board/{CENTRE}")
+    wait_for(browser, lambda: len(board_numbers(browser)) == 2, NEVER_SECONDS,
+             "two calls on the board")
+    assert browser.driver.execute_script("return document.documentElement.clientWidth") == 320
+    assert browser.driver.execute_script(
+        "return document.documentElement.scrollWidth") <= 320
+    assert browser.driver.execute_script(CLIPPED) == []
+    service = browser.find("#board-called td.service")
+    assert service.is_displayed() and service.text  # the Service column is there
+    today = baku_today(platform.stack.clock.now)
+    day = browser.by_id("board-day").text
+    assert day_text(today, "az") in day and day_text(today, "en") in day
+    assert browser.axe_violations() == []
+    browser.shot("320px")
+    wide = make_browser(SCREEN, base=platform.pages.url, suffix="-screen")
+    wide.open(f"/board/{CENTRE}")  # the wall screen: still one screen, never a scroll
+    assert wide.driver.execute_script(CLIPPED) == []
+    assert wide.axe_violations() == []

@@ -2,7 +2,10 @@
 order and numbered without gaps, into its service's stream, from which a subscriber
 that arrives later catches up — from the first retained event, from an offset it
 kept, or from a time — and then keeps receiving live events. The subscriber here is
-the runnable example of docs/EVENTS.md (examples/catch_up_subscriber.py, pika)."""
+the runnable example of docs/EVENTS.md (examples/catch_up_subscriber.py, pika).
+``sequence`` is the CloudEvents Sequence extension's string, which sorts in stream
+order; a stream that still holds events of contract 1 (a JSON integer) before them
+reads on without a gap (issue 23 §3)."""
 import json
 import threading
 import time
@@ -15,6 +18,7 @@ import pytest
 from examples.catch_up_subscriber import follow, stream_events
 from shared.amqp import connect, declare_exchange, events_exchange_name, stream_name
 from shared.db import make_pool
+from shared.envelope import format_sequence
 from shared.eventstore import NO_STREAM, EventStore, unit_of_work
 from shared.relay import Relay
 from shared.signing import Signer, public_jwks, verify_event
@@ -45,20 +49,31 @@ def _outbox_empty(url, timeout=60):
             time.sleep(0.1)
 
 
-@pytest.fixture
-def platform(fresh_database, amqp_uri_for_vhost):
-    """The demo service's exchange and stream declared as shared.topology does, its
-    relay running with a key set of its own."""
-    conn = connect(amqp_uri_for_vhost)
+def _declare(amqp_uri):
+    """The demo service's exchange and stream, declared as shared.topology does."""
+    conn = connect(amqp_uri)
     channel = conn.channel()
     declare_exchange(channel, events_exchange_name("demo"))
     declare_streams(conn, channel, ["demo"], lambda service: {"EVENT_STREAM_MAX_AGE": "7D"})
     conn.close()
-    keys = key_set("demo")
-    relay = Relay("demo", fresh_database, amqp_uri_for_vhost, Signer(keys), batch_size=200,
-                  poll_interval=0.1)
+
+
+def _start_relay(url, amqp_uri, keys, **options):
+    """The demo service's relay, running in a thread; returns (relay, thread)."""
+    relay = Relay("demo", url, amqp_uri, Signer(keys), batch_size=200, poll_interval=0.1,
+                  **options)
     runner = threading.Thread(target=relay.run, daemon=True)
     runner.start()
+    return relay, runner
+
+
+@pytest.fixture
+def platform(fresh_database, amqp_uri_for_vhost):
+    """The demo service's exchange and stream, its relay running with a key set of its
+    own."""
+    _declare(amqp_uri_for_vhost)
+    keys = key_set("demo")
+    relay, runner = _start_relay(fresh_database, amqp_uri_for_vhost, keys)
     pool = make_pool(fresh_database, size=4)
     yield pool, fresh_database, amqp_uri_for_vhost, public_jwks(keys)
     relay.stop()
@@ -79,14 +94,15 @@ def test_a_subscriber_arriving_after_1000_events_reads_them_all_in_order_then_li
         if len(seen) == 1000:
             break
     assert [event["id"] for event in seen] == ids  # commit order, no gap, no duplicate
-    assert [event["sequence"] for event in seen] == list(range(1, 1001))
+    assert [event["sequence"] for event in seen] == [format_sequence(n) for n in range(1, 1001)]
+    assert sorted(event["sequence"] for event in seen) == [event["sequence"] for event in seen]
     assert all("secret" not in event["data"] for event in seen)  # public data only
     for body in bodies[:50] + bodies[-50:]:
         verify_event(body, jwks)
 
     live = _commit(pool, 1)
     event, _ = next(reader)  # the same subscriber, now following live events
-    assert (event["id"], event["sequence"]) == (live[0], 1001)
+    assert (event["id"], event["sequence"]) == (live[0], "00000000000000001001")
     reader.close()
 
 
@@ -123,3 +139,43 @@ def test_a_subscriber_can_start_from_a_time(platform):
         if received[-5:] == later:
             break
     assert received == later  # nothing from before that time
+
+
+def test_a_subscriber_reads_on_without_a_gap_when_the_relay_moves_to_string_sequences(
+        fresh_database, amqp_uri_for_vhost):
+    """The transition of docs/EVENTS.md, "Contract versions": events numbered by a relay
+    still on contract 1 (EVENT_SEQUENCE_FORMAT integer), then by one on contract 2, in
+    one stream; the example subscriber reads all of them in order, no gap, each signature
+    intact, and resumes between the two kinds from the state it kept."""
+    _declare(amqp_uri_for_vhost)
+    keys = key_set("demo")
+    pool = make_pool(fresh_database, size=4)
+    try:
+        relay, runner = _start_relay(fresh_database, amqp_uri_for_vhost, keys,
+                                     sequence_format="integer")
+        ids = _commit(pool, 20)
+        _outbox_empty(fresh_database)
+        relay.stop()
+        runner.join(timeout=10)
+        state, handled = {}, []
+        for event, _ in follow(amqp_uri_for_vhost, STREAM, state, "first", idle_seconds=20):
+            handled.append(event)
+            if len(handled) == 20:
+                break
+        assert [event["sequence"] for event in handled] == list(range(1, 21))  # contract 1
+        relay, runner = _start_relay(fresh_database, amqp_uri_for_vhost, keys)
+        ids += _commit(pool, 20)
+        _outbox_empty(fresh_database)
+        relay.stop()
+        runner.join(timeout=10)
+    finally:
+        pool.close()
+    kept = json.loads(json.dumps(state))
+    for event, body in follow(amqp_uri_for_vhost, STREAM, kept, idle_seconds=20):
+        verify_event(body, public_jwks(keys))
+        handled.append(event)
+        if len(handled) == 40:
+            break
+    assert [event["id"] for event in handled] == ids and kept["sequence"] == 40
+    assert [event["sequence"] for event in handled[20:]] == \
+        [format_sequence(n) for n in range(21, 41)]

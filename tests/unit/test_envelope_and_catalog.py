@@ -55,11 +55,16 @@ def test_a_consumer_ignores_fields_added_by_a_later_version_but_not_wrong_ones()
 
 
 def test_a_published_event_carries_its_sequence_and_signature_which_consumers_accept():
-    """Issue 14: the relay adds both to public events; the envelope validates them."""
-    wire = dict(thing(CATALOG, "1").to_dict(), sequence=7, signature="eyJ..sig")
+    """Issue 14: the relay adds both to public events; the envelope validates them.
+    ``sequence`` is 20 digits (issue 23 §3), or a JSON integer in events of contract 1."""
+    wire = dict(thing(CATALOG, "1").to_dict(), sequence="00000000000000000007",
+                signature="eyJ..sig")
     plain = envelope_from_dict(wire)
     assert plain.data == wire["data"] and plain.id == wire["id"]
-    for wrong in ({"sequence": 0}, {"sequence": "7"}, {"signature": ""}):
+    assert envelope_from_dict(dict(wire, sequence=7)) == plain  # contract 1
+    for wrong in ({"sequence": 0}, {"sequence": "7"}, {"sequence": "0" * 20},
+                  {"sequence": "+0000000000000000007"}, {"sequence": True},
+                  {"sequence": 7.0}, {"signature": ""}):
         with pytest.raises(ValidationError):
             envelope_from_dict(dict(wire, **wrong))
 

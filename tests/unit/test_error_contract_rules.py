@@ -47,7 +47,7 @@ def test_a_url_is_the_operation_it_routes_to_and_its_template():
     assert seen.operation("kiosk_gateway", "POST", "/admin/counters/c-7/revoke").route == \
         "/admin/counters/{counter_id}/revoke"
     assert seen.operation("booking", "POST", "/admin/counters/c-7/revoke") is None
-    seen.record("GET", f"http://{GATEWAY}/health", 503, {"error": "unavailable"})
+    seen.record("GET", f"http://{GATEWAY}/metrics", 503, {"error": "unavailable"})
     seen.record("DELETE", f"http://{GATEWAY}/counter", 405, {"error": "method_not_allowed"})
     assert seen.answers == []  # not documented operations: nothing to hold them to
     seen.record("GET", f"http://{GATEWAY}/centres/quba/board?x=1", 404,

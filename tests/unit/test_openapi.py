@@ -1,6 +1,9 @@
 """The OpenAPI documents in docs/openapi/ are generated from the marshmallow schemas
 and must not drift from them (`python -m shared.openapi` regenerates them)."""
 import json
+import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -48,3 +51,56 @@ def test_every_refusal_a_route_documents_has_its_error_names(service):
                     names = response["content"]["application/json"]["schema"]["allOf"][1][
                         "properties"]["error"]["enum"]
                     assert names, (method, path, status)
+
+
+SCHEMA_CHECK = REPO_ROOT / "deploy" / "schema-check"
+
+
+def test_redocly_finds_no_error_in_any_document():
+    """An independent linter (Redocly CLI, pinned in deploy/schema-check) with its
+    recommended rules: every operation declares its security (``[]`` when public), and
+    each document names its server."""
+    node = shutil.which("node")
+    assert node, "node missing: deploy/bin/setup installs it"
+    cli = SCHEMA_CHECK / "node_modules" / "@redocly" / "cli" / "bin" / "cli.js"
+    assert cli.is_file(), "deploy/bin/setup installs deploy/schema-check's packages"
+    documents = [str(REPO_ROOT / "docs" / "openapi" / f"{service}.json")
+                 for service in DOCUMENTED]
+    result = subprocess.run([node, str(cli), "lint", "--extends", "recommended",
+                             "--format", "json", *documents], cwd=SCHEMA_CHECK,
+                            capture_output=True, text=True, timeout=300,
+                            env=dict(os.environ, REDOCLY_TELEMETRY="off",
+                                     REDOCLY_SUPPRESS_UPDATE_NOTICE="true"))
+    reports, text, decoder = [], result.stdout, json.JSONDecoder()
+    while "{" in text:  # one JSON report per document
+        report, end = decoder.raw_decode(text[text.index("{"):])
+        reports.append(report)
+        text = text[text.index("{") + end:]
+    assert len(reports) == len(documents), result.stdout[-2000:]
+    errors = [(p["ruleId"], p["message"], [loc.get("pointer") for loc in p["location"]])
+              for report in reports for p in report["problems"] if p["severity"] == "error"]
+    assert errors == [], errors
+    assert sum(report["totals"]["errors"] for report in reports) == 0
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("service", DOCUMENTED)
+def test_every_document_has_what_every_service_serves_and_says_who_may_call(service):
+    spec = service_spec(service)
+    paths = spec["paths"]
+    for path in ("/health", "/live", "/openapi.json", "/.well-known/jwks.json"):
+        assert paths[path]["get"]["security"] == [], path
+    assert "application/jwk-set+json" in \
+        paths["/.well-known/jwks.json"]["get"]["responses"]["200"]["content"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            assert "security" in operation, (method, path)
+            if operation["security"]:
+                assert operation["security"] == [{"bearer": []}]
+                assert "401" in operation["responses"], (method, path)
+
+
+def test_a_bookings_email_states_are_staff_only_in_the_document():
+    operation = service_spec("notification")["paths"]["/emails/{reference}"]["get"]
+    assert operation["security"] == [{"bearer": []}]
+    assert "call centre" in operation["description"]

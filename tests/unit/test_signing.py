@@ -67,3 +67,91 @@ def test_the_tool_reads_events_as_delivered_and_fails_on_any_bad_one(tmp_path):
     assert verify.main(["--jwks", str(tmp_path / "jwks.json"), "-"],
                        stdin=io.StringIO("\n".join(bad)), stdout=out) == 1
     assert "FAILED line 2" in out.getvalue()
+
+
+def test_new_keys_sign_as_eddsa_with_an_ed25519_key_and_the_jwks_says_so():
+    keys = {"keys": [signing.new_key("booking")]}
+    (jwk,) = signing.public_jwks(keys)["keys"]
+    assert {name: jwk[name] for name in ("kty", "crv", "alg", "use")} == \
+        {"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig"}
+    assert jwk["kid"].startswith("booking-")
+    header = json.loads(signing.base64.urlsafe_b64decode(
+        json.loads(_signed(keys))["signature"].split(".")[0] + "=="))
+    assert header == {"alg": "EdDSA", "kid": jwk["kid"]}
+
+
+def _old_key(service):
+    """A key as made before keys signed as ``EdDSA``: RFC 9864's name ``Ed25519``."""
+    return dict(signing.new_key(service), alg="Ed25519")
+
+
+def test_a_key_named_ed25519_signs_so_until_rotated_and_both_names_verify():
+    keys = {"keys": [_old_key("booking")]}
+    old = _signed(keys).decode()
+    assert '"alg":"Ed25519"' in signing.base64.urlsafe_b64decode(
+        json.loads(old)["signature"].split(".")[0] + "==").decode()
+    signing.rotate(keys, "booking")
+    new = _signed(keys).decode()
+    jwks = signing.public_jwks(keys)
+    assert [jwk["alg"] for jwk in jwks["keys"]] == ["Ed25519", "EdDSA"]  # each its own name
+    assert signing.verify_event(old, jwks) == keys["keys"][0]["kid"]
+    assert signing.verify_event(new, jwks) == keys["keys"][1]["kid"]
+    # A header naming another algorithm than its key's is refused, as Node's jose does.
+    wrong = dict(jwks["keys"][0], alg="EdDSA")
+    with pytest.raises(signing.InvalidSignature, match="does not sign with 'Ed25519'"):
+        signing.verify_event(old, {"keys": [wrong]})
+    header, _, signature = json.loads(new)["signature"].split(".")
+    hs256 = signing._b64(json.dumps({"alg": "HS256", "kid": keys["keys"][1]["kid"]}).encode())
+    with pytest.raises(signing.InvalidSignature, match="algorithm 'HS256'"):
+        signing.verify_event(new.replace(header, hs256), jwks)
+
+
+def test_ensure_rotates_a_key_set_that_still_signs_as_ed25519(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "booking.json"
+    monkeypatch.setattr(signing, "key_file", lambda service: path)
+    assert signing.main(["ensure", "booking"]) == 0
+    assert signing.Signer(signing.load_keys(path)).algorithm == "EdDSA"
+    signing.save_keys(path, {"keys": [_old_key("booking")]})
+    assert signing.main(["ensure", "booking"]) == 0
+    keys = signing.load_keys(path)
+    assert [(jwk["alg"], jwk["status"]) for jwk in keys["keys"]] == \
+        [("Ed25519", "retired"), ("EdDSA", "active")]
+    assert signing.main(["ensure", "booking"]) == 0  # once is enough
+    assert len(signing.load_keys(path)["keys"]) == 2
+
+
+def test_an_event_signed_with_another_services_key_is_refused_whatever_the_key_set_holds(
+        tmp_path):
+    """Issue 23 §2: the kiosk gateway's key cannot vouch for an event that claims to be
+    booking's, even when a subscriber keeps every service's keys in one key set."""
+    booking = {"keys": [signing.new_key("booking")]}
+    kiosk = {"keys": [signing.new_key("kiosk_gateway")]}
+    both = {"keys": signing.public_jwks(booking)["keys"] + signing.public_jwks(kiosk)["keys"]}
+    genuine = _signed(booking).decode()
+    forged = _signed(kiosk).decode()  # source /asan/booking, signed by the kiosk gateway
+    assert json.loads(forged)["source"] == "/asan/booking"
+    assert signing.verify_event(genuine, both) == booking["keys"][0]["kid"]
+    with pytest.raises(signing.InvalidSignature, match="kiosk_gateway's key .* 'booking'"):
+        signing.verify_event(forged, both)
+    (tmp_path / "all.json").write_text(json.dumps(both))
+    (tmp_path / "booking.json").write_text(json.dumps(signing.public_jwks(booking)))
+    (tmp_path / "kiosk.json").write_text(json.dumps(signing.public_jwks(kiosk)))
+    for files in (["all.json"], ["booking.json", "kiosk.json"]):
+        out = io.StringIO()
+        arguments = [item for name in files for item in ("--jwks", str(tmp_path / name))]
+        assert verify.main(arguments + ["-"], stdin=io.StringIO(f"{genuine}\n{forged}\n"),
+                           stdout=out) == 1
+        assert out.getvalue().splitlines()[0].startswith("ok ")
+        assert out.getvalue().splitlines()[1].startswith("FAILED line 2: signed with kiosk")
+
+
+def test_a_relay_signs_only_with_its_own_services_key_and_a_jwks_lists_only_those():
+    kiosk_key = signing.new_key("kiosk_gateway")
+    with pytest.raises(ValueError, match="not booking's"):
+        signing.Signer({"keys": [kiosk_key]}, "booking")
+    assert signing.Signer({"keys": [kiosk_key]}, "kiosk_gateway").kid == kiosk_key["kid"]
+    mixed = {"keys": [signing.new_key("booking"), dict(kiosk_key, status="retired")]}
+    assert [jwk["kid"] for jwk in signing.public_jwks(mixed, "booking")["keys"]] == \
+        [mixed["keys"][0]["kid"]]
+    with pytest.raises(ValueError, match="hyphen"):
+        signing.new_key("kiosk-gateway")

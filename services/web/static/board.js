@@ -44,6 +44,11 @@
       rows.parentNode.replaceChild(fresh, rows);
       rows = fresh;
     }
+    var day = document.getElementById("board-day");
+    if (day && data.day) {
+      day.firstChild.textContent = data.day.az + " ";
+      day.lastChild.textContent = data.day.en;
+    }
     empty.hidden = data.called.length > 0;
     waiting.textContent = String(data.waiting);
     status.hidden = true;

@@ -4,6 +4,7 @@ import eventlet
 import pytest
 import requests
 
+from shared.dates import day_text
 from tests.citizens import as_citizen
 from tests.mailbox import confirmation_code, order_code, text_of, wait_for_mail
 
@@ -25,7 +26,9 @@ def test_q1_to_q4_request_confirm_then_cancel(booking_form):
     booking_id = response.json()["booking_id"]
 
     code_mail = wait_for_mail(booking_form["email"], "booking_confirmation_code")
-    assert booking_form["date"] in text_of(code_mail)
+    # issue 23 §5: the day as read here, with its weekday in the booking's language
+    assert day_text(booking_form["date"], booking_form.get("language", "az")) in \
+        text_of(code_mail)
     confirmed = post(f"/bookings/{booking_id}/confirm", {"code": confirmation_code(code_mail)})
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["status"] == "confirmed"  # registered

@@ -13,7 +13,7 @@ import requests
 from services.booking.events import CATALOG as BOOKING_EVENTS
 from services.notification.events import CATALOG as NOTIFICATION_EVENTS
 from shared.config import service_config
-from shared.envelope import envelope_from_dict
+from shared.envelope import envelope_from_dict, format_sequence
 from shared.signing import InvalidSignature, verify_event
 from tests.mailbox import confirmation_code, order_code, wait_for_mail
 
@@ -96,8 +96,9 @@ def test_public_events_validate_and_carry_no_secrets_or_personal_data(subscriber
         event = json.loads(body)
         service = event["source"].removeprefix("/asan/")
         verify_event(body, jwks[service].json())
-        assert properties.headers["sequence"] == event["sequence"]
-        sequences.setdefault(service, []).append(event["sequence"])
+        # the header the number, the attribute the CloudEvents Sequence string (issue 23 §3)
+        assert event["sequence"] == format_sequence(properties.headers["sequence"])
+        sequences.setdefault(service, []).append(properties.headers["sequence"])
     for service, numbers in sequences.items():
         assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), service
     tampered = body.replace(b'"data":{', b'"data":{"x":1,', 1)

@@ -4,6 +4,8 @@ import psycopg
 import pytest
 import requests
 
+from shared.dates import day_text
+
 from .conftest import ADMIN
 
 pytestmark = pytest.mark.integration
@@ -45,13 +47,19 @@ def test_refusals(stack):
         response = stack.activate(token, code)
         return response.status_code, response.json()["error"], response.json()["message"]["en"]
 
+    def refused_az(token, code):
+        return stack.activate(token, code).json()["message"]["az"]
+
     # the error name the OpenAPI document promises (it said "conflict" before)
     assert refused(other["token"], mine)[:2] == (409, "other_centre")
     assert "another centre" in refused(other["token"], mine)[2]
     assert refused(None, mine)[:2] == (401, "unauthorized")
     assert refused(f"{kiosk['kiosk_id']}.wrong-secret", mine)[:2] == (401, "unauthorized")
     status, error, message = refused(kiosk["token"], early)
-    assert (status, error) == (409, "too_early") and "10:30" in message
+    # issue 23 §5: "too early" says from when on which day, in both languages
+    assert (status, error) == (409, "too_early") and \
+        f"from 10:30 on {day_text('2026-11-24', 'en')}" in message
+    assert f"{day_text('2026-11-24', 'az')}, saat 10:30" in refused_az(kiosk["token"], early)
     assert refused(kiosk["token"], late)[:2] == (410, "lapsed")
     invalid = (404, "invalid_code")
     assert refused(kiosk["token"], "ZZZZ-ZZZZ")[:2] == invalid  # unknown

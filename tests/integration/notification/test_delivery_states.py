@@ -49,7 +49,7 @@ def test_delivered_once_even_when_the_request_arrives_twice(notification, runnin
     handler_quiet(running, "on_booking_email")  # the second copy has been handled too
     mails = messages_to(to)
     assert len(mails) == 1
-    assert mails[0]["X-Template"] == "booking_confirmation_code/v1"
+    assert mails[0]["X-Template"] == "booking_confirmation_code/v2"
     assert "042517" in mails[0].get_body(("plain",)).get_content()
     assert "042517" not in mails[0]["Subject"]
 

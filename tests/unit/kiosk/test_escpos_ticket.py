@@ -44,6 +44,8 @@ def test_the_ticket_carries_centre_number_service_time_and_a_qr_of_the_number():
     assert "Bakı 1 nömräli ASAN xidmät märkäzi" in text
     assert "Şäxsiyyät väsiqäsi / Identity card" in text
     assert "10:15" in text and "01.12.2026 10:05" in text
+    # issue 23 §5: the day with its weekday, in both languages, as read here
+    assert "çärşänbä axşamı / Tuesday" in text
     assert data.rstrip(b"\x00").endswith(GS + b"V\x00") or GS + b"V" in data[-8:], "no cut"
 
 

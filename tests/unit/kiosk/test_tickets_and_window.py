@@ -1,5 +1,6 @@
 """Tickets and the activation window (Q-7, Q-8), pure."""
-from datetime import date, datetime, time, timezone
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
@@ -68,3 +69,10 @@ def test_the_printed_ticket_fits_the_printer(width):
     assert any("10:15" in line for line in lines)
     folded = layout(ticket(), "Şəki", "Arayış", width, ascii_only=True)
     assert all(line.isascii() for line in folded)
+    # issue 23 §5: every weekday's line fits, and says the day as read here
+    for offset in range(7):
+        day = replace(ticket(), day=ticket().day + timedelta(days=offset))
+        printed = layout(day, "Şəki", "Arayış", width)
+        assert all(len(line) <= width for line in printed)
+        assert any(f"{day.day:%d.%m.%Y} 10:05" in line for line in printed)
+    assert "çərşənbə axşamı / Tuesday" in "\n".join(layout(ticket(), "Şəki", "Arayış", width))

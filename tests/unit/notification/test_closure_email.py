@@ -19,7 +19,7 @@ def test_the_closure_email_says_why_and_links_to_booking_again(language, reason)
         assert reason in email.text and reason in email.html
         assert VARIABLES["book_again_url"] in email.text
         assert f'href="{VARIABLES["book_again_url"]}"' in email.html
-        assert "09:00" in email.text and "2026-12-01" in email.text
+        assert "09:00" in email.text and "01.12.2026" in email.text
         assert "Leyla" not in email.subject  # subjects end up in mail server logs
 
 
@@ -28,5 +28,5 @@ def test_a_whole_centre_closure_names_the_service_only_as_the_booking_s():
         "reason": "an emergency", "whole_centre": True}).text
     one = Templates().render("booking_closed", "en", VARIABLES | {
         "reason": "an emergency", "whole_centre": False}).text
-    assert "is closed on 2026-12-01" in whole
-    assert 'is closed for "Passport" on 2026-12-01' in one
+    assert "is closed on Tuesday, 01.12.2026" in whole
+    assert 'is closed for "Passport" on Tuesday, 01.12.2026' in one

@@ -51,8 +51,10 @@ def test_the_board_shows_numbers_counters_and_services_only_newest_first():
     assert view["called"][1]["service"] == {"code": "passport", "az": "passport",
                                             "en": "passport"}
     assert "secret" not in view and "fin" not in view["called"][0]
+    # issue 23 §5: the board's day (Baku) with its weekday in both languages
+    assert view["day"] == {"az": "çərşənbə axşamı, 24.11.2026", "en": "Tuesday, 24.11.2026"}
     assert counter.board_view(None) == {"centre": {"code": "", "az": "", "en": ""},
-                                        "called": [], "waiting": 0, "at": ""}
+                                        "called": [], "waiting": 0, "at": "", "day": None}
 
 
 def test_a_refusal_is_given_in_the_pages_language_first_then_the_other():

@@ -2,13 +2,12 @@
 steps of a move (encrypted, bound to the session, for a while), every refusal of a move
 at the input that fixes it, the lost-code form's payload, and the pages as rendered —
 the order code never written into them, every input labelled, the links to them."""
-import functools
 import re
 
 import pytest
 
 from services.web import forms, i18n, security
-from services.web.service import TEMPLATES
+from services.web.service import TEMPLATES, page_words
 
 SECRET = "test-secret"
 CODE = "B3NQ-7RTW"
@@ -16,8 +15,7 @@ CODE = "B3NQ-7RTW"
 
 def render(template, lang="en", **context):
     return TEMPLATES.get_template(template).render(
-        lang=lang, t=functools.partial(i18n.text, lang=lang),
-        pick=functools.partial(i18n.pick, lang=lang), path="/reschedule",
+        **page_words(lang), path="/reschedule",
         csrf_field=security.CSRF_FIELD, csrf_token="c" * 64,
         problems=context.pop("problems", None) or forms.Problems(), **context)
 
@@ -79,7 +77,13 @@ def test_the_first_step_of_a_move_never_writes_the_order_code_back(lang):
     assert re.search(r'<input id="reschedule-order_code" name="order_code" type="text" '
                      r'value=""', html)
     assert 'href="#reschedule-order_code"' in html and 'aria-invalid="true"' in html
-    assert '<label for="reschedule-date">' in html and 'min="2026-11-24"' in html
+    # issue 23 §5: a text field read day first whatever the browser's language, its hint
+    # the form, an example (tomorrow) and the weekday of the day typed
+    assert '<label for="reschedule-date">' in html and 'type="date"' not in html
+    assert re.search(r'<input id="reschedule-date" name="date" type="text" value="2026-11-25"'
+                     r'[^>]*inputmode="numeric"', html)
+    assert i18n.text("date_hint", lang) in html and "24.11.2026" in html
+    assert {"az": "çərşənbə, 25.11.2026", "en": "Wednesday, 25.11.2026"}[lang] in html
     assert 'action="/reschedule"' in html and 'method="post"' in html
     assert 'href="/order-code"' in html and "<script" not in html
 
@@ -95,6 +99,7 @@ def test_the_second_step_shows_the_booking_now_and_the_free_times_with_the_code_
                   centre_info={"name": {"az": "Bakı 1"}, "address": "Ünvan"})
     assert CODE not in html and f'name="move" value="{hidden}"' in html
     assert "Pasport" in html and "Bakı 1" in html and "10:15" in html
+    assert "çərşənbə axşamı, 24.11.2026" in html and "2026-11-24" not in html
     assert '<option value="11:00">' in html and '<option value="11:15">' in html
     assert '<label for="reschedule-time">' in html
     # Enter sends the move, not "show free times": the first submit button is the move.
