@@ -1,7 +1,8 @@
 """Refusals in two languages (Q-5) and the one config loader — no servers needed."""
+import pytest
 from marshmallow import Schema, ValidationError, fields, validates
 
-from shared.config import load_config
+from shared.config import load_config, service_config
 from shared.errors import Text, ValidationFailed, reasons_from_marshmallow
 
 
@@ -47,3 +48,23 @@ def test_config_values_come_from_the_environment_with_defaults(tmp_path, monkeyp
     monkeypatch.delenv("ASAN_TEST_A", raising=False)
     monkeypatch.setenv("ASAN_TEST_B", "9")
     assert load_config(path) == {"A": "fallback", "B": 9, "C": [1, 2]}
+
+
+SECRET_SETTINGS = {  # service → {setting: the environment variable it is read from}
+    "booking": {"BOOKING_CODE_KEY": "BOOKING_CODE_KEY"},
+    "notification": {"SMTP_USER": "SMTP_USER", "SMTP_PASSWORD": "SMTP_PASSWORD"},
+    "web": {"WEB_CSRF_SECRET": "WEB_CSRF_SECRET", "FRONTEND_TOKEN": "WEB_FRONTEND_TOKEN"},
+}
+
+
+@pytest.mark.parametrize("service", sorted(SECRET_SETTINGS))
+def test_a_secret_is_taken_as_it_is_whatever_characters_it_has(service, monkeypatch):
+    """A secret from the environment is a string exactly as given: YAML would read
+    ``0700`` as the number 448, ``yes`` as true and cut ``a #b`` at the ``#``."""
+    awkward = {"0700", "yes", "a #b: *&!{[", "null"}
+    for value in awkward:
+        for variable in SECRET_SETTINGS[service].values():
+            monkeypatch.setenv(variable, value)
+        config = service_config(service)
+        assert {setting: config[setting] for setting in SECRET_SETTINGS[service]} == \
+            dict.fromkeys(SECRET_SETTINGS[service], value)
