@@ -45,7 +45,10 @@ class ErrorSchema(Schema):
 # Error names every route can answer, whatever it does: the input boundary
 # (shared.boundary), a neighbour that does not answer and overload (shared.http).
 COMMON_ERRORS = {400: ("invalid_characters", "bad_request"), 414: ("uri_too_long",),
-                 431: ("request_header_fields_too_large",), 503: ("unavailable",)}
+                 431: ("request_header_fields_too_large",)}
+# ... and every route but the probes (``Route.unbounded``) when the service has more
+# requests in hand than it takes, or a neighbour does not answer.
+OVERLOAD_ERRORS = {503: ("unavailable",)}
 # ... and every route that takes a JSON body.
 BODY_ERRORS = {400: ("invalid_json",), 413: ("too_large",)}
 # ... and every creating route (``@once``) whose repeat comes while the first is handled.
@@ -83,7 +86,10 @@ class Route:
     schema of each ``{path parameter}`` (default: a string). ``once``: the route is
     ``@once`` (``shared.idempotency``): a repeat gets the first answer.
     ``any_path_value``: the router takes every value of its path parameters (a
-    ``path`` converter inside the path), so it answers no 404 ``not_found`` itself."""
+    ``path`` converter inside the path), so it answers no 404 ``not_found`` itself.
+    ``unbounded``: a probe answered however many requests the service has in hand
+    (``shared.http.UNBOUNDED_ROUTES``): no 503 ``unavailable`` for overload
+    (``OVERLOAD_ERRORS``) unless ``errors`` names it for another reason."""
     method: str
     path: str
     summary: str
@@ -101,11 +107,14 @@ class Route:
     deprecated: bool = False
     once: bool = False
     any_path_value: bool = False
+    unbounded: bool = False
 
     def error_names(self):
         """``{status: sorted names}`` of everything this route may refuse with."""
         merged = {}
         extra = [COMMON_ERRORS, self.errors]
+        if not self.unbounded:
+            extra.append(OVERLOAD_ERRORS)
         if self.request is not None:
             extra.append(BODY_ERRORS)
         if self.security:
@@ -169,9 +178,9 @@ class JwksSchema(Schema):
 # GET /openapi.json): public, for load balancers, probes and subscribers.
 PLATFORM_ROUTES = [
     Route("GET", "/health", "Ready: the service's own database answers", response=HealthSchema,
-          tags=("platform",)),
+          tags=("platform",), unbounded=True),
     Route("GET", "/live", "Alive: the process answers (no dependency is touched)",
-          response=LiveSchema, tags=("platform",)),
+          response=LiveSchema, tags=("platform",), unbounded=True),
     Route("GET", "/.well-known/jwks.json",
           "The public keys that verify this service's signed events (docs/EVENTS.md)",
           response=JwksSchema, tags=("platform",), errors={404: ("no_event_keys",)},

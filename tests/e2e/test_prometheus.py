@@ -17,7 +17,7 @@ import pytest
 import requests
 import yaml
 
-from shared.amqp import connect, events_exchange_name
+from shared.amqp import connect
 from shared.config import REPO_ROOT, SERVICES, service_config
 from tests.conftest import unused_port
 from tests.mailbox import messages_to
@@ -203,14 +203,16 @@ def test_d4_a_dead_letter_fires_its_alert(prometheus):
     """Forced for real: a message no consumer can read is parked by the monitoring
     consumer, monitoring's gauge counts the dead-letter queue, Prometheus alerts."""
     queue = "monitoring.on_notification_event.dlq"
-    amqp_uri = service_config("monitoring")["AMQP_URI"]
-    conn = connect(amqp_uri, confirm_publish=True)
+    # Straight into the consumer's own queue, as the broker's administrator: through
+    # notification's public exchange it would stay in notification.events.stream,
+    # which subscribers (and tests/e2e/test_zz_public_events_meet_the_contract.py)
+    # hold to carry only signed events.
+    conn = connect(os.environ["AMQP_URI"], confirm_publish=True)
     try:
         channel = conn.channel()
         channel.basic_publish(amqp.Message(b'{"not": "a cloudevent"}',
                                            content_type="application/json"),
-                              exchange=events_exchange_name("notification"),
-                              routing_key="NoSuchEvent")
+                              exchange="", routing_key="monitoring.on_notification_event")
 
         def firing():
             alerts = requests.get(f"{prometheus}/api/v1/alerts", timeout=5).json()["data"]

@@ -53,9 +53,12 @@ def verify(body, jwks):
     if detached:
         raise ValueError("the payload is not detached")
     protected = json.loads(b64url(header))
-    if protected.get("alg") != "Ed25519":
-        raise ValueError(f"unexpected algorithm {protected.get('alg')!r}")
     [key] = [k for k in jwks["keys"] if k["kid"] == protected["kid"]]
+    # EdDSA (RFC 8037) with an Ed25519 key; the key says the name its events carry
+    if (key.get("kty"), key.get("crv")) != ("OKP", "Ed25519") or \
+            protected.get("alg") not in ("EdDSA", "Ed25519") or \
+            protected.get("alg") != key.get("alg", protected.get("alg")):
+        raise ValueError(f"unexpected algorithm {protected.get('alg')!r}")
     signed = f"{header}.".encode() + base64.urlsafe_b64encode(payload).rstrip(b"=")
     Ed25519PublicKey.from_public_bytes(b64url(key["x"])).verify(b64url(signature), signed)
     return protected["kid"]
