@@ -15,7 +15,7 @@ import pytest
 from shared.db import apply_migrations
 
 PG_ADMIN_URL = os.environ.get(
-    "ASAN_PG_ADMIN_URL", "postgresql://asan:asan@127.0.0.1:55432/postgres")
+    "ASAN_PG_ADMIN_URL", "postgresql://asan:asan@127.0.0.1:27432/postgres")
 
 
 def _database_url(name):
