@@ -73,24 +73,30 @@ def _unused_port():
 
 class Server:
     """A local TCP server answering each connection with ``answer(conn)`` in a thread
-    (optionally over TLS): what the probes are pointed at, without the real servers."""
+    (optionally over TLS): what the probes are pointed at, without the real servers.
+    Its own thread closes its socket (also under eventlet, where ``make test`` runs the
+    unit tests, a socket must not be closed under another green thread's accept)."""
 
     def __init__(self, answer, tls=None):
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
+        self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
         self.answer, self.tls = answer, tls
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.closing = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
 
     def _serve(self):
-        while True:
+        while not self.closing.is_set():
             try:
                 conn, _ = self.sock.accept()
-            except OSError:
-                return
+            except (TimeoutError, socket.timeout):
+                continue
             threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+        self.sock.close()
 
     def _one(self, conn):
         try:
@@ -104,7 +110,8 @@ class Server:
             conn.close()
 
     def close(self):
-        self.sock.close()
+        self.closing.set()
+        self.thread.join(5)
 
 
 def _amqp(conn):
@@ -126,7 +133,8 @@ def _smtp(conn):
 def _postgres(conn):
     while True:
         length, code = struct.unpack("!ii", conn.recv(8))
-        conn.recv(length - 8)
+        if length > 8:
+            conn.recv(length - 8)
         if code not in (80877103, 80877104):             # not an SSL/GSS encryption request
             break
         conn.sendall(b"N")                                # no encryption: go on in the clear
@@ -301,12 +309,14 @@ def test_a_port_a_connection_holds_is_waited_for_before_a_server_binds_it(tmp_pa
         closing.set()       # the server's end closes first: no TIME_WAIT on our side
         time.sleep(0.3)
         client.close()
-        server.close()
 
     threading.Thread(target=release, daemon=True).start()
     started = time.monotonic()
-    result = _sourced_infra(f'require_free_port 127.0.0.1 {port} postgres && echo "free now"',
-                            _infra_env(tmp_path))
+    try:
+        result = _sourced_infra(f'require_free_port 127.0.0.1 {port} postgres && echo "free now"',
+                                _infra_env(tmp_path))
+    finally:
+        server.close()
     assert result.returncode == 0, result
     assert f"port 127.0.0.1:{port} is held by a connection" in result.stdout
     assert result.stdout.rstrip().endswith("free now")
