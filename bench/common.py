@@ -34,9 +34,9 @@ import requests
 
 from shared.config import REPO_ROOT
 
-ADMIN_URL = os.environ.get("ASAN_PG_ADMIN_URL", "postgresql://asan:asan@127.0.0.1:55432/postgres")
-AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:55672/")
-RABBIT_API_URI = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:55673")
+ADMIN_URL = os.environ.get("ASAN_PG_ADMIN_URL", "postgresql://asan:asan@127.0.0.1:27432/postgres")
+AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:27672/")
+RABBIT_API_URI = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:27673")
 RABBIT_USER = os.environ.get("RABBIT_USER", "guest")
 # Bench-only services listen on BASE+1.. (booking 1, gateway 3, registry 4, monitoring 6,
 # the one-INSERT endpoint 7): away from the platform's own ports.

@@ -26,21 +26,27 @@ _default ASAN_LOG_DIR "$ASAN_STATE_DIR/log"
 # Each service's key set signing its public events (shared/signing.py, `make run`).
 _default ASAN_KEYS_DIR "$ASAN_STATE_DIR/keys"
 
+# Ports of the servers we start lie below 32768, outside the range Linux hands out as
+# the local ports of outgoing connections (ip_local_port_range, 32768-60999): a port
+# in it can be held by any connection on the machine, open or closing (TIME_WAIT), at
+# the moment a server needs to bind it; RabbitMQ then runs on without that listener.
+# (`deploy/bin/infra up` warns about a port in the range, and checks every listener.)
+
 # PostgreSQL (project-local cluster, see deploy/bin/infra)
 _default PGHOST 127.0.0.1
-_default PGPORT 55432
+_default PGPORT 27432
 _default ASAN_PG_USER asan
 _default ASAN_PG_PASSWORD asan
 
 # RabbitMQ (project-local node)
 _default RABBIT_HOST 127.0.0.1
-_default RABBIT_PORT 55672
-_default RABBIT_MGMT_PORT 55673
-_default RABBIT_DIST_PORT 55674
-_default RABBIT_EPMD_PORT 55675
+_default RABBIT_PORT 27672
+_default RABBIT_MGMT_PORT 27673
+_default RABBIT_DIST_PORT 27674
+_default RABBIT_EPMD_PORT 27675
 _default RABBIT_NODENAME asan@localhost  # another stack on the same machine needs its own
 # AMQP over TLS (certificate of the local CA in $ASAN_TLS_DIR, made by deploy/bin/infra).
-_default RABBIT_TLS_PORT 55676
+_default RABBIT_TLS_PORT 27676
 _default ASAN_TLS_DIR "$ASAN_STATE_DIR/tls"
 # Broker passwords, one file per user (rabbitmq-<user>, mode 0600): the administrator's
 # here, every process's by `python -m shared.brokerusers ensure` (deploy/bin/run).
@@ -67,14 +73,14 @@ export RABBIT_PASSWORD
 
 # The 3-node RabbitMQ cluster of `make cluster` and its test (deploy/bin/cluster):
 # node N has the N-th port of each list; the nodes share one epmd.
-_default ASAN_CLUSTER_AMQP_PORTS "56701 56702 56703"
-_default ASAN_CLUSTER_MGMT_PORTS "56711 56712 56713"
-_default ASAN_CLUSTER_DIST_PORTS "56721 56722 56723"
-_default ASAN_CLUSTER_EPMD_PORT 56730
+_default ASAN_CLUSTER_AMQP_PORTS "27701 27702 27703"
+_default ASAN_CLUSTER_MGMT_PORTS "27711 27712 27713"
+_default ASAN_CLUSTER_DIST_PORTS "27721 27722 27723"
+_default ASAN_CLUSTER_EPMD_PORT 27730
 
 # Mail sink (deploy/mailsink.py)
 _default SMTP_HOST 127.0.0.1
-_default SMTP_PORT 55025
+_default SMTP_PORT 27025
 _default ASAN_MAIL_DIR "$ASAN_STATE_DIR/mail"
 
 _default AMQP_URI "amqp://$RABBIT_USER:$RABBIT_PASSWORD@$RABBIT_HOST:$RABBIT_PORT/"

@@ -202,7 +202,7 @@ def main() -> None:
     # aiosmtpd logs every SMTP command at INFO; one line per message is enough.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     host = os.environ.get("SMTP_HOST", "127.0.0.1")
-    port = int(os.environ.get("SMTP_PORT", "55025"))
+    port = int(os.environ.get("SMTP_PORT", "27025"))
     mail_dir = Path(os.environ.get("ASAN_MAIL_DIR", ".state/mail"))
     mail_dir.mkdir(parents=True, exist_ok=True)
     greylist_refusals = int(os.environ.get("MAILSINK_GREYLIST_REFUSALS", "4"))

@@ -171,7 +171,7 @@ def document():
                 "security": [{"$ref": "#/components/securitySchemes/subscriberAccount"},
                              {"$ref": "#/components/securitySchemes/clientCertificate"}]},
             "local": {
-                "host": "127.0.0.1:55672", "protocol": "amqp",
+                "host": "127.0.0.1:27672", "protocol": "amqp",
                 "description": "make run's broker (deploy/env.sh)",
                 "security": [{"$ref": "#/components/securitySchemes/subscriberAccount"}]},
         },

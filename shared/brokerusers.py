@@ -257,7 +257,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         if args.command == "ensure":
-            broker = Broker(os.environ.get("RABBIT_API_URI", "http://127.0.0.1:55673"))
+            broker = Broker(os.environ.get("RABBIT_API_URI", "http://127.0.0.1:27673"))
             done = ensure(broker)
             print(f"brokerusers: {len(done)} users with their permissions:"
                   f" {', '.join(done)} (passwords in {secrets_dir()})")

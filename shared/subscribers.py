@@ -129,11 +129,11 @@ def main(argv=None):
     sub.add_parser("list")
     sub.add_parser("revoke").add_argument("name")
     args = parser.parse_args(argv)
-    broker = Broker(os.environ.get("RABBIT_API_URI", "http://127.0.0.1:55673"))
+    broker = Broker(os.environ.get("RABBIT_API_URI", "http://127.0.0.1:27673"))
     try:
         if args.command == "add":
             host = os.environ.get("RABBIT_HOST", "127.0.0.1")
-            port = os.environ.get("RABBIT_PORT", "55672")
+            port = os.environ.get("RABBIT_PORT", "27672")
             account = add(broker, args.name, host, port,
                           tls_port=os.environ.get("RABBIT_TLS_PORT"))
             print(json.dumps(account, indent=2))

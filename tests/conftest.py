@@ -14,8 +14,12 @@ import pytest
 
 from shared.db import apply_migrations
 
+# Tests that disturb the broker, the database or the services leave them as they found
+# them, checked at their end (issue 22 §1).
+pytest_plugins = ["tests.platform_state"]
+
 PG_ADMIN_URL = os.environ.get(
-    "ASAN_PG_ADMIN_URL", "postgresql://asan:asan@127.0.0.1:55432/postgres")
+    "ASAN_PG_ADMIN_URL", "postgresql://asan:asan@127.0.0.1:27432/postgres")
 
 
 def _database_url(name):

@@ -20,7 +20,7 @@ from tests.mailbox import confirmation_code, order_code, wait_for_mail
 from .conftest import form, post
 
 pytestmark = pytest.mark.e2e
-AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:55672/")
+AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:27672/")
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ TOKEN = "closure-test-token"
 STAFF = {"Authorization": f"Bearer {TOKEN}"}
 BOOK_AGAIN = "https://onlaynnovbe.example.az/booking"
 SMTP = {"SMTP_HOST": os.environ.get("SMTP_HOST", "127.0.0.1"),
-        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "55025")), "SMTP_TIMEOUT": 5,
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "27025")), "SMTP_TIMEOUT": 5,
         "MAIL_FROM": "ASAN xidmət <no-reply@asan.gov.az>"}
 
 

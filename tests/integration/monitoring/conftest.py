@@ -40,7 +40,7 @@ TOKENS = {"booking": "operator-dev-token", "kiosk_gateway": "admin-dev-token",
           "registry": "registry-dev-token", "complaints": "complaints-dev-token",
           "monitoring": "monitoring-dev-token"}
 SMTP = {"SMTP_HOST": os.environ.get("SMTP_HOST", "127.0.0.1"),
-        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "55025")), "SMTP_TIMEOUT": 5,
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "27025")), "SMTP_TIMEOUT": 5,
         "MAIL_FROM": "ASAN xidmət <no-reply@asan.gov.az>"}
 
 

@@ -18,7 +18,7 @@ from tests.markers import handler_quiet
 pytestmark = pytest.mark.integration
 
 SMTP = {"SMTP_HOST": os.environ.get("SMTP_HOST", "127.0.0.1"),
-        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "55025")), "SMTP_TIMEOUT": 5,
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "27025")), "SMTP_TIMEOUT": 5,
         "MAIL_FROM": "ASAN xidmət <no-reply@asan.gov.az>"}
 
 
