@@ -1,6 +1,7 @@
 """`make run` brings every service up (make test starts the platform with the very
 same script, deploy/bin/run, before the tests): each service and each relay answers
 /metrics, and each service's /health says its database is reachable (D-4)."""
+import os
 import uuid
 
 import pytest
@@ -57,3 +58,19 @@ def test_the_web_pages_answer_health_without_a_database():
     assert health.json()["service"] == "web"
     page = requests.get(f"http://{address}/", timeout=10)
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+
+
+def test_make_run_says_ready_only_after_every_service_and_listener_answers():
+    """``make run`` (deploy/bin/run, the script ``make test`` starts the platform with,
+    writing to ``$ASAN_LOG_DIR/run.log``) prints its addresses, "ready" and "Press
+    Ctrl-C" only once deploy/bin/wait-ready has seen every service, the pages and every
+    infrastructure listener answer — never while they are still starting."""
+    log = os.path.join(os.environ["ASAN_LOG_DIR"], "run.log")
+    text = open(log, encoding="utf-8").read()
+    answered = text.index("wait-ready: all services healthy and every infrastructure "
+                          "listener answers")
+    ready = text.index("run: ready: every service answers. Press Ctrl-C to stop everything.")
+    assert answered < ready
+    assert text.count("Press Ctrl-C") == 1
+    for service in SERVICES:
+        assert answered < text.index(service_config(service)["WEB_SERVER_ADDRESS"], answered)

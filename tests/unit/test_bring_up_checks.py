@@ -5,8 +5,7 @@ Its start checks are race-free: a child started in the background counts as aliv
 while it is still about to exec its program, when its command line is still the
 shell's (a bring-up once failed "mail sink did not start" with the sink listening).
 It says a component is up only when each listener it announces answers in its own
-protocol, and names the one that does not; and `make run` says it is ready only when
-every service answers."""
+protocol, and names the one that does not."""
 import os
 import socket
 import ssl
@@ -14,15 +13,12 @@ import struct
 import subprocess
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from shared.config import REPO_ROOT
-from tests.conftest import unused_port
 
 LIB = REPO_ROOT / "deploy" / "lib" / "procs.sh"
-RUN = REPO_ROOT / "deploy" / "bin" / "run"
 
 
 def check(function, *args):
@@ -326,54 +322,3 @@ def test_a_port_a_connection_holds_is_waited_for_before_a_server_binds_it(tmp_pa
     assert result.stdout.rstrip().endswith("free now")
     assert time.monotonic() - started >= 1.5
     assert check("port_bindable", "127.0.0.1", port)
-
-
-def _health_server(port):
-    """A listener that answers ``GET /health`` with 200, on ``port``."""
-    class Health(BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200 if self.path == "/health" else 404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-    server = ThreadingHTTPServer(("127.0.0.1", port), Health)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-def test_make_run_prints_its_addresses_and_ready_only_once_every_service_answers(tmp_path):
-    """``deploy/bin/run``'s ready line (with the addresses and "Press Ctrl-C") comes after
-    every service and the pages answer /health, never while one is still starting."""
-    names = [*os.environ.get("ASAN_SERVICES", "booking notification kiosk_gateway registry "
-                             "complaints monitoring").split(), "web"]
-    ports = {name: unused_port() for name in names}
-    env = dict(os.environ, ASAN_STATE_DIR=str(tmp_path),
-               ASAN_WEB_PORT=str(ports.pop("web")),
-               **{f"{name.upper()}_PORT": str(port) for name, port in ports.items()})
-    supervisor = subprocess.Popen(["sleep", "60"])  # stands for supervisord: alive
-    out = tmp_path / "run.out"
-    with open(out, "w") as output:
-        announcer = subprocess.Popen(
-            ["bash", "-c", f'. "{RUN}"; announce_ready {supervisor.pid}'],
-            env=env, stdout=output, stderr=subprocess.STDOUT)
-    servers = []
-    try:
-        for port in [*ports.values(), int(env["ASAN_WEB_PORT"])]:
-            time.sleep(1.5)  # longer than wait-ready's poll: it sees the others answer
-            assert "run: ready" not in out.read_text(), out.read_text()
-            assert "Press Ctrl-C" not in out.read_text()
-            servers.append(_health_server(port))
-        assert announcer.wait(timeout=20) == 0, out.read_text()
-        text = out.read_text()
-        ready = text.index("run: ready: every service answers. Press Ctrl-C")
-        assert text.index("wait-ready: all services healthy") < ready
-        for port in [*ports.values(), int(env["ASAN_WEB_PORT"])]:
-            assert text.index(f"http://127.0.0.1:{port}") < ready
-    finally:
-        for server in servers:
-            server.shutdown()
-        announcer.kill()
-        supervisor.kill()
-        supervisor.wait()
