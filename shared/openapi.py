@@ -53,8 +53,8 @@ OVERLOAD_ERRORS = {503: ("unavailable",)}
 BODY_ERRORS = {400: ("invalid_json",), 413: ("too_large",)}
 # ... and every creating route (``@once``) whose repeat comes while the first is handled.
 ONCE_ERRORS = {409: ("in_progress",)}
-# ... and every route with a path parameter whose value the router cannot take (not
-# one that takes any value: ``Route.any_path_value``).
+# ... and every route with a path parameter, for a value the router cannot take (even
+# a ``path`` converter takes no line break).
 PATH_ERRORS = {404: ("not_found",)}
 SECURED_ERRORS = {401: ("unauthorized",)}
 # A command run by ServiceDatabase.run that lost its race every time. (Its other
@@ -85,8 +85,6 @@ class Route:
     services answer, per operation (tests/contract.py). ``params``: the OpenAPI
     schema of each ``{path parameter}`` (default: a string). ``once``: the route is
     ``@once`` (``shared.idempotency``): a repeat gets the first answer.
-    ``any_path_value``: the router takes every value of its path parameters (a
-    ``path`` converter inside the path), so it answers no 404 ``not_found`` itself.
     ``unbounded``: a probe answered however many requests the service has in hand
     (``shared.http.UNBOUNDED_ROUTES``): no 503 ``unavailable`` for overload
     (``OVERLOAD_ERRORS``) unless ``errors`` names it for another reason."""
@@ -106,7 +104,6 @@ class Route:
     params: dict = field(default_factory=dict)
     deprecated: bool = False
     once: bool = False
-    any_path_value: bool = False
     unbounded: bool = False
 
     def error_names(self):
@@ -123,7 +120,7 @@ class Route:
             extra.append(COMMAND_ERRORS)
         if self.once:
             extra.append(ONCE_ERRORS)
-        if "{" in self.path and not self.any_path_value:
+        if "{" in self.path:
             extra.append(PATH_ERRORS)
         for errors in extra:
             for status, names in errors.items():
@@ -183,7 +180,7 @@ PLATFORM_ROUTES = [
           response=LiveSchema, tags=("platform",), unbounded=True),
     Route("GET", "/.well-known/jwks.json",
           "The public keys that verify this service's signed events (docs/EVENTS.md)",
-          response=JwksSchema, tags=("platform",), errors={404: ("no_event_keys",)},
+          response=JwksSchema, tags=("platform",),
           description="A JWKS (RFC 7517), served as `application/jwk-set+json` and "
                       "cacheable for five minutes; read at each request, so a rotation "
                       "shows at once."),

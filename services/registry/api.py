@@ -28,7 +28,7 @@ ROUTES = [
           errors={400: ("validation_failed",), 404: ("no_valid_card",)}),
     Route("POST", "/admin/id-cards/{series_number}/invalidate",
           "Gone: the card number no longer goes in the URL", status=410, deprecated=True,
-          any_path_value=True, tags=("registry",), errors={410: ("moved_to_body",)}),
+          tags=("registry",), errors={410: ("moved_to_body",)}),
 ]
 
 

@@ -4,6 +4,9 @@ the first crash, the first throttled lookup or the first failed email is an incr
 Prometheus sees. The running platform is checked the same way through a real
 Prometheus by tests/e2e/test_prometheus.py."""
 import importlib
+import os
+import subprocess
+import sys
 
 import pytest
 from nameko.containers import ServiceContainer
@@ -14,6 +17,24 @@ from shared.config import SERVICES, service_config
 from shared.metrics import ENTRYPOINT_OUTCOMES, EntrypointMetrics, at_zero
 from services.booking.reference import ReferenceData
 from shared.ratelimit import RateLimits
+
+
+# The tests below read the process's own registry, which the in-process services of
+# integration tests count into when the whole suite runs in one process: they run in
+# a fresh interpreter of their own (the first test here), where nothing was counted.
+FRESH = "ASAN_FRESH_METRICS_PROCESS"
+in_fresh_process = pytest.mark.skipif(
+    not os.environ.get(FRESH), reason="runs in a fresh interpreter: see "
+    "test_the_process_registry_checks_pass_in_a_fresh_interpreter")
+
+
+def test_the_process_registry_checks_pass_in_a_fresh_interpreter():
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+         __file__, "-k", "not fresh_interpreter"],
+        env=dict(os.environ, **{FRESH: "1"}), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " skipped" not in result.stdout.splitlines()[-1], result.stdout[-2000:]
 
 
 def test_at_zero_gives_every_combination_a_zero_sample():
@@ -47,6 +68,7 @@ def test_d4_the_listener_is_told_the_scale_supervisord_runs():
     assert "shared.supervision listen --scale 2" in config
 
 
+@in_fresh_process
 def test_d4_fin_throttling_and_lookups_are_at_zero_once_the_registry_is_loaded():
     """FinLookupThrottling and the "FIN lookups" panels."""
     registry = importlib.import_module("services.registry.service")
@@ -57,6 +79,7 @@ def test_d4_fin_throttling_and_lookups_are_at_zero_once_the_registry_is_loaded()
                                              {"method": method, "outcome": outcome}) == 0
 
 
+@in_fresh_process
 def test_d4_every_centre_s_kiosk_and_counter_series_are_at_zero_once_the_gateway_is_loaded():
     """The kiosk activations, slow-downs and counters' panels and recording rules: a
     series per centre (reference data) from start-up, not from its first ticket."""
@@ -76,6 +99,7 @@ def test_d4_every_centre_s_kiosk_and_counter_series_are_at_zero_once_the_gateway
                                              {"centre": centre, "service": service}) == 0
 
 
+@in_fresh_process
 def test_d4_every_email_template_and_outcome_is_at_zero_once_notification_is_loaded():
     """EmailFailureRate reads the permanent and technical failures of every template."""
     notification = importlib.import_module("services.notification.service")
@@ -106,6 +130,7 @@ def _dependency(container, kind):
     return next((d for d in container.dependencies if isinstance(d, kind)), None)
 
 
+@in_fresh_process
 @pytest.mark.parametrize("service", SERVICES)
 def test_d4_every_entrypoint_is_counted_at_zero_when_the_service_sets_up(service):
     """ServiceErrors and the "Calls per second" panels: each entrypoint, each outcome."""
@@ -120,6 +145,7 @@ def test_d4_every_entrypoint_is_counted_at_zero_when_the_service_sets_up(service
                 {"service": service, "entrypoint": name, "outcome": outcome}) == 0
 
 
+@in_fresh_process
 @pytest.mark.parametrize("service, limits", [
     ("booking", {"booking_request", "holds_per_address", "holds_per_email",
                  "holds_per_phone"}),

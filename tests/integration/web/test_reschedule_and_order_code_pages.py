@@ -163,8 +163,8 @@ HOSTILE_FIRST_STEP = [  # (order code, date) → the panel of the 400 page
     ("' OR 1=1 --", "2026-11-25", [NOT_A_CODE]),
     ("K7M2-QX4P" * 1000, "x" * 10000, [NOT_A_CODE]),
     ("{code}", "2026-02-30", [("date", "New date: Not a valid date (YYYY-MM-DD or DD.MM.YYYY).")]),
-    ("{code}", "9999-12-31", [("date", "New date: The date must be from 1900-01-01 to"
-                                       " 2100-12-31.")]),
+    ("{code}", "9999-12-31", [("date", "New date: The date must be from 01.01.1900 to"
+                                       " 31.12.2100.")]),
 ]
 HOSTILE_SECOND_STEP = ["25:99", "١١:٠٠", "<script>"]  # times no select offers
 
