@@ -76,7 +76,7 @@ def read_documents(folder=REPO_ROOT / "docs" / "openapi"):
             for method, operation in methods.items():
                 operations.append(Operation(
                     service, method.upper(), route, _pattern(route),
-                    secured="security" in operation, body="requestBody" in operation,
+                    secured=bool(operation.get("security")), body="requestBody" in operation,
                     params=tuple(p["name"] for p in operation.get("parameters", ())
                                  if p["in"] == "path")))
                 for status, response in operation["responses"].items():

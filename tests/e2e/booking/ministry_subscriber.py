@@ -92,18 +92,20 @@ def follow(account, ca_file, asyncapi, jwks, since, subject, types, timeout=120)
             continue
         event = json.loads(body)
         kid = verify(body, jwks)  # before its sequence is trusted
-        if last is not None and event["sequence"] <= last:
+        # CloudEvents' Sequence extension: a string that sorts as the number it spells
+        number = int(event["sequence"])
+        if last is not None and number <= last:
             channel.basic_ack(method.delivery_tag)  # a copy of one handled
             continue
-        if last is not None and event["sequence"] != last + 1:
-            raise ValueError(f"missed {last + 1}..{event['sequence'] - 1}")
-        if properties.headers["sequence"] != event["sequence"]:
+        if last is not None and number != last + 1:
+            raise ValueError(f"missed {last + 1}..{number - 1}")
+        if properties.headers["sequence"] != number:
             raise ValueError("the sequence header and the event disagree")
         validator(asyncapi, event["type"]).validate(event)
-        first = event["sequence"] if first is None else first
-        last, checked = event["sequence"], checked + 1
+        first = number if first is None else first
+        last, checked = number, checked + 1
         if event["subject"] == subject:
-            seen.append({"type": event["type"], "sequence": event["sequence"], "kid": kid})
+            seen.append({"type": event["type"], "sequence": number, "kid": kid})
         channel.basic_ack(method.delivery_tag)
         if set(types) <= {e["type"] for e in seen}:
             break

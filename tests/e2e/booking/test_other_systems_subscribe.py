@@ -90,9 +90,9 @@ def test_d3_the_ministrys_checks_refuse_a_forged_event_and_our_code():
     with urllib.request.urlopen(JWKS_URL, timeout=10) as answer:
         jwks = json.load(answer)
     header = base64.urlsafe_b64encode(json.dumps(
-        {"alg": "Ed25519", "kid": jwks["keys"][0]["kid"]}).encode()).rstrip(b"=").decode()
+        {"alg": "EdDSA", "kid": jwks["keys"][0]["kid"]}).encode()).rstrip(b"=").decode()
     forged = base64.urlsafe_b64encode(bytes(64)).rstrip(b"=").decode()
-    body = f'{{"specversion":"1.0","type":"BookingCancelled","sequence":1,' \
+    body = f'{{"specversion":"1.0","type":"BookingCancelled","sequence":"00000000000000000001",' \
            f'"signature":"{header}..{forged}"}}'.encode()
     with pytest.raises(InvalidSignature):
         ministry_subscriber.verify(body, jwks)
