@@ -36,7 +36,7 @@ from tests.population import a_loaded_person
 from .booking.conftest import form, post
 
 pytestmark = pytest.mark.e2e
-AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:55672/")
+AMQP_URI = os.environ["AMQP_URI"]  # the administrator's, from deploy/env.sh
 
 
 def url(service, path):

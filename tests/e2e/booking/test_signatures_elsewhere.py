@@ -23,7 +23,7 @@ from tests.verifiers import PYTHON_VERIFIERS, REPO, verify_with_node_jose
 from .conftest import form, post
 
 pytestmark = pytest.mark.e2e
-AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:55672/")
+AMQP_URI = os.environ["AMQP_URI"]  # the administrator's, from deploy/env.sh
 SERVICES = os.environ.get("ASAN_SERVICES", "booking notification kiosk_gateway registry"
                           " complaints monitoring").split()
 
