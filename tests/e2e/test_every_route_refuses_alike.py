@@ -187,39 +187,22 @@ def test_every_operation_of_an_overloaded_service_answers_503_at_once(service):
         time.sleep(0.1)
 
 
-def test_the_notification_routes_answer_503_while_its_database_does_not():
+def test_the_notification_route_answers_503_while_its_database_does_not():
     """Notification has no route that takes a body to hold: its email history waits on
-    its table, locked here, until the requests in hand are too many or the database
-    too slow — 503 ``unavailable`` either way, never a 500; and while its hands are
-    full, its other bounded routes (the document, the keys) are refused as
-    overloaded. A request waiting for a pooled connection gives up after
-    ``DB_POOL_TIMEOUT_SECONDS``: each try sends a fresh batch to fill the hands."""
+    its table, locked here, until the requests in hand are too many or the database too
+    slow — 503 ``unavailable`` either way, never a 500. (Its other bounded routes while
+    its hands are full: tests/integration/notification/test_overload.py.)"""
     (op,) = [op for op in contract.OPERATIONS
              if op.service == "notification" and op.route.startswith("/emails/")]
     target = url(op, value="booking-contract-check")
     staff = {"Authorization": "Bearer operator-dev-token"}
-    others = [url(other) for other in contract.OPERATIONS if other.service == "notification"
-              and other is not op and other.route not in UNBOUNDED_ROUTES]
-    assert others
     config = service_config("notification")
-    waiting = []
-
-    def refused_while_full(address, headers=None):
-        deadline = time.monotonic() + NEVER_SECONDS
-        while True:
-            waiting.extend(eventlet.spawn(requests.get, target, headers=staff, timeout=300)
-                           for _ in range(max_pending(config)))
-            for _ in range(40):
-                answer = requests.get(address, headers=headers, timeout=60)
-                if answer.status_code == 503 or time.monotonic() > deadline:
-                    return answer
-                time.sleep(0.05)
-
     with psycopg.connect(config["DATABASE_URL"]) as conn:
         conn.execute("LOCK TABLE emails IN ACCESS EXCLUSIVE MODE")
-        answers = [refused_while_full(target, staff)]
-        answers += [refused_while_full(other) for other in others]
+        waiting = [eventlet.spawn(requests.get, target, headers=staff, timeout=120)
+                   for _ in range(max_pending(config))]
+        answer = until_refused(lambda: requests.get(target, headers=staff, timeout=60),
+                               time.monotonic() + NEVER_SECONDS)
         conn.rollback()
-    for answer in answers:
-        refused(answer, 503, "unavailable")
+    refused(answer, 503, "unavailable")
     assert {each.wait().status_code for each in waiting} <= {200, 503}
