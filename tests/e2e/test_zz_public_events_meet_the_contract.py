@@ -30,10 +30,10 @@ from shared.config import SERVICES, service_config
 from shared.envelope import sequence_number
 from shared.signing import verify_event
 from tests.event_contract import Contract, cloudevent
-from tests.mailbox import confirmation_code, order_code, wait_for_mail
+from tests.mailbox import wait_for_mail
 from tests.population import a_loaded_person
 
-from .booking.conftest import form, post
+from .booking.conftest import book_confirm_and_cancel, form, post
 
 pytestmark = pytest.mark.e2e
 AMQP_URI = os.environ["AMQP_URI"]  # the administrator's, from deploy/env.sh
@@ -47,12 +47,7 @@ def a_short_day():
     """What the real clock allows; returns the ids of events it must have published."""
     refused = post("/bookings", dict(form(), centre="atlantis", service=""))
     assert refused.status_code == 400, refused.text
-    data = form()
-    booking_id = post("/bookings", data).json()["booking_id"]
-    code = confirmation_code(wait_for_mail(data["email"], "booking_confirmation_code"))
-    assert post(f"/bookings/{booking_id}/confirm", {"code": code}).status_code == 200
-    order = order_code(wait_for_mail(data["email"], "booking_order_code"))
-    assert post("/bookings/cancel", {"order_code": order}).status_code == 200
+    data, booking_id = book_confirm_and_cancel()
     wait_for_mail(data["email"], "booking_cancelled")
 
     admin = {"Authorization": "Bearer admin-dev-token"}

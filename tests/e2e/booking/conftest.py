@@ -9,6 +9,7 @@ import requests
 
 from shared.config import service_config
 from tests import chance, days
+from tests.mailbox import confirmation_code, order_code, wait_for_mail
 
 REF = days.REFERENCE
 BOOKING = "http://" + service_config("booking")["WEB_SERVER_ADDRESS"]
@@ -73,3 +74,15 @@ def post(path, payload, **kwargs):
 
 
 __all__ = ["BOOKING", "form", "free_slot", "new_email", "new_id_card", "post", "date"]
+
+
+def book_confirm_and_cancel():
+    """A new citizen's booking through its whole public life: booked, confirmed with the
+    emailed code, cancelled with the emailed order code. Returns (its form, its id)."""
+    data = form()
+    booking_id = post("/bookings", data).json()["booking_id"]
+    code = confirmation_code(wait_for_mail(data["email"], "booking_confirmation_code"))
+    assert post(f"/bookings/{booking_id}/confirm", {"code": code}).status_code == 200
+    order = order_code(wait_for_mail(data["email"], "booking_order_code"))
+    assert post("/bookings/cancel", {"order_code": order}).status_code == 200
+    return data, booking_id

@@ -25,10 +25,9 @@ from cryptography.exceptions import InvalidSignature
 
 from shared.clock import utcnow
 from shared.config import REPO_ROOT, service_config
-from tests.mailbox import confirmation_code, order_code, wait_for_mail
 
 from . import ministry_subscriber
-from .conftest import form, post
+from .conftest import book_confirm_and_cancel
 
 pytestmark = pytest.mark.e2e
 
@@ -58,12 +57,7 @@ def ministry_account(tmp_path):
 
 def _book_confirm_and_cancel():
     """A booking's whole public life through the API; its subject, ``booking-<id>``."""
-    data = form()
-    booking_id = post("/bookings", data).json()["booking_id"]
-    code = confirmation_code(wait_for_mail(data["email"], "booking_confirmation_code"))
-    assert post(f"/bookings/{booking_id}/confirm", {"code": code}).status_code == 200
-    order = order_code(wait_for_mail(data["email"], "booking_order_code"))
-    assert post("/bookings/cancel", {"order_code": order}).status_code == 200
+    _, booking_id = book_confirm_and_cancel()
     return f"booking-{booking_id}"
 
 
