@@ -61,16 +61,22 @@ class Refusal(Exception):
     """
 
     error = None
-    # True for a refusal whose events must be recorded all the same (M-2: a refused
-    # form, a wrong code counted): ServiceDatabase.run commits what the command
-    # appended before it raised, then raises the refusal (the one way, issue 16).
+    # True for a refusal whose record must be kept (M-2: a refused form, a wrong code
+    # counted): ServiceDatabase.run commits what the command appended before it
+    # raised, then raises the refusal. A refusal carrying ``events`` keeps them.
     keeps_record = False
 
     def __init__(self, message, reasons=(), status=None, error=None, headers=None,
-                 keeps_record=None):
+                 keeps_record=None, events=()):
         super().__init__(message.en)
+        # The decided events the refusal keeps (``(event_type, data)`` pairs, recorded
+        # by ``UnitOfWork.decide`` before the refusal is raised on): a wrong code
+        # counted is a "no" that changes the booking.
+        self.events = list(events)
         if keeps_record is not None:
             self.keeps_record = keeps_record
+        elif self.events:
+            self.keeps_record = True
         self.message = message
         self.reasons = list(reasons)
         # Only the HTTP layer (shared.http, shared.boundary) names a status itself;

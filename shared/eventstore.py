@@ -41,6 +41,7 @@ from psycopg.types.json import Jsonb
 
 from .amqp import private_exchange_name
 from .envelope import Envelope
+from .errors import Refusal
 
 NO_STREAM = 0  # expected version of a stream that must not exist yet
 ANY_VERSION = None  # expected version when the caller does not care
@@ -363,6 +364,20 @@ class UnitOfWork:
         if events:
             self.append(stream_id, version,
                         *[self.new_event(name, stream_id, data) for name, data in events])
+
+    def decide(self, stream_id, version, decision):
+        """The write path in one call: ``decision()`` (a decider applied to the state
+        loaded at ``version``) returns the events to :meth:`record`, or raises a
+        refusal (``shared.errors.Refusal``). A refusal carrying ``events`` has them
+        recorded before it is raised on, and ``ServiceDatabase.run`` commits them
+        (the one way a "no" keeps its record). Returns the recorded events."""
+        try:
+            events = decision()
+        except Refusal as refusal:
+            self.record(stream_id, version, refusal.events)
+            raise
+        self.record(stream_id, version, events)
+        return events
 
     def flush(self):
         """Write what was buffered: one statement per stream appended to (consecutive
