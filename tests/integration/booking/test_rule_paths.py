@@ -47,6 +47,8 @@ NO_RATE_LIMITS = {name: "off" for name in (
     "booking_resend", "booking_resend_per_booking")}
 CITIZEN = "198.18.24.1"    # the citizen whose booking or request each cell is about
 NEIGHBOUR = "198.18.24.2"  # someone else, who takes a place first
+# The citizen's ID card, email and phone, where a rule counts them.
+CARD, EMAIL, PHONE = "AZE24240001", "family@example.az", "+994509998877"
 
 
 class Booking:
@@ -59,6 +61,7 @@ class Booking:
         days = bookable_days(now=clock.now, centre=CENTRE, service=SERVICE)
         assert len(days) >= 2 + CAPS["MAX_HOLDS_PER_ADDRESS"], days
         self.home, self.target, *self.spare = days
+        self.day_limit_codes = []  # the order codes of the bookings day_limit made
         self._times = {}
 
     def time(self, day, n):
@@ -157,7 +160,7 @@ def booking(container_factory, rabbit_config, fresh_database):
 # rule refuses the citizen's booking onto the target time, and returns the form fields
 # that booking must have for the rule to concern it.
 
-def id_card(booking, card="AZE24240001"):
+def id_card(booking, card=CARD):
     """Q-1 (one booking per ID card, service and day): the card already has one on the
     target day."""
     booking.confirmed(booking.target, booking.time(booking.target, 0), NEIGHBOUR,
@@ -173,7 +176,7 @@ def holds_per_address(booking):
     return {}
 
 
-def holds_per_email(booking, email="family@example.az"):
+def holds_per_email(booking, email=EMAIL):
     """F-5: the email, typed from the citizen's address, holds its cap."""
     for n in range(CAPS["MAX_HOLDS_PER_EMAIL"]):
         booking.held(booking.spare[n], booking.time(booking.spare[n], 1), CITIZEN,
@@ -181,7 +184,7 @@ def holds_per_email(booking, email="family@example.az"):
     return {"email": email}
 
 
-def holds_per_phone(booking, phone="+994509998877"):
+def holds_per_phone(booking, phone=PHONE):
     """F-5: the phone, typed from the citizen's address, holds its cap."""
     for n in range(CAPS["MAX_HOLDS_PER_PHONE"]):
         booking.held(booking.spare[n], booking.time(booking.spare[n], 2), CITIZEN,
@@ -205,7 +208,7 @@ def capacity(booking):
 
 
 def closure(booking):
-    """Staff closed the centre on the target day."""
+    """Q-1 (a day the centre opens): staff closed the centre on the target day."""
     booking.close(booking.target)
     return {}
 
@@ -250,9 +253,8 @@ def test_a_move(booking, rule):
     new booking would be — the booking stays where it was and no place changes — except
     by the caps on unconfirmed holds, which a move does not take: it goes through."""
     home_time, target_time = booking.time(booking.home, 3), booking.time(booking.target, 5)
-    subject = {"id_card": "AZE24240001", "email": "family@example.az",
-               "phone": "+994509998877"}
-    order_code = booking.confirmed(booking.home, home_time, CITIZEN, **subject)
+    order_code = booking.confirmed(booking.home, home_time, CITIZEN, id_card=CARD,
+                                   email=EMAIL, phone=PHONE)
     rule(booking)
     before = booking.free()
     answer = booking.move(order_code, booking.target, target_time, CITIZEN)
