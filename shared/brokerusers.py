@@ -54,6 +54,7 @@ from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, get_rpc_exchange
 
 from .amqp import broker_urls, events_exchange_name, private_exchange_name, requeue_exchange_name
 from .config import PAGES, REPO_ROOT, SERVICES, service_config
+from .procfile import processes as procfile
 
 TAG = "asan-process"  # our processes' users, told apart from subscribers' and admins'
 NOTHING = "^$"
@@ -131,7 +132,6 @@ def _handler_queues(names):
 
 def processes():
     """The process names of ``deploy/Procfile`` (each one a broker user)."""
-    from .supervision import processes as procfile
     return [name for name, _ in procfile()]
 
 
