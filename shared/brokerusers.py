@@ -146,8 +146,8 @@ def relay_permissions(service):
 def service_permissions(service, config_of=service_config):
     """What the nameko service ``service`` may do, from the topology it declares
     (see the module's table)."""
-    from .rpc import QuorumRpc, RpcProxy, request_queue
-    from .topology import _entrypoints, consumer_queues, service_class
+    from .rpc import RpcProxy, request_queue
+    from .topology import consumer_queues, rpc_entrypoints, service_class
 
     config = config_of(service)
     queues, exchanges, write, declared = [], [], [], []
@@ -158,7 +158,7 @@ def service_permissions(service, config_of=service_config):
         declared += _exact(requeue_exchange_name(service))  # its own: it declares it
     cls = service_class(service)
     rpc_exchange = get_rpc_exchange(config).name
-    if _entrypoints(cls, QuorumRpc):  # the callee: its request queue, replies to callers
+    if rpc_entrypoints(cls):  # the callee: its request queue, replies to callers
         queues += _exact(request_queue(service, config).name)
         exchanges += _exact(rpc_exchange)
         write += _exact(rpc_exchange)
