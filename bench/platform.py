@@ -13,7 +13,7 @@ from shared.amqp import connect
 from shared.db import make_pool
 from shared.eventstore import NO_STREAM, EventStore, unit_of_work
 from shared.relay import Relay
-from shared.signing import Signer, new_key
+from shared.signatures import Signer, new_key
 from tests.demo import CATALOG, thing
 
 from .common import (AMQP_URI, SETTINGS, comparison, drop_database, fresh_database, in_threads,

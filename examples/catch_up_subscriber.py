@@ -115,7 +115,7 @@ def main(argv=None):
     state = json.loads(args.state.read_text()) if args.state and args.state.exists() else {}
     verify = None
     if args.jwks:
-        from shared.signing import verify_event
+        from shared.signatures import verify_event
 
         jwks = json.loads(args.jwks.read_text())
         verify = lambda body: verify_event(body, jwks)  # noqa: E731

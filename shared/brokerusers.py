@@ -54,6 +54,7 @@ from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, get_rpc_exchange
 
 from .amqp import broker_urls, events_exchange_name, private_exchange_name, requeue_exchange_name
 from .config import PAGES, REPO_ROOT, SERVICES, service_config
+from .procfile import processes as procfile
 
 TAG = "asan-process"  # our processes' users, told apart from subscribers' and admins'
 NOTHING = "^$"
@@ -131,7 +132,6 @@ def _handler_queues(names):
 
 def processes():
     """The process names of ``deploy/Procfile`` (each one a broker user)."""
-    from .supervision import processes as procfile
     return [name for name, _ in procfile()]
 
 
@@ -146,8 +146,8 @@ def relay_permissions(service):
 def service_permissions(service, config_of=service_config):
     """What the nameko service ``service`` may do, from the topology it declares
     (see the module's table)."""
-    from .rpc import QuorumRpc, RpcProxy, request_queue
-    from .topology import _entrypoints, consumer_queues, service_class
+    from .rpc import RpcProxy, request_queue
+    from .topology import consumer_queues, rpc_entrypoints, service_class
 
     config = config_of(service)
     queues, exchanges, write, declared = [], [], [], []
@@ -158,7 +158,7 @@ def service_permissions(service, config_of=service_config):
         declared += _exact(requeue_exchange_name(service))  # its own: it declares it
     cls = service_class(service)
     rpc_exchange = get_rpc_exchange(config).name
-    if _entrypoints(cls, QuorumRpc):  # the callee: its request queue, replies to callers
+    if rpc_entrypoints(cls):  # the callee: its request queue, replies to callers
         queues += _exact(request_queue(service, config).name)
         exchanges += _exact(rpc_exchange)
         write += _exact(rpc_exchange)

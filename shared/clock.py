@@ -3,10 +3,11 @@
 Every rule that counts days or hours (Q-1 "a day before", the one-month complaint
 deadline of C-3, the day a FIN query is registered under F-6, a ticket's day, a
 centre's opening hours…) counts them in Asia/Baku, from the *service's* clock: a
-nameko dependency a test replaces (``replace_dependencies(container, "clock")``) to
-run a rule on either side of Baku midnight. Nothing else asks the machine for the
-time of day: ``date.today()`` and a naive ``datetime.now()`` are the machine's day,
-which is not Baku's between 20:00 and 24:00 UTC (a test greps the code for them).
+nameko dependency a test replaces (``shared.worker_clock.Clock``) to run a rule on
+either side of Baku midnight. Nothing else asks the machine for the time of day:
+``date.today()`` and a naive ``datetime.now()`` are the machine's day, which is not
+Baku's between 20:00 and 24:00 UTC (a test greps the code for them). This module
+imports no nameko, so a pure domain may use it.
 
     now = self.clock()               # aware, UTC
     baku_today(now)                  # the Baku date of that instant
@@ -16,8 +17,6 @@ import contextvars
 from contextlib import contextmanager
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
-
-from nameko.extensions import DependencyProvider
 
 BAKU = ZoneInfo("Asia/Baku")
 
@@ -44,14 +43,6 @@ def baku_today(now=None):
 def baku_datetime(day: date, moment: time = time(0)):
     """The aware instant of wall-clock ``moment`` on ``day`` in Baku."""
     return datetime.combine(day, moment, tzinfo=BAKU)
-
-
-class Clock(DependencyProvider):
-    """``self.clock()`` → now, aware UTC. Tests replace it to move time."""
-
-    def get_dependency(self, worker_ctx):
-        """The function :func:`utcnow`: the worker's clock."""
-        return utcnow
 
 
 _TODAY = contextvars.ContextVar("asan_validation_today")

@@ -14,7 +14,8 @@ import yaml
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 from nameko.cli.main import setup_yaml_parser  # noqa: E402
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+# As many folders up as this module is deep in its package, wherever that is.
+REPO_ROOT = Path(__file__).resolve().parents[__name__.count(".")]
 # Event-sourced services: each has its own database, an outbox relay and events.
 SERVICES = ("booking", "notification", "kiosk_gateway", "registry", "complaints", "monitoring")
 # The citizen web pages: they only call the services' HTTP APIs (no database, no relay).

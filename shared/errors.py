@@ -127,11 +127,6 @@ class Unauthorized(Refusal):
     error = "unauthorized"
 
 
-class Forbidden(Refusal):
-    """A known caller that may not do this."""
-    error = "forbidden"
-
-
 class TooManyRequests(Refusal):
     """Too many at once, with ``retry_after`` (seconds): slowed down, never locked out
     (F-5)."""

@@ -41,7 +41,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from . import boundary
-from .errors import (Conflict, Forbidden, Gone, NotFound, Reason, Refusal, Rejected, Text,
+from .errors import (Conflict, Gone, NotFound, Reason, Refusal, Rejected, Text,
                      TooManyRequests, Unauthorized, Unavailable, ValidationFailed,
                      reasons_from_marshmallow)
 from .eventstore import ConcurrencyError
@@ -467,7 +467,7 @@ class JsonHttp(HttpRequestHandler):
 
 # The one place a kind of refusal becomes an HTTP status (issue 16: domain code raises
 # plain refusals; shared.errors).
-STATUS_OF = {ValidationFailed: 400, Unauthorized: 401, Forbidden: 403, NotFound: 404,
+STATUS_OF = {ValidationFailed: 400, Unauthorized: 401, NotFound: 404,
              Conflict: 409, Gone: 410, Rejected: 422, TooManyRequests: 429, Unavailable: 503}
 
 

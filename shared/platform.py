@@ -54,7 +54,7 @@ class PlatformService:
         service's own (``kid`` ``<service>-…``), never a revoked one. Read at each
         request, so a rotation shows at once; cacheable for five minutes. 404 for a
         service that publishes no events (the pages)."""
-        from .signing import load_keys, public_jwks
+        from .signatures import load_keys, public_jwks
 
         path = self.platform_config.get("EVENT_SIGNING_KEYS")
         if not path:

@@ -47,7 +47,7 @@ from .config import load_config
 from .envelope import SEQUENCE_FORMATS, format_sequence
 from .logs import configure_logging
 from .metrics import EVENTS_PUBLISHED, RELAY_LAG, RELAY_LEADER, RELAY_PENDING, at_zero
-from .signing import Signer
+from .signatures import Signer
 
 log = logging.getLogger("shared.relay")
 
@@ -60,7 +60,7 @@ def _fault_point(name):
 
 
 class Relay:
-    """Publishes one service's outbox. ``signer``: a :class:`shared.signing.Signer` of
+    """Publishes one service's outbox. ``signer``: a :class:`shared.signatures.Signer` of
     the service's key set (every public event is signed; there is no unsigned mode).
     ``sequence_format``: "string" (CloudEvents Sequence, contract 2) or "integer"
     (contract 1); ``ValueError`` for another."""
@@ -250,7 +250,7 @@ def main(argv=None):
     """``python -m shared.relay services/<name>/config.yaml [--metrics-port N]``: runs the
     service's relay until SIGTERM; exits with status 2 when the signing keys
     (``EVENT_SIGNING_KEYS``) are missing, ``ValueError`` when their active key is not
-    the service's own (``shared.signing.Signer``)."""
+    the service's own (``shared.signatures.Signer``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", help="the service's config.yaml")
     parser.add_argument("--metrics-port", type=int, help="serve /metrics on this port")

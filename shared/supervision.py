@@ -37,24 +37,13 @@ import sys
 from pathlib import Path
 
 from .config import REPO_ROOT
+from .procfile import PROCFILE, processes
 
 log = logging.getLogger("shared.supervision")
-PROCFILE = REPO_ROOT / "deploy" / "Procfile"
 DEFAULT_PORT = 9009
 # The first line of the written configuration, so nobody edits the generated file by hand.
 GENERATED_HEADER = ("; Written by `python -m shared.supervision config` (deploy/bin/run):"
                     " do not edit.")
-
-
-def processes(procfile=PROCFILE):
-    """``[(name, command)]`` of the Procfile, in its order."""
-    found = []
-    for line in Path(procfile).read_text("utf-8").splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            name, _, command = line.partition(":")
-            found.append((name.strip(), command.strip()))
-    return found
 
 
 def render_config(state_dir, log_dir, scale=1, procfile=PROCFILE, run_id="",

@@ -84,6 +84,12 @@ def event_consumers(cls):
     return _entrypoints(cls, EventConsumer)
 
 
+def rpc_entrypoints(cls):
+    """(method name, QuorumRpc) of every ``@rpc`` entrypoint of a service class: a
+    service with any has an RPC request queue (and its broker user may consume it)."""
+    return _entrypoints(cls, QuorumRpc)
+
+
 def consumer_queues(services=SERVICES, config_of=service_config):
     """(QueueNames, consumer) of every handler of every service."""
     configs = {service: config_of(service) for service in services}
@@ -119,7 +125,7 @@ def _handler_groups(handlers):
 def _rpc_groups(services, config_of):
     groups = []
     for service in services:
-        if _entrypoints(service_class(service), QuorumRpc):
+        if rpc_entrypoints(service_class(service)):
             queue = request_queue(service, config_of(service))
             groups.append([QueueSpec(queue.name, queue.queue_arguments,
                                      (queue.exchange.name, queue.routing_key))])

@@ -17,7 +17,7 @@ import argparse
 import json
 import sys
 
-from .signing import InvalidSignature, verify_event
+from .signatures import InvalidSignature, verify_event
 
 
 def verify_lines(lines, jwks):

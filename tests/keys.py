@@ -1,7 +1,7 @@
 """Signing keys for tests that run a relay: a fresh key set per relay (issue 14 §4)."""
 import json
 
-from shared.signing import Signer, new_key, public_jwks
+from shared.signatures import Signer, new_key, public_jwks
 
 
 def key_set(service):

@@ -12,8 +12,6 @@ from shared.names import Name
 from . import domain
 from .events import CLOSURE_REASONS
 
-REQUIRED = {"required": "Missing data for required field.", "null": "Field may not be null."}
-
 SELF_SERVICE_CHANNELS = ("web", "api")
 
 

@@ -12,7 +12,8 @@ from nameko.extensions import DependencyProvider
 from shared import ratelimit
 from shared.auth import require_token
 from shared.clients import Clients
-from shared.clock import Clock, baku_today
+from shared.clock import baku_today
+from shared.worker_clock import Clock
 from shared.db import Database
 from shared.errors import (Conflict, TooManyRequests, ValidationFailed,
                            reasons_from_marshmallow)

@@ -8,7 +8,7 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Gauge, Histogram
 
 from shared.auth import require_token
-from shared.clock import Clock
+from shared.worker_clock import Clock
 from shared.db import Database
 from shared.errors import Refusal, TooManyRequests
 from shared.http import http, read_json

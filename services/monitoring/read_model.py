@@ -267,17 +267,12 @@ def rows(envelope):
 CHUNK = 1000
 
 
-def apply_public(conn, envelope):
-    """Apply one public event (an ``Envelope``) of another service to the read models."""
-    apply_public_many(conn, [envelope])
-
-
 def apply_public_many(conn, envelopes):
     """Apply ``envelopes`` (public events of the other services), in this order, with
     one multi-row statement per table and kind of change (at most ``CHUNK`` rows
     each) instead of one per event.
 
-    The same rows as :func:`apply_public` one event at a time: changes of one kind to one
+    The same rows as applying them one event at a time: changes of one kind to one
     row are folded first — an upsert's later values win, an insert-once keeps the
     first — so no statement touches a row twice; and statements of different kinds
     commute, since each sets only the columns its event type owns (see the module).

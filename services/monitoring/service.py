@@ -17,7 +17,7 @@ from prometheus_client import Counter, Gauge
 from werkzeug.wrappers import Response
 
 from shared.auth import require_token
-from shared.clock import Clock
+from shared.worker_clock import Clock
 from shared.consumer import on_events
 from shared.db import Database
 from shared.deadletters import dead_letter_queues, depths

@@ -5,7 +5,7 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
 
 from shared.auth import require_token
-from shared.clock import Clock
+from shared.worker_clock import Clock
 from shared.consumer import RedeliverLater, on_event, retry_delays
 from shared.db import Database
 from shared.email_request import request_catalog

@@ -76,7 +76,6 @@ SURNAME_STEMS = (
     ("Sultan", "li"), ("Cavad", "li"), ("Göyüş", "li"),
 )
 
-AZERBAIJANI_LETTERS = "ABCÇDEƏFGĞHXIİJKQLMNOÖPRSŞTUÜVYZabcçdeəfgğhxıijkqlmnoöprsştuüvyz"
 VOWELS = "AaEeƏəIıİiOoÖöUuÜü"
 
 

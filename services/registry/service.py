@@ -8,7 +8,8 @@ from prometheus_client import Counter
 
 from shared.auth import require_token
 from shared.clients import Clients
-from shared.clock import Clock, baku_today, validating_on
+from shared.clock import baku_today, validating_on
+from shared.worker_clock import Clock
 from shared.db import Database
 from shared.errors import Gone, Text, reasons_from_marshmallow
 from shared.http import http, read_json

@@ -17,7 +17,8 @@ from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
 from shared import dates
-from shared.clock import BAKU, Clock, baku_today
+from shared.clock import BAKU, baku_today
+from shared.worker_clock import Clock
 from shared.http import http
 from shared.platform import PlatformService
 

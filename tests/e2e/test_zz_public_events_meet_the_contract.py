@@ -28,7 +28,7 @@ from shared.amqp import stream_name
 from shared.clock import BAKU
 from shared.config import SERVICES, service_config
 from shared.envelope import sequence_number
-from shared.signing import verify_event
+from shared.signatures import verify_event
 from tests.event_contract import Contract, cloudevent
 from tests.mailbox import wait_for_mail
 from tests.population import a_loaded_person

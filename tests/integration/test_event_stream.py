@@ -21,7 +21,7 @@ from shared.db import make_pool
 from shared.envelope import format_sequence
 from shared.eventstore import NO_STREAM, EventStore, unit_of_work
 from shared.relay import Relay
-from shared.signing import Signer, public_jwks, verify_event
+from shared.signatures import Signer, public_jwks, verify_event
 from shared.topology import declare_streams
 from tests.demo import CATALOG, thing
 from tests.keys import key_set

@@ -17,7 +17,7 @@ from shared.db import make_pool
 from shared.envelope import format_sequence
 from shared.eventstore import NO_STREAM, EventStore, unit_of_work
 from shared.relay import FAULT_ENV
-from shared.signing import load_keys, public_jwks, verify_event
+from shared.signatures import load_keys, public_jwks, verify_event
 from tests.demo import CATALOG, thing
 from tests.keys import write_key_set
 from tests.markers import wait_until

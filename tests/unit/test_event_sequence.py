@@ -13,7 +13,7 @@ import pytest
 from examples import catch_up_subscriber
 from shared.envelope import format_sequence, sequence_number
 from shared.relay import Relay
-from shared.signing import InvalidSignature, Signer, public_jwks, verify_event
+from shared.signatures import InvalidSignature, Signer, public_jwks, verify_event
 from tests.demo import CATALOG, thing
 from tests.event_contract import Contract, cloudevent
 from tests.keys import key_set

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from shared import signing, verify
+from shared import signatures, signing, verify
 from shared.envelope import Envelope, new_id, utcnow
 
 
@@ -19,44 +19,44 @@ def _event(**data):
 
 
 def _signed(keys, event=None):
-    return signing.Signer(keys).sign_event((event or _event()).to_json().encode("utf-8"))
+    return signatures.Signer(keys).sign_event((event or _event()).to_json().encode("utf-8"))
 
 
 def test_a_genuine_event_verifies_and_one_changed_byte_fails():
-    keys = {"keys": [signing.new_key("booking")]}
-    jwks = signing.public_jwks(keys)
+    keys = {"keys": [signatures.new_key("booking")]}
+    jwks = signatures.public_jwks(keys)
     signed = _signed(keys).decode()
     assert json.loads(signed)["signature"].count(".") == 2  # header..signature (detached)
     assert list(json.loads(signed))[-1] == "signature"
-    assert signing.verify_event(signed, jwks) == keys["keys"][0]["kid"]
+    assert signatures.verify_event(signed, jwks) == keys["keys"][0]["kid"]
     tampered = signed.replace('"n":1.5', '"n":1.6')
-    with pytest.raises(signing.InvalidSignature, match="does not match"):
-        signing.verify_event(tampered, jwks)
-    with pytest.raises(signing.InvalidSignature, match="no signature"):
-        signing.verify_event(_event().to_json(), jwks)
+    with pytest.raises(signatures.InvalidSignature, match="does not match"):
+        signatures.verify_event(tampered, jwks)
+    with pytest.raises(signatures.InvalidSignature, match="no signature"):
+        signatures.verify_event(_event().to_json(), jwks)
 
 
 def test_unknown_and_revoked_keys_fail_and_a_retired_key_still_verifies():
-    keys = {"keys": [signing.new_key("booking")]}
+    keys = {"keys": [signatures.new_key("booking")]}
     old = _signed(keys).decode()
     old_kid = keys["keys"][0]["kid"]
-    signing.rotate(keys, "booking")
+    signatures.rotate(keys, "booking")
     new = _signed(keys).decode()
-    jwks = signing.public_jwks(keys)
-    assert signing.verify_event(old, jwks) == old_kid  # retired: its events still verify
-    assert signing.verify_event(new, jwks) != old_kid
-    signing.revoke(keys, old_kid)
-    with pytest.raises(signing.InvalidSignature, match="unknown or revoked"):
-        signing.verify_event(old, signing.public_jwks(keys))
-    stranger = {"keys": [signing.new_key("intruder")]}
-    with pytest.raises(signing.InvalidSignature, match="unknown or revoked"):
-        signing.verify_event(_signed(stranger).decode(), signing.public_jwks(keys))
-    assert all("d" not in jwk for jwk in signing.public_jwks(keys)["keys"])  # no private part
+    jwks = signatures.public_jwks(keys)
+    assert signatures.verify_event(old, jwks) == old_kid  # retired: its events still verify
+    assert signatures.verify_event(new, jwks) != old_kid
+    signatures.revoke(keys, old_kid)
+    with pytest.raises(signatures.InvalidSignature, match="unknown or revoked"):
+        signatures.verify_event(old, signatures.public_jwks(keys))
+    stranger = {"keys": [signatures.new_key("intruder")]}
+    with pytest.raises(signatures.InvalidSignature, match="unknown or revoked"):
+        signatures.verify_event(_signed(stranger).decode(), signatures.public_jwks(keys))
+    assert all("d" not in jwk for jwk in signatures.public_jwks(keys)["keys"])  # no private part
 
 
 def test_the_tool_reads_events_as_delivered_and_fails_on_any_bad_one(tmp_path):
-    keys = {"keys": [signing.new_key("booking")]}
-    (tmp_path / "jwks.json").write_text(json.dumps(signing.public_jwks(keys)))
+    keys = {"keys": [signatures.new_key("booking")]}
+    (tmp_path / "jwks.json").write_text(json.dumps(signatures.public_jwks(keys)))
     good = [_signed(keys).decode() for _ in range(3)]
     out = io.StringIO()
     assert verify.main(["--jwks", str(tmp_path / "jwks.json"), "-"],
@@ -70,72 +70,72 @@ def test_the_tool_reads_events_as_delivered_and_fails_on_any_bad_one(tmp_path):
 
 
 def test_new_keys_sign_as_eddsa_with_an_ed25519_key_and_the_jwks_says_so():
-    keys = {"keys": [signing.new_key("booking")]}
-    (jwk,) = signing.public_jwks(keys)["keys"]
+    keys = {"keys": [signatures.new_key("booking")]}
+    (jwk,) = signatures.public_jwks(keys)["keys"]
     assert {name: jwk[name] for name in ("kty", "crv", "alg", "use")} == \
         {"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig"}
     assert jwk["kid"].startswith("booking-")
-    header = json.loads(signing.base64.urlsafe_b64decode(
+    header = json.loads(signatures.base64.urlsafe_b64decode(
         json.loads(_signed(keys))["signature"].split(".")[0] + "=="))
     assert header == {"alg": "EdDSA", "kid": jwk["kid"]}
 
 
 def _old_key(service):
     """A key as made before keys signed as ``EdDSA``: RFC 9864's name ``Ed25519``."""
-    return dict(signing.new_key(service), alg="Ed25519")
+    return dict(signatures.new_key(service), alg="Ed25519")
 
 
 def test_a_key_named_ed25519_signs_so_until_rotated_and_both_names_verify():
     keys = {"keys": [_old_key("booking")]}
     old = _signed(keys).decode()
-    assert '"alg":"Ed25519"' in signing.base64.urlsafe_b64decode(
+    assert '"alg":"Ed25519"' in signatures.base64.urlsafe_b64decode(
         json.loads(old)["signature"].split(".")[0] + "==").decode()
-    signing.rotate(keys, "booking")
+    signatures.rotate(keys, "booking")
     new = _signed(keys).decode()
-    jwks = signing.public_jwks(keys)
+    jwks = signatures.public_jwks(keys)
     assert [jwk["alg"] for jwk in jwks["keys"]] == ["Ed25519", "EdDSA"]  # each its own name
-    assert signing.verify_event(old, jwks) == keys["keys"][0]["kid"]
-    assert signing.verify_event(new, jwks) == keys["keys"][1]["kid"]
+    assert signatures.verify_event(old, jwks) == keys["keys"][0]["kid"]
+    assert signatures.verify_event(new, jwks) == keys["keys"][1]["kid"]
     # A header naming another algorithm than its key's is refused, as Node's jose does.
     wrong = dict(jwks["keys"][0], alg="EdDSA")
-    with pytest.raises(signing.InvalidSignature, match="does not sign with 'Ed25519'"):
-        signing.verify_event(old, {"keys": [wrong]})
+    with pytest.raises(signatures.InvalidSignature, match="does not sign with 'Ed25519'"):
+        signatures.verify_event(old, {"keys": [wrong]})
     header, _, signature = json.loads(new)["signature"].split(".")
-    hs256 = signing._b64(json.dumps({"alg": "HS256", "kid": keys["keys"][1]["kid"]}).encode())
-    with pytest.raises(signing.InvalidSignature, match="algorithm 'HS256'"):
-        signing.verify_event(new.replace(header, hs256), jwks)
+    hs256 = signatures._b64(json.dumps({"alg": "HS256", "kid": keys["keys"][1]["kid"]}).encode())
+    with pytest.raises(signatures.InvalidSignature, match="algorithm 'HS256'"):
+        signatures.verify_event(new.replace(header, hs256), jwks)
 
 
 def test_ensure_rotates_a_key_set_that_still_signs_as_ed25519(tmp_path, monkeypatch, capsys):
     path = tmp_path / "booking.json"
     monkeypatch.setattr(signing, "key_file", lambda service: path)
     assert signing.main(["ensure", "booking"]) == 0
-    assert signing.Signer(signing.load_keys(path)).algorithm == "EdDSA"
-    signing.save_keys(path, {"keys": [_old_key("booking")]})
+    assert signatures.Signer(signatures.load_keys(path)).algorithm == "EdDSA"
+    signatures.save_keys(path, {"keys": [_old_key("booking")]})
     assert signing.main(["ensure", "booking"]) == 0
-    keys = signing.load_keys(path)
+    keys = signatures.load_keys(path)
     assert [(jwk["alg"], jwk["status"]) for jwk in keys["keys"]] == \
         [("Ed25519", "retired"), ("EdDSA", "active")]
     assert signing.main(["ensure", "booking"]) == 0  # once is enough
-    assert len(signing.load_keys(path)["keys"]) == 2
+    assert len(signatures.load_keys(path)["keys"]) == 2
 
 
 def test_an_event_signed_with_another_services_key_is_refused_whatever_the_key_set_holds(
         tmp_path):
     """Issue 23 §2: the kiosk gateway's key cannot vouch for an event that claims to be
     booking's, even when a subscriber keeps every service's keys in one key set."""
-    booking = {"keys": [signing.new_key("booking")]}
-    kiosk = {"keys": [signing.new_key("kiosk_gateway")]}
-    both = {"keys": signing.public_jwks(booking)["keys"] + signing.public_jwks(kiosk)["keys"]}
+    booking = {"keys": [signatures.new_key("booking")]}
+    kiosk = {"keys": [signatures.new_key("kiosk_gateway")]}
+    both = {"keys": signatures.public_jwks(booking)["keys"] + signatures.public_jwks(kiosk)["keys"]}
     genuine = _signed(booking).decode()
     forged = _signed(kiosk).decode()  # source /asan/booking, signed by the kiosk gateway
     assert json.loads(forged)["source"] == "/asan/booking"
-    assert signing.verify_event(genuine, both) == booking["keys"][0]["kid"]
-    with pytest.raises(signing.InvalidSignature, match="kiosk_gateway's key .* 'booking'"):
-        signing.verify_event(forged, both)
+    assert signatures.verify_event(genuine, both) == booking["keys"][0]["kid"]
+    with pytest.raises(signatures.InvalidSignature, match="kiosk_gateway's key .* 'booking'"):
+        signatures.verify_event(forged, both)
     (tmp_path / "all.json").write_text(json.dumps(both))
-    (tmp_path / "booking.json").write_text(json.dumps(signing.public_jwks(booking)))
-    (tmp_path / "kiosk.json").write_text(json.dumps(signing.public_jwks(kiosk)))
+    (tmp_path / "booking.json").write_text(json.dumps(signatures.public_jwks(booking)))
+    (tmp_path / "kiosk.json").write_text(json.dumps(signatures.public_jwks(kiosk)))
     for files in (["all.json"], ["booking.json", "kiosk.json"]):
         out = io.StringIO()
         arguments = [item for name in files for item in ("--jwks", str(tmp_path / name))]
@@ -146,12 +146,12 @@ def test_an_event_signed_with_another_services_key_is_refused_whatever_the_key_s
 
 
 def test_a_relay_signs_only_with_its_own_services_key_and_a_jwks_lists_only_those():
-    kiosk_key = signing.new_key("kiosk_gateway")
+    kiosk_key = signatures.new_key("kiosk_gateway")
     with pytest.raises(ValueError, match="not booking's"):
-        signing.Signer({"keys": [kiosk_key]}, "booking")
-    assert signing.Signer({"keys": [kiosk_key]}, "kiosk_gateway").kid == kiosk_key["kid"]
-    mixed = {"keys": [signing.new_key("booking"), dict(kiosk_key, status="retired")]}
-    assert [jwk["kid"] for jwk in signing.public_jwks(mixed, "booking")["keys"]] == \
+        signatures.Signer({"keys": [kiosk_key]}, "booking")
+    assert signatures.Signer({"keys": [kiosk_key]}, "kiosk_gateway").kid == kiosk_key["kid"]
+    mixed = {"keys": [signatures.new_key("booking"), dict(kiosk_key, status="retired")]}
+    assert [jwk["kid"] for jwk in signatures.public_jwks(mixed, "booking")["keys"]] == \
         [mixed["keys"][0]["kid"]]
     with pytest.raises(ValueError, match="hyphen"):
-        signing.new_key("kiosk-gateway")
+        signatures.new_key("kiosk-gateway")

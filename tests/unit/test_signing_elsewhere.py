@@ -16,7 +16,7 @@ import pytest
 from cloudevents.core.formats.json import JSONFormat
 
 from examples import verify_with_jose_libraries as example
-from shared import signing
+from shared import signatures
 from shared.envelope import Envelope, new_id, utcnow
 from tests.verifiers import NODE_EXAMPLE, PYTHON_VERIFIERS, REPO, verify_with_node_jose
 
@@ -30,17 +30,18 @@ def _event(source="/asan/booking", **data):
 
 
 def _sign(keys, event=None):
-    return signing.Signer(keys).sign_event((event or _event()).to_json().encode("utf-8"))
+    return signatures.Signer(keys).sign_event((event or _event()).to_json().encode("utf-8"))
 
 
 @pytest.fixture(scope="module")
 def keys():
     """Booking's key set (an old key, rotated: both names) and the kiosk gateway's."""
-    booking = {"keys": [dict(signing.new_key("booking"), alg="Ed25519")]}
+    booking = {"keys": [dict(signatures.new_key("booking"), alg="Ed25519")]}
     old = _sign(booking)
-    signing.rotate(booking, "booking")
-    kiosk = {"keys": [signing.new_key("kiosk_gateway")]}
-    merged = {"keys": signing.public_jwks(booking)["keys"] + signing.public_jwks(kiosk)["keys"]}
+    signatures.rotate(booking, "booking")
+    kiosk = {"keys": [signatures.new_key("kiosk_gateway")]}
+    merged = {"keys": signatures.public_jwks(booking)["keys"]
+              + signatures.public_jwks(kiosk)["keys"]}
     return booking, kiosk, merged, old
 
 
@@ -80,10 +81,10 @@ def test_pyjwt_refuses_rfc_9864s_name_which_is_why_events_are_signed_as_eddsa(ke
     (its documented way out: register one, for those old events only)."""
     booking, _, merged, old = keys
     header = json.loads(old)["signature"].split(".")[0]
-    assert json.loads(signing.base64.urlsafe_b64decode(header + "=="))["alg"] == "Ed25519"
+    assert json.loads(signatures.base64.urlsafe_b64decode(header + "=="))["alg"] == "Ed25519"
     for library in ("jwcrypto", "cryptography"):
         assert PYTHON_VERIFIERS[library](old, merged)["id"] == json.loads(old)["id"]
-    signing.verify_event(old, merged)
+    signatures.verify_event(old, merged)
     with pytest.raises(KeyError, match="no key for kid"):  # PyJWKSet drops the key unread
         example.verify_with_pyjwt(old, merged)
     _, token = example.signed_parts(old)
@@ -110,8 +111,8 @@ def test_what_the_cloudevents_sdk_writes_back_verifies_nowhere_so_verify_the_del
     assert json.loads(body)["time"].endswith("+00:00") and rewritten["time"].endswith("Z")
     for bytes_ in (written, compact):
         assert bytes_ != body
-        with pytest.raises(signing.InvalidSignature):
-            signing.verify_event(bytes_, merged)
+        with pytest.raises(signatures.InvalidSignature):
+            signatures.verify_event(bytes_, merged)
         for verify in PYTHON_VERIFIERS.values():
             with pytest.raises(Exception):
                 verify(bytes_, merged)

@@ -14,7 +14,7 @@ from services.booking.events import CATALOG as BOOKING_EVENTS
 from services.notification.events import CATALOG as NOTIFICATION_EVENTS
 from shared.config import service_config
 from shared.envelope import envelope_from_dict, format_sequence
-from shared.signing import InvalidSignature, verify_event
+from shared.signatures import InvalidSignature, verify_event
 from tests.mailbox import confirmation_code, order_code, wait_for_mail
 
 from .conftest import form, post

@@ -109,7 +109,7 @@ def test_a_batch_leaves_the_same_read_models_as_one_event_at_a_time(make_databas
     one_by_one, batched, chunked = (make_database(MIGRATIONS) for _ in range(3))
     for envelope in events:
         with psycopg.connect(one_by_one) as conn, conn.transaction():
-            read_model.apply_public(conn, envelope)
+            read_model.apply_public_many(conn, [envelope])
     with psycopg.connect(batched) as conn, conn.transaction():
         read_model.apply_public_many(conn, events)
     monkeypatch.setattr(read_model, "CHUNK", 2)  # a group split over several statements

@@ -10,7 +10,7 @@ import requests
 
 from services.registry import loader
 from services.registry.events import CATALOG
-from shared.eventstore import EventStore
+from shared.eventstore import NO_STREAM, EventStore
 from shared.rebuild import rebuild
 from tests import days
 
@@ -91,7 +91,7 @@ def test_f6_audit_rows_older_than_their_full_event_are_kept(registry):
     query_id = str(uuid.uuid4())
     at = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
     with psycopg.connect(database) as conn:
-        EventStore(CATALOG).append(conn, f"finquery-{query_id}", 0, [CATALOG.new(
+        EventStore(CATALOG).append(conn, f"finquery-{query_id}", NO_STREAM, [CATALOG.new(
             "FinQueried", f"finquery-{query_id}", {
                 "query_id": query_id, "method": "id_card", "outcome": "found",
                 "latency_ms": 3.5, "channel": "api", "asked_at": at.isoformat()},
