@@ -39,12 +39,15 @@ ROUTES = [
           command=True, tags=("booking",), errors={
               400: ("validation_failed",), 404: ("no_active_booking",),
               409: ("visit_started", "same_time", "slot_full", "already_booked",
-                    "centre_closed"),
+                    "day_limit", "centre_closed"),
               429: ("too_many_requests",)},
           description="The same rules as a new booking (Q-1: a day ahead, Baku time; the "
                       "horizon; a working day and a slot of the service; a free place; one "
-                      "booking per ID card, service and day; not a day staff closed: 409 "
-                      "`centre_closed`). The old place is given back "
+                      "booking per ID card, service and day; at most a family's bookings of "
+                      "the service at the centre that day from the address the booking was "
+                      "made from, 409 `day_limit`; not a day staff closed: 409 "
+                      "`centre_closed`), the booking moved counted out; no cap on "
+                      "unconfirmed holds (a move takes none). The old place is given back "
                       "and the new one taken at once; one email with the new time; the "
                       "order code stays the same."),
     Route("POST", "/bookings/visit",

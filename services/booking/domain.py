@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from hashlib import sha256
 
 from shared.clock import baku_now
 from shared.decider import folder
-from shared.errors import (Conflict, NotFound, Reason, Rejected, Text, ValidationFailed,
-                           slow_down)
+from shared.errors import (Conflict, Gone, NotFound, Reason, Rejected, Text, TooManyRequests,
+                           ValidationFailed, slow_down)
 # Identifiers (ID card, phone, codes) have one canonical form, read at the boundary
 # by shared.fields; the order code's alphabet and printed form are part of it.
 from shared.identity import (ORDER_CODE_ALPHABET, ORDER_CODE_LENGTH,  # noqa: F401
@@ -128,8 +128,13 @@ _HELD_BY = {"address": (None, "bu şəbəkə ünvanından", "from your network a
             "phone": ("phone", "bu telefon nömrəsi ilə", "for this phone number")}
 
 
+class HoldsCapped(TooManyRequests):
+    """Issue 12: a cap on unconfirmed holds reached (429 ``too_many_holds_<what>``,
+    ``Retry-After`` until the first hold lapses)."""
+
+
 def holds_refusal(held, policy, now):
-    """The 429 when a cap on unconfirmed holds is reached, else ``None``.
+    """The :class:`HoldsCapped` when a cap on unconfirmed holds is reached, else ``None``.
 
     ``held``: ``{"address" | "email" | "phone": (holds not yet expired, the earliest
     expiry among them)}``. A cap never locks anyone out: confirming one booking with
@@ -140,7 +145,7 @@ def holds_refusal(held, policy, now):
         count, earliest = held.get(what, (0, None))
         if cap and count >= cap:
             field, az, en = _HELD_BY[what]
-            return slow_down(
+            refused = slow_down(
                 f"holds_per_{what}", (earliest - now).total_seconds(), field,
                 code=f"too_many_holds_{what}",
                 az=f"Təsdiqlənməmiş növbə sorğuları {az} çoxdur (ən çoxu {cap}): birini"
@@ -148,7 +153,99 @@ def holds_refusal(held, policy, now):
                    " cəhd edin.",
                 en=f"There are too many unconfirmed booking requests {en} (at most {cap}):"
                    " confirm one with the code we emailed, or try again in {wait}.")
+            return HoldsCapped(refused.message, refused.retry_after, refused.reasons,
+                               refused.limit)
     return None
+
+
+# --- the counted rules: one decision for every path that puts a booking on a day ----
+
+@dataclass(frozen=True)
+class Counts:
+    """What the counted rules count, read by the caller under the locks of what they
+    count (``read_model.counts``), leaving out the booking being moved:
+
+    - ``id_card``: the ID card's active bookings (held or confirmed) of the service on
+      the day;
+    - ``day``: the client address's bookings (held or confirmed) of the service at
+      the centre on the day (0 without an address, or without the cap);
+    - ``holds``: ``{"address" | "email" | "phone": (holds not yet expired, the earliest
+      expiry among them)}``, for the caps that apply to the path (:func:`holds_refusal`).
+    """
+    id_card: int = 0
+    day: int = 0
+    holds: dict = field(default_factory=dict)
+
+
+ALREADY_BOOKED = Text("already_booked",
+                      "Bu şəxsiyyət vəsiqəsi ilə həmin gün bu xidmətə artıq növbə götürülüb.",
+                      "A booking for this service on that day already exists for this ID card.")
+DAY_TAKEN = Text("day_limit", "Bir şəbəkə ünvanından bir mərkəzdə bir xidmətə bir gün üçün ən"
+                 " çoxu {cap} növbə götürmək olar (bir ailənin növbələri). Daha çoxu üçün 108"
+                 " Çağrı Mərkəzinə zəng edin.",
+                 "From one network address at most {cap} bookings of one service at one centre"
+                 " on one day can be made (a family's). For more, call the 108 call centre.")
+
+
+class AlreadyBooked(Conflict):
+    """Q-1: the ID card has ``max_active_per_id_card`` bookings of the service on the
+    day (409 ``already_booked``), against hoarding; the reason names ``field`` (the ID
+    card of a new booking's form, the date of a move)."""
+
+    def __init__(self, field):
+        super().__init__(ALREADY_BOOKED, [Reason(field, ALREADY_BOOKED.code, ALREADY_BOOKED.az,
+                                                 ALREADY_BOOKED.en)])
+
+
+class DayLimitReached(Conflict):
+    """Issue 12: the address has ``cap`` bookings of the service at the centre on the
+    day (409 ``day_limit``): one client cannot take a day's places, even by confirming
+    each with a throw-away email, nor by moving bookings into the day."""
+
+    def __init__(self, cap):
+        text = Text(DAY_TAKEN.code, DAY_TAKEN.az.format(cap=cap), DAY_TAKEN.en.format(cap=cap))
+        super().__init__(text, [Reason("date", text.code, text.az, text.en)])
+
+
+class CentreClosed(Conflict):
+    """Issue 17 §6: the service at the centre is closed on the day by staff (409
+    ``centre_closed``)."""
+
+    def __init__(self):
+        super().__init__(CENTRE_CLOSED, [Reason("date", CENTRE_CLOSED.code, CENTRE_CLOSED.az,
+                                                CENTRE_CLOSED.en)])
+
+
+def check_counted(visit, counts, closed_day, policy, now, moving):
+    """The counted rules of a booking put on ``visit``'s day, one decision for every
+    path that creates or moves a booking (:func:`request`, :func:`reschedule`; an
+    operator acting for a citizen). In this order, raising the first that refuses:
+
+    1. at most ``policy.max_active_per_id_card`` bookings per ID card, service and
+       day (``counts.id_card``): :class:`AlreadyBooked`;
+    2. the caps on unconfirmed holds per address, email and phone (``counts.holds``):
+       :class:`HoldsCapped` (429) — for a new booking only: a move (``moving``) takes
+       no unconfirmed hold (the booking stays confirmed), so the caps do not apply;
+    3. at most ``policy.max_day_per_address`` bookings of the service at the centre
+       on the day per client address (``counts.day``): :class:`DayLimitReached`;
+    4. not a day ``closed_day`` (:class:`ClosedDay` of ``visit``'s centre and day)
+       closes for the service: :class:`CentreClosed`.
+
+    A move's counts leave the booking moved out, so a move within its own day is not
+    refused by its own count. Capacity is not counted here: it is the projection's
+    invariant (``read_model.apply`` refuses 409 ``slot_full`` when the place is taken).
+    """
+    if counts.id_card >= policy.max_active_per_id_card:
+        raise AlreadyBooked("date" if moving else "id_card")
+    if not moving:
+        capped = holds_refusal(counts.holds, policy, now)
+        if capped is not None:
+            raise capped
+    cap = policy.max_day_per_address
+    if cap and counts.day >= cap:
+        raise DayLimitReached(cap)
+    if closed_day.closes(visit.service):
+        raise CentreClosed()
 
 
 # --- codes (Q-2, Q-4): stored only as keyed hashes -------------------------------
@@ -201,6 +298,9 @@ class Booking:
     # rescheduled) and the day a reminder went out for.
     told_at: datetime | None = None
     reminded_for: date | None = None
+    # Q-7: which kiosk activated it, when.
+    activated_by: str | None = None
+    activated_at: datetime | None = None
 
     @property
     def stream_id(self):
@@ -226,6 +326,9 @@ def evolve(state, event_type, data):
     if event_type == "CodeConfirmed":
         return replace(state, status="confirmed", code_hash=None,
                        order_code_hash=data["order_code_hash"])
+    if event_type == "BookingActivated":
+        return replace(state, status="activated", activated_by=data["kiosk_id"],
+                       activated_at=datetime.fromisoformat(data["activated_at"]))
     status = {"BookingVoided": "void", "HoldExpired": "expired", "BookingCancelled": "cancelled",
               "BookingActivated": "activated", "BookingLapsed": "lapsed"}.get(event_type)
     return replace(state, status=status) if status else state
@@ -235,9 +338,12 @@ def evolve(state, event_type, data):
 fold = folder(Booking(), evolve)
 
 
-def request(booking_id, applicant, visit, language, channel, code_hash_, now, policy,
-            client_address=None):
-    """Q-2: a valid form holds the slot and a code goes out by email."""
+def request(booking_id, applicant, visit, counts, closed_day, language, channel, code_hash_,
+            now, policy, client_address=None):
+    """Q-1, Q-2: a valid form (the caller checked :func:`visit_problems`) holds the slot
+    and a code goes out by email: ``[BookingRequested]``, once the counted rules
+    (:func:`check_counted`, on ``counts`` and the day's ``closed_day``) let it."""
+    check_counted(visit, counts, closed_day, policy, now, moving=False)
     hold_expires_at = now + timedelta(minutes=policy.hold_minutes)
     return [("BookingRequested", {
         "booking_id": booking_id, "centre": visit.centre, "service": visit.service,
@@ -250,21 +356,51 @@ def request(booking_id, applicant, visit, language, channel, code_hash_, now, po
 
 
 class CodeRefused(Rejected):
-    """Q-6. The events decided with it (CodeRejected, BookingVoided, HoldExpired) are
-    recorded before the refusal is sent (``keeps_record``)."""
+    """Q-6: a confirmation code refused (wrong, too many wrong, expired). It carries
+    the events decided with it (CodeRejected, BookingVoided, HoldExpired), recorded
+    before the refusal is sent (``UnitOfWork.decide``)."""
 
     error = "code_refused"
     keeps_record = True
 
 
 class FormRefused(ValidationFailed):
-    """Q-5, M-2: a refused booking form; its ``BookingRefused`` is recorded."""
+    """Q-5, M-2: a refused booking form (400, every reason); it carries its
+    ``BookingRefused``, recorded all the same (:func:`refuse_form`)."""
 
     keeps_record = True
 
+    def __init__(self, reasons, events=()):
+        super().__init__(reasons)
+        self.events = list(events)
+
+
+# The annex form's fields: a reason about anything else (a key a client made up) is
+# recorded without its name, which is typed text too.
+FORM_FIELDS = frozenset(("name", "surname", "patronymic", "id_card", "phone", "email", "service",
+                         "centre", "date", "time", "language", "channel"))
+
+
+def refuse_form(refusal_id, reasons, channel, raw, reference, now):
+    """Q-5 and M-2: raises :class:`FormRefused` with ``reasons``, carrying its
+    ``BookingRefused`` (which fields, which reasons; the centre and service only when
+    they are codes we know, never what was typed in ``raw``, the form as sent)."""
+    centre, service = raw.get("centre"), raw.get("service")
+    raise FormRefused(reasons, events=[("BookingRefused", {
+        "refusal_id": refusal_id, "channel": channel, "refused_at": now.isoformat(),
+        "centre": centre if isinstance(centre, str) and centre in reference.centres else None,
+        "service": service if isinstance(service, str) and service in reference.services
+        else None,
+        "reasons": [{"field": reason.field if reason.field in FORM_FIELDS else None,
+                     "code": reason.code} for reason in reasons]})])
+
 
 def confirm(state, code_is_right, order_code_hash, now):
-    """Q-3, Q-4, Q-6. Returns (events, refusal or None)."""
+    """Q-3, Q-4, Q-6: ``[CodeConfirmed]`` for the right code in time. Raises
+    ``NotFound(no_booking)``, ``Conflict(already_confirmed | not_pending)``, or
+    :class:`CodeRefused` with the events it keeps: ``[HoldExpired]`` (``code_expired``),
+    ``[CodeRejected]`` (``wrong_code``, the tries left), ``[CodeRejected,
+    BookingVoided]`` (``too_many_wrong_codes``)."""
     if state.status == "new":
         raise NotFound(Text("no_booking", "Belə sorğu tapılmadı.", "No such booking request."))
     if state.status == "confirmed":
@@ -274,27 +410,29 @@ def confirm(state, code_is_right, order_code_hash, now):
         raise Conflict(Text("not_pending", "Bu sorğu artıq qüvvədə deyil; yenidən növbə götürün.",
                             "This request is no longer valid; please book again."))
     if now >= state.hold_expires_at:
-        return ([("HoldExpired", {"booking_id": state.booking_id, "expired_at": now.isoformat()})],
-                CodeRefused(Text("code_expired",
-                                 "Təsdiqedici şifrənin vaxtı keçib; yenidən növbə götürün.",
-                                 "The confirmation code has expired; please book again.")))
+        raise CodeRefused(Text("code_expired",
+                               "Təsdiqedici şifrənin vaxtı keçib; yenidən növbə götürün.",
+                               "The confirmation code has expired; please book again."),
+                          events=[("HoldExpired", {"booking_id": state.booking_id,
+                                                   "expired_at": now.isoformat()})])
     if not code_is_right:
         left = state.attempts_left - 1
         events = [("CodeRejected", {"booking_id": state.booking_id, "attempts_left": left})]
         if left <= 0:
             events.append(("BookingVoided", {"booking_id": state.booking_id,
                                              "reason": "too_many_wrong_codes"}))
-            return events, CodeRefused(Text(
+            raise CodeRefused(Text(
                 "too_many_wrong_codes", "Şifrə dəfələrlə səhv daxil edildi; sorğu ləğv olundu.",
-                "The code was entered wrongly too many times; the request is void."))
+                "The code was entered wrongly too many times; the request is void."),
+                events=events)
         wrong = Text("wrong_code", f"Təsdiqedici şifrə səhvdir. Qalan cəhdlər: {left}.",
                      f"The confirmation code is wrong. Tries left: {left}.")
-        return events, CodeRefused(wrong, [Reason("code", wrong.code, wrong.az, wrong.en)])
+        raise CodeRefused(wrong, [Reason("code", wrong.code, wrong.az, wrong.en)], events=events)
     return [("CodeConfirmed", {
         "booking_id": state.booking_id, "centre": state.centre, "service": state.service,
         "date": state.day.isoformat(), "time": state.time.strftime("%H:%M"),
         "confirmed_at": now.isoformat(), "order_code_hash": order_code_hash,
-    })], None
+    })]
 
 
 def cancel(state, now):
@@ -323,22 +461,75 @@ def slot_of(state):
             "date": state.day.isoformat(), "time": state.time.strftime("%H:%M")}
 
 
+# Q-7, Q-8: the ways an activation is refused. Booking's RPC answers each as a dict
+# of its own (``service.activation_answer``); their texts are for logs and tests, the
+# kiosk gateway words its own refusals.
+
+class InvalidOrderCode(NotFound):
+    """No active booking for the code (unknown, used, cancelled): one answer for all,
+    so a kiosk cannot learn which codes exist."""
+
+    def __init__(self):
+        super().__init__(NO_ACTIVE_BOOKING)
+
+
+class OtherCentre(Conflict):
+    """The booking is for another centre: ``centre`` (its code)."""
+
+    def __init__(self, centre):
+        super().__init__(Text("other_centre", "Bu növbə başqa mərkəz üçündür.",
+                              "This booking is for another centre."))
+        self.centre = centre
+
+
+class TooEarly(Conflict):
+    """Too early: the booking (``slot``, :func:`slot_of`) can be activated from
+    ``opens_at`` (aware) on."""
+
+    def __init__(self, slot, opens_at):
+        super().__init__(Text("too_early", "Növbəni hələ aktivləşdirmək olmaz.",
+                              "The booking cannot be activated yet."))
+        self.slot, self.opens_at = slot, opens_at
+
+
+class Lapsed(Gone):
+    """Its time plus the grace period has passed: the booking (``slot``) lapses, and
+    its ``BookingLapsed`` is kept."""
+
+    def __init__(self, slot, events):
+        super().__init__(Text("lapsed", "Növbənin vaxtı keçib.", "The booking has lapsed."),
+                         events=events)
+        self.slot = slot
+
+
+class AlreadyActivated(Conflict):
+    """Activated before, by ``kiosk_id`` at ``activated_at`` (aware): the gateway tells
+    a repeat of its own kiosk from a code used elsewhere."""
+
+    def __init__(self, slot, kiosk_id, activated_at):
+        super().__init__(Text("already_activated", "Bu növbə artıq aktivləşdirilib.",
+                              "This booking has already been activated."))
+        self.slot, self.kiosk_id, self.activated_at = slot, kiosk_id, activated_at
+
+
 def activate(state, centre, kiosk_id, now, window):
-    """Q-7, Q-8. Returns (events, outcome): outcome is ``activated``, or the reason it
-    was not: ``invalid`` (no active booking: unknown, used, cancelled — one answer for
-    all, so a kiosk cannot learn which codes exist), ``other_centre``, ``too_early``,
-    ``lapsed``."""
+    """Q-7, Q-8: ``[BookingActivated]`` for a confirmed booking at its centre within
+    its window. Raises :class:`AlreadyActivated`, :class:`InvalidOrderCode` (not
+    confirmed: unknown, used, cancelled, lapsed), :class:`OtherCentre`,
+    :class:`TooEarly`, or :class:`Lapsed` carrying its ``BookingLapsed``."""
+    if state.status == "activated":
+        raise AlreadyActivated(slot_of(state), state.activated_by, state.activated_at)
     if state.status != "confirmed":
-        return [], "invalid"
+        raise InvalidOrderCode()
     if centre != state.centre:
-        return [], "other_centre"
+        raise OtherCentre(state.centre)
     starts = slot_start(state.day, state.time)
     if now < starts - window.early:
-        return [], "too_early"
+        raise TooEarly(slot_of(state), starts - window.early)
     if now > starts + window.grace:
-        return lapse(state, now, window), "lapsed"
+        raise Lapsed(slot_of(state), lapse(state, now, window))
     return [("BookingActivated", {**slot_of(state), "activated_at": now.isoformat(),
-                                  "kiosk_id": kiosk_id})], "activated"
+                                  "kiosk_id": kiosk_id})]
 
 
 def lapse(state, now, window):
@@ -395,22 +586,25 @@ def movable(status, day, moment, now):
         raise Conflict(VISIT_STARTED)
 
 
-def reschedule(state, visit, reference, now, policy):
+def reschedule(state, visit, counts, closed_day, reference, now, policy):
     """Issue 17 §5: a confirmed booking, not yet activated, moves to ``visit`` (same
-    centre and service, a new day and time) under the rules of a new booking (Q-1:
-    a day ahead in Baku, within the horizon, a working day, a slot of the service).
-    Capacity and "one per ID card, service and day" are counted by the caller (the
-    read models); the place changes hands when the event is applied (read_model).
+    centre and service, a new day and time) under the rules of a new booking: Q-1
+    (a day ahead in Baku, within the horizon, a working day, a slot of the service),
+    then the counted rules (:func:`check_counted` on ``counts``, which leave this
+    booking out, and ``closed_day``; no caps on holds: a move takes none). The place
+    changes hands when the event is applied (read_model: 409 ``slot_full``).
 
     Raises ``NotFound(no_active_booking)`` (as cancellation: no hint which codes
     exist), ``Conflict(visit_started)`` once the booked time has come,
-    ``Conflict(same_time)``, ``ValidationFailed`` with the visit's reasons."""
+    ``Conflict(same_time)``, ``ValidationFailed`` with the visit's reasons, or a
+    refusal of :func:`check_counted`."""
     movable(state.status, state.day, state.time, now)
     if (visit.day, visit.time) == (state.day, state.time):
         raise Conflict(SAME_TIME, [Reason("time", SAME_TIME.code, SAME_TIME.az, SAME_TIME.en)])
     problems = visit_problems(visit, reference, now, policy)
     if problems:
         raise ValidationFailed(problems)
+    check_counted(visit, counts, closed_day, policy, now, moving=True)
     return [("BookingRescheduled", {
         **slot_of(replace(state, day=visit.day, time=visit.time)),
         "previous_date": state.day.isoformat(), "previous_time": state.time.strftime("%H:%M"),
@@ -524,12 +718,9 @@ fold_closure = folder(ClosedDay(), evolve_closure)
 
 
 def closed_refusal(state, service):
-    """409 ``centre_closed`` when ``service`` is closed on the day ``state`` folds (a
-    new booking, a reschedule to it), else ``None``."""
-    if not state.closes(service):
-        return None
-    return Conflict(CENTRE_CLOSED, [Reason("date", CENTRE_CLOSED.code, CENTRE_CLOSED.az,
-                                           CENTRE_CLOSED.en)])
+    """:class:`CentreClosed` when ``service`` is closed on the day ``state`` folds,
+    else ``None``."""
+    return CentreClosed() if state.closes(service) else None
 
 
 def closure_problems(closure, reference, now):

@@ -143,7 +143,8 @@ class BookingService(PlatformService):
         """Q-1: the free places of each slot of a service at a centre on a day."""
         query = schemas.SlotQuerySchema().load(request.args.to_dict())
         with self.db.connection() as conn:
-            slots, problems = handlers.free_slots(conn, self.config.reference, centre, service,
+            slots, problems = handlers.free_slots(self._read(conn), self.config.reference,
+                                                  centre, service,
                                                   query["date"], self.clock(),
                                                   self.config.settings.policy)
         if problems:
@@ -236,7 +237,8 @@ class BookingService(PlatformService):
         self.limits.check("booking_reschedule", self.clients.of(request).key, now)
         body = read_json(request, ORDER_CODE_FORM)
         with self.db.connection() as conn:
-            return handlers.visit_to_move(conn, self.config.settings, body["order_code"], now)
+            return handlers.visit_to_move(self._read(conn), self.config.settings,
+                                          body["order_code"], now)
 
     @http("POST", "/bookings/order-code")
     @once  # a double submit would make two codes, the one emailed last maybe dead
@@ -250,8 +252,8 @@ class BookingService(PlatformService):
         self.limits.check("booking_resend", self.clients.of(request).key, now)
         body = read_json(request, RESEND_FORM)
         with self.db.connection() as conn:
-            found = handlers.confirmed_bookings_of(conn, body["id_card"], body["email"],
-                                                   body["date"])
+            found = handlers.confirmed_bookings_of(self._read(conn), body["id_card"],
+                                                   body["email"], body["date"])
         for booking_id in found:
             if self.limits.wait("booking_resend_per_booking", booking_id, now):
                 continue  # this booking had its new codes for today: answered alike
@@ -301,10 +303,16 @@ class BookingService(PlatformService):
     # --- the kiosk gateway (D-5: kiosks reach us only through it) ------------------
     @rpc
     def activate(self, order_code, centre, kiosk_id):
-        """Q-7: activate the booking named by ``order_code`` at ``centre``."""
+        """Q-7: activate the booking named by ``order_code`` at ``centre``; the answer
+        is :func:`activation_answer`'s."""
         now = self.clock()
-        return self.db.run(lambda uow: handlers.activate_booking(
-            uow, self.config.settings, order_code, centre, kiosk_id, now, self.config.window))
+        try:
+            slot = self.db.run(lambda uow: handlers.activate_booking(
+                uow, self.config.settings, order_code, centre, kiosk_id, now,
+                self.config.window))
+        except ACTIVATION_REFUSALS as refused:
+            return activation_answer(refused)
+        return activation_answer(slot)
 
     @rpc
     def service_catalogue(self):
@@ -328,8 +336,8 @@ class BookingService(PlatformService):
 
     def _closures(self, today):
         with self.db.connection() as conn:
-            return handlers.closures_between(conn, today - timedelta(days=1),
-                                             today + domain.CLOSURE_HORIZON)
+            return read_model.closures_between(conn, today - timedelta(days=1),
+                                               today + domain.CLOSURE_HORIZON)
 
     # --- the call centre (Q-9) -----------------------------------------------------
     @http("POST", "/operator/bookings/search")
@@ -338,16 +346,17 @@ class BookingService(PlatformService):
         require_token(request, self.config.operator_tokens)
         criteria = read_json(request, schemas.OperatorSearchSchema())
         with self.db.connection() as conn:
-            return {"bookings": handlers.search(conn, self.config.settings.code_key, criteria)}
+            return {"bookings": handlers.search(self._read(conn), self.config.settings.code_key,
+                                                criteria)}
 
     @http("GET", "/operator/bookings/<uuid:booking_id>")
     def operator_booking(self, request, booking_id):
         """Q-9: one booking and its whole history, codes hidden (operator token)."""
         require_token(request, self.config.operator_tokens)
         with self.db.connection() as conn:
-            found = handlers.search(conn, self.config.settings.code_key,
+            found = handlers.search(self._read(conn), self.config.settings.code_key,
                                     {"booking_id": str(booking_id)})
-            events = handlers.history(self.db.store, conn, str(booking_id))
+            events = handlers.history(self._read(conn), str(booking_id))
         return {"booking": found[0] if found else None, "history": events}
 
     # --- closures (issue 17 §6) -----------------------------------------------------
@@ -367,4 +376,38 @@ class BookingService(PlatformService):
     def openapi(self, request):
         """This service's OpenAPI document."""
         return api.spec()
+
+    def _read(self, conn):
+        """The read-model queries on ``conn`` (for the handlers that only read)."""
+        return read_model.Queries(conn, self.db.store)
+
+
+# The refusals of an activation, each answered over RPC as a dict of its own.
+ACTIVATION_REFUSALS = (domain.InvalidOrderCode, domain.OtherCentre, domain.TooEarly,
+                       domain.Lapsed, domain.AlreadyActivated)
+
+
+def activation_answer(decided):
+    """Q-7: booking's RPC answer to an activation, the wire the kiosk gateway reads
+    (kept as it is, for instances of different versions side by side): ``decided`` is
+    the activated booking's slot (``domain.slot_of``) or a refusal of
+    :data:`ACTIVATION_REFUSALS`; the answer ``{"outcome": ...}`` with
+
+    - ``activated``, ``lapsed``: the slot (``booking_id, centre, service, date, time``);
+    - ``too_early``: the slot and ``from`` (ISO: when it can be activated);
+    - ``other_centre``: ``centre``, the booking's;
+    - ``already_activated``: the slot, ``kiosk_id`` and ``activated_at`` (ISO);
+    - ``invalid``: nothing more (no hint which codes exist)."""
+    if isinstance(decided, dict):
+        return {"outcome": "activated", **decided}
+    if isinstance(decided, domain.OtherCentre):
+        return {"outcome": "other_centre", "centre": decided.centre}
+    if isinstance(decided, domain.TooEarly):
+        return {"outcome": "too_early", **decided.slot, "from": decided.opens_at.isoformat()}
+    if isinstance(decided, domain.Lapsed):
+        return {"outcome": "lapsed", **decided.slot}
+    if isinstance(decided, domain.AlreadyActivated):
+        return {"outcome": "already_activated", **decided.slot, "kiosk_id": decided.kiosk_id,
+                "activated_at": decided.activated_at.isoformat()}
+    return {"outcome": "invalid"}
 

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 import requests
 
-from services.booking import handlers as booking_handlers
+from services.booking import read_model as booking_read_model
 from services.booking.reference import ReferenceData
 from shared.clock import baku_now, baku_today, utcnow
 from shared.config import service_config
@@ -26,7 +26,7 @@ def hours_of_walk_ins(centre, service, now):
     read model), the same code that makes the gateway's catalogue."""
     day = baku_today(now)
     with psycopg.connect(service_config("booking")["DATABASE_URL"]) as conn:
-        closed_by_staff = booking_handlers.closed_on(conn, centre, service, day)
+        closed_by_staff = booking_read_model.closed_on(conn, centre, service, day)
     hours = None if closed_by_staff else REF.hours(REF.centres[centre], day)
     if hours is None:
         return "closed_today", None

@@ -168,8 +168,9 @@ def test_the_client_address_stays_private_in_booking_requested():
                                   "+994501234567", "leyla@example.az")
     visit = booking.Visit("baku-1", "passport", T0.date() + timedelta(days=1),
                           datetime(2026, 1, 1, 10, 15).time())
-    events = booking.request("7f0c5d6e-0d3a-4c55-9a43-1d2b0f1e2a33", applicant, visit, "az",
-                             "web", "hash", T0, booking.Policy(), "203.0.113.9")
+    events = booking.request("7f0c5d6e-0d3a-4c55-9a43-1d2b0f1e2a33", applicant, visit,
+                             booking.Counts(), booking.ClosedDay(), "az", "web", "hash", T0,
+                             booking.Policy(), "203.0.113.9")
     data = BOOKING_EVENTS.normalized(*events[0])
     assert data["client_address"] == "203.0.113.9"
     assert "client_address" not in BOOKING_EVENTS.public_data("BookingRequested", data)

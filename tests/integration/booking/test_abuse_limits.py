@@ -15,6 +15,7 @@ from nameko.testing.services import replace_dependencies
 from prometheus_client import REGISTRY
 
 from services.booking.service import BookingService
+from tests import days
 from tests.clock import Clock
 from tests.conftest import unused_port
 
@@ -283,3 +284,45 @@ def test_issue_12_citizens_behind_the_pages_are_limited_apart_only_with_their_to
     with psycopg.connect(booking.database) as conn:
         addresses = {row[0] for row in conn.execute("SELECT client_address FROM bookings")}
     assert addresses == {"10.0.0.1", "10.0.0.2", "127.0.0.1"}
+
+
+def order_codes(database):
+    with psycopg.connect(database) as conn:
+        bodies = [json.loads(bytes(body)) for (body,) in conn.execute(
+            "SELECT body FROM outbox WHERE routing_key = 'EmailRequested' ORDER BY id")]
+    return {body["data"]["reference"].removeprefix("booking-"):
+            body["data"]["variables"]["order_code"]
+            for body in bodies if body["data"]["template"] == "booking_order_code"}
+
+
+def test_q1_a_move_does_not_get_an_address_past_its_day_limit(booking):
+    """Q-1: the day limit per address holds for a move as for a new booking — six
+    bookings of one address on a day, a seventh moved in from another day is refused
+    409 day_limit (one address held twelve of a day by moving them in); one of the six
+    moves within its day, its own count left out."""
+    url = booking()
+    day, other_day = days.bookable_days(booking.clock.now, service="apostille")[:2]
+    times = [s["time"] for s in requests.get(
+        f"{url}/centres/baku-1/services/apostille/slots", params={"date": day.isoformat()},
+        timeout=10).json()]
+    home = "203.0.113.44"
+
+    def confirmed(at, on):
+        answer = post(url, "/bookings", made_up(at, date=on.isoformat()), citizen=home)
+        assert answer.status_code == 202, answer.text
+        booking_id = answer.json()["booking_id"]
+        code = confirmation_codes(booking.database)[booking_id]
+        assert post(url, f"/bookings/{booking_id}/confirm", {"code": code}).status_code == 200
+        return order_codes(booking.database)[booking_id]
+
+    mine = [confirmed(at, day) for at in times[:6]]
+    moved_in = confirmed(times[0], other_day)
+    refused = post(url, "/bookings/reschedule",
+                   {"order_code": moved_in, "date": day.isoformat(), "time": times[6]},
+                   citizen=home)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"] == "day_limit" and reason_codes(refused) == ["day_limit"]
+    within = post(url, "/bookings/reschedule",
+                  {"order_code": mine[0], "date": day.isoformat(), "time": times[7]},
+                  citizen=home)
+    assert within.status_code == 200, within.text

@@ -88,8 +88,9 @@ UTC_NOW = NOW.astimezone(timezone.utc)
 
 
 def requested(**overrides):
-    events = domain.request("b-1", APPLICANT, visit(date(2026, 11, 24)), "az", "web", "h",
-                            UTC_NOW, domain.Policy(**overrides))
+    events = domain.request("b-1", APPLICANT, visit(date(2026, 11, 24)), domain.Counts(),
+                            domain.ClosedDay(), "az", "web", "h", UTC_NOW,
+                            domain.Policy(**overrides))
     import json
 
     # as stored: JSON primitives
@@ -103,15 +104,17 @@ def test_q2_a_request_holds_the_slot_until_the_hold_expires():
 
 
 def test_q3_q4_the_right_code_confirms_with_an_order_code():
-    events, refusal = domain.confirm(requested(), True, "order-hash", UTC_NOW)
-    assert refusal is None
+    events = domain.confirm(requested(), True, "order-hash", UTC_NOW)
     assert [name for name, _ in events] == ["CodeConfirmed"]
     assert events[0][1]["order_code_hash"] == "order-hash"
 
 
 def test_q6_a_wrong_code_is_refused_with_the_tries_left():
-    events, refusal = domain.confirm(requested(), False, None, UTC_NOW)
-    assert events == [("CodeRejected", {"booking_id": "b-1", "attempts_left": 4})]
+    with pytest.raises(domain.CodeRefused) as refused:
+        domain.confirm(requested(), False, None, UTC_NOW)
+    refusal = refused.value
+    assert refusal.events == [("CodeRejected", {"booking_id": "b-1", "attempts_left": 4})]
+    assert refusal.keeps_record
     assert "4" in refusal.message.en and refusal.reasons[0].field == "code"
 
 
@@ -119,9 +122,11 @@ def test_q6_five_wrong_codes_void_the_request():
     state = requested()
     all_events = []
     for _ in range(5):
-        events, refusal = domain.confirm(state, False, None, UTC_NOW)
-        all_events += events
-        for name, data in events:
+        with pytest.raises(domain.CodeRefused) as refused:
+            domain.confirm(state, False, None, UTC_NOW)
+        refusal = refused.value
+        all_events += refusal.events
+        for name, data in refusal.events:
             state = domain.evolve(state, name, data)
     assert [name for name, _ in all_events][-2:] == ["CodeRejected", "BookingVoided"]
     assert state.status == "void" and refusal.message.code == "too_many_wrong_codes"
@@ -132,9 +137,10 @@ def test_q6_five_wrong_codes_void_the_request():
 def test_an_expired_hold_cannot_be_confirmed_and_lapses():
     state = requested()
     later = UTC_NOW + timedelta(minutes=15)
-    events, refusal = domain.confirm(state, True, "h", later)
-    assert [name for name, _ in events] == ["HoldExpired"]
-    assert refusal.message.code == "code_expired"
+    with pytest.raises(domain.CodeRefused) as refused:
+        domain.confirm(state, True, "h", later)
+    assert [name for name, _ in refused.value.events] == ["HoldExpired"]
+    assert refused.value.message.code == "code_expired"
     assert domain.expire_hold(state, later)[0][0] == "HoldExpired"
     assert domain.expire_hold(state, later - timedelta(seconds=1)) == []
 
@@ -146,7 +152,7 @@ def test_confirming_an_unknown_booking_is_not_found():
 
 def test_cancel_only_a_confirmed_booking_before_its_time():
     state = requested()
-    state = domain.evolve(state, *domain.confirm(state, True, "h", UTC_NOW)[0][0])
+    state = domain.evolve(state, *domain.confirm(state, True, "h", UTC_NOW)[0])
     assert domain.cancel(state, UTC_NOW)[0][0] == "BookingCancelled"
     with pytest.raises(Conflict):
         domain.cancel(state, datetime(2026, 11, 24, 10, 15, tzinfo=BAKU))
