@@ -1,9 +1,13 @@
 """Q-7, Q-8, D-5: activation at the kiosk, its window, its refusals, the ticket."""
+from unittest import mock
+
 import eventlet
 import psycopg
 import pytest
 import requests
 
+from services.booking.service import BookingService
+from services.kiosk_gateway import read_model
 from shared.dates import day_text
 
 from .conftest import ADMIN
@@ -101,6 +105,33 @@ def test_twenty_concurrent_activations_at_one_centre_get_twenty_consecutive_numb
     assert [a.status_code for a in answers] == [200] * 20
     numbers = sorted(int(a.json()["number"].split("-")[1]) for a in answers)
     assert numbers == list(range(1, 21))
+
+
+def test_q7_an_activation_run_again_after_a_lost_race_asks_booking_once(stack):
+    """``ServiceDatabase.run`` runs a command again when it lost a race — here its
+    ticket number was taken meanwhile, as when two kiosks print the day's first
+    ticket at once (the first run decides on a stale count of the series). The run
+    again decides on booking's first answer: booking is asked once, and the ticket is
+    the next number."""
+    kiosk = stack.kiosk("baku-1")
+    _, first = stack.confirmed_booking(at="10:15")
+    _, second = stack.confirmed_booking(at="10:30")
+    stack.clock.set("2026-11-24", "10:05")
+    assert stack.activate(kiosk["token"], first).json()["number"] == "C-001"
+    counted, runs = read_model.last_ticket, []
+
+    def stale_on_the_first_run(conn, *args):
+        runs.append(args)
+        return 0 if len(runs) == 1 else counted(conn, *args)
+
+    with mock.patch.object(read_model, "last_ticket", side_effect=stale_on_the_first_run), \
+            mock.patch.object(BookingService, "activate", autospec=True,
+                              side_effect=BookingService.activate) as asked:
+        answer = stack.activate(kiosk["token"], second)
+    assert answer.status_code == 200, answer.text
+    assert len(runs) == 2  # the race was lost once, and the command ran again
+    assert answer.json()["number"] == "C-002"
+    assert asked.call_count == 1
 
 
 def test_walk_ins_have_their_own_series_and_go_after_booked_visitors_at_the_same_time(stack):
