@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from services.booking.service import BookingService
-from services.kiosk_gateway import read_model
+from services.kiosk_gateway import domain, read_model
 from shared.dates import day_text
 
 from .conftest import ADMIN
@@ -148,6 +148,21 @@ def test_walk_ins_have_their_own_series_and_go_after_booked_visitors_at_the_same
     assert [t["number"] for t in queue["queue"]] == ["C-001", "CW-001"]
 
 
+def throttles(stack, kiosk_id):
+    """``(the kiosk's row, the fold of its events by domain.evolve_throttle)``: the
+    throttle the gateway keeps, and the one rule applied to what it recorded."""
+    with psycopg.connect(stack.gateway_db) as conn:
+        row = domain.Throttle(*conn.execute(
+            "SELECT failures, blocked_until FROM kiosks WHERE kiosk_id = %s",
+            (kiosk_id,)).fetchone())
+        folded = domain.Throttle()
+        for event_type, data in conn.execute(
+                "SELECT event_type, data FROM events WHERE data->>'kiosk_id' = %s"
+                " ORDER BY tx, global_position", (kiosk_id,)):
+            folded = domain.evolve_throttle(folded, event_type, data)
+    return row, folded
+
+
 def test_repeated_wrong_codes_slow_a_kiosk_down(start_stack):
     stack = start_stack(gateway_config={"FREE_FAILURES": 3, "SLOW_DOWN_SECONDS": 60})
     kiosk = stack.kiosk("baku-1")
@@ -157,8 +172,11 @@ def test_repeated_wrong_codes_slow_a_kiosk_down(start_stack):
         [404] * 3
     slowed = stack.activate(kiosk["token"], code)  # even the right code waits now
     assert slowed.status_code == 429 and int(slowed.headers["Retry-After"]) > 0
+    row, folded = throttles(stack, kiosk["kiosk_id"])
+    assert row == folded and row.failures == 3 and row.blocked_until is not None
     stack.clock.set("2026-11-24", "10:06:01")
     assert stack.activate(kiosk["token"], code).status_code == 200
+    assert throttles(stack, kiosk["kiosk_id"]) == (domain.Throttle(),) * 2  # cleared
 
 
 def test_a_rotated_credential_replaces_the_old_one(stack):
