@@ -153,7 +153,8 @@ def booking_answer(reply, catalogue):
     if outcome == "activated":
         return domain.BookingAnswer(booking=slot)
     if outcome == "already_activated":
-        return domain.BookingAnswer(booking=slot, activated_by=reply["kiosk_id"])
+        # by no kiosk we know of: "" (a kiosk id no kiosk has)
+        return domain.BookingAnswer(booking=slot, activated_by=reply.get("kiosk_id") or "")
     if outcome == "too_early":
         return domain.BookingAnswer(refused=domain.TooEarly,
                                     details=(datetime.fromisoformat(reply["from"]),))
@@ -180,7 +181,7 @@ def activate(uow, ask_booking, catalogue, kiosk_id, centre, now, policy):
         domain.check_not_blocked(throttle, now)
     answer = booking_answer(ask_booking(), catalogue)
     existing = read_model.ticket_of_booking(uow.conn, answer.booking["booking_id"]) \
-        if answer.activated_by else None
+        if answer.activated_by is not None else None
     uow.decide(domain.refusals_stream(kiosk_id), ANY_VERSION, lambda: domain.decide_activation(
         answer, existing, throttle, kiosk_id, centre, now, policy))
     if existing is not None:  # the same kiosk again, its answer lost: the same ticket
