@@ -9,18 +9,22 @@ Three deciders:
 * its throttle against guessed codes: :class:`Throttle` and :func:`evolve_throttle`
   (wrong codes in a row, from ``ActivationRefused`` and the kiosk's booked
   ``TicketIssued``), :func:`check_not_blocked`, :func:`decide_refusal`;
-* tickets: :func:`decide_ticket` numbers the next ticket of a centre's series from
-  the last number taken, :func:`decide_walk_in`, and :func:`activation_outcome`
-  reads booking's answer to an activation.
+* activations and tickets: :func:`decide_activation` decides on booking's answer
+  (:class:`BookingAnswer`), :func:`decide_ticket` numbers the next ticket of a
+  centre's series from the last number taken, :func:`decide_walk_in`.
 
-Refusals are plain exceptions (:class:`KioskRefusal` and its kinds); the service
-layer (``handlers``) turns them into HTTP answers.
+A decider returns events or raises a refusal kind: a ``shared.errors`` refusal
+(its status given by ``shared.http``) with its words in both languages, defined
+here; a refused activation carries the ``ActivationRefused`` it keeps
+(``UnitOfWork.decide`` records it before the refusal is answered).
 """
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from shared.clock import BAKU, baku_now, baku_today
+from shared.dates import day_both
 from shared.decider import folder
+from shared.errors import Conflict, Gone, NotFound, Rejected, Text, TooManyRequests
 
 from .tickets import Ticket, ticket_number
 
@@ -34,42 +38,117 @@ class Policy:
     max_delay: timedelta = timedelta(minutes=5)
 
 
-# --- refusals -----------------------------------------------------------------------
+# --- refusals: each kind of "no", with its words in both languages -----------------
+# A kind is a ``shared.errors`` refusal (``shared.http`` gives it its status); the
+# activation's refusals that are kept carry their ``ActivationRefused`` event.
 
-class KioskRefusal(Exception):
-    """A command the rules refuse; nothing is recorded."""
+class UnknownCentre(NotFound):
+    """D-5: a kiosk or counter is registered for a centre the catalogue does not know."""
+
+    def __init__(self, centre=None):
+        super().__init__(Text("unknown_centre", "Belə xidmət mərkəzi yoxdur.",
+                              "No such service centre."))
+        self.centre = centre
 
 
-class UnknownCentre(KioskRefusal):
-    """D-5: a kiosk is registered for a centre the catalogue does not know."""
-
-
-class UnknownKiosk(KioskRefusal):
+class UnknownKiosk(NotFound):
     """No kiosk has this id (its stream has no events)."""
 
+    def __init__(self):
+        super().__init__(Text("unknown_kiosk", "Belə kiosk yoxdur.", "No such kiosk."))
 
-class KioskIsRevoked(KioskRefusal):
+
+class KioskIsRevoked(Conflict):
     """The kiosk is revoked: it gets no new credential."""
 
-
-class NotOffered(KioskRefusal):
-    """The centre does not offer the service asked for at its kiosk."""
-
-
-class CentreClosed(KioskRefusal):
-    """``hours``: today's ``("HH:MM", "HH:MM")``, or ``None`` when closed all day."""
-
-    def __init__(self, hours):
-        super().__init__(hours)
-        self.hours = hours
+    def __init__(self):
+        super().__init__(Text("revoked", "Kiosk ləğv olunub.", "The kiosk is revoked."))
 
 
-class SlowedDown(KioskRefusal):
-    """Too many wrong codes: ``wait`` whole seconds before the kiosk may try again."""
+class NotOffered(NotFound):
+    """The centre does not offer the service asked for at its kiosk or counter."""
+
+    def __init__(self, service=None):
+        super().__init__(Text("not_offered", "Bu xidmət bu mərkəzdə göstərilmir.",
+                              "This service is not offered at this centre."))
+        self.service = service
+
+
+class CentreClosed(Conflict):
+    """No walk-in now: ``hours``, the ``("HH:MM", "HH:MM")`` of ``day`` (the Baku day),
+    or ``None`` when the centre is closed all that day. The words name the day."""
+
+    def __init__(self, hours, day):
+        named = day_both(day)
+        if hours:
+            text = Text("centre_closed", f"Mərkəz indi bağlıdır; bu gün ({named['az']})"
+                        f" {hours[0]}–{hours[1]} işləyir.", "The centre is closed now; today"
+                        f" ({named['en']}) it is open {hours[0]}–{hours[1]}.")
+        else:
+            text = Text("centre_closed", f"Mərkəz bu gün ({named['az']}) işləmir.",
+                        f"The centre is closed today ({named['en']}).")
+        super().__init__(text)
+        self.hours, self.day = hours, day
+
+
+class SlowedDown(TooManyRequests):
+    """Too many wrong codes: ``wait`` whole seconds before the kiosk may try again (Q-7)."""
 
     def __init__(self, wait):
-        super().__init__(wait)
+        super().__init__(Text(
+            "slowed_down", f"Çoxlu səhv kod daxil edildi; {wait} saniyə sonra yenidən cəhd edin.",
+            f"Too many wrong codes; try again in {wait} seconds."), retry_after=wait)
         self.wait = wait
+
+
+# An activation refused (Q-7, Q-8) is kept: its ``ActivationRefused`` event, with the
+# ``reason`` of its kind, is recorded before the kiosk is answered.
+
+class InvalidCode(NotFound):
+    """The code names no booking this kiosk may activate: unknown, used, cancelled,
+    or activated elsewhere or long ago — one answer for all, so that a kiosk cannot
+    learn which codes exist. A wrong code: it counts towards slowing the kiosk down."""
+    reason = "invalid"
+
+    def __init__(self, events=()):
+        super().__init__(Text("invalid_code", "Sifariş kodu etibarlı deyil. Kodu yoxlayın və"
+                              " ya 108-ə zəng edin.", "The order code is not valid. Check the"
+                              " code or call 108."), error="invalid_code", events=events)
+
+
+class OtherCentre(Conflict):
+    """The booking is for another centre; ``names``: its ``{"az": …, "en": …}``."""
+    reason = "other_centre"
+
+    def __init__(self, names, events=()):
+        super().__init__(Text("other_centre", f"Bu növbə başqa mərkəzə aiddir: {names['az']}.",
+                              f"This booking is for another centre: {names['en']}."),
+                         events=events)
+        self.names = names
+
+
+class TooEarly(Conflict):
+    """The booking can be activated only from ``opens`` (an aware datetime)."""
+    reason = "too_early"
+
+    def __init__(self, opens, events=()):
+        opens = opens.astimezone(BAKU)
+        day = day_both(opens.date())
+        super().__init__(Text("too_early", f"Hələ tezdir: növbəni {day['az']}, saat"
+                              f" {opens:%H:%M}-dan aktivləşdirmək olar.", "Too early: the"
+                              f" booking can be activated from {opens:%H:%M} on {day['en']}."),
+                         error="too_early", events=events)
+        self.opens = opens
+
+
+class Lapsed(Gone):
+    """The booked time and its grace period have passed: the booking lapsed (Q-8)."""
+    reason = "lapsed"
+
+    def __init__(self, events=()):
+        super().__init__(Text("lapsed", "Təyin olunmuş vaxt keçib; növbə qüvvədən düşüb.",
+                              "The booked time has passed; the booking has lapsed."),
+                         error="lapsed", events=events)
 
 
 # --- a kiosk and its credential (D-5) ---------------------------------------------
@@ -155,11 +234,18 @@ def slowed_until(failures, at, policy):
 
 def evolve_throttle(throttle, event_type, data):
     """The throttle of the kiosk after one of its ``ActivationRefused`` or
-    ``TicketIssued`` events: a wrong code counts, a booked ticket clears it."""
+    ``TicketIssued`` events: a wrong code counts (and slows the kiosk down until the
+    ``blocked_until`` it carries, when it carries one), a booked ticket clears it; any
+    other event leaves it as it was. The one rule: the read model's kiosk row is this
+    fold (``read_model.apply``). A refusal stored before refusals carried
+    ``blocked_until`` is slowed down by the default :class:`Policy`."""
     if event_type == "ActivationRefused" and data["reason"] == "invalid":
-        until = data.get("blocked_until")
-        return Throttle(throttle.failures + 1,
-                        datetime.fromisoformat(until) if until else throttle.blocked_until)
+        if "blocked_until" in data:
+            until = data["blocked_until"] and datetime.fromisoformat(data["blocked_until"])
+        else:
+            until = slowed_until(throttle.failures + 1, datetime.fromisoformat(data["at"]),
+                                 Policy())
+        return Throttle(throttle.failures + 1, until or throttle.blocked_until)
     if event_type == "TicketIssued" and data["series"] == "booked":
         return Throttle()
     return throttle
@@ -169,6 +255,11 @@ def check_not_blocked(throttle, now):
     """Raises :class:`SlowedDown` while the kiosk is slowed down."""
     if throttle.blocked_until and throttle.blocked_until > now:
         raise SlowedDown(int((throttle.blocked_until - now).total_seconds()) + 1)
+
+
+def refusals_stream(kiosk_id):
+    """The stream of a kiosk's refused activations: ``kiosk-<id>-refusals``."""
+    return f"kiosk-{kiosk_id}-refusals"
 
 
 def decide_refusal(kiosk_id, centre, throttle, reason, now, policy):
@@ -182,19 +273,38 @@ def decide_refusal(kiosk_id, centre, throttle, reason, now, policy):
         "blocked_until": blocked_until.isoformat() if blocked_until else None})]
 
 
-def activation_outcome(result, existing, kiosk_id, now, policy):
-    """What booking's answer ``result`` to an activation means here (Q-7):
-    ``"repeat"`` (the same kiosk asking again within the repeat window: the
-    ``existing`` ticket again), ``"activated"`` (issue a ticket; also when booking
-    said yes before but we issued none) or the reason of a refusal. A code used
-    elsewhere or long ago gets the same answer as an unknown one: ``"invalid"``."""
-    outcome = result["outcome"]
-    if outcome != "already_activated":
-        return outcome
-    if result["kiosk_id"] != kiosk_id or (
-            existing is not None and now - existing.issued_at > policy.repeat_window):
-        return "invalid"
-    return "repeat" if existing is not None else "activated"
+@dataclass(frozen=True)
+class BookingAnswer:
+    """Booking's answer to an activation (Q-7), as the gateway decides on it.
+    ``booking``: the slot (``booking_id``, ``centre``, ``service``, ``date``, ``time``)
+    when booking said yes, now or before; ``activated_by``: the kiosk that activated
+    it before (``None``: activated now); ``refused``: the refusal kind of booking's
+    "no" (:class:`InvalidCode`, :class:`OtherCentre`, :class:`TooEarly`,
+    :class:`Lapsed`), ``details`` its arguments besides the events it keeps."""
+    booking: dict | None = None
+    activated_by: str | None = None
+    refused: type | None = None
+    details: tuple = ()
+
+
+def decide_activation(answer, existing, throttle, kiosk_id, centre, now, policy):
+    """Q-7: booking's ``answer`` at this kiosk, for the kiosk's refusals stream
+    (:func:`refusals_stream`). ``existing``: the ticket printed for the booking, if any.
+
+    Returns ``[]`` when booking's yes stands: print a ticket, or, when ``existing``, show
+    it again (the same kiosk asking within ``policy.repeat_window``: its answer was
+    lost). Raises booking's "no", or :class:`InvalidCode` for a booking activated by
+    another kiosk or longer ago (a used code), carrying its ``ActivationRefused``
+    (:func:`decide_refusal`)."""
+    refused, details = answer.refused, answer.details
+    if refused is None and answer.activated_by is not None and (
+            answer.activated_by != kiosk_id
+            or (existing is not None and now - existing.issued_at > policy.repeat_window)):
+        refused, details = InvalidCode, ()
+    if refused is not None:
+        raise refused(*details, events=decide_refusal(kiosk_id, centre, throttle,
+                                                      refused.reason, now, policy))
+    return []
 
 
 # --- tickets (Q-7) ------------------------------------------------------------------
@@ -260,7 +370,7 @@ def check_open(catalogue, centre, now):
     hours = opening_hours(catalogue, centre, now)
     moment = baku_now(now).strftime("%H:%M")
     if not (hours and hours[0] <= moment < hours[1]):
-        raise CentreClosed(hours)
+        raise CentreClosed(hours, baku_today(now))
 
 
 def decide_walk_in(catalogue, centre, service, kiosk_id, ticket_id, last, now):
@@ -270,7 +380,7 @@ def decide_walk_in(catalogue, centre, service, kiosk_id, ticket_id, last, now):
     if service not in catalogue["centres"][centre]["services"]:
         raise NotOffered(service)
     if closed_by_staff(catalogue, centre, service, ticket_day(now)):
-        raise CentreClosed(None)  # issue 17 §6: "closed today"
+        raise CentreClosed(None, ticket_day(now))  # staff closed it for the day
     check_open(catalogue, centre, now)
     return decide_ticket(ticket_id, last, centre, service,
                          catalogue["services"][service]["prefix"], "walk_in", kiosk_id, now)
@@ -278,57 +388,102 @@ def decide_walk_in(catalogue, centre, service, kiosk_id, ticket_id, last, now):
 
 # --- counters: staff desks that call tickets (issue 17 §1, M-2) ---------------------
 
-class UnknownCounter(KioskRefusal):
+class UnknownCounter(NotFound):
     """No counter has this id (its stream has no events)."""
 
+    def __init__(self):
+        super().__init__(Text("unknown_counter", "Belə masa yoxdur.", "No such counter."))
 
-class CounterIsRevoked(KioskRefusal):
+
+class CounterIsRevoked(Conflict):
     """The counter is revoked: it gets no new credential."""
 
+    def __init__(self):
+        super().__init__(Text("revoked", "Masa ləğv olunub.", "The counter is revoked."))
 
-class NotSignedIn(KioskRefusal):
+
+class NotSignedIn(Conflict):
     """Nobody is signed in at the counter: it calls no ticket."""
 
+    def __init__(self):
+        super().__init__(Text(
+            "not_signed_in", "Masada heç kim daxil olmayıb: əvvəlcə xidmətləri seçib daxil"
+            " olun.", "Nobody is signed in at this counter: sign in for your services first."))
 
-class TicketInProgress(KioskRefusal):
+
+class TicketInProgress(Conflict):
     """The counter has a called ticket: served, no-show or transfer it first."""
 
+    def __init__(self):
+        super().__init__(Text(
+            "ticket_in_progress", "Çağırılmış bilet hələ bağlanmayıb: xidmət göstərildi,"
+            " gəlmədi və ya yönləndir seçin.", "A called ticket is still open: mark it served,"
+            " no-show or transfer it first."))
 
-class NoCurrentTicket(KioskRefusal):
+
+class NoCurrentTicket(Conflict):
     """The counter has no called ticket to act on."""
 
+    def __init__(self):
+        super().__init__(Text("no_current_ticket", "Masada çağırılmış bilet yoxdur.",
+                              "This counter has no called ticket."))
 
-class NobodyWaiting(KioskRefusal):
+
+class NobodyWaiting(NotFound):
     """No ticket of the counter's services is waiting."""
 
+    def __init__(self):
+        super().__init__(Text("nobody_waiting", "Seçilmiş xidmətlər üzrə növbədə gözləyən"
+                              " yoxdur.", "Nobody is waiting for this counter's services."))
 
-class RecallsExhausted(KioskRefusal):
+
+class RecallsExhausted(Conflict):
     """The ticket was recalled ``allowed`` times: record a no-show."""
 
     def __init__(self, allowed):
-        super().__init__(allowed)
+        super().__init__(Text(
+            "recalls_exhausted", f"Bilet artıq {allowed} dəfə təkrar çağırılıb: \"gəlmədi\""
+            " qeyd edin.", f"The ticket was recalled {allowed} times already: record a"
+            " no-show."))
         self.allowed = allowed
 
 
-class RecallFirst(KioskRefusal):
+class RecallFirst(Conflict):
     """A no-show only after ``allowed`` recalls (the visitor gets their chances)."""
 
     def __init__(self, allowed):
-        super().__init__(allowed)
+        super().__init__(Text(
+            "recall_first", f"\"Gəlmədi\" yalnız {allowed} təkrar çağırışdan sonra qeyd"
+            " olunur.", f"A no-show is recorded only after {allowed} recalls."))
         self.allowed = allowed
 
 
-class SameService(KioskRefusal):
+class SameService(Conflict):
     """A ticket is transferred to another service than its own."""
 
+    def __init__(self):
+        super().__init__(Text("same_service", "Bilet artıq bu xidmətin növbəsindədir.",
+                              "The ticket is in this service's queue already."))
 
-class NoServices(KioskRefusal):
+
+class NoServices(Rejected):
     """A counter signs in for at least one service (none given)."""
 
+    def __init__(self):
+        super().__init__(Text("no_services", "Ən azı bir xidmət seçin.",
+                              "Choose at least one service."))
 
-class NameTaken(KioskRefusal):
+
+class NameTaken(Conflict):
     """Another active counter of the centre has this name: the board could not tell
     the two apart."""
+
+    def __init__(self, name=None):
+        super().__init__(Text(
+            "name_taken", "Bu mərkəzdə bu adda masa artıq var: lövhədə onları ayırmaq olmaz.",
+            "A counter of this centre already has this name: the board could not tell them"
+            " apart."))
+        self.name = name
 
 
 @dataclass(frozen=True)

@@ -4,102 +4,28 @@ booking service (over RPC), tickets, walk-ins, heartbeats, slowing down guessers
 Each loads the state it decides on (a kiosk's stream folded, or the fold kept in a
 read-model row, locked), lets :mod:`.domain` decide, and appends the events; the unit
 of work applies them to the read models (:mod:`.read_model`, the only writer of the
-tables). Domain refusals become refusals in both languages here (``shared.http``
-gives each kind its status)."""
+tables). The deciders' refusals (kinds of ``shared.errors`` refusals, with their
+words, in :mod:`.domain`) pass through as they are: ``shared.http`` gives each kind
+its status.
+
+An activation asks booking over RPC while the kiosk's activations take their turn
+on a lock that gives the transaction no id (:func:`~.read_model.activation_turn`):
+a transaction with an id open for the RPC's seconds would hold back the commit
+horizon of every relay and reader of the cluster (docs/ARCHITECTURE.md). Booking's
+reply is read in one place, :func:`booking_answer`, and asked once per request
+(:class:`AskedOnce`), even when the command runs again after a lost race."""
 import base64
 import secrets
 import uuid
 from datetime import datetime
 
 from shared.auth import bearer_token, token_hash
-from shared import dates
 from shared.clock import BAKU
-from shared.errors import (Conflict, Gone, NotFound, Rejected, Text, TooManyRequests,
-                           Unauthorized)
+from shared.errors import Text, Unauthorized
+from shared.eventstore import ANY_VERSION, NO_STREAM
 
 from . import domain, read_model
 from .tickets import call_order, escpos, print_layouts
-
-
-# --- refusals, in words ---------------------------------------------------------------
-
-UNKNOWN_CENTRE = Text("unknown_centre", "Belə xidmət mərkəzi yoxdur.", "No such service centre.")
-UNKNOWN_KIOSK = Text("unknown_kiosk", "Belə kiosk yoxdur.", "No such kiosk.")
-REVOKED = Text("revoked", "Kiosk ləğv olunub.", "The kiosk is revoked.")
-NOT_OFFERED = Text("not_offered", "Bu xidmət bu mərkəzdə göstərilmir.",
-                   "This service is not offered at this centre.")
-
-
-def refusal_of(refused):
-    """The refusal, in its kind and both languages, of a domain :class:`~.domain.KioskRefusal`
-    (shared.http gives the kind its status)."""
-    if isinstance(refused, domain.UnknownCentre):
-        return NotFound(UNKNOWN_CENTRE)
-    if isinstance(refused, domain.UnknownKiosk):
-        return NotFound(UNKNOWN_KIOSK)
-    if isinstance(refused, domain.KioskIsRevoked):
-        return Conflict(REVOKED)
-    if isinstance(refused, domain.NotOffered):
-        return NotFound(NOT_OFFERED)
-    if isinstance(refused, domain.CentreClosed):
-        hours = refused.hours
-        if hours:
-            return Conflict(Text(
-                "centre_closed", f"Mərkəz indi bağlıdır; bu gün {hours[0]}–{hours[1]} işləyir.",
-                f"The centre is closed now; today it is open {hours[0]}–{hours[1]}."))
-        return Conflict(Text("centre_closed", "Mərkəz bu gün işləmir.",
-                             "The centre is closed today."))
-    if type(refused) in COUNTER_REFUSALS:
-        return COUNTER_REFUSALS[type(refused)](refused)
-    if isinstance(refused, domain.SlowedDown):
-        wait = refused.wait
-        return TooManyRequests(Text(
-            "slowed_down", f"Çoxlu səhv kod daxil edildi; {wait} saniyə sonra yenidən cəhd edin.",
-            f"Too many wrong codes; try again in {wait} seconds."), retry_after=wait)
-    raise TypeError(f"no HTTP answer for {refused!r}")
-
-
-COUNTER_REFUSALS = {
-    domain.UnknownCounter: lambda r: NotFound(Text("unknown_counter", "Belə masa yoxdur.",
-                                                   "No such counter.")),
-    domain.CounterIsRevoked: lambda r: Conflict(Text("revoked", "Masa ləğv olunub.",
-                                                     "The counter is revoked.")),
-    domain.NotSignedIn: lambda r: Conflict(Text(
-        "not_signed_in", "Masada heç kim daxil olmayıb: əvvəlcə xidmətləri seçib daxil olun.",
-        "Nobody is signed in at this counter: sign in for your services first.")),
-    domain.TicketInProgress: lambda r: Conflict(Text(
-        "ticket_in_progress", "Çağırılmış bilet hələ bağlanmayıb: xidmət göstərildi, gəlmədi"
-        " və ya yönləndir seçin.", "A called ticket is still open: mark it served, no-show"
-        " or transfer it first.")),
-    domain.NoCurrentTicket: lambda r: Conflict(Text(
-        "no_current_ticket", "Masada çağırılmış bilet yoxdur.",
-        "This counter has no called ticket.")),
-    domain.NobodyWaiting: lambda r: NotFound(Text(
-        "nobody_waiting", "Seçilmiş xidmətlər üzrə növbədə gözləyən yoxdur.",
-        "Nobody is waiting for this counter's services.")),
-    domain.RecallsExhausted: lambda r: Conflict(Text(
-        "recalls_exhausted", f"Bilet artıq {r.allowed} dəfə təkrar çağırılıb: \"gəlmədi\""
-        " qeyd edin.", f"The ticket was recalled {r.allowed} times already: record a no-show.")),
-    domain.RecallFirst: lambda r: Conflict(Text(
-        "recall_first", f"\"Gəlmədi\" yalnız {r.allowed} təkrar çağırışdan sonra qeyd olunur.",
-        f"A no-show is recorded only after {r.allowed} recalls.")),
-    domain.SameService: lambda r: Conflict(Text(
-        "same_service", "Bilet artıq bu xidmətin növbəsindədir.",
-        "The ticket is in this service's queue already.")),
-    domain.NameTaken: lambda r: Conflict(Text(
-        "name_taken", "Bu mərkəzdə bu adda masa artıq var: lövhədə onları ayırmaq olmaz.",
-        "A counter of this centre already has this name: the board could not tell them"
-        " apart.")),
-    domain.NoServices: lambda r: Rejected(Text(
-        "no_services", "Ən azı bir xidmət seçin.", "Choose at least one service.")),
-}
-
-
-def _decided(decide, *args):
-    try:
-        return decide(*args)
-    except domain.KioskRefusal as refused:
-        raise refusal_of(refused) from None
 
 
 # --- kiosks -------------------------------------------------------------------------
@@ -112,8 +38,8 @@ def register_kiosk(uow, centre, known_centres):
     """D-5: a new kiosk of ``centre``; its token is shown once, only its hash kept."""
     kiosk_id = f"{centre}-k{secrets.token_hex(3)}"
     secret = secrets.token_urlsafe(32)
-    uow.record(domain.kiosk_stream(kiosk_id), 0, _decided(
-        domain.decide_register, kiosk_id, centre, known_centres, token_hash(secret)))
+    uow.decide(domain.kiosk_stream(kiosk_id), NO_STREAM, lambda: domain.decide_register(
+        kiosk_id, centre, known_centres, token_hash(secret)))
     return {"kiosk_id": kiosk_id, "centre": centre, "token": f"{kiosk_id}.{secret}"}
 
 
@@ -123,8 +49,8 @@ def rotate_credential(uow, kiosk_id):
     ``revoked``."""
     state = _load(uow, kiosk_id)
     secret = secrets.token_urlsafe(32)
-    uow.record(domain.kiosk_stream(kiosk_id), state.version,
-               _decided(domain.decide_rotate, state, token_hash(secret)))
+    uow.decide(domain.kiosk_stream(kiosk_id), state.version,
+               lambda: domain.decide_rotate(state, token_hash(secret)))
     return {"kiosk_id": kiosk_id, "centre": state.centre, "token": f"{kiosk_id}.{secret}"}
 
 
@@ -132,8 +58,8 @@ def revoke_kiosk(uow, kiosk_id):
     """D-5: the kiosk is refused from now on (revoking it again changes nothing).
     Returns ``{kiosk_id, status}``; 404 ``unknown_kiosk``."""
     state = _load(uow, kiosk_id)
-    uow.record(domain.kiosk_stream(kiosk_id), state.version,
-               _decided(domain.decide_revoke, state))
+    uow.decide(domain.kiosk_stream(kiosk_id), state.version,
+               lambda: domain.decide_revoke(state))
     return {"kiosk_id": kiosk_id, "status": "revoked"}
 
 
@@ -175,7 +101,7 @@ def issue_ticket(uow, centre, service, prefix, series, kiosk_id, now, booking=No
 
 def _record_ticket(uow, events):
     (_, data), = events
-    uow.record(domain.ticket_stream(data["ticket_id"]), 0, events)
+    uow.record(domain.ticket_stream(data["ticket_id"]), NO_STREAM, events)
     return domain.ticket_of(data)
 
 
@@ -196,76 +122,82 @@ def ticket_view(ticket, catalogue):
                                               f"{service['az']} / {service['en']}")).decode()}
 
 
-INVALID_CODE = Text("invalid_code", "Sifariş kodu etibarlı deyil. Kodu yoxlayın və ya 108-ə zəng"
-                    " edin.", "The order code is not valid. Check the code or call 108.")
+class AskedOnce:
+    """``ask()`` (an RPC) called at most once: its first answer is kept, so a command
+    that ``ServiceDatabase.run`` runs again after a lost race does not ask again
+    (booking would activate nothing twice, but would answer another thing).
+    ``asked``: whether the answer is in."""
+
+    def __init__(self, ask):
+        self._ask = ask
+        self.asked = False
+        self._answer = None
+
+    def __call__(self):
+        """The answer: asked now the first time, kept after."""
+        if not self.asked:
+            self._answer = self._ask()
+            self.asked = True
+        return self._answer
 
 
-def refusal_for(outcome, result, catalogue):
-    """The refusal of an activation refused with ``outcome`` (Q-7, Q-8): a conflict
-    ``other_centre`` naming the booked centre, a conflict ``too_early`` with the time
-    it opens (``result["from"]``), ``lapsed`` (gone); anything else not found
-    ``invalid_code``, alike for an unknown, used or cancelled code. Each keeps its
-    record (the kiosk's refusal counted before it is answered)."""
-    if outcome == "other_centre":
-        centre = catalogue["centres"][result["centre"]]
-        return Conflict(Text("other_centre", f"Bu növbə başqa mərkəzə aiddir: {centre['az']}.",
-                             f"This booking is for another centre: {centre['en']}."),
-                        keeps_record=True)
+def booking_answer(reply, catalogue):
+    """Booking's RPC reply to ``activate`` — ``{"outcome": "activated" |
+    "already_activated" | "too_early" | "lapsed" | "other_centre" | "invalid", …}``,
+    a shape kept for rolling deploys — as the :class:`~.domain.BookingAnswer` the
+    decider takes: the one place its outcome is read. ``catalogue``: names the other
+    centre. An outcome it does not know names no booking here: an invalid code."""
+    outcome = reply["outcome"]
+    slot = {key: reply[key] for key in ("booking_id", "centre", "service", "date", "time")} \
+        if outcome in ("activated", "already_activated") else None
+    if outcome == "activated":
+        return domain.BookingAnswer(booking=slot)
+    if outcome == "already_activated":
+        # by no kiosk we know of: "" (a kiosk id no kiosk has)
+        return domain.BookingAnswer(booking=slot, activated_by=reply.get("kiosk_id") or "")
     if outcome == "too_early":
-        opens = datetime.fromisoformat(result["from"]).astimezone(BAKU)
-        day = dates.day_both(opens.date())
-        return Conflict(Text("too_early", f"Hələ tezdir: növbəni {day['az']}, saat"
-                             f" {opens:%H:%M}-dan aktivləşdirmək olar.", "Too early: the"
-                             f" booking can be activated from {opens:%H:%M} on {day['en']}."),
-                        error="too_early", keeps_record=True)
+        return domain.BookingAnswer(refused=domain.TooEarly,
+                                    details=(datetime.fromisoformat(reply["from"]),))
+    if outcome == "other_centre":
+        names = catalogue["centres"][reply["centre"]]
+        return domain.BookingAnswer(refused=domain.OtherCentre,
+                                    details=({"az": names["az"], "en": names["en"]},))
     if outcome == "lapsed":
-        return Gone(Text("lapsed", "Təyin olunmuş vaxt keçib; növbə qüvvədən düşüb.",
-                         "The booked time has passed; the booking has lapsed."),
-                    error="lapsed", keeps_record=True)
-    return NotFound(INVALID_CODE, error="invalid_code", keeps_record=True)
+        return domain.BookingAnswer(refused=domain.Lapsed)
+    return domain.BookingAnswer(refused=domain.InvalidCode)
 
 
-def activate(uow, booking_rpc, catalogue, kiosk_id, centre, order_code, now, policy):
-    """Q-7 with D-5: the kiosk asks us, we ask booking. Returns the ticket view; a
-    refused activation raises its refusal (:func:`refusal_for`), whose bookkeeping (a
-    failure counted, ``ActivationRefused`` recorded) is committed all the same."""
-    throttle = read_model.throttle(uow.conn, kiosk_id)
-    _decided(domain.check_not_blocked, throttle, now)
-    result = booking_rpc.activate(order_code, centre, kiosk_id)
-    existing = read_model.ticket_of_booking(uow.conn, result["booking_id"]) \
-        if result["outcome"] == "already_activated" else None
-    outcome = domain.activation_outcome(result, existing, kiosk_id, now, policy)
-    if outcome == "repeat":
+def activate(uow, ask_booking, catalogue, kiosk_id, centre, now, policy):
+    """Q-7 with D-5: the kiosk asks us, we ask booking (``ask_booking()``: its RPC reply
+    to this activation, an :class:`AskedOnce`). Returns the ticket view; a refused
+    activation raises its refusal kind (:mod:`.domain`), whose ``ActivationRefused``
+    (a wrong code counted) is committed all the same.
+
+    The kiosk's activations take their turns (a burst of wrong codes is slowed down
+    like the same codes one after another) on a lock that gives the transaction no id
+    while booking is asked: its first write comes after booking answered."""
+    throttle = read_model.activation_turn(uow.conn, kiosk_id)
+    if not ask_booking.asked:  # a slowed-down kiosk does not get to ask booking
+        domain.check_not_blocked(throttle, now)
+    answer = booking_answer(ask_booking(), catalogue)
+    existing = read_model.ticket_of_booking(uow.conn, answer.booking["booking_id"]) \
+        if answer.activated_by is not None else None
+    uow.decide(domain.refusals_stream(kiosk_id), ANY_VERSION, lambda: domain.decide_activation(
+        answer, existing, throttle, kiosk_id, centre, now, policy))
+    if existing is not None:  # the same kiosk again, its answer lost: the same ticket
         return ticket_view(existing, catalogue)
-    if outcome != "activated":
-        uow.record(f"kiosk-{kiosk_id}-refusals", None, domain.decide_refusal(
-            kiosk_id, centre, throttle, outcome, now, policy))
-        raise refusal_for(outcome, result, catalogue)
-    service = catalogue["services"][result["service"]]
-    ticket = issue_ticket(uow, centre, result["service"], service["prefix"], "booked", kiosk_id,
-                          now, booking=result)
+    service = answer.booking["service"]
+    ticket = issue_ticket(uow, centre, service, catalogue["services"][service]["prefix"],
+                          "booked", kiosk_id, now, booking=answer.booking)
     return ticket_view(ticket, catalogue)
-
-
-opening_hours = domain.opening_hours
-
-
-def closed_refusal(catalogue, centre, now):
-    """The 409 ``centre_closed`` answer (saying today's hours) when ``centre`` is
-    closed at ``now`` (Baku time), or ``None``."""
-    try:
-        domain.check_open(catalogue, centre, now)
-    except domain.CentreClosed as closed:
-        return refusal_of(closed)
-    return None
 
 
 def walk_in(uow, catalogue, kiosk_id, centre, service_code, now):
     """A ticket without a booking, while the centre is open (Baku time)."""
     last = read_model.last_ticket(uow.conn, centre, domain.ticket_day(now), service_code,
                                   "walk_in")
-    ticket = _record_ticket(uow, _decided(domain.decide_walk_in, catalogue, centre, service_code,
-                                          kiosk_id, str(uuid.uuid4()), last, now))
+    ticket = _record_ticket(uow, domain.decide_walk_in(catalogue, centre, service_code,
+                                                       kiosk_id, str(uuid.uuid4()), last, now))
     return ticket_view(ticket, catalogue)
 
 
@@ -306,9 +238,10 @@ def register_counter(uow, centre, name, known_centres):
     # name at once take turns, and the second sees the first's counter.
     uow.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
                      (f"counter-names-{centre}",))
-    uow.record(domain.counter_stream(counter_id), 0, _decided(
-        domain.decide_register_counter, counter_id, centre, name, known_centres,
-        token_hash(secret), read_model.active_counter_names(uow.conn, centre)))
+    names_in_use = read_model.active_counter_names(uow.conn, centre)
+    uow.decide(domain.counter_stream(counter_id), NO_STREAM, lambda: (
+        domain.decide_register_counter(counter_id, centre, name, known_centres,
+                                       token_hash(secret), names_in_use)))
     return {"counter_id": counter_id, "centre": centre, "name": name,
             "token": f"{counter_id}.{secret}"}
 
@@ -317,8 +250,8 @@ def rotate_counter(uow, counter_id):
     """A new secret for counter ``counter_id``; 404 ``unknown_counter``, 409 ``revoked``."""
     state = _counter(uow, counter_id)
     secret = secrets.token_urlsafe(32)
-    uow.record(domain.counter_stream(counter_id), state.version,
-               _decided(domain.decide_rotate_counter, state, token_hash(secret)))
+    uow.decide(domain.counter_stream(counter_id), state.version,
+               lambda: domain.decide_rotate_counter(state, token_hash(secret)))
     return {"counter_id": counter_id, "centre": state.centre, "name": state.name,
             "token": f"{counter_id}.{secret}"}
 
@@ -327,7 +260,7 @@ def revoke_counter(uow, counter_id, now):
     """The counter is refused from now on; the ticket it had called waits again in its
     queue, keeping its place. ``{counter_id, status}``; 404 ``unknown_counter``."""
     state = _counter(uow, counter_id)
-    events = _decided(domain.decide_revoke_counter, state)
+    events = domain.decide_revoke_counter(state)
     if events:
         ticket = _load_ticket(uow, read_model.current_ticket(uow.conn, counter_id))
         if ticket is not None:
@@ -364,16 +297,16 @@ def sign_in(uow, catalogue, counter_id, services, now):
     """Staff sign in at the counter for ``services`` (the centre's, ≥ 1)."""
     state = _counter(uow, counter_id)
     offered = catalogue["centres"][state.centre]["services"]
-    uow.record(domain.counter_stream(counter_id), state.version,
-               _decided(domain.decide_sign_in, state, services, offered, now))
+    uow.decide(domain.counter_stream(counter_id), state.version,
+               lambda: domain.decide_sign_in(state, services, offered, now))
 
 
 def sign_out(uow, counter_id, now):
     """Staff sign out (409 ``ticket_in_progress`` while a ticket is called there)."""
     state = _counter(uow, counter_id)
     current = read_model.current_ticket(uow.conn, counter_id)
-    uow.record(domain.counter_stream(counter_id), state.version,
-               _decided(domain.decide_sign_out, state, current, now))
+    uow.decide(domain.counter_stream(counter_id), state.version,
+               lambda: domain.decide_sign_out(state, current, now))
 
 
 def call_next(uow, counter_id, now):
@@ -385,18 +318,18 @@ def call_next(uow, counter_id, now):
     ``ticket_in_progress``, 404 ``nobody_waiting``."""
     state = _counter(uow, counter_id)
     if not state.signed_in:
-        raise refusal_of(domain.NotSignedIn())
+        raise domain.NotSignedIn()
     if read_model.current_ticket(uow.conn, counter_id):
-        raise refusal_of(domain.TicketInProgress())
+        raise domain.TicketInProgress()
     waiting = read_model.waiting_tickets(uow.conn, state.centre, domain.ticket_day(now),
                                          state.services)
     for candidate in call_order(waiting):
         ticket = _load_ticket(uow, candidate.ticket_id)
-        events = _decided(domain.decide_call, state, ticket, now)
+        events = uow.decide(domain.ticket_stream(ticket.ticket_id), ticket.version,
+                            lambda: domain.decide_call(state, ticket, now))
         if events:
-            uow.record(domain.ticket_stream(ticket.ticket_id), ticket.version, events)
             return events[0][1]
-    raise refusal_of(domain.NobodyWaiting())
+    raise domain.NobodyWaiting()
 
 
 def act_on_current(uow, counter_id, decide, *args):
@@ -405,8 +338,10 @@ def act_on_current(uow, counter_id, decide, *args):
     data."""
     state = _counter(uow, counter_id)
     ticket = _load_ticket(uow, read_model.current_ticket(uow.conn, counter_id))
-    events = _decided(decide, state, ticket, *args)
-    uow.record(domain.ticket_stream(ticket.ticket_id), ticket.version, events)
+    if ticket is None:
+        raise domain.NoCurrentTicket()
+    events = uow.decide(domain.ticket_stream(ticket.ticket_id), ticket.version,
+                        lambda: decide(state, ticket, *args))
     return events[0][1]
 
 
@@ -414,7 +349,7 @@ def board(conn, catalogue, centre, now):
     """The display board of ``centre`` (``schemas.Board``): the last calls today (Baku),
     newest first, by ticket number and counter name only; 404 ``unknown_centre``."""
     if centre not in catalogue["centres"]:
-        raise NotFound(UNKNOWN_CENTRE)
+        raise domain.UnknownCentre(centre)
     day = domain.ticket_day(now)
     names = catalogue["centres"][centre]
     called = []

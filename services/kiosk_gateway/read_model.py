@@ -18,9 +18,14 @@ the same counter whatever order two tickets' transactions committed in.
 
 The throttle (wrong codes in a row, ``blocked_until``) is the fold of the kiosk's
 ``ActivationRefused`` events (the refusal carries ``blocked_until``: it depends on
-configuration) and its booked ``TicketIssued`` (which clears it). Its stream grows
-with every refusal, so commands read the fold here, in the kiosk's row, ``FOR
-UPDATE`` (:func:`throttle`): a kiosk's activations take their turns.
+configuration) and its booked ``TicketIssued`` (which clears it), by the one rule,
+:func:`~.domain.evolve_throttle`, applied to the kiosk's row. Its stream grows with
+every refusal, so commands read the fold here, in the kiosk's row
+(:func:`activation_turn`), after taking the kiosk's activation lock: a kiosk's
+activations take their turns. That lock is an advisory one, not the row's ``FOR
+UPDATE``: the activation holds it while it waits for booking's answer, and a row
+lock would give the transaction an id, holding back the commit horizon of every
+relay and reader of the cluster for those seconds (``shared.eventstore``).
 
 Not state, so not in ``TABLES``: ``kiosk_heartbeats`` (last heartbeat of each kiosk,
 telemetry without events, written by :func:`record_heartbeat`; migration 0302).
@@ -28,8 +33,6 @@ Events from before issue 16 lack ``credential_hash`` (such a kiosk is rebuilt wi
 empty hash, which no token matches: rotate its credential) and ``blocked_until``
 (rebuilt with the default :class:`~.domain.Policy`).
 """
-from datetime import datetime
-
 from shared.clock import BAKU
 from shared.eventstore import ConcurrencyError
 
@@ -65,10 +68,11 @@ def apply(conn, event):
     elif name == "KioskRevoked":
         conn.execute("UPDATE kiosks SET status = 'revoked', version = %s WHERE kiosk_id = %s",
                      (event.version, data["kiosk_id"]))
-    elif name == "ActivationRefused" and data["reason"] == "invalid":
-        _count_wrong_code(conn, data)
+    elif name == "ActivationRefused":
+        _throttle(conn, event)
     elif name == "TicketIssued":
         _issue(conn, data)
+        _throttle(conn, event)
     elif name in _COUNTER_EVENTS:
         _COUNTER_EVENTS[name](conn, event)
 
@@ -146,31 +150,30 @@ _COUNTER_EVENTS = {
 }
 
 
-def _count_wrong_code(conn, data):
-    if "blocked_until" in data:
-        conn.execute("UPDATE kiosks SET failures = failures + 1,"
-                     " blocked_until = coalesce(%s, blocked_until) WHERE kiosk_id = %s",
-                     (data["blocked_until"], data["kiosk_id"]))
+def _throttle(conn, event):
+    """The kiosk's row folded by :func:`~.domain.evolve_throttle` with ``event``
+    (written only when it changes: a walk-in or a refusal other than a wrong code
+    leaves it). Locked as it is read: the transaction writes already, and a refusal
+    recorded by another transaction is not lost."""
+    kiosk_id = event.data["kiosk_id"]
+    row = conn.execute("SELECT failures, blocked_until FROM kiosks WHERE kiosk_id = %s"
+                       " FOR UPDATE", (kiosk_id,)).fetchone()
+    if row is None:
         return
-    row = conn.execute("UPDATE kiosks SET failures = failures + 1 WHERE kiosk_id = %s"
-                       " RETURNING failures", (data["kiosk_id"],)).fetchone()
-    until = row and domain.slowed_until(row[0], datetime.fromisoformat(data["at"]),
-                                        domain.Policy())
-    if until:
-        conn.execute("UPDATE kiosks SET blocked_until = %s WHERE kiosk_id = %s",
-                     (until, data["kiosk_id"]))
+    before = domain.Throttle(*row)
+    after = domain.evolve_throttle(before, event.type, event.data)
+    if after != before:
+        conn.execute("UPDATE kiosks SET failures = %s, blocked_until = %s WHERE kiosk_id = %s",
+                     (after.failures, after.blocked_until, kiosk_id))
 
 
 def _issue(conn, data):
-    """The counter raised, the kiosk's throttle cleared by a booked ticket, the ticket
-    inserted — one statement; ``ConcurrencyError`` if its number is taken."""
+    """The counter raised and the ticket inserted — one statement; ``ConcurrencyError``
+    if its number is taken."""
     inserted = conn.execute(
         "WITH counter AS (INSERT INTO ticket_counters AS c (centre, day, series, last)"
         "  VALUES (%(centre)s, %(date)s, %(key)s, %(sequence)s)"
-        "  ON CONFLICT (centre, day, series) DO UPDATE SET last = greatest(c.last, EXCLUDED.last)),"
-        " cleared AS (UPDATE kiosks SET failures = 0, blocked_until = NULL"
-        "  WHERE kiosk_id = %(kiosk_id)s AND %(series)s = 'booked'"
-        "  AND (failures <> 0 OR blocked_until IS NOT NULL))"
+        "  ON CONFLICT (centre, day, series) DO UPDATE SET last = greatest(c.last, EXCLUDED.last))"
         " INSERT INTO tickets (ticket_id, centre, day, number, sequence, series, service,"
         " booking_id, booked_time, kiosk_id, issued_at) VALUES (%(ticket_id)s, %(centre)s,"
         " %(date)s, %(number)s, %(sequence)s, %(series)s, %(service)s, %(booking_id)s,"
@@ -183,12 +186,16 @@ def _issue(conn, data):
 
 # --- what commands read (in their transaction, locking) --------------------------
 
-def throttle(conn, kiosk_id):
-    """The kiosk's :class:`~.domain.Throttle`, its row locked until the end of the
-    transaction (a kiosk's activations take their turns: a burst of wrong codes
-    sent at once is slowed down like the same codes sent one after another)."""
+def activation_turn(conn, kiosk_id):
+    """The kiosk's :class:`~.domain.Throttle`, read once the kiosk's activation lock
+    is held (until the end of the transaction): a kiosk's activations take their
+    turns, so a burst of wrong codes sent at once is slowed down like the same codes
+    sent one after another. An advisory lock and plain reads: the transaction gets
+    no id (it writes nothing) until it records what booking answered."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                 (domain.refusals_stream(kiosk_id),))
     failures, blocked_until = conn.execute(
-        "SELECT failures, blocked_until FROM kiosks WHERE kiosk_id = %s FOR UPDATE",
+        "SELECT failures, blocked_until FROM kiosks WHERE kiosk_id = %s",
         (kiosk_id,)).fetchone()
     return domain.Throttle(failures, blocked_until)
 

@@ -161,10 +161,13 @@ class KioskGatewayService(PlatformService):
         body = read_json(request, schemas.OrderCodeBody())
         catalogue = self._catalogue()
         now = self.clock()
+        # Booking is asked once per request: a command run again after a lost race
+        # decides on the answer it had.
+        ask_booking = handlers.AskedOnce(
+            lambda: self.booking.activate(body["order_code"], centre, kiosk_id))
         try:
             ticket = self.db.run(lambda uow: handlers.activate(
-                uow, self.booking, catalogue, kiosk_id, centre, body["order_code"], now,
-                self.config.policy))
+                uow, ask_booking, catalogue, kiosk_id, centre, now, self.config.policy))
         except TooManyRequests:
             KIOSK_SLOWED.labels(centre).inc()
             raise

@@ -10,6 +10,7 @@ from services.booking import read_model as booking_read_model
 from services.booking.reference import ReferenceData
 from shared.clock import baku_now, baku_today, utcnow
 from shared.config import service_config
+from shared.dates import day_text
 
 pytestmark = pytest.mark.e2e
 GATEWAY = "http://" + service_config("kiosk_gateway")["WEB_SERVER_ADDRESS"]
@@ -20,19 +21,20 @@ REF = ReferenceData.load(extra_closed_days=service_config("booking").get("EXTRA_
 
 def hours_of_walk_ins(centre, service, now):
     """What the product's calendar says of a walk-in at ``centre`` at ``now`` (the
-    running platform's real clock): ``("open", hours)``, ``("closed_now", hours)`` or
-    ``("closed_today", None)`` — booking's reference data (its weekly hours, public
-    holidays and the platform's closed days) and the closures staff decided (booking's
-    read model), the same code that makes the gateway's catalogue."""
+    running platform's real clock): ``("open", hours, day)``, ``("closed_now", hours,
+    day)`` or ``("closed_today", None, day)``, ``day`` the Baku day — booking's
+    reference data (its weekly hours, public holidays and the platform's closed days)
+    and the closures staff decided (booking's read model), the same code that makes the
+    gateway's catalogue."""
     day = baku_today(now)
     with psycopg.connect(service_config("booking")["DATABASE_URL"]) as conn:
         closed_by_staff = booking_read_model.closed_on(conn, centre, service, day)
     hours = None if closed_by_staff else REF.hours(REF.centres[centre], day)
     if hours is None:
-        return "closed_today", None
+        return "closed_today", None, day
     hours = tuple(moment.strftime("%H:%M") for moment in hours)
     moment = baku_now(now).strftime("%H:%M")
-    return ("open" if hours[0] <= moment < hours[1] else "closed_now"), hours
+    return ("open" if hours[0] <= moment < hours[1] else "closed_now"), hours, day
 
 
 def walk_in_with_its_expected_answer(auth, centre, service):
@@ -61,7 +63,8 @@ def test_d5_a_kiosk_asks_booking_gets_the_answer_of_the_calendar_and_is_refused_
 
     # Whatever the hour of the run, the one answer the calendar allows at that moment
     # (the hours themselves are tested on a test clock in tests/integration/kiosk).
-    walk_in, (state, hours) = walk_in_with_its_expected_answer(auth, "quba", "certificates")
+    walk_in, (state, hours, day) = walk_in_with_its_expected_answer(auth, "quba",
+                                                                    "certificates")
     if state == "open":
         assert walk_in.status_code == 200, walk_in.text
         ticket = walk_in.json()
@@ -72,9 +75,10 @@ def test_d5_a_kiosk_asks_booking_gets_the_answer_of_the_calendar_and_is_refused_
         assert walk_in.status_code == 409, walk_in.text
         refusal = walk_in.json()
         assert refusal["error"] == "centre_closed"
-        assert refusal["message"]["en"] == (
-            f"The centre is closed now; today it is open {hours[0]}–{hours[1]}."
-            if state == "closed_now" else "The centre is closed today.")
+        assert refusal["message"]["en"] == (  # the day named as written here
+            f"The centre is closed now; today ({day_text(day, 'en')}) it is open"
+            f" {hours[0]}–{hours[1]}." if state == "closed_now"
+            else f"The centre is closed today ({day_text(day, 'en')}).")
 
     revoked = requests.post(f"{GATEWAY}/admin/kiosks/{kiosk['kiosk_id']}/revoke",
                             headers=ADMIN, timeout=10)

@@ -142,7 +142,7 @@ def a_day_at_the_gateway(visitor, its_order_code):
     early = requests.post(f"{gateway}/kiosk/activations", json={"order_code": its_order_code},
                           headers=kiosk_auth, timeout=30)  # a visit of a later day
     assert early.status_code == 409 and early.json()["error"] == "too_early", early.text
-    walk_in, (state, _) = walk_in_with_its_expected_answer(kiosk_auth, visitor["centre"],
+    walk_in, (state, *_) = walk_in_with_its_expected_answer(kiosk_auth, visitor["centre"],
                                                            "passport")
     assert walk_in.status_code == (200 if state == "open" else 409), walk_in.text
     counter = requests.post(f"{gateway}/admin/counters", headers=staff("kiosk_gateway"),

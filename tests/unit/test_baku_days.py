@@ -17,7 +17,7 @@ import pytest
 from services.booking import domain as booking
 from services.booking.reference import ReferenceData
 from services.complaints import domain as complaints
-from services.kiosk_gateway.handlers import closed_refusal, opening_hours
+from services.kiosk_gateway import domain as kiosk
 from services.registry.schemas import NameQuery
 from shared.clock import BAKU, baku_today, validating_on
 from shared.config import REPO_ROOT
@@ -95,19 +95,21 @@ def _catalogue():
 @BOTH_SIDES
 def test_walk_ins_only_within_the_opening_hours_of_the_baku_day(now):
     catalogue = _catalogue()
-    assert opening_hours(catalogue, "baku-1", now) is not None     # a Tuesday in Baku
-    refusal = closed_refusal(catalogue, "baku-1", now)             # but 00:30 / 03:30
-    assert refusal is not None and refusal.error == "centre_closed"
-    opens, closes = opening_hours(catalogue, "baku-1", now)
-    assert f"{opens}–{closes}" in refusal.message.en
-    open_now = datetime.combine(BAKU_DAY, time(11, 0), tzinfo=BAKU)
-    assert closed_refusal(catalogue, "baku-1", open_now) is None
+    hours = kiosk.opening_hours(catalogue, "baku-1", now)     # a Tuesday in Baku
+    assert hours is not None
+    with pytest.raises(kiosk.CentreClosed) as refused:        # but 00:30 / 03:30
+        kiosk.check_open(catalogue, "baku-1", now)
+    assert refused.value.error == "centre_closed"
+    assert f"{hours[0]}–{hours[1]}" in refused.value.message.en
+    assert refused.value.day == BAKU_DAY                      # the day it names
+    kiosk.check_open(catalogue, "baku-1", datetime.combine(BAKU_DAY, time(11, 0), tzinfo=BAKU))
 
 
 def test_walk_ins_refused_on_a_closed_day_whatever_the_hour():
     holiday_noon = datetime(2026, 12, 31, 12, 0, tzinfo=BAKU)
-    refusal = closed_refusal(_catalogue(), "baku-1", holiday_noon)
-    assert refusal.error == "centre_closed" and "closed today" in refusal.message.en
+    with pytest.raises(kiosk.CentreClosed) as refused:
+        kiosk.check_open(_catalogue(), "baku-1", holiday_noon)
+    assert refused.value.error == "centre_closed" and "closed today" in refused.value.message.en
 
 
 FORBIDDEN = re.compile(r"\bdate\.today\(|\bdatetime\.(?:now|utcnow|today)\(|"

@@ -1,9 +1,13 @@
 """Q-7, Q-8, D-5: activation at the kiosk, its window, its refusals, the ticket."""
+from unittest import mock
+
 import eventlet
 import psycopg
 import pytest
 import requests
 
+from services.booking.service import BookingService
+from services.kiosk_gateway import domain, read_model
 from shared.dates import day_text
 
 from .conftest import ADMIN
@@ -103,6 +107,33 @@ def test_twenty_concurrent_activations_at_one_centre_get_twenty_consecutive_numb
     assert numbers == list(range(1, 21))
 
 
+def test_q7_an_activation_run_again_after_a_lost_race_asks_booking_once(stack):
+    """``ServiceDatabase.run`` runs a command again when it lost a race — here its
+    ticket number was taken meanwhile, as when two kiosks print the day's first
+    ticket at once (the first run decides on a stale count of the series). The run
+    again decides on booking's first answer: booking is asked once, and the ticket is
+    the next number."""
+    kiosk = stack.kiosk("baku-1")
+    _, first = stack.confirmed_booking(at="10:15")
+    _, second = stack.confirmed_booking(at="10:30")
+    stack.clock.set("2026-11-24", "10:05")
+    assert stack.activate(kiosk["token"], first).json()["number"] == "C-001"
+    counted, runs = read_model.last_ticket, []
+
+    def stale_on_the_first_run(conn, *args):
+        runs.append(args)
+        return 0 if len(runs) == 1 else counted(conn, *args)
+
+    with mock.patch.object(read_model, "last_ticket", side_effect=stale_on_the_first_run), \
+            mock.patch.object(BookingService, "activate", autospec=True,
+                              side_effect=BookingService.activate) as asked:
+        answer = stack.activate(kiosk["token"], second)
+    assert answer.status_code == 200, answer.text
+    assert len(runs) == 2  # the race was lost once, and the command ran again
+    assert answer.json()["number"] == "C-002"
+    assert asked.call_count == 1
+
+
 def test_walk_ins_have_their_own_series_and_go_after_booked_visitors_at_the_same_time(stack):
     kiosk = stack.kiosk("baku-1")
     _, code = stack.confirmed_booking(at="10:15")
@@ -117,6 +148,21 @@ def test_walk_ins_have_their_own_series_and_go_after_booked_visitors_at_the_same
     assert [t["number"] for t in queue["queue"]] == ["C-001", "CW-001"]
 
 
+def throttles(stack, kiosk_id):
+    """``(the kiosk's row, the fold of its events by domain.evolve_throttle)``: the
+    throttle the gateway keeps, and the one rule applied to what it recorded."""
+    with psycopg.connect(stack.gateway_db) as conn:
+        row = domain.Throttle(*conn.execute(
+            "SELECT failures, blocked_until FROM kiosks WHERE kiosk_id = %s",
+            (kiosk_id,)).fetchone())
+        folded = domain.Throttle()
+        for event_type, data in conn.execute(
+                "SELECT event_type, data FROM events WHERE data->>'kiosk_id' = %s"
+                " ORDER BY tx, global_position", (kiosk_id,)):
+            folded = domain.evolve_throttle(folded, event_type, data)
+    return row, folded
+
+
 def test_repeated_wrong_codes_slow_a_kiosk_down(start_stack):
     stack = start_stack(gateway_config={"FREE_FAILURES": 3, "SLOW_DOWN_SECONDS": 60})
     kiosk = stack.kiosk("baku-1")
@@ -126,8 +172,11 @@ def test_repeated_wrong_codes_slow_a_kiosk_down(start_stack):
         [404] * 3
     slowed = stack.activate(kiosk["token"], code)  # even the right code waits now
     assert slowed.status_code == 429 and int(slowed.headers["Retry-After"]) > 0
+    row, folded = throttles(stack, kiosk["kiosk_id"])
+    assert row == folded and row.failures == 3 and row.blocked_until is not None
     stack.clock.set("2026-11-24", "10:06:01")
     assert stack.activate(kiosk["token"], code).status_code == 200
+    assert throttles(stack, kiosk["kiosk_id"]) == (domain.Throttle(),) * 2  # cleared
 
 
 def test_a_rotated_credential_replaces_the_old_one(stack):

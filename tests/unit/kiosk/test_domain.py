@@ -5,7 +5,10 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 
 from services.kiosk_gateway import domain
+from services.kiosk_gateway.handlers import booking_answer
 from shared.clock import BAKU
+from shared.dates import day_text
+from shared.http import status_of
 
 POLICY = domain.Policy(free_failures=3, base_delay=timedelta(seconds=2),
                        max_delay=timedelta(seconds=10))
@@ -107,7 +110,20 @@ def test_q7_a_booked_ticket_clears_the_count_a_walk_in_does_not():
     assert domain.evolve_throttle(throttle, *booked) == domain.Throttle()
 
 
+def test_q7_a_wrong_code_stored_before_refusals_said_until_when_is_slowed_by_the_default():
+    policy = domain.Policy()
+    throttle = domain.Throttle(policy.free_failures - 1)
+    old = {"kiosk_id": "k1", "centre": "baku-1", "reason": "invalid", "at": NOW.isoformat()}
+    assert domain.evolve_throttle(throttle, "ActivationRefused", old) == \
+        domain.Throttle(policy.free_failures, NOW + policy.base_delay)
+
+
 # --- what booking's answer means (Q-7) ----------------------------------------------
+
+SLOT = {"booking_id": "b-1", "centre": "baku-1", "service": "passport", "date": "2026-11-24",
+        "time": "10:15"}
+NAMES = {"centres": {"ganja": {"az": "Gəncə ASAN", "en": "Ganja ASAN"}}}
+
 
 def ticket(issued_at=NOW):
     return domain.ticket_of(domain.decide_ticket(
@@ -115,24 +131,73 @@ def ticket(issued_at=NOW):
         {"booking_id": "b-1", "time": "10:15"})[0][1])
 
 
-@pytest.mark.parametrize("outcome", ["activated", "invalid", "other_centre", "too_early",
-                                     "lapsed"])
-def test_q7_booking_decides_the_activation(outcome):
-    assert domain.activation_outcome({"outcome": outcome}, None, "k1", NOW, POLICY) == outcome
+def activation(reply, existing=None, kiosk_id="k1", now=NOW, throttle=domain.Throttle()):
+    return domain.decide_activation(booking_answer(reply, NAMES), existing, throttle, kiosk_id,
+                                    "baku-1", now, POLICY)
+
+
+def test_q7_booking_reply_is_read_once_into_the_deciders_input():
+    assert booking_answer({"outcome": "activated", **SLOT}, NAMES) == \
+        domain.BookingAnswer(booking=SLOT)
+    assert booking_answer({"outcome": "already_activated", **SLOT, "kiosk_id": "k1",
+                           "activated_at": NOW.isoformat()}, NAMES) == \
+        domain.BookingAnswer(booking=SLOT, activated_by="k1")
+    opens = datetime(2026, 11, 24, 10, 30, tzinfo=BAKU)
+    assert booking_answer({"outcome": "too_early", **SLOT, "from": opens.isoformat()},
+                          NAMES) == domain.BookingAnswer(refused=domain.TooEarly,
+                                                         details=(opens,))
+    assert booking_answer({"outcome": "other_centre", "centre": "ganja"}, NAMES) == \
+        domain.BookingAnswer(refused=domain.OtherCentre,
+                             details=({"az": "Gəncə ASAN", "en": "Ganja ASAN"},))
+    assert booking_answer({"outcome": "lapsed", **SLOT}, NAMES).refused is domain.Lapsed
+    for unknown in ({"outcome": "invalid"}, {"outcome": "something_new"}):
+        assert booking_answer(unknown, NAMES) == domain.BookingAnswer(refused=domain.InvalidCode)
+
+
+def test_q7_a_yes_from_booking_prints_a_ticket_and_records_no_refusal():
+    assert activation({"outcome": "activated", **SLOT}) == []
+
+
+@pytest.mark.parametrize("reply, kind, status, error", [
+    ({"outcome": "invalid"}, domain.InvalidCode, 404, "invalid_code"),
+    ({"outcome": "other_centre", "centre": "ganja"}, domain.OtherCentre, 409, "other_centre"),
+    ({"outcome": "too_early", **SLOT, "from": "2026-11-24T10:30:00+04:00"}, domain.TooEarly,
+     409, "too_early"),
+    ({"outcome": "lapsed", **SLOT}, domain.Lapsed, 410, "lapsed"),
+])
+def test_q7_q8_a_no_from_booking_is_its_refusal_kind_carrying_the_refusal_it_keeps(
+        reply, kind, status, error):
+    with pytest.raises(kind) as refused:
+        activation(reply, throttle=domain.Throttle(1))
+    assert (status_of(refused.value), refused.value.error) == (status, error)
+    assert refused.value.keeps_record and refused.value.events == domain.decide_refusal(
+        "k1", "baku-1", domain.Throttle(1), kind.reason, NOW, POLICY)
+    assert refused.value.message.az and refused.value.message.en
+
+
+def test_q7_q8_the_refusals_say_where_and_when_in_both_languages():
+    with pytest.raises(domain.OtherCentre) as other:
+        activation({"outcome": "other_centre", "centre": "ganja"})
+    assert "Ganja ASAN" in other.value.message.en and "Gəncə ASAN" in other.value.message.az
+    with pytest.raises(domain.TooEarly) as early:
+        activation({"outcome": "too_early", **SLOT, "from": "2026-11-24T06:30:00+00:00"})
+    assert f"from 10:30 on {day_text('2026-11-24', 'en')}" in early.value.message.en
+    assert f"{day_text('2026-11-24', 'az')}, saat 10:30" in early.value.message.az
 
 
 def test_q7_the_same_kiosk_asking_again_within_the_window_gets_the_same_ticket():
-    again = {"outcome": "already_activated", "booking_id": "b-1", "kiosk_id": "k1"}
-    assert domain.activation_outcome(again, ticket(), "k1", NOW + POLICY.repeat_window,
-                                     POLICY) == "repeat"
+    again = {"outcome": "already_activated", **SLOT, "kiosk_id": "k1"}
+    assert activation(again, ticket(), now=NOW + POLICY.repeat_window) == []
     later = NOW + POLICY.repeat_window + timedelta(seconds=1)
-    assert domain.activation_outcome(again, ticket(), "k1", later, POLICY) == "invalid"
-    assert domain.activation_outcome(again, ticket(), "k2", NOW, POLICY) == "invalid"
+    for kiosk_id, now in (("k1", later), ("k2", NOW)):  # long ago, or another kiosk: used
+        with pytest.raises(domain.InvalidCode) as used:
+            activation(again, ticket(), kiosk_id=kiosk_id, now=now)
+        assert used.value.events[0][1]["reason"] == "invalid"
 
 
 def test_q7_a_yes_from_booking_without_our_ticket_issues_it_now():
-    again = {"outcome": "already_activated", "booking_id": "b-1", "kiosk_id": "k1"}
-    assert domain.activation_outcome(again, None, "k1", NOW, POLICY) == "activated"
+    again = {"outcome": "already_activated", **SLOT, "kiosk_id": "k1"}
+    assert activation(again, None) == []
 
 
 # --- tickets (Q-7) ------------------------------------------------------------------
@@ -164,10 +229,14 @@ def test_q7_no_walk_in_for_a_service_not_offered_or_while_the_centre_is_closed()
         domain.decide_walk_in(CATALOGUE, "baku-1", "passport", "k1", "t-1", 0,
                               NOW.replace(hour=18))
     assert evening.value.hours == ("09:00", "18:00")
+    assert f"today ({day_text(NOW, 'en')}) it is open 09:00–18:00" in evening.value.message.en
+    assert f"bu gün ({day_text(NOW, 'az')}) 09:00–18:00" in evening.value.message.az
     with pytest.raises(domain.CentreClosed) as holiday:
         domain.decide_walk_in(CATALOGUE, "baku-1", "passport", "k1", "t-1", 0,
                               datetime(2026, 12, 31, 12, 0, tzinfo=BAKU))
     assert holiday.value.hours is None
+    assert f"closed today ({day_text('2026-12-31', 'en')})" in holiday.value.message.en
+    assert f"bu gün ({day_text('2026-12-31', 'az')}) işləmir" in holiday.value.message.az
 
 
 # --- issue 17 §6: days closed by staff ----------------------------------------------
