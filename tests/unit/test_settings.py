@@ -2,6 +2,7 @@
 service's ``config.yaml`` is a field of its settings class and each field a key
 there, so a setting has one name and one default (the ``${VAR:default}`` in
 ``config.yaml``); a missing or malformed key stops the service at start-up."""
+import re
 from dataclasses import FrozenInstanceError, dataclass
 
 import pytest
@@ -11,7 +12,7 @@ from services.complaints.settings import ComplaintsSettings
 from services.monitoring.settings import MonitoringSettings
 from services.registry.settings import RegistrySettings
 from services.web.settings import WebSettings
-from shared.config import service_config, service_config_path
+from shared.config import REPO_ROOT, service_config, service_config_path
 from shared.settings import Settings, SettingsError
 
 # The services whose settings are one object; a service is added here when it is.
@@ -75,3 +76,13 @@ def test_an_optional_setting_is_none_when_empty():
 
     assert Optional.from_config({"CA_FILE": None}).CA_FILE is None
     assert Optional.from_config({"CA_FILE": "ca.pem"}).CA_FILE == "ca.pem"
+
+
+@pytest.mark.parametrize("service", sorted(SETTINGS))
+def test_no_setting_has_a_second_default_in_the_code(service):
+    """The one default is config.yaml's: no ``config.get(KEY, default)`` and no timer
+    with an interval of its own in the service's code."""
+    for path in sorted((REPO_ROOT / "services" / service).glob("*.py")):
+        text = path.read_text("utf-8")
+        assert "config.get(" not in text, path
+        assert not re.search(r'@every\("\w+", ', text), path
