@@ -12,6 +12,14 @@ An event type is registered once, in the service's ``events.py``::
 the full schema when appending, and a consumer validates the public form again when
 it receives it.
 
+Each registered type also gets its typed event classes, made from those schemas
+(``shared.typed_events``: a misspelt field raises): ``.event`` for the full data,
+which the decider builds and ``evolve`` and the service's projection read, and
+``.public_event`` for the public form, which a consumer in another service reads::
+
+    ComplaintFiled = CATALOG.register("ComplaintFiled", ComplaintFiledData,
+                                      public=ComplaintFiledPublic).event
+
 Versions (issue 14 §3; docs/EVENTS.md, "Versions"). A compatible change keeps the
 version: a new optional field, a new event type, a looser rule. A breaking one — a
 field removed, renamed, retyped or given another meaning, an optional field made
@@ -30,6 +38,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from .amqp import events_exchange_name
 from .envelope import Envelope, new_id, utcnow
+from .typed_events import event_class
 
 ALL_DATA = object()
 
@@ -66,6 +75,10 @@ class EventType:
     # public field a flat field of the same class in the full schema): the public
     # form of normalized data is then those keys, no schema run (issue 15).
     public_keys: tuple | None = None
+    # The typed event classes (shared.typed_events) of the full data and of the public
+    # form (None for a private type).
+    event: type | None = None
+    public_event: type | None = None
 
     @property
     def is_public(self):
@@ -95,9 +108,31 @@ class EventCatalog:
             raise ValueError(f"{name}: upcasters are from older versions than {version}")
         full = schema()
         public_schema = full if public is ALL_DATA else (public() if public else None)
-        self._types[name] = EventType(name, full, version, public_schema, upcasters,
-                                      _plain_cut(full, public_schema))
+        self._types[name] = EventType(
+            name, full, version, public_schema, upcasters, _plain_cut(full, public_schema),
+            event=event_class(name, full),
+            public_event=None if public_schema is None else event_class(
+                name, public_schema, suffix="Public"))
         return self._types[name]
+
+    def read(self, name, data):
+        """The typed event (the type's ``.event`` class) of ``data`` as stored:
+        ``UnknownEventType`` for a type not registered, ``TypeError`` for data
+        missing a required field."""
+        return self[name].event.read(data)
+
+    def read_public(self, envelope):
+        """The typed public event (``.public_event``) an outside reader sees in
+        ``envelope`` (a received message, validated): ``UnknownEventType`` for a type
+        that is not a public event of this service."""
+        public_event = self[envelope.type].public_event
+        if public_event is None:
+            raise UnknownEventType(f"{envelope.type} is not a public event of {self.service}")
+        return public_event.read(envelope.data)
+
+    def public_types(self):
+        """The names of the types that leave the service (its public catalogue)."""
+        return frozenset(t.name for t in self._types.values() if t.is_public)
 
     def upcast(self, envelope):
         """``envelope`` with its ``data`` at the version this code knows, through the

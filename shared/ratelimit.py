@@ -143,14 +143,18 @@ def subject_key(subject):
 
 
 class RateLimits(DependencyProvider):
-    """The limits a service has: ``RateLimits({name: default spec})``. Uses the
-    service's own database (its :class:`~shared.db.Database` dependency).
+    """The limits a service has: ``RateLimits(names)``, each spec in the config's
+    ``RATE_LIMITS`` (its one default in ``config.yaml``; a name missing there stops
+    the start), or ``RateLimits({name: default spec})`` for a service whose settings
+    are not one object yet. Uses the service's own database (its
+    :class:`~shared.db.Database` dependency).
     ``decided_elsewhere``: the names of the 429s the service decides itself and counts
     with :meth:`Limiter.refused` (a cap on unconfirmed bookings), so that their counter
     exists from the start too."""
 
     def __init__(self, defaults, decided_elsewhere=()):
-        self.defaults = dict(defaults)
+        # Names only: no default in code (None), the config must give each.
+        self.defaults = dict(defaults) if isinstance(defaults, dict) else dict.fromkeys(defaults)
         self.decided_elsewhere = tuple(decided_elsewhere)
         self.limits = {}
         self.swept_at = None
@@ -165,6 +169,10 @@ class RateLimits(DependencyProvider):
         unknown = set(given) - set(self.defaults)
         if unknown:
             raise ValueError(f"RATE_LIMITS names unknown limits: {', '.join(sorted(unknown))}")
+        missing = [name for name, spec in self.defaults.items()
+                   if spec is None and name not in given]
+        if missing:
+            raise ValueError(f"RATE_LIMITS lacks the limits {', '.join(sorted(missing))}")
         self.enabled = enabled(config)
         at_zero(RATE_LIMITED, [self.container.service_name],
                 [*self.defaults, *self.decided_elsewhere])

@@ -4,16 +4,21 @@ from nameko.timer import Timer
 
 
 class ConfigTimer(Timer):
-    """``@every("HOLD_SWEEP_SECONDS", 30)``: nameko's timer, run every ``config[config_key]``
-    seconds, ``default`` seconds when the key is not set."""
+    """``@every("DEADLINE_CHECK_SECONDS")``: nameko's timer, run every
+    ``config[config_key]`` seconds — a key of the service's settings, whose one default
+    is in its ``config.yaml`` (``shared.settings``); ``KeyError`` at start-up when the
+    config lacks it. ``default``: seconds when the key is not set, for a service whose
+    settings are not one object yet."""
 
-    def __init__(self, config_key, default, **kwargs):
+    def __init__(self, config_key, default=None, **kwargs):
         self.config_key = config_key
         super().__init__(interval=default, **kwargs)
 
     def setup(self):
         """Reads the interval (seconds) from the config, then starts as nameko's timer."""
-        self.interval = float(self.container.config.get(self.config_key, self.interval))
+        config = self.container.config
+        if self.interval is None or self.config_key in config:
+            self.interval = float(config[self.config_key])
         super().setup()
 
 

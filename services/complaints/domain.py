@@ -3,7 +3,7 @@ complaint must carry (C-2), its lifecycle, and the one-month review deadline (C-
 
 The decider (D-1, issue 16): a complaint's state is the fold of its stream's events
 (:func:`evolve`, :func:`fold`), and each command is a ``decide_*`` function of the
-state and the command's values, returning the new ``(event_type, data)`` pairs or
+state and the command's values, returning the new typed events (``events.py``) or
 raising a refusal (``shared.errors``: mapped to HTTP at the edge). No database, no
 clock (``now`` is given): ``handlers.py`` loads, decides and appends."""
 import secrets
@@ -17,7 +17,9 @@ from shared.decider import folder
 from shared.errors import Conflict, Reason, Text, ValidationFailed
 from shared.names import is_name, normalize_name
 
-SERVICES = ("queue_booking", "fin_lookup")
+from .events import (CATALOG, ComplaintAcknowledged, ComplaintAnswered, ComplaintAssigned,
+                     ComplaintDeadlineApproaching, ComplaintFiled, ComplaintOverdue,
+                     ComplaintWithdrawn)
 OPEN = ("filed", "acknowledged", "assigned")
 
 
@@ -83,29 +85,30 @@ class Complaint:
         return f"complaint-{self.complaint_id}"
 
 
-STATUS = {"ComplaintFiled": "filed", "ComplaintAcknowledged": "acknowledged",
-          "ComplaintAssigned": "assigned", "ComplaintAnswered": "answered",
-          "ComplaintWithdrawn": "withdrawn"}
+STATUS = {ComplaintFiled: "filed", ComplaintAcknowledged: "acknowledged",
+          ComplaintAssigned: "assigned", ComplaintAnswered: "answered",
+          ComplaintWithdrawn: "withdrawn"}
 
 
-def evolve(state, event_type, data):
-    """The state after one event (``data``: its data as stored)."""
+def evolve(state, event):
+    """The state after one typed event (its data as stored)."""
     state = replace(state, version=state.version + 1)
-    if event_type == "ComplaintFiled":
-        return replace(state, complaint_id=data["complaint_id"], status="filed",
-                       due_on=date.fromisoformat(data["due_on"]))
-    if event_type == "ComplaintAssigned":
-        return replace(state, status="assigned", reviewer=data["reviewer"])
-    if event_type == "ComplaintDeadlineApproaching":
-        return replace(state, warned=True)
-    if event_type == "ComplaintOverdue":
-        return replace(state, overdue=True)
-    status = STATUS.get(event_type)
+    match event:
+        case ComplaintFiled():
+            return replace(state, complaint_id=event.complaint_id, status="filed",
+                           due_on=date.fromisoformat(event.due_on))
+        case ComplaintAssigned():
+            return replace(state, status="assigned", reviewer=event.reviewer)
+        case ComplaintDeadlineApproaching():
+            return replace(state, warned=True)
+        case ComplaintOverdue():
+            return replace(state, overdue=True)
+    status = STATUS.get(type(event))
     return replace(state, status=status) if status else state
 
 
-# The state a stream's ``(event_type, data)`` pairs leave, from ``Complaint()``.
-fold = folder(Complaint(), evolve)
+# The state a stream's events leave, from ``Complaint()``.
+fold = folder(Complaint(), evolve, CATALOG)
 
 
 def _must_be_open(state):
@@ -129,24 +132,24 @@ def decide_file(state, complaint_id, reference_code, body, channel, now):
                    ("name", "patronymic", "surname", "address", "email", "postal_address",
                     "workplace")}
     return [
-        ("ComplaintFiled", {"complaint_id": complaint_id,
-                            "reference": f"SK-{filed_on:%Y%m%d}-{reference_code}",
-                            "service": body["service"], "channel": channel,
-                            "filed_on": filed_on.isoformat(), "due_on": due_on.isoformat(),
-                            "booking_id": body.get("booking_id"),
-                            "scan_reference": body.get("scan_reference"),
-                            "complainant": complainant, "text": body["text"],
-                            "language": body.get("language") or "az"}),
-        ("ComplaintAcknowledged", {"complaint_id": complaint_id,
-                                   "by": "email" if complainant["email"] else "post"})]
+        ComplaintFiled(complaint_id=complaint_id,
+                       reference=f"SK-{filed_on:%Y%m%d}-{reference_code}",
+                       service=body["service"], channel=channel,
+                       filed_on=filed_on.isoformat(), due_on=due_on.isoformat(),
+                       booking_id=body.get("booking_id"),
+                       scan_reference=body.get("scan_reference"),
+                       complainant=complainant, text=body["text"],
+                       language=body.get("language") or "az"),
+        ComplaintAcknowledged(complaint_id=complaint_id,
+                              by="email" if complainant["email"] else "post")]
 
 
 def decide_assign(state, reviewer, now):
     """A reviewer takes an open complaint (C-3: it is reviewed); ``Conflict(closed)``
     once answered or withdrawn."""
     _must_be_open(state)
-    return [("ComplaintAssigned", {"complaint_id": state.complaint_id, "reviewer": reviewer,
-                                   "assigned_at": now.isoformat()})]
+    return [ComplaintAssigned(complaint_id=state.complaint_id, reviewer=reviewer,
+                              assigned_at=now.isoformat())]
 
 
 def decide_answer(state, decision, answer, delivery, now):
@@ -154,16 +157,16 @@ def decide_answer(state, decision, answer, delivery, now):
     text; ``delivery``: email | post), ``late`` when the Baku day of ``now`` is past
     the deadline. ``Conflict(closed)`` when answered or withdrawn already."""
     _must_be_open(state)
-    return [("ComplaintAnswered", {"complaint_id": state.complaint_id, "decision": decision,
-                                   "delivery": delivery, "answered_at": now.isoformat(),
-                                   "late": baku_today(now) > state.due_on, "answer": answer})]
+    return [ComplaintAnswered(complaint_id=state.complaint_id, decision=decision,
+                              delivery=delivery, answered_at=now.isoformat(),
+                              late=baku_today(now) > state.due_on, answer=answer)]
 
 
 def decide_withdraw(state, now):
     """The complainant withdraws an open complaint; ``Conflict(closed)`` otherwise."""
     _must_be_open(state)
-    return [("ComplaintWithdrawn", {"complaint_id": state.complaint_id,
-                                    "withdrawn_at": now.isoformat()})]
+    return [ComplaintWithdrawn(complaint_id=state.complaint_id,
+                               withdrawn_at=now.isoformat())]
 
 
 def decide_deadlines(state, today, warn_days):
@@ -174,9 +177,9 @@ def decide_deadlines(state, today, warn_days):
         return []
     events = []
     if not state.warned and today >= state.due_on - timedelta(days=warn_days):
-        events.append(("ComplaintDeadlineApproaching", {"complaint_id": state.complaint_id,
-                                                        "due_on": state.due_on.isoformat()}))
+        events.append(ComplaintDeadlineApproaching(complaint_id=state.complaint_id,
+                                                   due_on=state.due_on.isoformat()))
     if not state.overdue and today > state.due_on:
-        events.append(("ComplaintOverdue", {"complaint_id": state.complaint_id,
-                                            "due_on": state.due_on.isoformat()}))
+        events.append(ComplaintOverdue(complaint_id=state.complaint_id,
+                                       due_on=state.due_on.isoformat()))
     return events

@@ -1,11 +1,16 @@
 """The event types of the complaints service (its public contract). Who complained
-and what they wrote stay here; outside systems see the lifecycle and the deadline."""
+and what they wrote stay here; outside systems see the lifecycle and the deadline.
+
+Each type's fields are declared once, in its schema; the typed classes below are made
+from them (``shared.typed_events``) and are what the decider builds and ``evolve``
+and the projection read."""
 from marshmallow import Schema, fields, validate
 
 from shared.email_request import EmailRequestedData
 from shared.catalog import EventCatalog
 
-from .domain import SERVICES
+# The services a complaint may be about (000 §3.5, 001 §3.6).
+SERVICES = ("queue_booking", "fin_lookup")
 
 
 class _Ref(Schema):
@@ -82,11 +87,14 @@ class DeadlineData(_Ref):
 
 
 CATALOG = EventCatalog("complaints")
-CATALOG.register("ComplaintFiled", ComplaintFiledData, public=ComplaintFiledPublic)
-CATALOG.register("ComplaintAcknowledged", AcknowledgedData)
-CATALOG.register("ComplaintAssigned", AssignedData)
-CATALOG.register("ComplaintAnswered", AnsweredData, public=AnsweredPublic)
-CATALOG.register("ComplaintWithdrawn", WithdrawnData)
-CATALOG.register("ComplaintDeadlineApproaching", DeadlineData)
-CATALOG.register("ComplaintOverdue", DeadlineData)
-CATALOG.register("EmailRequested", EmailRequestedData, public=None)
+ComplaintFiled = CATALOG.register("ComplaintFiled", ComplaintFiledData,
+                                  public=ComplaintFiledPublic).event
+ComplaintAcknowledged = CATALOG.register("ComplaintAcknowledged", AcknowledgedData).event
+ComplaintAssigned = CATALOG.register("ComplaintAssigned", AssignedData).event
+ComplaintAnswered = CATALOG.register("ComplaintAnswered", AnsweredData,
+                                     public=AnsweredPublic).event
+ComplaintWithdrawn = CATALOG.register("ComplaintWithdrawn", WithdrawnData).event
+ComplaintDeadlineApproaching = CATALOG.register("ComplaintDeadlineApproaching",
+                                                DeadlineData).event
+ComplaintOverdue = CATALOG.register("ComplaintOverdue", DeadlineData).event
+EmailRequested = CATALOG.register("EmailRequested", EmailRequestedData, public=None).event

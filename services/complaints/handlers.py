@@ -9,6 +9,7 @@ from shared.errors import NotFound, Text
 from shared.email_request import RECEIPT_WINDOW
 
 from . import domain, read_model
+from .events import EmailRequested
 
 NO_COMPLAINT = Text("no_complaint", "Belə şikayət tapılmadı.", "No such complaint.")
 
@@ -29,10 +30,11 @@ def record(uow, state, events):
 
 def _email(uow, complaint_id, template, to, language, variables, suffix, now):
     """A receipt bound to no moment: tried for as long as GOV.UK Notify would."""
-    uow.send_private("EmailRequested", f"complaint-{complaint_id}", {
-        "intent_id": f"{complaint_id}:{suffix}", "template": template, "language": language,
-        "to": to, "reference": f"complaint-{complaint_id}", "variables": variables,
-        "deliver_by": (now + RECEIPT_WINDOW).isoformat()})
+    email = EmailRequested(
+        intent_id=f"{complaint_id}:{suffix}", template=template, language=language,
+        to=to, reference=f"complaint-{complaint_id}", variables=variables,
+        deliver_by=(now + RECEIPT_WINDOW).isoformat())
+    uow.send_private(email.event_type, f"complaint-{complaint_id}", email.data)
 
 
 def file(uow, body, channel, now):
@@ -42,16 +44,16 @@ def file(uow, body, channel, now):
     events = domain.decide_file(state, complaint_id, domain.new_reference_code(), body,
                                 channel, now)
     record(uow, state, events)
-    filed = events[0][1]
-    email, language = filed["complainant"]["email"], filed["language"]
+    filed = events[0]
+    email, language = filed.complainant["email"], filed.language
     if email:
         # Issue 12: the validated name, the reference, the due date — nothing else typed.
         _email(uow, complaint_id, "complaint_acknowledged", email, language,
-               {"name": domain.addressed_as(filed["complainant"]["name"], language),
-                "reference": filed["reference"], "due_on": filed["due_on"]},
+               {"name": domain.addressed_as(filed.complainant["name"], language),
+                "reference": filed.reference, "due_on": filed.due_on},
                "acknowledged", now)
-    return {"complaint_id": complaint_id, "reference": filed["reference"],
-            "status": "acknowledged", "filed_on": filed["filed_on"], "due_on": filed["due_on"]}
+    return {"complaint_id": complaint_id, "reference": filed.reference,
+            "status": "acknowledged", "filed_on": filed.filed_on, "due_on": filed.due_on}
 
 
 def withdraw(uow, reference, now):

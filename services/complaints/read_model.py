@@ -12,6 +12,10 @@ the language of their request; their rows say "az" once rebuilt). The complainan
 text and full identity stay in the events: the table keeps only what staff filter on
 and what the emails need (the email address and the name they greet).
 """
+from .events import (CATALOG, ComplaintAcknowledged, ComplaintAnswered, ComplaintAssigned,
+                     ComplaintDeadlineApproaching, ComplaintFiled, ComplaintOverdue,
+                     ComplaintWithdrawn)
+
 TABLES = ("complaints",)
 # What a difference found by shared.rebuild may print: no personal data.
 CHECK_SHOWN = {"complaints": ("complaint_id", "status", "version")}
@@ -21,31 +25,32 @@ CHECK_SHOWN = {"complaints": ("complaint_id", "status", "version")}
 _OPEN = "status IN ('filed', 'acknowledged', 'assigned')"
 
 # The status each event leaves a complaint in (None: unchanged).
-STATUS = {"ComplaintAcknowledged": "acknowledged", "ComplaintAssigned": "assigned",
-          "ComplaintAnswered": "answered", "ComplaintWithdrawn": "withdrawn"}
+STATUS = {ComplaintAcknowledged: "acknowledged", ComplaintAssigned: "assigned",
+          ComplaintAnswered: "answered", ComplaintWithdrawn: "withdrawn"}
 
 
-def apply(conn, event):
-    """Write the change ``event`` (a ``RecordedEvent`` of a complaint stream) makes.
+def apply(conn, recorded):
+    """Write the change ``recorded`` (a ``RecordedEvent`` of a complaint stream) makes.
     Deterministic: every value comes from the event."""
-    data = event.data
-    if event.type == "ComplaintFiled":
-        complainant = data["complainant"]
+    event = CATALOG.read(recorded.type, recorded.data)
+    if isinstance(event, ComplaintFiled):
+        complainant = event.complainant
         conn.execute(
             "INSERT INTO complaints (complaint_id, reference, status, service, channel,"
             " booking_id, email, language, name, filed_on, due_on, version) VALUES (%s, %s,"
             " 'filed', %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (data["complaint_id"], data["reference"], data["service"], data["channel"],
-             data.get("booking_id"), complainant.get("email"), data.get("language") or "az",
-             complainant["name"], data["filed_on"], data["due_on"], event.version))
+            (event.complaint_id, event.reference, event.service, event.channel,
+             event.booking_id, complainant.get("email"), event.language or "az",
+             complainant["name"], event.filed_on, event.due_on, recorded.version))
         return
     conn.execute(
         "UPDATE complaints SET status = coalesce(%s, status),"
         " reviewer = coalesce(%s, reviewer), warned = warned OR %s, overdue = overdue OR %s,"
         " version = %s WHERE complaint_id = %s",
-        (STATUS.get(event.type), data.get("reviewer"),
-         event.type == "ComplaintDeadlineApproaching", event.type == "ComplaintOverdue",
-         event.version, data["complaint_id"]))
+        (STATUS.get(type(event)),
+         event.reviewer if isinstance(event, ComplaintAssigned) else None,
+         isinstance(event, ComplaintDeadlineApproaching), isinstance(event, ComplaintOverdue),
+         recorded.version, event.complaint_id))
 
 
 def id_by_reference(conn, reference):

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 from shared import fields as asan
 from shared.names import Name
 
-from .domain import SERVICES
+from .events import SERVICES
 
 # Lengths a real address, workplace or reference fits in with room to spare; nothing
 # longer is stored (an email address has at most 254 characters, RFC 5321).

@@ -2,7 +2,6 @@
 from pathlib import Path
 
 from marshmallow import ValidationError
-from nameko.extensions import DependencyProvider
 from prometheus_client import Gauge
 
 from shared.auth import require_token
@@ -15,28 +14,16 @@ from shared.http import http, read_json
 from shared.idempotency import Once, once
 from shared.platform import PlatformService
 from shared.ratelimit import RateLimits
+from shared.settings import SettingsProvider
 from shared.timer import every
 
 from . import api, domain, handlers, read_model, schemas
 from .events import CATALOG
+from .settings import ComplaintsSettings
 
 OVERDUE = Gauge("asan_complaints_overdue", "Open complaints past their one-month deadline")
 APPROACHING = Gauge("asan_complaints_due_soon",
                     "Open complaints within COMPLAINT_WARN_DAYS of their deadline")
-
-
-class ComplaintsConfig(DependencyProvider):
-    """Staff tokens and settings, loaded once at start-up."""
-    def setup(self):
-        """Read the staff tokens (SHA-256 of each) and the days of warning before a
-        deadline."""
-        config = self.container.config
-        self.staff_tokens = config.get("STAFF_TOKEN_SHA256") or []
-        self.warn_days = int(config.get("COMPLAINT_WARN_DAYS", 5))
-
-    def get_dependency(self, worker_ctx):
-        """The same settings for every worker."""
-        return self
 
 
 def _load(request, schema, now):
@@ -63,14 +50,12 @@ class ComplaintsService(PlatformService):
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations",
                   read_model=read_model)
     requests_once = Once()  # a creating request repeated gets its first answer
-    config = ComplaintsConfig()
+    settings = SettingsProvider(ComplaintsSettings)
     clock = Clock()
     clients = Clients()
     # Issue 12: per client (address) and per email (each complaint emails that address),
     # shared by every instance; RATE_LIMITS in config.
-    limits = RateLimits({"complaint_file": "10 per hour, burst 10",
-                         "complaint_file_email": "5 per day, burst 3",
-                         "complaint_withdraw": "20 per hour, burst 10"})
+    limits = RateLimits(("complaint_file", "complaint_file_email", "complaint_withdraw"))
 
     @http("POST", "/complaints")
     @once
@@ -100,7 +85,7 @@ class ComplaintsService(PlatformService):
     @once
     def file_paper(self, request):
         """C-4: staff register a paper complaint (staff token)."""
-        require_token(request, self.config.staff_tokens)
+        require_token(request, self.settings.STAFF_TOKEN_SHA256)
         now = self.clock()
         body = _load(request, schemas.PaperComplaintBody(), now)
         return 201, self.db.run(lambda uow: handlers.file(uow, body, "paper", now))
@@ -108,7 +93,7 @@ class ComplaintsService(PlatformService):
     @http("GET", "/staff/complaints")
     def listing(self, request):
         """Staff list complaints, newest first, filtered by status or service (staff token)."""
-        require_token(request, self.config.staff_tokens)
+        require_token(request, self.settings.STAFF_TOKEN_SHA256)
         criteria = schemas.ListQuery().load(request.args.to_dict())
         with self.db.connection() as conn:
             return read_model.listing(conn, criteria, baku_today(self.clock()))
@@ -116,14 +101,14 @@ class ComplaintsService(PlatformService):
     @http("GET", "/staff/complaints/<uuid:complaint_id>")
     def detail(self, request, complaint_id):
         """Staff read one complaint (staff token)."""
-        require_token(request, self.config.staff_tokens)
+        require_token(request, self.settings.STAFF_TOKEN_SHA256)
         with self.db.connection() as conn:
             return {"history": handlers.history(self.db.store, conn, str(complaint_id))}
 
     @http("POST", "/staff/complaints/<uuid:complaint_id>/assign")
     def assign(self, request, complaint_id):
         """Staff assign a complaint to a reviewer (staff token)."""
-        require_token(request, self.config.staff_tokens)
+        require_token(request, self.settings.STAFF_TOKEN_SHA256)
         body = read_json(request, schemas.AssignBody())
         now = self.clock()
         return self.db.run(lambda uow: handlers.assign(uow, str(complaint_id), body["reviewer"],
@@ -132,20 +117,20 @@ class ComplaintsService(PlatformService):
     @http("POST", "/staff/complaints/<uuid:complaint_id>/answer")
     def answer(self, request, complaint_id):
         """C-3: staff answer a complaint (staff token)."""
-        require_token(request, self.config.staff_tokens)
+        require_token(request, self.settings.STAFF_TOKEN_SHA256)
         body = read_json(request, schemas.AnswerBody())
         now = self.clock()
         return self.db.run(lambda uow: handlers.answer(uow, str(complaint_id), body["decision"],
                                                        body["answer"], now))
 
-    @every("DEADLINE_CHECK_SECONDS", 300)
+    @every("DEADLINE_CHECK_SECONDS")
     def check_deadlines(self):
         """C-3: warnings and breaches, once each, and the gauges operators watch."""
         today = baku_today(self.clock())
-        found = self.db.run(lambda uow: handlers.check_deadlines(uow, today,
-                                                                 self.config.warn_days))
+        warn_days = self.settings.COMPLAINT_WARN_DAYS
+        found = self.db.run(lambda uow: handlers.check_deadlines(uow, today, warn_days))
         with self.db.connection() as conn:
-            overdue, soon = read_model.deadline_counts(conn, today, self.config.warn_days)
+            overdue, soon = read_model.deadline_counts(conn, today, warn_days)
         OVERDUE.set(overdue)
         APPROACHING.set(soon)
         return found

@@ -24,6 +24,8 @@ from datetime import timedelta
 
 from shared.decider import folder
 
+from .events import CATALOG, ControlReportGenerated, ControlReportKept
+
 TRIGGERS = ("daily", "on_demand")
 
 
@@ -55,23 +57,24 @@ def stream_of(trigger, day, report_id):
     return f"report-{report_id}"
 
 
-def evolve(state, event_type, data):
-    """``state`` after one event of a report's stream: either of its events records
-    the report's id, day and trigger."""
+def evolve(state, event):
+    """``state`` after one (typed) event of a report's stream: either of its events
+    records the report's id, day and trigger."""
     state = replace(state, version=state.version + 1)
-    if event_type in ("ControlReportGenerated", "ControlReportKept"):
-        return replace(state, report_id=str(data["report_id"]), day=str(data["day"]),
-                       trigger=data["trigger"])
+    match event:
+        case ControlReportGenerated() | ControlReportKept():
+            return replace(state, report_id=str(event.report_id), day=str(event.day),
+                           trigger=event.trigger)
     return state
 
 
-# ``events``: ``(event_type, data)`` pairs of one stream, in order.
-fold = folder(ControlReport(), evolve)
+# ``events``: the events of one stream, in order.
+fold = folder(ControlReport(), evolve, CATALOG)
 
 
 def decide_keep(state, report_id, day, trigger, centre, service, as_of, body):
     """M-4: keep the report ``body`` (``report.build``'s dict) of ``day`` and announce
-    it. ``as_of``: an aware datetime. Returns ``[(event_type, data), …]``: the public
+    it. ``as_of``: an aware datetime. Returns the typed events: the public
     announcement (the failure counts of M-3, no ids) and the private body.
 
     Raises :class:`ReportAlreadyKept` when the stream already holds a report (the
@@ -82,9 +85,9 @@ def decide_keep(state, report_id, day, trigger, centre, service, as_of, body):
         raise ReportAlreadyKept(f"the {state.trigger} report of {state.day} is kept already")
     about = {"report_id": str(report_id), "day": day.isoformat(), "trigger": trigger,
              "centre": centre, "service": service, "as_of": as_of.isoformat()}
-    return [("ControlReportGenerated", {**about, "failures": body["failures"]["summary"],
-                                        "href": f"/reports/{report_id}"}),
-            ("ControlReportKept", {**about, "report": body})]
+    return [ControlReportGenerated(**about, failures=body["failures"]["summary"],
+                                   href=f"/reports/{report_id}"),
+            ControlReportKept(**about, report=body)]
 
 
 def daily_report_due(now, after):

@@ -1,4 +1,7 @@
-"""The event types of the monitoring service and their schemas (its public contract)."""
+"""The event types of the monitoring service and their schemas (its public contract).
+Each type's fields are declared once, in its schema; the typed classes below are made
+from them (``shared.typed_events``) and are what the decider builds and ``evolve``
+and the projection read."""
 from marshmallow import Schema, fields, validate
 
 from shared.catalog import EventCatalog
@@ -41,5 +44,7 @@ class ControlReportKeptData(_Report):
 
 
 CATALOG = EventCatalog("monitoring")
-CATALOG.register("ControlReportGenerated", ControlReportGeneratedData)
-CATALOG.register("ControlReportKept", ControlReportKeptData, public=None)
+ControlReportGenerated = CATALOG.register("ControlReportGenerated",
+                                          ControlReportGeneratedData).event
+ControlReportKept = CATALOG.register("ControlReportKept", ControlReportKeptData,
+                                     public=None).event

@@ -26,6 +26,7 @@ from shared.db import apply_migrations, claim_new
 
 from . import read_model
 from .read_model import CATALOGS, consumer_of, public_batches
+from .settings import MonitoringSettings
 
 CONFIG = Path(__file__).resolve().parent / "config.yaml"
 
@@ -66,8 +67,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(CONFIG))
     args = parser.parse_args(argv)
-    config = load_config(args.config)
-    applied = rebuild(config["DATABASE_URL"], config["EVENT_LOGS"])
+    settings = MonitoringSettings.from_config(load_config(args.config))
+    applied = rebuild(settings.DATABASE_URL, settings.EVENT_LOGS)
     for source, count in applied.items():
         print(f"rebuild: {count:8d} events of {source}")
 

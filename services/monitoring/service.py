@@ -25,11 +25,13 @@ from shared.errors import NotFound, Text
 from shared.http import http, read_json
 from shared.idempotency import Once, once
 from shared.platform import PlatformService
+from shared.settings import SettingsProvider
 from shared.timer import every
 
 from . import api, domain, handlers, outputs, read_model, report, schemas
 from .events import CATALOG
 from .read_model import CATALOGS
+from .settings import MonitoringSettings
 
 STUCK = Gauge("asan_stuck_processes",
               "Processes stuck where they should not be, in the last 24 hours (M-3)", ["kind"])
@@ -40,25 +42,19 @@ REALM = "ASAN monitoring"
 NO_REPORT = Text("report_not_found", "Belə hesabat yoxdur.", "There is no such report.")
 
 
-class MonitoringConfig(DependencyProvider):
-    """The monitoring settings: report token hashes, ``STUCK_AFTER_MINUTES`` (default
-    10), ``DAILY_REPORT_AFTER_MINUTES`` past midnight (default 30), and the broker and
-    queues whose dead letters are counted."""
+class DeadLetters(DependencyProvider):
+    """The depth of every dead-letter queue, asked of the broker (``AMQP_URI``)."""
 
     def setup(self):
-        """Read the settings and name the dead-letter queues once, when the container starts."""
-        config = self.container.config
-        self.tokens = config.get("REPORT_TOKEN_SHA256") or []
-        self.stuck_after = timedelta(minutes=float(config.get("STUCK_AFTER_MINUTES", 10)))
-        self.daily_after = timedelta(minutes=float(config.get("DAILY_REPORT_AFTER_MINUTES", 30)))
-        self.amqp_uri = config["AMQP_URI"]
+        """Name the dead-letter queues once, when the container starts."""
+        self.amqp_uri = self.container.config["AMQP_URI"]
         # The handlers and so their queues are fixed at deploy time: named once here,
         # not on every report and gauge refresh (it reads every service's config).
-        self.dead_letter_queues = dead_letter_queues()
+        self.queues = dead_letter_queues()
 
-    def dead_letters(self):
-        """``((queue, messages), …)``: each dead-letter queue's depth now, asked of the broker."""
-        return tuple(depths(self.amqp_uri, self.dead_letter_queues))
+    def depths(self):
+        """``((queue, messages), …)``: each dead-letter queue's depth now."""
+        return tuple(depths(self.amqp_uri, self.queues))
 
     def get_dependency(self, worker_ctx):
         """Every worker shares this provider."""
@@ -72,7 +68,8 @@ class MonitoringService(PlatformService):
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations",
                   read_model=read_model)
     requests_once = Once()  # a creating request repeated gets its first answer
-    config = MonitoringConfig()
+    settings = SettingsProvider(MonitoringSettings)
+    dead_letters = DeadLetters()
     clock = Clock()
 
     # --- the consumer: every public event of every service -------------------------
@@ -113,15 +110,15 @@ class MonitoringService(PlatformService):
         return report.Params(
             day=query["day"], as_of=query.get("as_of") or self.clock(),
             stuck_after=(timedelta(minutes=query["stuck_after_minutes"])
-                         if query.get("stuck_after_minutes") else self.config.stuck_after),
+                         if query.get("stuck_after_minutes") else self.settings.stuck_after),
             centre=query.get("centre"), service=query.get("service"),
-            dead_letters=self.config.dead_letters())
+            dead_letters=self.dead_letters.depths())
 
     @http("GET", "/reports/control")
     def control_report(self, request):
         """M-1 … M-3: the report of a day, computed now from the read models, as JSON, CSV
         or HTML (``format``); 400 ``validation_failed`` on a bad query."""
-        require_token(request, self.config.tokens, basic_realm=REALM)
+        require_token(request, self.settings.REPORT_TOKEN_SHA256, basic_realm=REALM)
         query = schemas.ReportQuery().load(request.args.to_dict())
         with self.db.connection() as conn:
             built = report.build(conn, self._params(query))
@@ -132,14 +129,14 @@ class MonitoringService(PlatformService):
     def generate_on_demand(self, request):
         """M-4: compute, keep and announce a report now (``ControlReportGenerated``);
         201 with its summary and ``href``."""
-        require_token(request, self.config.tokens, basic_realm=REALM)
+        require_token(request, self.settings.REPORT_TOKEN_SHA256, basic_realm=REALM)
         body = read_json(request, schemas.GenerateBody())
         return 201, self._generate(self._params(body), "on_demand")
 
     @http("GET", "/reports")
     def generated(self, request):
         """M-4: the kept reports' summaries, optionally of one day or one trigger."""
-        require_token(request, self.config.tokens, basic_realm=REALM)
+        require_token(request, self.settings.REPORT_TOKEN_SHA256, basic_realm=REALM)
         query = schemas.ListQuery().load(request.args.to_dict())
         with self.db.connection() as conn:
             rows = read_model.reports(conn, query.get("day"), query.get("trigger"))
@@ -149,7 +146,7 @@ class MonitoringService(PlatformService):
     def generated_report(self, request, report_id):
         """M-4: one kept report as it was made, as JSON, CSV or HTML; 404
         ``report_not_found``."""
-        require_token(request, self.config.tokens, basic_realm=REALM)
+        require_token(request, self.settings.REPORT_TOKEN_SHA256, basic_realm=REALM)
         query = schemas.FormatQuery().load(request.args.to_dict())
         with self.db.connection() as conn:
             body = read_model.report_body(conn, report_id)
@@ -163,12 +160,12 @@ class MonitoringService(PlatformService):
         return api.spec()
 
     # --- scheduled jobs ------------------------------------------------------------
-    @every("DAILY_REPORT_CHECK_SECONDS", 60)
+    @every("DAILY_REPORT_CHECK_SECONDS")
     def daily_report(self):
         """Yesterday's report (Baku), once, shortly after midnight; several instances
         may run this, the unique index lets one of them keep it."""
         now = self.clock().astimezone(report.BAKU)
-        day = domain.daily_report_due(now, self.config.daily_after)
+        day = domain.daily_report_due(now, self.settings.daily_after)
         if day is None:
             return
         with self.db.connection() as conn:
@@ -176,15 +173,15 @@ class MonitoringService(PlatformService):
         if not done:
             self._generate(self._params({"day": day, "as_of": now}), "daily")
 
-    @every("MONITOR_GAUGE_SECONDS", 15)
+    @every("MONITOR_GAUGE_SECONDS")
     def refresh_gauges(self):
         """What Prometheus alerts on (D-4): stuck processes of the last 24 hours and
         the dead letters now."""
         now = self.clock()
         params = report.Params(day=now.astimezone(report.BAKU).date(), as_of=now,
-                               stuck_after=self.config.stuck_after,
+                               stuck_after=self.settings.stuck_after,
                                since=now - timedelta(hours=24), until=now,
-                               dead_letters=self.config.dead_letters())
+                               dead_letters=self.dead_letters.depths())
         with self.db.connection() as conn:
             summary = report.failures(conn, params)["summary"]
         for kind, count in summary.items():

@@ -26,6 +26,8 @@ from shared.decider import folder
 from shared.errors import (Conflict, NotFound, Reason, Text, TooManyRequests, ValidationFailed,
                            slow_down)
 
+from .events import CATALOG, FinQueried, IdCardInvalidated, IdCardIssued, PersonRegistered
+
 CHANNELS = ("web", "api", "kiosk", "call_centre")
 
 FIN_TAKEN = Text("fin_taken", "Bu FİN artıq var.", "This FIN already exists.")
@@ -61,21 +63,22 @@ class Card:
     status: str  # valid | replaced | lost
 
 
-def evolve(state, event_type, data):
-    """``state`` after one event of its stream."""
+def evolve(state, event):
+    """``state`` after one (typed) event of its stream."""
     state = replace(state, version=state.version + 1)
-    if event_type == "PersonRegistered":
-        return replace(state, fin=data["fin"], registered=True)
-    if event_type == "IdCardIssued":
-        return replace(state, fin=data["fin"],
-                       valid_cards=state.valid_cards | {data["series_number"]})
-    if event_type == "IdCardInvalidated":
-        return replace(state, valid_cards=state.valid_cards - {data["series_number"]})
+    match event:
+        case PersonRegistered():
+            return replace(state, fin=event.fin, registered=True)
+        case IdCardIssued():
+            return replace(state, fin=event.fin,
+                           valid_cards=state.valid_cards | {event.series_number})
+        case IdCardInvalidated():
+            return replace(state, valid_cards=state.valid_cards - {event.series_number})
     return state
 
 
-# The :class:`Person` of a stream's events, ``(event_type, data)`` pairs in order.
-fold = folder(Person(), evolve)
+# The :class:`Person` of a stream's events, in order.
+fold = folder(Person(), evolve, CATALOG)
 
 
 def fin_taken():
@@ -102,13 +105,12 @@ def decide_register(state, person, card, valid_cards=()):
     if state.registered:
         raise fin_taken()
     fin = person["fin"]
-    events = [("PersonRegistered", {**person, "birth_date": person["birth_date"].isoformat()})]
-    events += [("IdCardInvalidated", {"fin": fin, "series_number": old.series_number,
-                                      "status": "replaced"})
+    events = [PersonRegistered(**{**person, "birth_date": person["birth_date"].isoformat()})]
+    events += [IdCardInvalidated(fin=fin, series_number=old.series_number, status="replaced")
                for old in valid_cards if old.status == "valid"]
-    events.append(("IdCardIssued", {
-        "fin": fin, "series_number": card["series_number"],
-        "issued_on": card["issued_on"].isoformat(), "expires_on": card["expires_on"].isoformat()}))
+    events.append(IdCardIssued(
+        fin=fin, series_number=card["series_number"],
+        issued_on=card["issued_on"].isoformat(), expires_on=card["expires_on"].isoformat()))
     return events
 
 
@@ -118,8 +120,7 @@ def decide_invalidate(state, card, status):
     invalidated: otherwise ``no_valid_card`` (404)."""
     if card is None or card.status != "valid":
         raise NotFound(NO_VALID_CARD)
-    return [("IdCardInvalidated", {"fin": card.fin, "series_number": card.series_number,
-                                   "status": status})]
+    return [IdCardInvalidated(fin=card.fin, series_number=card.series_number, status=status)]
 
 
 # --- the lookups (F-1, F-2), their refusals (F-4, F-5) and their audit (F-6) ----------
@@ -185,8 +186,8 @@ def decide_query(query_id, method, asked, client, channel, outcome, fin, latency
     (dates written ISO), ``client`` and ``answered_fin`` stay in the registry's log,
     whose projection is the full record in ``fin_queries``. ``latency_ms``: from the
     query's arrival to its answer; ``asked_at``: an aware datetime."""
-    return [("FinQueried", {
-        "query_id": str(query_id), "method": method, "outcome": outcome,
-        "latency_ms": latency_ms, "channel": channel, "asked_at": asked_at.isoformat(),
-        "asked": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asked.items()},
-        "client": client, "answered_fin": fin})]
+    return [FinQueried(
+        query_id=str(query_id), method=method, outcome=outcome,
+        latency_ms=latency_ms, channel=channel, asked_at=asked_at.isoformat(),
+        asked={k: (v.isoformat() if isinstance(v, date) else v) for k, v in asked.items()},
+        client=client, answered_fin=fin)]

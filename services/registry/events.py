@@ -4,6 +4,10 @@ Changes to the personal data are events of the registry's own store and never le
 it (FINs, names and document numbers are personal data): ``public=None``. What
 leaves is the audit of each query without any of it (F-6: ``FinQueriedPublic``; the
 full record stays in the log), and the fact of an import.
+
+Each type's fields are declared once, in its schema; the typed classes below are made
+from them (``shared.typed_events``) and are what the decider builds and ``evolve``
+and the projection read.
 """
 from marshmallow import Schema, fields, validate
 
@@ -72,8 +76,9 @@ class FinQueriedData(FinQueriedPublic):
 
 
 CATALOG = EventCatalog("registry")
-CATALOG.register("PersonRegistered", PersonRegisteredData, public=None)
-CATALOG.register("IdCardIssued", IdCardIssuedData, public=None)
-CATALOG.register("IdCardInvalidated", IdCardInvalidatedData, public=None)
-CATALOG.register("PopulationImported", PopulationImportedData)
-CATALOG.register("FinQueried", FinQueriedData, public=FinQueriedPublic)
+PersonRegistered = CATALOG.register("PersonRegistered", PersonRegisteredData, public=None).event
+IdCardIssued = CATALOG.register("IdCardIssued", IdCardIssuedData, public=None).event
+IdCardInvalidated = CATALOG.register("IdCardInvalidated", IdCardInvalidatedData,
+                                     public=None).event
+PopulationImported = CATALOG.register("PopulationImported", PopulationImportedData).event
+FinQueried = CATALOG.register("FinQueried", FinQueriedData, public=FinQueriedPublic).event

@@ -32,7 +32,7 @@ from shared.envelope import new_id
 from shared.eventstore import EventStore
 
 from . import schema
-from .events import CATALOG
+from .events import CATALOG, PopulationImported
 from .population import DOCUMENT_COLUMNS, PERSON_COLUMNS, document_row, generate, person_row
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -120,10 +120,11 @@ def import_population(database_url, count, seed, replace=False, progress=True):
     """Load the synthetic population (:func:`load`) and record the import as one
     ``PopulationImported`` event in the same transaction. Returns the summary."""
     def record(conn, summary):
-        event = CATALOG.new("PopulationImported", "population", {
-            "people": summary["people"], "documents": summary["documents"], "seed": seed,
-            "as_of": summary["as_of"],
-            "source": "synthetic generator (services/registry/population.py)"}, new_id())
+        imported = PopulationImported(
+            people=summary["people"], documents=summary["documents"], seed=seed,
+            as_of=summary["as_of"],
+            source="synthetic generator (services/registry/population.py)")
+        event = CATALOG.new(imported.event_type, "population", imported.data, new_id())
         EventStore(CATALOG).append(conn, "population", None, [event])
 
     started = time.perf_counter()

@@ -47,7 +47,7 @@ from shared.eventstore import EventStore
 from shared.identity import canonical_id_card
 
 from . import domain, names
-from .events import CATALOG
+from .events import CATALOG, FinQueried, IdCardInvalidated, IdCardIssued, PersonRegistered
 from .schema import LENIENT_KEY
 
 TABLES = ("persons", "id_documents", "fin_queries")
@@ -59,33 +59,32 @@ CHECK_SHOWN = {"persons": ("sex", "status"),
 REBUILD_BATCH = 5000
 
 
-def apply(conn, event):
-    """Write the change ``event`` (a ``RecordedEvent`` of the registry) makes.
+def apply(conn, recorded):
+    """Write the change ``recorded`` (a ``RecordedEvent`` of the registry) makes.
 
     Raises ``Conflict(fin_taken)`` / ``Conflict(card_taken)`` when the FIN or the card
     number is held already. Deterministic: every value comes from the event."""
-    data = event.data
-    name = event.type
-    if name == "PersonRegistered":
-        born = date.fromisoformat(data["birth_date"])
-        key = names.name_key(data["name"], data["surname"], data["patronymic"], born)
+    event = CATALOG.read(recorded.type, recorded.data)
+    if isinstance(event, PersonRegistered):
+        born = date.fromisoformat(event.birth_date)
+        key = names.name_key(event.name, event.surname, event.patronymic, born)
         if not conn.execute(
                 "INSERT INTO persons (fin, name, surname, patronymic, sex, birth_date, status,"
                 " name_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (data["fin"], data["name"], data["surname"], data["patronymic"], data["sex"],
-                 born, data["status"], key)).rowcount:
+                (event.fin, event.name, event.surname, event.patronymic, event.sex,
+                 born, event.status, key)).rowcount:
             raise domain.fin_taken()
-    elif name == "IdCardIssued":
+    elif isinstance(event, IdCardIssued):
         if not conn.execute(
                 "INSERT INTO id_documents (series_number, fin, issued_on, expires_on, status)"
                 " VALUES (%s, %s, %s, %s, 'valid') ON CONFLICT DO NOTHING",
-                (_canonical(data["series_number"]), data["fin"], data["issued_on"],
-                 data["expires_on"])).rowcount:
+                (_canonical(event.series_number), event.fin, event.issued_on,
+                 event.expires_on)).rowcount:
             raise domain.card_taken()
-    elif name == "IdCardInvalidated":
+    elif isinstance(event, IdCardInvalidated):
         conn.execute("UPDATE id_documents SET status = %s WHERE series_number = %s",
-                     (data["status"], _canonical(data["series_number"])))
-    elif name == "FinQueried":
+                     (event.status, _canonical(event.series_number)))
+    elif isinstance(event, FinQueried):
         _audit_row(conn, event)
     # PopulationImported: the loader has COPYed the rows in its transaction (rebuild).
 
@@ -97,18 +96,17 @@ def _canonical(series_number):
 
 
 def _audit_row(conn, event):
-    """F-6: the full record of one query."""
-    data = event.data
-    if "asked" not in data and conn.execute(  # written before the event carried it
+    """F-6: the full record of one query (a typed ``FinQueried``)."""
+    if event.asked is None and conn.execute(  # written before the event carried it
             "INSERT INTO fin_queries SELECT * FROM public.fin_queries WHERE query_id = %s",
-            (data["query_id"],)).rowcount:
+            (event.query_id,)).rowcount:
         return
     conn.execute(
         "INSERT INTO fin_queries (query_id, asked_at, method, asked, client, channel, outcome,"
         " answered_fin, latency_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (data["query_id"], data["asked_at"], data["method"], Jsonb(data.get("asked", {})),
-         data.get("client", "unknown"), data["channel"], data["outcome"],
-         data.get("answered_fin"), data["latency_ms"]))
+        (event.query_id, event.asked_at, event.method, Jsonb(event.asked or {}),
+         event.client or "unknown", event.channel, event.outcome,
+         event.answered_fin, event.latency_ms))
 
 
 def rebuild(conn, config):
@@ -121,11 +119,11 @@ def rebuild(conn, config):
     for rows in EventStore(CATALOG).batches(conn, REBUILD_BATCH, visible=True):
         for event in rows:
             if event.type == "PopulationImported":
-                data = event.data
-                as_of = (date.fromisoformat(data["as_of"]) if data.get("as_of")
+                imported = CATALOG.read(event.type, event.data)
+                as_of = (date.fromisoformat(imported.as_of) if imported.as_of
                          else baku_today(event.envelope.time))
                 conn.execute("TRUNCATE persons, id_documents")
-                copy_population(conn, data["people"], data["seed"], SilentReport(), as_of)
+                copy_population(conn, imported.people, imported.seed, SilentReport(), as_of)
             else:
                 apply(conn, event)
 

@@ -3,7 +3,6 @@ import time
 from pathlib import Path
 
 from marshmallow import ValidationError
-from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
 
 from shared.auth import require_token
@@ -16,9 +15,11 @@ from shared.http import http, read_json
 from shared.metrics import at_zero
 from shared.platform import PlatformService
 from shared.ratelimit import RateLimits
+from shared.settings import SettingsProvider
 
 from . import api, domain, handlers, read_model, schemas
 from .events import CATALOG
+from .settings import RegistrySettings
 
 GONE_PATH = Text("moved_to_body", "Bu ünvan artıq işləmir: vəsiqənin nömrəsini sorğunun"
                  " mətnində POST /admin/id-cards/invalidate ünvanına göndərin.",
@@ -36,29 +37,17 @@ FIN_THROTTLED = at_zero(Counter(
     FIN_METHODS)
 
 
-class RegistryConfig(DependencyProvider):
-    """The staff's token hashes (``STAFF_TOKEN_SHA256``), read once."""
-
-    def setup(self):
-        """Read the config when the container starts."""
-        self.staff_tokens = self.container.config.get("STAFF_TOKEN_SHA256") or []
-
-    def get_dependency(self, worker_ctx):
-        """The provider itself: ``self.config.staff_tokens``."""
-        return self
-
-
 class RegistryService(PlatformService):
     """The FIN lookup (F-1, F-2), audited (F-6), and the registry staff's changes."""
 
     name = "registry"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations",
                   read_model=read_model)
-    config = RegistryConfig()
+    settings = SettingsProvider(RegistrySettings)
     clock = Clock()
     clients = Clients()
     # F-5: far above what a person types, shared by every instance; only ever a short wait.
-    limits = RateLimits({"fin_lookup": "60 per minute, burst 30"})
+    limits = RateLimits(("fin_lookup",))
 
     def _lookup(self, request, method, schema):
         started = time.perf_counter()
@@ -105,7 +94,7 @@ class RegistryService(PlatformService):
     @http("POST", "/admin/persons")
     def register_person(self, request):
         """201 with the FIN; 409 ``fin_taken`` / ``card_taken``."""
-        require_token(request, self.config.staff_tokens)
+        require_token(request, self.settings.STAFF_TOKEN_SHA256)
         body = read_json(request, schemas.PersonBody())
         card = body.pop("card")
         self.db.run(lambda uow: handlers.register_person(uow, body, card))
@@ -115,7 +104,7 @@ class RegistryService(PlatformService):
     def invalidate_card(self, request):
         """An ID card replaced or lost. The card number travels in the body: a URL
         ends up in access logs and proxies' logs (non-negotiable 6)."""
-        require_token(request, self.config.staff_tokens)
+        require_token(request, self.settings.STAFF_TOKEN_SHA256)
         body = read_json(request, schemas.InvalidateBody())
         self.db.run(lambda uow: handlers.invalidate_card(uow, body["series_number"],
                                                          body["status"]))

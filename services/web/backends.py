@@ -14,6 +14,8 @@ from nameko.extensions import DependencyProvider
 from shared.clients import CLIENT_HEADER, peer_address
 from shared.http import CORRELATION_HEADER
 
+from .settings import WebSettings
+
 REFERENCE_TTL_SECONDS = 300
 # A board's answer is shared this long by every screen and phone showing that board
 # through this process: the gateway reads a board at most twice a second per process,
@@ -133,12 +135,13 @@ class Backends(DependencyProvider):
     def setup(self):
         """Read ``BOOKING_URL``, ``REGISTRY_URL``, ``COMPLAINTS_URL``,
         ``KIOSK_GATEWAY_URL`` and the client settings."""
-        config = self.container.config
-        self.urls = {name: str(config[f"{name.upper()}_URL"]).rstrip("/") for name in SERVICES}
-        self.timeout = float(config.get("BACKEND_TIMEOUT_SECONDS", 5))
+        settings = WebSettings.from_config(self.container.config)
+        self.urls = {name: getattr(settings, f"{name.upper()}_URL").rstrip("/")
+                     for name in SERVICES}
+        self.timeout = settings.BACKEND_TIMEOUT_SECONDS
         self.cache = {}
-        self.frontend_token = config.get("FRONTEND_TOKEN")
-        self.proxy_hops = int(config.get("WEB_PROXY_HOPS", 0))
+        self.frontend_token = settings.FRONTEND_TOKEN
+        self.proxy_hops = settings.WEB_PROXY_HOPS
 
     def get_dependency(self, worker_ctx):
         """A :class:`Client` carrying this request's correlation id."""

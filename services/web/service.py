@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
 from shared import dates
@@ -21,11 +20,13 @@ from shared.clock import BAKU, baku_today
 from shared.worker_clock import Clock
 from shared.http import http
 from shared.platform import PlatformService
+from shared.settings import SettingsProvider
 
 from shared.http import json_response
 
 from . import counter, forms, i18n, security
 from .backends import Backends, Unavailable
+from .settings import WebSettings
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -70,20 +71,6 @@ START_AGAIN = {"az": "Bu sorğu artıq etibarsızdır; zəhmət olmasa yenidən 
                "en": "This request is no longer valid; please start again."}
 
 
-class WebSettings(DependencyProvider):
-    """The pages' secrets and cookie settings, from config."""
-    def setup(self):
-        """Read ``WEB_CSRF_SECRET`` and the cookie settings."""
-        config = self.container.config
-        self.csrf_secret = str(config["WEB_CSRF_SECRET"])
-        self.secure_cookies = str(config.get("WEB_COOKIE_SECURE", "false")).lower() in (
-            "1", "true", "yes")
-
-    def get_dependency(self, worker_ctx):
-        """The same settings for every worker."""
-        return self
-
-
 class Visit:
     """What one request knows about its visitor: language and session (CSRF)."""
 
@@ -100,7 +87,7 @@ class Visit:
     def csrf_ok(self):
         """True when the form carries the CSRF token of this visitor's session."""
         token = self.request.form.get(security.CSRF_FIELD)
-        return not self.new_session and security.csrf_valid(self.settings.csrf_secret,
+        return not self.new_session and security.csrf_valid(self.settings.WEB_CSRF_SECRET,
                                                             self.session_id, token)
 
     def render(self, template, status=200, **context):
@@ -108,11 +95,11 @@ class Visit:
         the session and language cookies."""
         body = TEMPLATES.get_template(template).render(
             **page_words(self.lang), path=self.request.path, csrf_field=security.CSRF_FIELD,
-            csrf_token=security.csrf_token(self.settings.csrf_secret, self.session_id),
+            csrf_token=security.csrf_token(self.settings.WEB_CSRF_SECRET, self.session_id),
             problems=context.pop("problems", None) or forms.Problems(), **context)
         response = Response(body, status=status, content_type=HTML,
                             headers=security.PAGE_HEADERS)
-        cookie = {"httponly": True, "samesite": "Lax", "secure": self.settings.secure_cookies,
+        cookie = {"httponly": True, "samesite": "Lax", "secure": self.settings.WEB_COOKIE_SECURE,
                   "path": "/"}
         if self.new_session:
             response.set_cookie(security.SESSION_COOKIE, self.session_id, **cookie)
@@ -205,7 +192,7 @@ class WebService(PlatformService):
     and English, over the backend services' APIs; they work
     without JavaScript."""
     name = "web"
-    settings = WebSettings()
+    settings = SettingsProvider(WebSettings)
     api = Backends()
     clock = Clock()
 
@@ -265,7 +252,7 @@ class WebService(PlatformService):
     def booking_confirm(self, visit):
         """The code page sent: confirm with the emailed code (Q-3) and show the order code's
         page, or the reasons."""
-        summary = security.unseal(self.settings.csrf_secret, visit.request.form.get("summary"))
+        summary = security.unseal(self.settings.WEB_CSRF_SECRET, visit.request.form.get("summary"))
         if not summary:
             return visit.render("message.html", 400, title=i18n.pick(START_AGAIN, visit.lang),
                                 text="", again="/booking")
@@ -304,7 +291,7 @@ class WebService(PlatformService):
                             centres=reference["centres"], tomorrow=tomorrow)
 
     def _code_page(self, visit, summary, problems=None, status=200, void=False):
-        sealed = security.seal(self.settings.csrf_secret, summary)
+        sealed = security.seal(self.settings.WEB_CSRF_SECRET, summary)
         return visit.render("booking_code.html", status, summary=summary, sealed=sealed,
                             problems=problems, void=void, **self._names(summary))
 
@@ -354,7 +341,7 @@ class WebService(PlatformService):
         form = visit.request.form
         if form.get("move") is None:
             return self._reschedule_lookup(visit)
-        move = security.unhide(self.settings.csrf_secret, visit.session_id, form.get("move"))
+        move = security.unhide(self.settings.WEB_CSRF_SECRET, visit.session_id, form.get("move"))
         if not _a_move(move):
             return visit.render("message.html", 400, title=i18n.pick(START_AGAIN, visit.lang),
                                 text="", again="/reschedule")
@@ -427,7 +414,7 @@ class WebService(PlatformService):
             problems = forms.local_problem(NEED_A_NEW_DAY, visit.lang, "date", "reschedule-",
                                            forms.RESCHEDULE_LABELS)
             status = 400
-        hidden = security.hide(self.settings.csrf_secret, visit.session_id, move,
+        hidden = security.hide(self.settings.WEB_CSRF_SECRET, visit.session_id, move,
                                MOVE_TTL_SECONDS)
         return visit.render("reschedule.html", status, step="choose", move=hidden,
                             current=move, values=values, problems=problems, times=times,
@@ -529,7 +516,7 @@ class WebService(PlatformService):
             return self._token_refused(visit, answer)
         response = _see_other(counter.COUNTER_PATH)
         response.set_cookie(counter.COUNTER_COOKIE, token, httponly=True, samesite="Strict",
-                            secure=self.settings.secure_cookies, path=counter.COUNTER_PATH)
+                            secure=self.settings.WEB_COOKIE_SECURE, path=counter.COUNTER_PATH)
         return response
 
     @http("POST", "/counter/forget", accepts="form")
@@ -540,7 +527,7 @@ class WebService(PlatformService):
         response = _see_other(counter.COUNTER_PATH)
         response.delete_cookie(counter.COUNTER_COOKIE, path=counter.COUNTER_PATH,
                                httponly=True, samesite="Strict",
-                               secure=self.settings.secure_cookies)
+                               secure=self.settings.WEB_COOKIE_SECURE)
         return response
 
     @http("POST", "/counter/<action>", accepts="form")
@@ -586,7 +573,7 @@ class WebService(PlatformService):
         if answer.status == 401:
             response.delete_cookie(counter.COUNTER_COOKIE, path=counter.COUNTER_PATH,
                                    httponly=True, samesite="Strict",
-                                   secure=self.settings.secure_cookies)
+                                   secure=self.settings.WEB_COOKIE_SECURE)
         return response
 
     def _counter_view(self, visit, view, status=200, refusal=None):

@@ -17,6 +17,7 @@ import pytest
 from services.booking import domain as booking
 from services.booking.reference import ReferenceData
 from services.complaints import domain as complaints
+from services.complaints.events import ComplaintFiled
 from services.kiosk_gateway import domain as kiosk
 from services.registry.schemas import NameQuery
 from shared.clock import BAKU, baku_today, validating_on
@@ -55,23 +56,27 @@ def test_q1_the_horizon_counts_from_the_baku_day(now):
         {"beyond_horizon"}
 
 
+def filed(due_on):
+    """A complaint's state once filed, due on ``due_on`` (ISO)."""
+    return complaints.fold([ComplaintFiled(
+        complaint_id="c", reference="SK-20261107-ABC234", service="queue_booking",
+        channel="electronic", filed_on="2026-11-07", due_on=due_on, complainant={}, text="x")])
+
+
 @BOTH_SIDES
 def test_c3_an_answer_on_the_baku_day_after_the_deadline_is_late(now):
-    due_yesterday = complaints.fold([("ComplaintFiled", {"complaint_id": "c",
-                                                         "due_on": "2026-12-07"})])
-    due_today = complaints.fold([("ComplaintFiled", {"complaint_id": "c",
-                                                     "due_on": "2026-12-08"})])
+    due_yesterday, due_today = filed("2026-12-07"), filed("2026-12-08")
     assert complaints.decide_answer(due_yesterday, "resolved", "x", "email",
-                                    now)[0][1]["late"] is True
+                                    now)[0].late is True
     assert complaints.decide_answer(due_today, "resolved", "x", "email",
-                                    now)[0][1]["late"] is False
+                                    now)[0].late is False
 
 
 @BOTH_SIDES
 def test_c3_filing_and_deadlines_count_baku_days(now):
     filed_on = baku_today(now)
     assert complaints.due_date(filed_on) == date(2027, 1, 8)
-    state = complaints.fold([("ComplaintFiled", {"complaint_id": "c", "due_on": "2026-12-07"})])
+    state = filed("2026-12-07")
     assert [name for name, _ in complaints.decide_deadlines(state, baku_today(now), 5)] == \
         ["ComplaintDeadlineApproaching", "ComplaintOverdue"]
 

@@ -175,7 +175,8 @@ def test_d2_monitoring_reads_other_databases_only_in_the_operators_rebuild():
     for path, tree in modules("monitoring"):
         for function in ast.walk(tree):
             if isinstance(function, ast.FunctionDef) and any(
-                    isinstance(node, ast.Constant) and node.value == "EVENT_LOGS"
+                    (isinstance(node, ast.Constant) and node.value == "EVENT_LOGS")
+                    or (isinstance(node, ast.Attribute) and node.attr == "EVENT_LOGS")
                     for node in ast.walk(function)):
                 readers.add((path, function.name))
     assert readers == {("services/monitoring/read_model.py", "rebuild"),

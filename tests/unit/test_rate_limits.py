@@ -8,7 +8,7 @@ import pytest
 from services.booking import domain as booking
 from services.booking.events import CATALOG as BOOKING_EVENTS
 from services.booking.service import BookingService
-from services.complaints.service import ComplaintsService
+from shared.config import service_config
 from shared.http import status_of
 from shared import ratelimit
 from shared.auth import token_hash
@@ -208,7 +208,7 @@ def test_issue_12_the_defaults_cap_a_flood_of_36_requests_in_1_3_seconds():
 
 
 def test_issue_12_complaints_one_person_with_typos_passes_127_in_ten_seconds_do_not():
-    defaults = ComplaintsService.limits.defaults
+    defaults = service_config("complaints")["RATE_LIMITS"]
     per_client = ratelimit.parse("complaint_file", defaults["complaint_file"])
     assert all(run(per_client, [0, 30, 60, 90])[0])  # three typos, then filed
     flood, _ = run(per_client, [10 * n / 126 for n in range(127)])

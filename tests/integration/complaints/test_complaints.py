@@ -10,6 +10,7 @@ import requests
 from nameko.testing.services import replace_dependencies
 
 from services.complaints.service import ComplaintsService
+from shared.config import service_config
 from shared.clock import BAKU
 from tests.conftest import unused_port
 from tests.markers import timer_runs, wait_until
@@ -38,8 +39,12 @@ def complaints(container_factory, rabbit_config, make_database):
         """Another instance on the database (its container in ``start.containers``);
         its URL."""
         port = unused_port()
+        shipped = service_config("complaints")
+        # A test's limits replace the shipped ones of those names only.
+        config["RATE_LIMITS"] = shipped["RATE_LIMITS"] | config.get("RATE_LIMITS", {})
         container = container_factory(ComplaintsService, dict(
-            rabbit_config, DATABASE_URL=database, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
+            shipped, **rabbit_config, DATABASE_URL=database,
+            WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
             STAFF_TOKEN_SHA256=[hashlib.sha256(b"complaints-dev-token").hexdigest()],
             DEADLINE_CHECK_SECONDS=config.pop("DEADLINE_CHECK_SECONDS", 3600), **config))
         replace_dependencies(container, "clock").side_effect = clock

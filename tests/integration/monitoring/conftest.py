@@ -23,6 +23,7 @@ from services.monitoring.rebuild import consumer_of, rebuild
 from services.monitoring.service import MonitoringService
 from services.notification.service import NotificationService
 from services.registry.service import RegistryService
+from shared.config import service_config
 from shared.relay import Relay
 from tests.clock import Clock
 from tests.conftest import unused_port
@@ -153,6 +154,9 @@ class Platform:
             eventlet.sleep(0.3)
 
 
+SHIPPED = ("registry", "complaints", "monitoring")
+
+
 @pytest.fixture
 def start_platform(container_factory, rabbit_config, make_database):
     relays = []
@@ -189,7 +193,11 @@ def start_platform(container_factory, rabbit_config, make_database):
                    "complaints": ComplaintsService, "monitoring": MonitoringService}
         containers = {}
         for name in names:
-            container = container_factory(classes[name], common[name] | configs[name])
+            # The services whose settings are one object start from their config.yaml
+            # (every key declared there is required), the others from nothing.
+            shipped = service_config(name) if name in SHIPPED else {}
+            container = container_factory(classes[name],
+                                          shipped | common[name] | configs[name])
             replace_dependencies(container, "clock").side_effect = clock
             container.start()
             containers[name] = container

@@ -31,27 +31,32 @@ def day_of_events():
     at = (T0 + timedelta(minutes=1)).isoformat()
     events = [
         event("booking", "CodeConfirmed", slot | {"confirmed_at": at}, 2),  # before its request
-        event("booking", "BookingRequested", slot | {"channel": "web", "requested_at": at}, 1),
+        event("booking", "BookingRequested", slot | {"channel": "web", "requested_at": at,
+                                                "hold_expires_at": at, "language": "az"}, 1),
         event("booking", "BookingCancelled", {"booking_id": booking, "cancelled_at": at,
                                               "by": "citizen"}, 3),
         event("booking", "BookingRefused", {"refusal_id": query, "channel": "api",
                                             "reasons": [{"code": "slot_taken"}]}, 4),
         event("notification", "EmailCreated", {"intent_id": intent, "template": "t",
-                                               "reference": booking}, 1),
+                                               "reference": booking, "template_version": 1,
+                                               "language": "az", "requested_at": at}, 1),
         event("notification", "EmailTemporaryFailure", {
             "intent_id": intent, "template": "t", "reference": booking, "will_retry": True,
-            "smtp_code": 451}, 2),
+            "smtp_code": 451, "attempt": 1, "detail": "451", "template_version": 1}, 2),
         event("notification", "EmailDelivered", {"intent_id": intent, "template": "t",
-                                                 "reference": booking, "attempt": 1}, 3),
+                                                 "reference": booking, "attempt": 1,
+                                                 "template_version": 1}, 3),
         event("notification", "EmailDelivered", {"intent_id": intent, "template": "t",
-                                                 "reference": booking, "attempt": 2}, 4),
+                                                 "reference": booking, "attempt": 2,
+                                                 "template_version": 1}, 4),
         event("kiosk_gateway", "KioskRegistered", {"kiosk_id": kiosk, "centre": "baku-1"}, 1),
         event("kiosk_gateway", "KioskRevoked", {"kiosk_id": kiosk, "centre": "baku-1"}, 5),
         event("kiosk_gateway", "ActivationRefused", {"kiosk_id": kiosk, "centre": "baku-1",
                                                      "reason": "too_early", "at": at}, 2),
         event("kiosk_gateway", "TicketIssued", {
             "ticket_id": ticket, "centre": "baku-1", "service": "passport",
-            "date": "2026-11-24", "series": "booked", "booking_id": booking, "issued_at": at}, 6),
+            "date": "2026-11-24", "series": "booked", "booking_id": booking, "issued_at": at,
+            "kiosk_id": kiosk, "number": "B-001", "sequence": 1}, 6),
         event("registry", "FinQueried", {"query_id": query, "asked_at": at, "method": "name",
                                          "outcome": "found", "latency_ms": 3.5,
                                          "channel": "web"}, 1),
@@ -60,7 +65,7 @@ def day_of_events():
             "filed_on": "2026-11-23", "due_on": "2026-12-08"}, 1),
         event("complaints", "ComplaintAnswered", {
             "complaint_id": complaint, "answered_at": at, "decision": "upheld",
-            "late": False}, 2),
+            "late": False, "delivery": "email"}, 2),
     ]
     # Issue 17: the counters' and booking's new events, each table's.
     visit = {"ticket_id": ticket, "centre": "baku-1", "date": "2026-11-24",

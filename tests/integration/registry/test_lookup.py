@@ -12,6 +12,7 @@ from nameko.testing.services import replace_dependencies
 from prometheus_client import REGISTRY
 
 from services.registry.service import RegistryService
+from shared.config import service_config
 from tests import days
 from tests.clock import Clock
 from tests.conftest import unused_port
@@ -31,9 +32,11 @@ def registry(container_factory, rabbit_config, make_database):
 
         database = make_database(ROOT / "services" / "registry" / "migrations")
         port = unused_port()
-        container = container_factory(RegistryService, dict(
+        # The shipped config, without the pages' token (a test that needs it gives it).
+        container = container_factory(RegistryService, service_config("registry") | dict(
             rabbit_config, DATABASE_URL=database, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
-            STAFF_TOKEN_SHA256=[hashlib.sha256(b"registry-dev-token").hexdigest()], **config))
+            FRONTEND_TOKEN_SHA256=[],
+            STAFF_TOKEN_SHA256=[hashlib.sha256(b"registry-dev-token").hexdigest()]) | config)
         if clock is not None:
             replace_dependencies(container, "clock").side_effect = clock
         container.start()

@@ -5,6 +5,9 @@ from datetime import date, datetime
 import pytest
 
 from services.complaints import domain
+from services.complaints.events import (ComplaintAcknowledged, ComplaintAnswered,
+                                        ComplaintAssigned, ComplaintDeadlineApproaching,
+                                        ComplaintFiled, ComplaintOverdue, ComplaintWithdrawn)
 from shared.clock import BAKU
 from shared.errors import Conflict, ValidationFailed
 
@@ -20,10 +23,13 @@ def given(*events):
 
 
 def filed(complaint_id="c1", due_on="2026-02-28"):
-    return ("ComplaintFiled", {"complaint_id": complaint_id, "due_on": due_on})
+    return ComplaintFiled(complaint_id=complaint_id, reference="SK-20260131-ABC234",
+                          service="queue_booking", channel="electronic",
+                          filed_on="2026-01-31", due_on=due_on, complainant={},
+                          text=BODY["text"])
 
 
-ACKNOWLEDGED = ("ComplaintAcknowledged", {"complaint_id": "c1", "by": "email"})
+ACKNOWLEDGED = ComplaintAcknowledged(complaint_id="c1", by="email")
 
 
 def names(events):
@@ -83,8 +89,9 @@ def test_c3_an_answer_after_the_deadline_is_late():
 
 
 @pytest.mark.parametrize("closing", [
-    ("ComplaintAnswered", {"complaint_id": "c1", "decision": "resolved"}),
-    ("ComplaintWithdrawn", {"complaint_id": "c1"})])
+    ComplaintAnswered(complaint_id="c1", decision="resolved", delivery="email",
+                      answered_at=NOW.isoformat(), late=False, answer="x"),
+    ComplaintWithdrawn(complaint_id="c1", withdrawn_at=NOW.isoformat())])
 def test_a_closed_complaint_is_not_assigned_answered_or_withdrawn_again(closing):
     state = given(filed(), ACKNOWLEDGED, closing)
     for command in (lambda: domain.decide_assign(state, "r.aliyev", NOW),
@@ -108,14 +115,15 @@ def test_c3_the_deadline_check_warns_and_records_the_breach_at_once_when_both_ar
 
 
 def test_c3_a_warned_and_overdue_complaint_gets_nothing_more():
-    state = given(filed(), ("ComplaintDeadlineApproaching", {"complaint_id": "c1"}),
-                  ("ComplaintOverdue", {"complaint_id": "c1"}))
+    state = given(filed(), ComplaintDeadlineApproaching(complaint_id="c1", due_on="2026-02-28"),
+                  ComplaintOverdue(complaint_id="c1", due_on="2026-02-28"))
     assert domain.decide_deadlines(state, date(2026, 6, 1), 5) == []
 
 
 def test_the_state_is_the_fold_of_the_events_and_its_version_their_count():
-    state = given(filed(), ACKNOWLEDGED, ("ComplaintAssigned", {"complaint_id": "c1",
-                                                                "reviewer": "r.aliyev"}))
+    state = given(filed(), ACKNOWLEDGED, ComplaintAssigned(complaint_id="c1",
+                                                           reviewer="r.aliyev",
+                                                           assigned_at=NOW.isoformat()))
     assert (state.status, state.reviewer, state.version, state.due_on) == \
         ("assigned", "r.aliyev", 3, date(2026, 2, 28))
     assert state.stream_id == "complaint-c1"
@@ -124,3 +132,15 @@ def test_the_state_is_the_fold_of_the_events_and_its_version_their_count():
 def test_references_use_an_alphabet_with_no_look_alikes():
     code = domain.new_reference_code()
     assert len(code) == 6 and set(code) <= set(domain.REFERENCE_ALPHABET)
+
+
+def test_a_misspelt_field_fails_where_it_is_written_not_later_as_a_none():
+    with pytest.raises(TypeError, match="no field withdrawn_on"):
+        ComplaintWithdrawn(complaint_id="c1", withdrawn_on=NOW.isoformat())
+    with pytest.raises(TypeError, match="needs withdrawn_at"):
+        ComplaintWithdrawn(complaint_id="c1")
+    with pytest.raises(AttributeError, match="no field 'reviewr'"):
+        ComplaintAssigned(complaint_id="c1", reviewer="r", assigned_at=NOW.isoformat()).reviewr
+    # A stored event missing a field its type requires does not fold into a state.
+    with pytest.raises(TypeError):
+        given(("ComplaintAssigned", {"complaint_id": "c1"}))

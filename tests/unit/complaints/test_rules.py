@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 
 from services.complaints import domain
+from services.complaints.events import ComplaintFiled
 
 
 @pytest.mark.parametrize("filed, due", [
@@ -31,7 +32,10 @@ def test_c2_an_email_or_a_postal_address_or_a_workplace_is_needed():
 
 
 def filed(due="2026-12-22"):
-    return domain.fold([("ComplaintFiled", {"complaint_id": "c", "due_on": due})])
+    return domain.fold([ComplaintFiled(complaint_id="c", reference="SK-20261122-ABC234",
+                                       service="queue_booking", channel="electronic",
+                                       filed_on="2026-11-22", due_on=due, complainant={},
+                                       text="…")])
 
 
 def test_c3_a_warning_before_the_deadline_and_a_breach_after_it_once_each():
@@ -39,11 +43,11 @@ def test_c3_a_warning_before_the_deadline_and_a_breach_after_it_once_each():
     assert domain.decide_deadlines(state, date(2026, 12, 16), 5) == []
     warned = domain.decide_deadlines(state, date(2026, 12, 17), 5)
     assert [name for name, _ in warned] == ["ComplaintDeadlineApproaching"]
-    state = domain.evolve(state, *warned[0])
+    state = domain.evolve(state, warned[0])
     assert domain.decide_deadlines(state, date(2026, 12, 22), 5) == []  # due today: not late
     breach = domain.decide_deadlines(state, date(2026, 12, 23), 5)
     assert [name for name, _ in breach] == ["ComplaintOverdue"]
-    state = domain.evolve(state, *breach[0])
+    state = domain.evolve(state, breach[0])
     assert domain.decide_deadlines(state, date(2027, 1, 30), 5) == []
 
 
@@ -54,7 +58,7 @@ def test_an_answered_complaint_is_never_overdue_and_cannot_be_answered_twice():
 
     state = filed()
     now = datetime(2026, 12, 1, tzinfo=timezone.utc)
-    state = domain.evolve(state, *domain.decide_answer(state, "resolved", "Düzəldildi.", "email",
+    state = domain.evolve(state, domain.decide_answer(state, "resolved", "Düzəldildi.", "email",
                                                        now)[0])
     assert domain.decide_deadlines(state, date(2027, 1, 30), 5) == []
     with pytest.raises(Conflict):

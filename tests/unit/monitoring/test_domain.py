@@ -49,7 +49,7 @@ def test_m4_the_announcement_carries_counts_only_and_the_body_stays_private():
     announced, kept = keep(given=[], trigger="on_demand", centre="baku-1")
     assert "7f1c0c3e" not in str(CATALOG.public_data(*announced))
     assert CATALOG.public_data(*kept) is None
-    assert announced[1]["centre"] == "baku-1" and announced[1]["trigger"] == "on_demand"
+    assert announced.centre == "baku-1" and announced.trigger == "on_demand"
 
 
 def test_m4_a_report_on_demand_has_a_stream_of_its_own_a_daily_one_its_day():

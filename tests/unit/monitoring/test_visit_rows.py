@@ -66,10 +66,7 @@ def test_i17_recalls_and_the_counters_own_events_change_no_figure():
     signed_in = envelope("kiosk_gateway", "CounterSignedIn", {
         "counter_id": "c-1", "centre": "baku-1", "name": "1", "services": ["passport"],
         "at": "2026-11-24T09:00:00+04:00"})
-    resent = envelope("booking", "OrderCodeResent", {"booking_id": str(uuid.uuid4()),
-                                                     "resent_at": "2026-11-24T09:00:00+04:00"})
-    assert read_model.rows(recalled) == read_model.rows(signed_in) == \
-        read_model.rows(resent) == []
+    assert read_model.rows(recalled) == read_model.rows(signed_in) == []
 
 
 def test_i17_a_closure_of_a_whole_centre_has_no_service():

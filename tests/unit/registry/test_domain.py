@@ -36,8 +36,8 @@ def valid_by_catalog(events):
 def test_f1_a_new_person_is_registered_with_their_first_card():
     events = registered()
     assert [t for t, _ in events] == ["PersonRegistered", "IdCardIssued"]
-    assert events[0][1] == {**PERSON, "birth_date": "1985-04-17"}
-    assert events[1][1] == {"fin": FIN, "series_number": "AZE10000001",
+    assert events[0].data == {**PERSON, "birth_date": "1985-04-17"}
+    assert events[1].data == {"fin": FIN, "series_number": "AZE10000001",
                             "issued_on": "2020-01-01", "expires_on": "2030-01-01"}
     valid_by_catalog(events)
 

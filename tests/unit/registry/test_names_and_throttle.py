@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from services.registry import names
-from services.registry.service import RegistryService
+from shared.config import service_config
 from shared import ratelimit
 
 
@@ -51,7 +51,7 @@ def test_f5_the_throttle_refills_by_itself_and_never_locks_out():
 
 
 def test_f5_the_registry_default_is_far_above_what_a_person_types():
-    limit = ratelimit.parse("fin_lookup", RegistryService.limits.defaults["fin_lookup"])
+    limit = ratelimit.parse("fin_lookup", service_config("registry")["RATE_LIMITS"]["fin_lookup"])
     assert (limit.count, limit.period, limit.burst) == (60, timedelta(minutes=1), 30)
 
 
