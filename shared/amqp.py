@@ -21,13 +21,11 @@ from urllib.parse import unquote, urlparse
 import amqp
 from kombu import Exchange
 
+# Named by the catalogue, which a pure domain reaches through its events.py.
+from .catalog import events_exchange_name
+
 CLOUDEVENTS_JSON = "application/cloudevents+json"
 log = logging.getLogger(__name__)
-
-
-def events_exchange_name(service):
-    """The public, durable topic exchange of a service; routing key = event type (D-3)."""
-    return f"{service}.events"
 
 
 def requeue_exchange_name(service):

@@ -36,9 +36,14 @@ from dataclasses import dataclass, replace
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
-from .amqp import events_exchange_name
 from .envelope import Envelope, new_id, utcnow
 from .typed_events import event_class
+
+
+def events_exchange_name(service):
+    """The public, durable topic exchange of a service; routing key = event type (D-3)."""
+    return f"{service}.events"
+
 
 ALL_DATA = object()
 
