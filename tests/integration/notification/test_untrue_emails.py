@@ -1,4 +1,5 @@
-"""An email that is no longer true is never sent, on the real parts: booking and
+"""An email that is no longer true is never sent (the reminder and move emails; Q-2,
+Q-4 for the codes; D-1 for the fold), on the real parts: booking and
 notification in-process with their outbox relays, the real PostgreSQL and RabbitMQ, a
 mail sink of the test's own (deploy/mailsink.py) that refuses every message for a
 while, and one clock the test moves (the reminder goes the day before its visit).

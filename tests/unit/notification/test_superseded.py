@@ -1,6 +1,7 @@
-"""An email that is no longer true is never sent (Q-2, Q-4, Q-8 and the reminder and
-move emails of docs/REQUIREMENTS.md): the pure rule, one per template, over what is
-known of the booking, and the decision at each try — given the email's events and the
+"""An email that is no longer true is never sent (Q-2 and Q-4 for the codes, C-1 and
+C-3 for the complaint receipts, and the reminder and move emails): the pure rule, one
+per template, over what is known of the booking, and the decision at each try — given
+the email's events and the
 booking events noted, when a request (or its redelivery), then the email's events or
 the refusal ``Superseded``. The booking events may be noted in any order, before or
 after the request arrives."""
