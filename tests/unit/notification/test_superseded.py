@@ -1,10 +1,9 @@
 """An email that is no longer true is never sent (Q-2 and Q-4 for the codes, C-1 and
 C-3 for the complaint receipts, and the reminder and move emails): the pure rule, one
 per template, over what is known of the booking, and the decision at each try — given
-the email's events and the
-booking events noted, when a request (or its redelivery), then the email's events or
-the refusal ``Superseded``. The booking events may be noted in any order, before or
-after the request arrives."""
+the email's events and the booking events noted, when a request (or its redelivery),
+then the email's events or the refusal ``Superseded``. The booking events may be noted
+in any order, before or after the request arrives."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
