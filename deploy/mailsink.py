@@ -18,6 +18,9 @@ the prefix (`greylist6-x@…`: six refusals), else MAILSINK_GREYLIST_REFUSALS (4
 more than the three retries the notification service once gave an email). The
 count is per recipient address and kept in memory until the sink stops.
 
+`MAILSINK_REFUSE_WHILE` names a file: while it exists, every recipient is refused with
+451, as a relay that fails for a while (a test creates the file, then deletes it).
+
 The sink speaks SMTPUTF8 (RFC 6531) unless MAILSINK_SMTPUTF8=false: then it plays
 a relay that cannot take a non-ASCII address, as many production relays are.
 
@@ -60,14 +63,17 @@ REFUSALS = {
 DROP = "drop"
 GREYLIST = re.compile(r"^greylist(\d*)")
 GREYLISTED = "451 4.7.1 Greylisted, please try again later"
+UNAVAILABLE = "451 4.3.2 System not accepting messages, try again later"
 
 
 class MaildirHandler:
     """aiosmtpd handler that writes every message to one .eml file."""
 
-    def __init__(self, mail_dir: Path, greylist_refusals: int = 4) -> None:
+    def __init__(self, mail_dir: Path, greylist_refusals: int = 4,
+                 refuse_while: Path | None = None) -> None:
         self.mail_dir = mail_dir
         self.greylist_refusals = greylist_refusals
+        self.refuse_while = refuse_while  # while this file exists, every RCPT gets 451
         self.greylisted: dict[str, int] = {}  # recipient -> 451s answered so far
 
     async def handle_RCPT(
@@ -77,6 +83,9 @@ class MaildirHandler:
         (module docstring): ``refuse-temp`` 451, ``refuse-perm`` 550, ``greylist[N]`` 451 the
         first N times, ``drop`` closes the connection unanswered (SMTP replies, RFC 5321)."""
         local_part = address.split("@", 1)[0].lower()
+        if self.refuse_while is not None and self.refuse_while.exists():
+            log.info("refusing RCPT %s: not accepting messages for now", address)
+            return UNAVAILABLE
         if local_part.startswith(DROP):
             log.info("dropping the connection at RCPT %s (test address)", address)
             # abort(), not close(): nothing may reach the client, not even this reply.
@@ -162,17 +171,18 @@ def tls_context(cert: str, key: str) -> ssl.SSLContext:
 
 async def serve(host: str, port: int, mail_dir: Path, greylist_refusals: int = 4,
                 smtputf8: bool = True, tls: ssl.SSLContext | None = None,
-                login: Login | None = None) -> None:
+                login: Login | None = None, refuse_while: Path | None = None) -> None:
     """Runs the SMTP sink on ``host``:``port`` until SIGTERM or SIGINT, storing mail in
     ``mail_dir``; ``greylist_refusals``: default 451s per greylisted recipient; ``smtputf8``:
     offer SMTPUTF8 (RFC 6531); ``tls``: offer and require STARTTLS with this context;
-    ``login``: require AUTH as this account (over TLS when ``tls`` is set)."""
+    ``login``: require AUTH as this account (over TLS when ``tls`` is set);
+    ``refuse_while``: a file whose existence makes every recipient a 451."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    handler = MaildirHandler(mail_dir, greylist_refusals)
+    handler = MaildirHandler(mail_dir, greylist_refusals, refuse_while)
     # An explicit hostname: the default would do a (slow, offline) FQDN lookup.
     server = await loop.create_server(
         lambda: SMTP(handler, hostname="mailsink.local", enable_SMTPUTF8=smtputf8,
@@ -195,7 +205,7 @@ def main() -> None:
     """``python deploy/mailsink.py``: the sink configured from the environment (``SMTP_HOST``,
     ``SMTP_PORT``, ``ASAN_MAIL_DIR``, ``MAILSINK_GREYLIST_REFUSALS``, ``MAILSINK_SMTPUTF8``,
     ``MAILSINK_TLS_CERT`` with ``MAILSINK_TLS_KEY``, ``MAILSINK_USER`` with
-    ``MAILSINK_PASSWORD``)."""
+    ``MAILSINK_PASSWORD``, ``MAILSINK_REFUSE_WHILE``)."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
@@ -211,7 +221,9 @@ def main() -> None:
     tls = tls_context(cert, key) if cert and key else None
     user, password = os.environ.get("MAILSINK_USER"), os.environ.get("MAILSINK_PASSWORD")
     login = Login(user, password) if user and password else None
-    asyncio.run(serve(host, port, mail_dir, greylist_refusals, smtputf8, tls, login))
+    refuse_while = os.environ.get("MAILSINK_REFUSE_WHILE")
+    asyncio.run(serve(host, port, mail_dir, greylist_refusals, smtputf8, tls, login,
+                      Path(refuse_while) if refuse_while else None))
 
 
 if __name__ == "__main__":

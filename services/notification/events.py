@@ -4,6 +4,10 @@ Delivery states as GOV.UK Notify has them, one event each. Never the recipient's
 address, never the content in public: only which intent, which template, what
 happened. ``EmailCreated`` keeps the address in the service's own log (its ``emails``
 read model is the fold of the events, D-1, issue 16); its public form leaves it out.
+``EmailSuperseded`` ends an email that became untrue before it could be delivered
+(domain.py says by which rules). ``BookingEventNoted`` (private: never published) is
+what the service learned from one of booking's public events, kept so that those
+rules decide on the service's own log.
 """
 from marshmallow import Schema, fields, validate
 
@@ -49,9 +53,34 @@ class EmailFailedData(_Email):
     detail = fields.String(required=True)
 
 
+class EmailSupersededData(_Email):
+    """``EmailSuperseded``: never sent, because what it says is no longer true; the
+    booking event that made it so, the tries made before, when."""
+    attempts = fields.Integer(required=True, validate=validate.Range(min=0))
+    superseded_by = fields.String(required=True, metadata={
+        "description": "the type of the booking event that made the email untrue, e.g. "
+                       "BookingCancelled, BookingRescheduled, CodeConfirmed"})
+    superseded_at = fields.AwareDateTime(required=True)
+
+
+class BookingEventNotedData(Schema):
+    """``BookingEventNoted`` (private, stream ``booking-<id>``): one of booking's public
+    events as the email rules need it: its type, envelope time and correlation id,
+    and the visit it names (date, time) when it names one."""
+    booking_id = fields.String(required=True)
+    event_id = fields.String(required=True)
+    type = fields.String(required=True)
+    at = fields.AwareDateTime(required=True)
+    date = fields.String(load_default=None, allow_none=True)
+    time = fields.String(load_default=None, allow_none=True)
+    correlation_id = fields.String(load_default=None, allow_none=True)
+
+
 CATALOG = EventCatalog("notification")
 CATALOG.register("EmailCreated", EmailCreatedData, public=EmailCreatedPublic)
 CATALOG.register("EmailDelivered", EmailDeliveredData)
 CATALOG.register("EmailTemporaryFailure", EmailFailedData)
 CATALOG.register("EmailPermanentFailure", EmailFailedData)
 CATALOG.register("EmailTechnicalFailure", EmailFailedData)
+CATALOG.register("EmailSuperseded", EmailSupersededData)
+CATALOG.register("BookingEventNoted", BookingEventNotedData, public=None)

@@ -7,7 +7,10 @@ notification --check`` calls it on the whole event log and compares.
 
 Every value comes from the events: ``attempts`` is the try's ``attempt``,
 ``last_error`` its ``detail``, ``version`` the stream's, ``created_at`` and
-``updated_at`` the events' times, ``recipient`` ``EmailCreated``'s (private) field.
+``updated_at`` the events' times, ``recipient`` ``EmailCreated``'s (private) field,
+``superseded_by`` ``EmailSuperseded``'s (status ``superseded``: never sent, no longer
+true). ``BookingEventNoted`` (what the service learned of a booking) is not projected:
+the email rules fold its stream itself, at each try (``handlers.known_of``).
 Exactly one email per intent is not kept by this table but by the stream's lock and
 its folded state (``handlers.deliver``, ``domain.decide_send``).
 
@@ -16,11 +19,11 @@ the write, the recipient absent from their ``EmailCreated``) differ from their r
 in those columns: ``--check`` lists them, ``--apply`` replaces them with the fold
 (the recipient of such a row then is NULL, migration 0202).
 """
-from .domain import CREATED, STATUS_OF
+from .domain import CREATED, STATUS_OF, SUPERSEDED
 
 TABLES = ("emails",)
 # What a difference found by shared.rebuild may print: no address, no error text.
-CHECK_SHOWN = {"emails": ("intent_id", "status", "attempts", "version")}
+CHECK_SHOWN = {"emails": ("intent_id", "status", "attempts", "version", "superseded_by")}
 
 
 def apply(conn, event):
@@ -41,17 +44,25 @@ def apply(conn, event):
             " updated_at = %s WHERE intent_id = %s",
             (STATUS_OF[event.type], data["attempt"], data.get("detail") or None,
              event.version, event.envelope.time, data["intent_id"]))
+    elif event.type == "EmailSuperseded":
+        conn.execute(
+            "UPDATE emails SET status = %s, superseded_by = %s, version = %s, updated_at = %s"
+            " WHERE intent_id = %s",
+            (SUPERSEDED, data["superseded_by"], event.version, event.envelope.time,
+             data["intent_id"]))
 
 
 EMAIL_STATES = ("intent_id", "status", "template", "template_version", "attempts",
-                "updated_at")
+                "updated_at", "superseded_by")
 
 
 def emails_about(conn, reference):
     """The delivery states of the emails about ``reference`` (e.g. ``booking-<id>``),
-    oldest first: dicts of :data:`EMAIL_STATES` (``updated_at`` as text). No address."""
+    oldest first: dicts of :data:`EMAIL_STATES` (``updated_at`` as text;
+    ``superseded_by`` ``None`` unless superseded). No address."""
     rows = conn.execute(
-        "SELECT intent_id, status, template, template_version, attempts, updated_at"
-        " FROM emails WHERE reference = %s ORDER BY created_at", (reference,)).fetchall()
+        "SELECT intent_id, status, template, template_version, attempts, updated_at,"
+        " superseded_by FROM emails WHERE reference = %s ORDER BY created_at",
+        (reference,)).fetchall()
     return [dict(zip(EMAIL_STATES, (str(v) if k == "updated_at" else v
                                     for k, v in zip(EMAIL_STATES, row)))) for row in rows]

@@ -14,6 +14,8 @@ from shared.metrics import at_zero
 from shared.platform import PlatformService
 
 
+from services.booking.events import CATALOG as BOOKING_EVENTS
+
 from . import api, handlers, read_model
 from .events import CATALOG
 from .schedule import DEFAULT_STEPS, RetrySchedule
@@ -25,7 +27,8 @@ TEMPLATES = Templates()
 BOOKING_REQUESTS = request_catalog("booking")
 COMPLAINTS_REQUESTS = request_catalog("complaints")
 EMAILS = at_zero(Counter("asan_emails_total",
-                         "Delivery attempts by outcome: delivered, temporary, permanent, technical",
+                         "Delivery attempts by outcome: delivered, temporary, permanent, technical;"
+                         " superseded: ended unsent, no longer true",
                          ["template", "outcome"]),
                  TEMPLATES.versions, handlers.OUTCOME_OF.values())
 
@@ -82,6 +85,16 @@ class NotificationService(PlatformService):
     def on_complaint_email(self, request):
         """Acknowledgements with the reference number, and answers (C-1, C-3)."""
         self._deliver(request)
+
+    @on_event("booking", "#", catalog=BOOKING_EVENTS)
+    def on_booking_event(self, event):
+        """Booking's public events that can make an email untrue (a cancellation, a
+        move, a confirmed hold, a new order code…), noted in this service's log for
+        the next try of each email about the booking (domain.untrue)."""
+        if event.type not in handlers.NOTED:
+            return
+        with self.db.handling(event) as uow:
+            handlers.note(uow, event)
 
     def _deliver(self, request):
         """One try. A temporary failure is committed first, then the request is asked

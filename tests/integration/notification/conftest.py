@@ -41,13 +41,15 @@ def _listening(port):
 
 @pytest.fixture
 def own_mail_sink(tmp_path):
-    """``own_mail_sink(smtputf8=True, greylist_refusals=4, tls=None, login=None)``
-    starts a sink; ``tls``: ``(certificate, key)`` PEM paths, STARTTLS offered and
-    required; ``login``: ``(user, password)``, AUTH required (deploy/mailsink.py).
+    """``own_mail_sink(smtputf8=True, greylist_refusals=4, tls=None, login=None,
+    refuse_while=None)`` starts a sink; ``tls``: ``(certificate, key)`` PEM paths,
+    STARTTLS offered and required; ``login``: ``(user, password)``, AUTH required;
+    ``refuse_while``: a path, every recipient refused (451) while it exists
+    (deploy/mailsink.py).
     Each is stopped (SIGTERM) after the test."""
     started = []
 
-    def start(smtputf8=True, greylist_refusals=4, tls=None, login=None):
+    def start(smtputf8=True, greylist_refusals=4, tls=None, login=None, refuse_while=None):
         port, mail_dir = unused_port(), tmp_path / f"mail-{len(started)}"
         mail_dir.mkdir()
         log = tmp_path / f"mailsink-{len(started)}.log"
@@ -58,6 +60,8 @@ def own_mail_sink(tmp_path):
             env.update(MAILSINK_TLS_CERT=str(tls[0]), MAILSINK_TLS_KEY=str(tls[1]))
         if login:
             env.update(MAILSINK_USER=login[0], MAILSINK_PASSWORD=login[1])
+        if refuse_while:
+            env.update(MAILSINK_REFUSE_WHILE=str(refuse_while))
         with open(log, "wb") as output:
             process = subprocess.Popen([sys.executable, str(SINK)], env=env,
                                        stdout=output, stderr=subprocess.STDOUT)
