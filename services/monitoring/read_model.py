@@ -230,6 +230,13 @@ def _email_delivered(event, envelope):
                   "delivered_attempt": event.attempt})
 
 
+@projects("notification", "EmailSuperseded")
+def _email_superseded(event, envelope):
+    yield upsert("emails", "intent_id", event.intent_id,
+                 {**_email(event), "superseded_logged_at": envelope.time,
+                  "superseded_by": event.superseded_by})
+
+
 @projects("notification", *FAILURES)
 def _email_failed(event, envelope):
     kind = FAILURES[event.event_type]

@@ -232,6 +232,8 @@ def failures(conn, params):
             f"  AND e.template = %({template})s"
             f" WHERE b.{day_column} >= %(start)s AND b.{day_column} < %(end)s AND {b_filter}"
             f"  AND b.{since} + %(stuck)s <= %(as_of)s"
+            # An email superseded (its booking moved on) was rightly never sent.
+            "  AND e.superseded_logged_at IS NULL"
             f"  AND (e.delivered_logged_at IS NULL"
             f"       OR e.delivered_logged_at > b.{since} + %(stuck)s)"
             " ORDER BY b.booking_id"), p)
