@@ -70,16 +70,16 @@ def _seconds(start, end):
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
-def observe(outcome, data):
+def observe(outcome, event):
     """Count a counter's act (``outcome``: called, recalled, no_show, transferred,
-    served) and observe the waiting or service time its event ``data`` gives."""
-    CALLS.labels(data["centre"], outcome).inc()
-    if outcome == "called" and data["first_call"]:
-        WAITING_SECONDS.labels(data["centre"], data["service"]).observe(
-            _seconds(data["issued_at"], data["called_at"]))
+    served) and observe the waiting or service time its (typed) ``event`` gives."""
+    CALLS.labels(event.centre, outcome).inc()
+    if outcome == "called" and event.first_call:
+        WAITING_SECONDS.labels(event.centre, event.service).observe(
+            _seconds(event.issued_at, event.called_at))
     elif outcome == "served":
-        SERVICE_SECONDS.labels(data["centre"], data["service"]).observe(
-            _seconds(data["called_at"], data["served_at"]))
+        SERVICE_SECONDS.labels(event.centre, event.service).observe(
+            _seconds(event.called_at, event.served_at))
 
 
 class GatewayConfig(DependencyProvider):
@@ -263,9 +263,9 @@ class KioskGatewayService(PlatformService):
         # a booking that does not answer is a 503 before anything is recorded, not after.
         self._catalogue()
         now = self.clock()
-        data = self.db.run(lambda uow: act(uow, counter_id, now))
-        if data:
-            observe(outcome, data)
+        event = self.db.run(lambda uow: act(uow, counter_id, now))
+        if event is not None:
+            observe(outcome, event)
         return self._counter_view(counter_id)
 
     @http("GET", "/counter")
