@@ -35,11 +35,19 @@ from .tickets import Ticket, ticket_number
 
 @dataclass(frozen=True)
 class Policy:
-    """The activation rules a deployment configures (Q-7)."""
-    repeat_window: timedelta = timedelta(minutes=10)
-    free_failures: int = 5  # wrong codes in a row before a kiosk is slowed down
-    base_delay: timedelta = timedelta(seconds=2)
+    """The activation rules (Q-7): a deployment configures the first three
+    (``settings.KioskGatewaySettings.policy``)."""
+    repeat_window: timedelta
+    free_failures: int  # wrong codes in a row before a kiosk is slowed down
+    base_delay: timedelta
     max_delay: timedelta = timedelta(minutes=5)
+
+
+# The rules a refusal stored before refusals carried ``blocked_until`` was slowed down
+# by: fixed here, not configured, so that a rebuild gives the same rows whatever the
+# configuration is now.
+EARLY_POLICY = Policy(repeat_window=timedelta(minutes=10), free_failures=5,
+                      base_delay=timedelta(seconds=2))
 
 
 # --- refusals: each kind of "no", with its words in both languages -----------------
@@ -242,15 +250,15 @@ def evolve_throttle(throttle, event):
     ``blocked_until`` it carries, when it carries one), a booked ticket clears it; any
     other event leaves it as it was. The one rule: the read model's kiosk row is this
     fold (``read_model.apply``). A refusal stored before refusals carried
-    ``blocked_until`` (the field absent, not null) is slowed down by the default
-    :class:`Policy`."""
+    ``blocked_until`` (the field absent, not null) is slowed down by
+    :data:`EARLY_POLICY`."""
     match event:
         case ActivationRefused(reason="invalid"):
             if "blocked_until" in event.data:
                 until = event.blocked_until and datetime.fromisoformat(event.blocked_until)
             else:
                 until = slowed_until(throttle.failures + 1, datetime.fromisoformat(event.at),
-                                     Policy())
+                                     EARLY_POLICY)
             return Throttle(throttle.failures + 1, until or throttle.blocked_until)
         case TicketIssued(series="booked"):
             return Throttle()

@@ -31,7 +31,7 @@ Not state, so not in ``TABLES``: ``kiosk_heartbeats`` (last heartbeat of each ki
 telemetry without events, written by :func:`record_heartbeat`; migration 0302).
 Events from before issue 16 lack ``credential_hash`` (such a kiosk is rebuilt with an
 empty hash, which no token matches: rotate its credential) and ``blocked_until``
-(rebuilt with the default :class:`~.domain.Policy`).
+(rebuilt with :data:`~.domain.EARLY_POLICY`).
 """
 from shared.clock import BAKU
 from shared.eventstore import ConcurrencyError

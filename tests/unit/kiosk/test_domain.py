@@ -11,8 +11,8 @@ from shared.clock import BAKU
 from shared.dates import day_text
 from shared.http import status_of
 
-POLICY = domain.Policy(free_failures=3, base_delay=timedelta(seconds=2),
-                       max_delay=timedelta(seconds=10))
+POLICY = domain.Policy(repeat_window=timedelta(minutes=10), free_failures=3,
+                       base_delay=timedelta(seconds=2), max_delay=timedelta(seconds=10))
 # Tuesday 24 November 2026, 10:05 in Baku
 NOW = datetime(2026, 11, 24, 10, 5, tzinfo=BAKU)
 HASH, NEW_HASH = "a" * 64, "b" * 64
@@ -111,7 +111,7 @@ def test_q7_a_booked_ticket_clears_the_count_a_walk_in_does_not():
 
 
 def test_q7_a_wrong_code_stored_before_refusals_said_until_when_is_slowed_by_the_default():
-    policy = domain.Policy()
+    policy = domain.EARLY_POLICY
     throttle = domain.Throttle(policy.free_failures - 1)
     old = ActivationRefused(kiosk_id="k1", centre="baku-1", reason="invalid",
                             at=NOW.isoformat())  # no blocked_until at all
