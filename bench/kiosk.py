@@ -18,6 +18,7 @@ from services.booking import read_model as booking_read_model
 from services.booking.events import CATALOG
 from services.booking.reference import ReferenceData
 from shared.clock import BAKU
+from shared.config import service_config
 from shared.db import make_pool
 from shared.eventstore import EventStore, unit_of_work
 from tests import days
@@ -90,10 +91,10 @@ def activations(concurrency=16):
                     "ACTIVATION_EARLY_MINUTES": 720,
                     "ACTIVATION_GRACE_MINUTES": 720, "HOLD_SWEEP_SECONDS": 3600,
                     "LAPSE_SWEEP_SECONDS": 3600, "max_workers": 20},
-        "gateway": {"AMQP_URI": amqp, "DATABASE_URL": gateway_db,
-                    "WEB_SERVER_ADDRESS": f"127.0.0.1:{PORT_BASE + 3}",
-                    "KIOSK_HEALTH_SECONDS": 3600,
-                    "ADMIN_TOKEN_SHA256": [ADMIN_TOKEN_SHA256], "max_workers": 20},
+        "gateway": dict(service_config("kiosk_gateway"), AMQP_URI=amqp,
+                        DATABASE_URL=gateway_db, WEB_SERVER_ADDRESS=f"127.0.0.1:{PORT_BASE + 3}",
+                        KIOSK_HEALTH_SECONDS=3600, ADMIN_TOKEN_SHA256=[ADMIN_TOKEN_SHA256],
+                        max_workers=20),
     }
     env = dict(os.environ, BENCH_NOW=datetime.combine(day, clock_time(13), tzinfo=BAKU)
                .isoformat())

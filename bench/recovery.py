@@ -336,10 +336,10 @@ def board(centre="baku-1", service="passport"):
             "AMQP_URI": amqp, "DATABASE_URL": booking_db, "BOOKING_CODE_KEY": "bench-key",
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{ports['booking']}", "HOLD_SWEEP_SECONDS": 3600,
             "LAPSE_SWEEP_SECONDS": 3600}},
-        {"class": "services.kiosk_gateway.service:KioskGatewayService", "config": {
-            "AMQP_URI": amqp, "DATABASE_URL": gateway_db, "KIOSK_HEALTH_SECONDS": 3600,
-            "WEB_SERVER_ADDRESS": f"127.0.0.1:{ports['gateway']}",
-            "ADMIN_TOKEN_SHA256": [ADMIN_TOKEN_SHA256]}},
+        {"class": "services.kiosk_gateway.service:KioskGatewayService", "config": dict(
+            service_config("kiosk_gateway"), AMQP_URI=amqp, DATABASE_URL=gateway_db,
+            KIOSK_HEALTH_SECONDS=3600, WEB_SERVER_ADDRESS=f"127.0.0.1:{ports['gateway']}",
+            ADMIN_TOKEN_SHA256=[ADMIN_TOKEN_SHA256])},
         {"class": "services.web.service:WebService", "config": pages}]
     env = {"BENCH_NOW": _open_moment(centre, service).isoformat(), "BENCH_CLOCK_RUNS": "1"}
     try:

@@ -26,16 +26,28 @@ from shared.dates import day_both
 from shared.decider import folder
 from shared.errors import Conflict, Gone, NotFound, Rejected, Text, TooManyRequests
 
+from .events import (
+    CATALOG, ActivationRefused, CounterCredentialRotated, CounterRegistered, CounterRevoked,
+    CounterSignedIn, CounterSignedOut, KioskCredentialRotated, KioskRegistered, KioskRevoked,
+    TicketCalled, TicketIssued, TicketNoShow, TicketRecalled, TicketServed, TicketTransferred)
 from .tickets import Ticket, ticket_number
 
 
 @dataclass(frozen=True)
 class Policy:
-    """The activation rules a deployment configures (Q-7)."""
-    repeat_window: timedelta = timedelta(minutes=10)
-    free_failures: int = 5  # wrong codes in a row before a kiosk is slowed down
-    base_delay: timedelta = timedelta(seconds=2)
+    """The activation rules (Q-7): a deployment configures the first three
+    (``settings.KioskGatewaySettings.policy``)."""
+    repeat_window: timedelta
+    free_failures: int  # wrong codes in a row before a kiosk is slowed down
+    base_delay: timedelta
     max_delay: timedelta = timedelta(minutes=5)
+
+
+# The rules a refusal stored before refusals carried ``blocked_until`` was slowed down
+# by: fixed here, not configured, so that a rebuild gives the same rows whatever the
+# configuration is now.
+EARLY_POLICY = Policy(repeat_window=timedelta(minutes=10), free_failures=5,
+                      base_delay=timedelta(seconds=2))
 
 
 # --- refusals: each kind of "no", with its words in both languages -----------------
@@ -169,29 +181,29 @@ def kiosk_stream(kiosk_id):
     return f"kiosk-{kiosk_id}"
 
 
-def evolve(state, event_type, data):
-    """``state`` after one event of the kiosk's stream."""
+def evolve(state, event):
+    """``state`` after one (typed) event of the kiosk's stream."""
     state = replace(state, version=state.version + 1)
-    if event_type == "KioskRegistered":
-        return replace(state, kiosk_id=data["kiosk_id"], centre=data["centre"],
-                       status="active", credential_hash=data.get("credential_hash"))
-    if event_type == "KioskCredentialRotated":
-        return replace(state, credential_hash=data.get("credential_hash"))
-    if event_type == "KioskRevoked":
-        return replace(state, status="revoked")
+    match event:
+        case KioskRegistered():
+            return replace(state, kiosk_id=event.kiosk_id, centre=event.centre,
+                           status="active", credential_hash=event.credential_hash)
+        case KioskCredentialRotated():
+            return replace(state, credential_hash=event.credential_hash)
+        case KioskRevoked():
+            return replace(state, status="revoked")
     return state
 
 
-# The :class:`Kiosk` of ``(event type, data)`` pairs, oldest first.
-fold = folder(Kiosk(), evolve)
+# The :class:`Kiosk` of a stream's events, oldest first.
+fold = folder(Kiosk(), evolve, CATALOG)
 
 
 def decide_register(kiosk_id, centre, known_centres, credential_hash):
     """D-5: a kiosk of a known centre, with the hash of its first secret."""
     if centre not in known_centres:
         raise UnknownCentre(centre)
-    return [("KioskRegistered", {"kiosk_id": kiosk_id, "centre": centre,
-                                 "credential_hash": credential_hash})]
+    return [KioskRegistered(kiosk_id=kiosk_id, centre=centre, credential_hash=credential_hash)]
 
 
 def decide_rotate(state, credential_hash):
@@ -200,8 +212,8 @@ def decide_rotate(state, credential_hash):
         raise UnknownKiosk()
     if state.status == "revoked":
         raise KioskIsRevoked()
-    return [("KioskCredentialRotated", {"kiosk_id": state.kiosk_id, "centre": state.centre,
-                                        "credential_hash": credential_hash})]
+    return [KioskCredentialRotated(kiosk_id=state.kiosk_id, centre=state.centre,
+                                   credential_hash=credential_hash)]
 
 
 def decide_revoke(state):
@@ -210,7 +222,7 @@ def decide_revoke(state):
         raise UnknownKiosk()
     if state.status == "revoked":
         return []
-    return [("KioskRevoked", {"kiosk_id": state.kiosk_id, "centre": state.centre})]
+    return [KioskRevoked(kiosk_id=state.kiosk_id, centre=state.centre)]
 
 
 # --- slowing down guessers (Q-7) ----------------------------------------------------
@@ -232,22 +244,24 @@ def slowed_until(failures, at, policy):
                     policy.max_delay)
 
 
-def evolve_throttle(throttle, event_type, data):
-    """The throttle of the kiosk after one of its ``ActivationRefused`` or
+def evolve_throttle(throttle, event):
+    """The throttle of the kiosk after one of its (typed) ``ActivationRefused`` or
     ``TicketIssued`` events: a wrong code counts (and slows the kiosk down until the
     ``blocked_until`` it carries, when it carries one), a booked ticket clears it; any
     other event leaves it as it was. The one rule: the read model's kiosk row is this
     fold (``read_model.apply``). A refusal stored before refusals carried
-    ``blocked_until`` is slowed down by the default :class:`Policy`."""
-    if event_type == "ActivationRefused" and data["reason"] == "invalid":
-        if "blocked_until" in data:
-            until = data["blocked_until"] and datetime.fromisoformat(data["blocked_until"])
-        else:
-            until = slowed_until(throttle.failures + 1, datetime.fromisoformat(data["at"]),
-                                 Policy())
-        return Throttle(throttle.failures + 1, until or throttle.blocked_until)
-    if event_type == "TicketIssued" and data["series"] == "booked":
-        return Throttle()
+    ``blocked_until`` (the field absent, not null) is slowed down by
+    :data:`EARLY_POLICY`."""
+    match event:
+        case ActivationRefused(reason="invalid"):
+            if "blocked_until" in event.data:
+                until = event.blocked_until and datetime.fromisoformat(event.blocked_until)
+            else:
+                until = slowed_until(throttle.failures + 1, datetime.fromisoformat(event.at),
+                                     EARLY_POLICY)
+            return Throttle(throttle.failures + 1, until or throttle.blocked_until)
+        case TicketIssued(series="booked"):
+            return Throttle()
     return throttle
 
 
@@ -268,9 +282,9 @@ def decide_refusal(kiosk_id, centre, throttle, reason, now, policy):
     slowing the kiosk down, and says until when it does."""
     blocked_until = slowed_until(throttle.failures + 1, now, policy) \
         if reason == "invalid" else None
-    return [("ActivationRefused", {
-        "kiosk_id": kiosk_id, "centre": centre, "reason": reason, "at": now.isoformat(),
-        "blocked_until": blocked_until.isoformat() if blocked_until else None})]
+    return [ActivationRefused(
+        kiosk_id=kiosk_id, centre=centre, reason=reason, at=now.isoformat(),
+        blocked_until=blocked_until.isoformat() if blocked_until else None)]
 
 
 @dataclass(frozen=True)
@@ -325,22 +339,22 @@ def decide_ticket(ticket_id, last, centre, service, prefix, series, kiosk_id, no
     ``last + 1`` (``last``: the highest taken that day, 0 for none), so numbers are
     gap-free. ``booking``: booking's answer (its ``booking_id`` and ``time``)."""
     sequence = last + 1
-    return [("TicketIssued", {
-        "ticket_id": ticket_id, "centre": centre, "date": ticket_day(now).isoformat(),
-        "number": ticket_number(prefix, series, sequence), "sequence": sequence,
-        "series": series, "service": service,
-        "booking_id": booking["booking_id"] if booking else None,
-        "booked_time": booking["time"] if booking else None, "kiosk_id": kiosk_id,
-        "issued_at": now.isoformat()})]
+    return [TicketIssued(
+        ticket_id=ticket_id, centre=centre, date=ticket_day(now).isoformat(),
+        number=ticket_number(prefix, series, sequence), sequence=sequence,
+        series=series, service=service,
+        booking_id=booking["booking_id"] if booking else None,
+        booked_time=booking["time"] if booking else None, kiosk_id=kiosk_id,
+        issued_at=now.isoformat())]
 
 
-def ticket_of(data):
-    """The :class:`~.tickets.Ticket` a ``TicketIssued`` event's data describes."""
-    return Ticket(str(data["ticket_id"]), data["centre"], date.fromisoformat(data["date"]),
-                  data["number"], data["sequence"], data["series"], data["service"],
-                  str(data["booking_id"]) if data.get("booking_id") else None,
-                  time.fromisoformat(data["booked_time"]) if data.get("booked_time") else None,
-                  data["kiosk_id"], datetime.fromisoformat(data["issued_at"]).astimezone(BAKU))
+def ticket_of(event):
+    """The :class:`~.tickets.Ticket` a (typed) ``TicketIssued`` event describes."""
+    return Ticket(str(event.ticket_id), event.centre, date.fromisoformat(event.date),
+                  event.number, event.sequence, event.series, event.service,
+                  str(event.booking_id) if event.booking_id else None,
+                  time.fromisoformat(event.booked_time) if event.booked_time else None,
+                  event.kiosk_id, datetime.fromisoformat(event.issued_at).astimezone(BAKU))
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -510,30 +524,31 @@ def counter_stream(counter_id):
     return f"counter-{counter_id}"
 
 
-def evolve_counter(state, event_type, data):
-    """``state`` after one event of the counter's stream."""
+def evolve_counter(state, event):
+    """``state`` after one (typed) event of the counter's stream."""
     state = replace(state, version=state.version + 1)
-    if event_type == "CounterRegistered":
-        return replace(state, counter_id=data["counter_id"], centre=data["centre"],
-                       name=data["name"], status="active",
-                       credential_hash=data["credential_hash"])
-    if event_type == "CounterCredentialRotated":
-        return replace(state, credential_hash=data["credential_hash"])
-    if event_type == "CounterRevoked":
-        return replace(state, status="revoked", services=())
-    if event_type == "CounterSignedIn":
-        return replace(state, services=tuple(data["services"]))
-    if event_type == "CounterSignedOut":
-        return replace(state, services=())
+    match event:
+        case CounterRegistered():
+            return replace(state, counter_id=event.counter_id, centre=event.centre,
+                           name=event.name, status="active",
+                           credential_hash=event.credential_hash)
+        case CounterCredentialRotated():
+            return replace(state, credential_hash=event.credential_hash)
+        case CounterRevoked():
+            return replace(state, status="revoked", services=())
+        case CounterSignedIn():
+            return replace(state, services=tuple(event.services))
+        case CounterSignedOut():
+            return replace(state, services=())
     return state
 
 
-# The :class:`Counter` of ``(event type, data)`` pairs, oldest first.
-fold_counter = folder(Counter(), evolve_counter)
+# The :class:`Counter` of a stream's events, oldest first.
+fold_counter = folder(Counter(), evolve_counter, CATALOG)
 
 
-def _counter_data(state, **more):
-    return {"counter_id": state.counter_id, "centre": state.centre, "name": state.name, **more}
+def _counter_data(state):
+    return {"counter_id": state.counter_id, "centre": state.centre, "name": state.name}
 
 
 def counter_name_key(name):
@@ -551,8 +566,8 @@ def decide_register_counter(counter_id, centre, name, known_centres, credential_
         raise UnknownCentre(centre)
     if counter_name_key(name) in {counter_name_key(used) for used in names_in_use}:
         raise NameTaken(name)
-    return [("CounterRegistered", {"counter_id": counter_id, "centre": centre, "name": name,
-                                   "credential_hash": credential_hash})]
+    return [CounterRegistered(counter_id=counter_id, centre=centre, name=name,
+                              credential_hash=credential_hash)]
 
 
 def decide_rotate_counter(state, credential_hash):
@@ -561,7 +576,7 @@ def decide_rotate_counter(state, credential_hash):
         raise UnknownCounter()
     if state.status == "revoked":
         raise CounterIsRevoked()
-    return [("CounterCredentialRotated", _counter_data(state, credential_hash=credential_hash))]
+    return [CounterCredentialRotated(**_counter_data(state), credential_hash=credential_hash)]
 
 
 def decide_revoke_counter(state):
@@ -571,7 +586,7 @@ def decide_revoke_counter(state):
         raise UnknownCounter()
     if state.status == "revoked":
         return []
-    return [("CounterRevoked", _counter_data(state))]
+    return [CounterRevoked(**_counter_data(state))]
 
 
 def decide_sign_in(state, services, offered, now):
@@ -586,8 +601,7 @@ def decide_sign_in(state, services, offered, now):
     for service in wanted:
         if service not in offered:
             raise NotOffered(service)
-    return [("CounterSignedIn", _counter_data(state, services=list(wanted),
-                                              at=now.isoformat()))]
+    return [CounterSignedIn(**_counter_data(state), services=list(wanted), at=now.isoformat())]
 
 
 def decide_sign_out(state, current, now):
@@ -596,7 +610,7 @@ def decide_sign_out(state, current, now):
         raise TicketInProgress()
     if not state.signed_in:
         return []
-    return [("CounterSignedOut", _counter_data(state, at=now.isoformat()))]
+    return [CounterSignedOut(**_counter_data(state), at=now.isoformat())]
 
 
 @dataclass(frozen=True)
@@ -624,31 +638,32 @@ def ticket_stream(ticket_id):
     return f"ticket-{ticket_id}"
 
 
-def evolve_ticket(state, event_type, data):
-    """``state`` after one event of the ticket's stream."""
+def evolve_ticket(state, event):
+    """``state`` after one (typed) event of the ticket's stream."""
     state = replace(state, version=state.version + 1)
-    if event_type == "TicketIssued":
-        return replace(state, ticket_id=str(data["ticket_id"]), centre=data["centre"],
-                       day=data["date"], number=data["number"], series=data["series"],
-                       service=data["service"], issued_at=data["issued_at"], status="waiting")
-    if event_type == "TicketCalled":
-        return replace(state, status="called", counter_id=data["counter_id"],
-                       called_at=data["called_at"], recalls=0, calls=state.calls + 1,
-                       service=data["service"])
-    if event_type == "TicketRecalled":
-        return replace(state, recalls=data["recalls"])
-    if event_type == "TicketTransferred":
-        return replace(state, status="waiting", service=data["to_service"], counter_id=None,
-                       called_at=None, recalls=0)
-    if event_type == "TicketServed":
-        return replace(state, status="served")
-    if event_type == "TicketNoShow":
-        return replace(state, status="no_show")
+    match event:
+        case TicketIssued():
+            return replace(state, ticket_id=str(event.ticket_id), centre=event.centre,
+                           day=event.date, number=event.number, series=event.series,
+                           service=event.service, issued_at=event.issued_at, status="waiting")
+        case TicketCalled():
+            return replace(state, status="called", counter_id=event.counter_id,
+                           called_at=event.called_at, recalls=0, calls=state.calls + 1,
+                           service=event.service)
+        case TicketRecalled():
+            return replace(state, recalls=event.recalls)
+        case TicketTransferred():
+            return replace(state, status="waiting", service=event.to_service,
+                           counter_id=None, called_at=None, recalls=0)
+        case TicketServed():
+            return replace(state, status="served")
+        case TicketNoShow():
+            return replace(state, status="no_show")
     return state
 
 
-# The :class:`TicketState` of ``(event type, data)`` pairs, oldest first.
-fold_ticket = folder(TicketState(), evolve_ticket)
+# The :class:`TicketState` of a stream's events, oldest first.
+fold_ticket = folder(TicketState(), evolve_ticket, CATALOG)
 
 
 def _ticket_data(ticket, counter):
@@ -665,10 +680,10 @@ def decide_call(counter, ticket, now):
         raise NotSignedIn()
     if ticket.status != "waiting" or ticket.service not in counter.services:
         return []
-    return [("TicketCalled", {**_ticket_data(ticket, counter), "service": ticket.service,
-                              "series": ticket.series, "counter_name": counter.name,
-                              "issued_at": ticket.issued_at, "called_at": now.isoformat(),
-                              "first_call": ticket.calls == 0})]
+    return [TicketCalled(**_ticket_data(ticket, counter), service=ticket.service,
+                         series=ticket.series, counter_name=counter.name,
+                         issued_at=ticket.issued_at, called_at=now.isoformat(),
+                         first_call=ticket.calls == 0)]
 
 
 def _current(counter, ticket):
@@ -682,9 +697,9 @@ def decide_recall(counter, ticket, allowed, now):
     _current(counter, ticket)
     if ticket.recalls >= allowed:
         raise RecallsExhausted(allowed)
-    return [("TicketRecalled", {**_ticket_data(ticket, counter), "service": ticket.service,
-                                "counter_name": counter.name, "recalls": ticket.recalls + 1,
-                                "at": now.isoformat()})]
+    return [TicketRecalled(**_ticket_data(ticket, counter), service=ticket.service,
+                           counter_name=counter.name, recalls=ticket.recalls + 1,
+                           at=now.isoformat())]
 
 
 def decide_no_show(counter, ticket, allowed, now):
@@ -693,8 +708,8 @@ def decide_no_show(counter, ticket, allowed, now):
     _current(counter, ticket)
     if ticket.recalls < allowed:
         raise RecallFirst(allowed)
-    return [("TicketNoShow", {**_ticket_data(ticket, counter), "service": ticket.service,
-                              "recalls": ticket.recalls, "at": now.isoformat()})]
+    return [TicketNoShow(**_ticket_data(ticket, counter), service=ticket.service,
+                         recalls=ticket.recalls, at=now.isoformat())]
 
 
 def decide_transfer(counter, ticket, service, offered, now):
@@ -705,16 +720,15 @@ def decide_transfer(counter, ticket, service, offered, now):
         raise NotOffered(service)
     if service == ticket.service:
         raise SameService()
-    return [("TicketTransferred", {**_ticket_data(ticket, counter),
-                                   "from_service": ticket.service, "to_service": service,
-                                   "at": now.isoformat()})]
+    return [TicketTransferred(**_ticket_data(ticket, counter), from_service=ticket.service,
+                              to_service=service, at=now.isoformat())]
 
 
 def decide_served(counter, ticket, now):
     """The visitor was served at the counter."""
     _current(counter, ticket)
-    return [("TicketServed", {**_ticket_data(ticket, counter), "service": ticket.service,
-                              "called_at": ticket.called_at, "served_at": now.isoformat()})]
+    return [TicketServed(**_ticket_data(ticket, counter), service=ticket.service,
+                         called_at=ticket.called_at, served_at=now.isoformat())]
 
 
 def decide_release(counter, ticket, now):
@@ -722,6 +736,5 @@ def decide_release(counter, ticket, now):
     (a transfer to the same service, by the counter that let it go)."""
     if ticket is None or ticket.status != "called":
         return []
-    return [("TicketTransferred", {**_ticket_data(ticket, counter),
-                                   "from_service": ticket.service, "to_service": ticket.service,
-                                   "at": now.isoformat()})]
+    return [TicketTransferred(**_ticket_data(ticket, counter), from_service=ticket.service,
+                              to_service=ticket.service, at=now.isoformat())]

@@ -1,7 +1,11 @@
 """The event types of the kiosk gateway (its public contract). Never an order code,
 never a credential: a kiosk's events carry the SHA-256 of its secret (what the
 ``kiosks`` read model checks a token against, D-1) only in their stored form, which
-stays in the service's database; their public form is ``KioskData``."""
+stays in the service's database; their public form is ``KioskData``.
+
+Each type's fields are declared once, in its schema; the typed classes below are made
+from them (``shared.typed_events``) and are what the decider builds and ``evolve`` and
+the projection read."""
 from marshmallow import Schema, fields, validate
 
 from shared.catalog import EventCatalog
@@ -134,18 +138,22 @@ class TicketServedData(_TicketRef):
 
 
 CATALOG = EventCatalog("kiosk_gateway")
-CATALOG.register("KioskRegistered", KioskCredentialData, public=KioskData)
-CATALOG.register("KioskCredentialRotated", KioskCredentialData, public=KioskData)
-CATALOG.register("KioskRevoked", KioskData)
-CATALOG.register("TicketIssued", TicketIssuedData)
-CATALOG.register("ActivationRefused", ActivationRefusedStored, public=ActivationRefusedData)
-CATALOG.register("CounterRegistered", CounterCredentialData, public=CounterData)
-CATALOG.register("CounterCredentialRotated", CounterCredentialData, public=CounterData)
-CATALOG.register("CounterRevoked", CounterData)
-CATALOG.register("CounterSignedIn", CounterSignedInData)
-CATALOG.register("CounterSignedOut", CounterSignedOutData)
-CATALOG.register("TicketCalled", TicketCalledData)
-CATALOG.register("TicketRecalled", TicketRecalledData)
-CATALOG.register("TicketNoShow", TicketNoShowData)
-CATALOG.register("TicketTransferred", TicketTransferredData)
-CATALOG.register("TicketServed", TicketServedData)
+KioskRegistered = CATALOG.register("KioskRegistered", KioskCredentialData, public=KioskData).event
+KioskCredentialRotated = CATALOG.register("KioskCredentialRotated", KioskCredentialData,
+                                          public=KioskData).event
+KioskRevoked = CATALOG.register("KioskRevoked", KioskData).event
+TicketIssued = CATALOG.register("TicketIssued", TicketIssuedData).event
+ActivationRefused = CATALOG.register("ActivationRefused", ActivationRefusedStored,
+                                     public=ActivationRefusedData).event
+CounterRegistered = CATALOG.register("CounterRegistered", CounterCredentialData,
+                                     public=CounterData).event
+CounterCredentialRotated = CATALOG.register("CounterCredentialRotated", CounterCredentialData,
+                                            public=CounterData).event
+CounterRevoked = CATALOG.register("CounterRevoked", CounterData).event
+CounterSignedIn = CATALOG.register("CounterSignedIn", CounterSignedInData).event
+CounterSignedOut = CATALOG.register("CounterSignedOut", CounterSignedOutData).event
+TicketCalled = CATALOG.register("TicketCalled", TicketCalledData).event
+TicketRecalled = CATALOG.register("TicketRecalled", TicketRecalledData).event
+TicketNoShow = CATALOG.register("TicketNoShow", TicketNoShowData).event
+TicketTransferred = CATALOG.register("TicketTransferred", TicketTransferredData).event
+TicketServed = CATALOG.register("TicketServed", TicketServedData).event

@@ -100,9 +100,9 @@ def issue_ticket(uow, centre, service, prefix, series, kiosk_id, now, booking=No
 
 
 def _record_ticket(uow, events):
-    (_, data), = events
-    uow.record(domain.ticket_stream(data["ticket_id"]), NO_STREAM, events)
-    return domain.ticket_of(data)
+    issued, = events
+    uow.record(domain.ticket_stream(issued.ticket_id), NO_STREAM, events)
+    return domain.ticket_of(issued)
 
 
 def ticket_view(ticket, catalogue):
@@ -314,7 +314,7 @@ def call_next(uow, counter_id, now):
     at their time ahead of walk-ins, then by arrival (``tickets.call_order``). Two
     counters never call one ticket: each candidate's stream is locked and folded
     before it is called, so a counter that loses the race sees it called and takes
-    the next. Returns the ``TicketCalled`` data; 409 ``not_signed_in``/
+    the next. Returns the ``TicketCalled`` event; 409 ``not_signed_in``/
     ``ticket_in_progress``, 404 ``nobody_waiting``."""
     state = _counter(uow, counter_id)
     if not state.signed_in:
@@ -328,21 +328,21 @@ def call_next(uow, counter_id, now):
         events = uow.decide(domain.ticket_stream(ticket.ticket_id), ticket.version,
                             lambda: domain.decide_call(state, ticket, now))
         if events:
-            return events[0][1]
+            return events[0]
     raise domain.NobodyWaiting()
 
 
 def act_on_current(uow, counter_id, decide, *args):
     """Recall, no-show, transfer or served: ``decide(counter, ticket, *args)`` on the
-    counter's called ticket (409 ``no_current_ticket`` without one). Returns the event's
-    data."""
+    counter's called ticket (409 ``no_current_ticket`` without one). Returns the
+    (typed) event."""
     state = _counter(uow, counter_id)
     ticket = _load_ticket(uow, read_model.current_ticket(uow.conn, counter_id))
     if ticket is None:
         raise domain.NoCurrentTicket()
     events = uow.decide(domain.ticket_stream(ticket.ticket_id), ticket.version,
                         lambda: decide(state, ticket, *args))
-    return events[0][1]
+    return events[0]
 
 
 def board(conn, catalogue, centre, now):

@@ -31,12 +31,16 @@ Not state, so not in ``TABLES``: ``kiosk_heartbeats`` (last heartbeat of each ki
 telemetry without events, written by :func:`record_heartbeat`; migration 0302).
 Events from before issue 16 lack ``credential_hash`` (such a kiosk is rebuilt with an
 empty hash, which no token matches: rotate its credential) and ``blocked_until``
-(rebuilt with the default :class:`~.domain.Policy`).
+(rebuilt with :data:`~.domain.EARLY_POLICY`).
 """
 from shared.clock import BAKU
 from shared.eventstore import ConcurrencyError
 
 from . import domain
+from .events import (
+    CATALOG, ActivationRefused, CounterCredentialRotated, CounterRegistered, CounterRevoked,
+    CounterSignedIn, CounterSignedOut, KioskCredentialRotated, KioskRegistered, KioskRevoked,
+    TicketCalled, TicketIssued, TicketNoShow, TicketRecalled, TicketServed, TicketTransferred)
 from .tickets import Ticket
 
 TABLES = ("kiosks", "ticket_counters", "tickets", "counters")
@@ -47,127 +51,133 @@ CHECK_SHOWN = {"kiosks": ("kiosk_id", "centre", "status", "version", "failures")
                "counters": ("counter_id", "centre", "name", "status", "version")}
 
 
-def apply(conn, event):
-    """Write the change ``event`` (a ``RecordedEvent`` of this service) makes.
+def apply(conn, recorded):
+    """Write the change ``recorded`` (a ``RecordedEvent`` of this service) makes, read
+    as its typed event.
 
     Raises ``ConcurrencyError`` when a ``TicketIssued`` finds its number taken.
     Deterministic: every value comes from the event (``registered_at`` and
     ``rotated_at`` are its time)."""
-    data = event.data
-    name = event.type
-    if name == "KioskRegistered":
+    event = CATALOG.read(recorded.type, recorded.data)
+    if isinstance(event, KioskRegistered):
+        # A kiosk registered before its events carried the hash gets "" (no token matches).
         conn.execute("INSERT INTO kiosks (kiosk_id, centre, credential_hash, status,"
                      " registered_at, version) VALUES (%s, %s, %s, 'active', %s, %s)",
-                     (data["kiosk_id"], data["centre"], data.get("credential_hash", ""),
-                      event.envelope.time, event.version))
-    elif name == "KioskCredentialRotated":
+                     (event.kiosk_id, event.centre, _hash_or_empty(event),
+                      recorded.envelope.time, recorded.version))
+    elif isinstance(event, KioskCredentialRotated):
         conn.execute("UPDATE kiosks SET credential_hash = %s, rotated_at = %s, version = %s"
-                     " WHERE kiosk_id = %s", (data.get("credential_hash", ""),
-                                              event.envelope.time, event.version,
-                                              data["kiosk_id"]))
-    elif name == "KioskRevoked":
+                     " WHERE kiosk_id = %s", (_hash_or_empty(event), recorded.envelope.time,
+                                              recorded.version, event.kiosk_id))
+    elif isinstance(event, KioskRevoked):
         conn.execute("UPDATE kiosks SET status = 'revoked', version = %s WHERE kiosk_id = %s",
-                     (event.version, data["kiosk_id"]))
-    elif name == "ActivationRefused":
+                     (recorded.version, event.kiosk_id))
+    elif isinstance(event, ActivationRefused):
         _throttle(conn, event)
-    elif name == "TicketIssued":
-        _issue(conn, data)
+    elif isinstance(event, TicketIssued):
+        _issue(conn, event)
         _throttle(conn, event)
-    elif name in _COUNTER_EVENTS:
-        _COUNTER_EVENTS[name](conn, event)
+    elif type(event) in _COUNTER_EVENTS:
+        _COUNTER_EVENTS[type(event)](conn, event, recorded.version)
+
+
+def _hash_or_empty(event):
+    return event.credential_hash if event.credential_hash is not None else ""
+
+
+def _fields(event):
+    """Every field of ``event`` by name (absent ones ``None``): the parameters of a
+    statement that names them."""
+    return {name: getattr(event, name) for name in event.declared}
 
 
 # --- counters and the calls of tickets (issue 17 §1) -----------------------------
 
-def _counter_registered(conn, event):
-    data = event.data
+def _counter_registered(conn, event, version):
     conn.execute("INSERT INTO counters (counter_id, centre, name, credential_hash, status,"
                  " version) VALUES (%s, %s, %s, %s, 'active', %s)",
-                 (data["counter_id"], data["centre"], data["name"], data["credential_hash"],
-                  event.version))
+                 (event.counter_id, event.centre, event.name, event.credential_hash, version))
 
 
-def _counter_rotated(conn, event):
+def _counter_rotated(conn, event, version):
     conn.execute("UPDATE counters SET credential_hash = %s, version = %s WHERE counter_id = %s",
-                 (event.data["credential_hash"], event.version, event.data["counter_id"]))
+                 (event.credential_hash, version, event.counter_id))
 
 
 def _counter_services(services):
-    def project(conn, event):
+    def project(conn, event, version):
         conn.execute("UPDATE counters SET services = %s, version = %s WHERE counter_id = %s",
-                     (services(event.data), event.version, event.data["counter_id"]))
+                     (services(event), version, event.counter_id))
     return project
 
 
-def _counter_revoked(conn, event):
+def _counter_revoked(conn, event, version):
     conn.execute("UPDATE counters SET status = 'revoked', services = '{}', version = %s"
-                 " WHERE counter_id = %s", (event.version, event.data["counter_id"]))
+                 " WHERE counter_id = %s", (version, event.counter_id))
 
 
-def _ticket_called(conn, event):
-    data = event.data
+def _ticket_called(conn, event, version):
     conn.execute("WITH counter AS (UPDATE counters SET current_ticket = %(ticket_id)s"
                  "  WHERE counter_id = %(counter_id)s)"
                  " UPDATE tickets SET status = 'called', service = %(service)s,"
                  " counter_id = %(counter_id)s, called_at = %(called_at)s,"
                  " last_called_at = %(called_at)s, recalls = 0 WHERE ticket_id = %(ticket_id)s",
-                 data)
+                 _fields(event))
 
 
-def _ticket_recalled(conn, event):
+def _ticket_recalled(conn, event, version):
     conn.execute("UPDATE tickets SET recalls = %(recalls)s, last_called_at = %(at)s"
-                 " WHERE ticket_id = %(ticket_id)s", event.data)
+                 " WHERE ticket_id = %(ticket_id)s", _fields(event))
 
 
 def _ticket_finished(status, at):
-    def project(conn, event):
+    def project(conn, event, version):
         conn.execute("WITH counter AS (UPDATE counters SET current_ticket = NULL"
                      "  WHERE counter_id = %(counter_id)s AND current_ticket = %(ticket_id)s)"
                      f" UPDATE tickets SET status = '{status}', finished_at = %({at})s"
-                     " WHERE ticket_id = %(ticket_id)s", event.data)
+                     " WHERE ticket_id = %(ticket_id)s", _fields(event))
     return project
 
 
-def _ticket_transferred(conn, event):
+def _ticket_transferred(conn, event, version):
     conn.execute("WITH counter AS (UPDATE counters SET current_ticket = NULL"
                  "  WHERE counter_id = %(counter_id)s AND current_ticket = %(ticket_id)s)"
                  " UPDATE tickets SET status = 'waiting', service = %(to_service)s,"
                  " counter_id = NULL, called_at = NULL, recalls = 0"
-                 " WHERE ticket_id = %(ticket_id)s", event.data)
+                 " WHERE ticket_id = %(ticket_id)s", _fields(event))
 
 
 _COUNTER_EVENTS = {
-    "CounterRegistered": _counter_registered,
-    "CounterCredentialRotated": _counter_rotated,
-    "CounterRevoked": _counter_revoked,
-    "CounterSignedIn": _counter_services(lambda data: list(data["services"])),
-    "CounterSignedOut": _counter_services(lambda data: []),
-    "TicketCalled": _ticket_called,
-    "TicketRecalled": _ticket_recalled,
-    "TicketServed": _ticket_finished("served", "served_at"),
-    "TicketNoShow": _ticket_finished("no_show", "at"),
-    "TicketTransferred": _ticket_transferred,
+    CounterRegistered: _counter_registered,
+    CounterCredentialRotated: _counter_rotated,
+    CounterRevoked: _counter_revoked,
+    CounterSignedIn: _counter_services(lambda event: list(event.services)),
+    CounterSignedOut: _counter_services(lambda event: []),
+    TicketCalled: _ticket_called,
+    TicketRecalled: _ticket_recalled,
+    TicketServed: _ticket_finished("served", "served_at"),
+    TicketNoShow: _ticket_finished("no_show", "at"),
+    TicketTransferred: _ticket_transferred,
 }
 
 
 def _throttle(conn, event):
-    """The kiosk's row folded by :func:`~.domain.evolve_throttle` with ``event``
+    """The kiosk's row folded by :func:`~.domain.evolve_throttle` with ``event`` (typed)
     (written only when it changes: a walk-in or a refusal other than a wrong code
     leaves it). Locked as it is read: the transaction writes already, and a refusal
     recorded by another transaction is not lost."""
-    kiosk_id = event.data["kiosk_id"]
     row = conn.execute("SELECT failures, blocked_until FROM kiosks WHERE kiosk_id = %s"
-                       " FOR UPDATE", (kiosk_id,)).fetchone()
+                       " FOR UPDATE", (event.kiosk_id,)).fetchone()
     if row is None:
         return
     before = domain.Throttle(*row)
-    after = domain.evolve_throttle(before, event.type, event.data)
+    after = domain.evolve_throttle(before, event)
     if after != before:
         conn.execute("UPDATE kiosks SET failures = %s, blocked_until = %s WHERE kiosk_id = %s",
-                     (after.failures, after.blocked_until, kiosk_id))
+                     (after.failures, after.blocked_until, event.kiosk_id))
 
 
-def _issue(conn, data):
+def _issue(conn, event):
     """The counter raised and the ticket inserted — one statement; ``ConcurrencyError``
     if its number is taken."""
     inserted = conn.execute(
@@ -179,9 +189,9 @@ def _issue(conn, data):
         " %(date)s, %(number)s, %(sequence)s, %(series)s, %(service)s, %(booking_id)s,"
         " %(booked_time)s, %(kiosk_id)s, %(issued_at)s)"
         " ON CONFLICT (centre, day, number) DO NOTHING RETURNING ticket_id",
-        {**data, "key": domain.counter_series(data["service"], data["series"])}).fetchone()
+        {**_fields(event), "key": domain.counter_series(event.service, event.series)}).fetchone()
     if inserted is None:
-        raise ConcurrencyError(domain.ticket_stream(data["ticket_id"]), data["number"], "taken")
+        raise ConcurrencyError(domain.ticket_stream(event.ticket_id), event.number, "taken")
 
 
 # --- what commands read (in their transaction, locking) --------------------------

@@ -1,7 +1,7 @@
 """nameko entrypoints of the kiosk gateway: the only door for the kiosks (D-5)."""
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
@@ -16,12 +16,14 @@ from shared.idempotency import Once, once
 from shared.metrics import at_zero
 from shared.platform import PlatformService
 from shared.rpc import RpcProxy
+from shared.settings import SettingsProvider
 from shared.timer import every
 
 from services.booking.reference import ReferenceData
 
 from . import api, domain, handlers, read_model, schemas
 from .events import CATALOG
+from .settings import KioskGatewaySettings
 
 log = logging.getLogger(__name__)
 
@@ -70,44 +72,34 @@ def _seconds(start, end):
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
-def observe(outcome, data):
+def observe(outcome, event):
     """Count a counter's act (``outcome``: called, recalled, no_show, transferred,
-    served) and observe the waiting or service time its event ``data`` gives."""
-    CALLS.labels(data["centre"], outcome).inc()
-    if outcome == "called" and data["first_call"]:
-        WAITING_SECONDS.labels(data["centre"], data["service"]).observe(
-            _seconds(data["issued_at"], data["called_at"]))
+    served) and observe the waiting or service time its (typed) ``event`` gives."""
+    CALLS.labels(event.centre, outcome).inc()
+    if outcome == "called" and event.first_call:
+        WAITING_SECONDS.labels(event.centre, event.service).observe(
+            _seconds(event.issued_at, event.called_at))
     elif outcome == "served":
-        SERVICE_SECONDS.labels(data["centre"], data["service"]).observe(
-            _seconds(data["called_at"], data["served_at"]))
+        SERVICE_SECONDS.labels(event.centre, event.service).observe(
+            _seconds(event.called_at, event.served_at))
 
 
-class GatewayConfig(DependencyProvider):
-    """The gateway's settings: admin token hashes, how long a kiosk may be silent
-    (``KIOSK_STALE_SECONDS``, default 120 s), the activation :class:`~.domain.Policy`,
-    and booking's service catalogue, cached for ``CATALOGUE_TTL_SECONDS`` (default 6 h)."""
+class CatalogueCache(DependencyProvider):
+    """Booking's service catalogue as last fetched, shared by every worker:
+    ``catalogue`` (``None`` before the first), ``fetched_at`` (when it was last
+    answered) and ``asked_at`` (when it was last asked), in ``time.monotonic()``
+    seconds. Staff may close a centre's day at any time (an emergency): the catalogue,
+    which carries the closures, is asked again every ``CLOSURES_REFRESH_SECONDS``, and
+    kept as it is when booking does not answer, until ``CATALOGUE_TTL_SECONDS``."""
 
     def setup(self):
-        """Read the settings once, when the container starts."""
-        config = self.container.config
-        self.admin_tokens = config.get("ADMIN_TOKEN_SHA256") or []
-        self.stale = timedelta(seconds=float(config.get("KIOSK_STALE_SECONDS", 120)))
-        self.policy = domain.Policy(
-            repeat_window=timedelta(minutes=float(config.get("REPEAT_WINDOW_MINUTES", 10))),
-            free_failures=int(config.get("FREE_FAILURES", 5)),
-            base_delay=timedelta(seconds=float(config.get("SLOW_DOWN_SECONDS", 2))))
+        """Nothing fetched yet, when the container starts."""
         self.catalogue = None
-        self.catalogue_fetched_at = 0.0
-        self.ttl = float(config.get("CATALOGUE_TTL_SECONDS", 6 * 3600))
-        self.recalls_allowed = int(config.get("NO_SHOW_AFTER_RECALLS", 2))
-        # Issue 17 §6: staff may close a centre's day at any time (an emergency): the
-        # catalogue, which carries the closures, is asked again this often while it is
-        # younger than the TTL, and kept as it is when booking does not answer.
-        self.closures_refresh = float(config.get("CLOSURES_REFRESH_SECONDS", 60))
-        self.catalogue_asked_at = 0.0
+        self.fetched_at = 0.0
+        self.asked_at = 0.0
 
     def get_dependency(self, worker_ctx):
-        """Every worker shares this provider: the settings and the catalogue cache."""
+        """Every worker shares this provider: the cache itself."""
         return self
 
 
@@ -120,34 +112,36 @@ class KioskGatewayService(PlatformService):
                   read_model=read_model)
     requests_once = Once()  # a creating request repeated gets its first answer
     booking = RpcProxy("booking")
-    config = GatewayConfig()
+    settings = SettingsProvider(KioskGatewaySettings)
+    cache = CatalogueCache()
     clock = Clock()
 
     def _catalogue(self):
         """Names, hours and closed days, from booking (the owner of the data); asked
         again after ``CATALOGUE_TTL_SECONDS`` so the closed days never run out."""
-        fetched = self.config.catalogue_fetched_at
-        if self.config.catalogue is None or time.monotonic() - fetched > self.config.ttl:
-            self.config.catalogue = self.booking.service_catalogue()
-            self.config.catalogue_fetched_at = time.monotonic()
-        elif time.monotonic() - max(fetched, self.config.catalogue_asked_at) > \
-                self.config.closures_refresh:
+        cache, fetched = self.cache, self.cache.fetched_at
+        if cache.catalogue is None or \
+                time.monotonic() - fetched > self.settings.CATALOGUE_TTL_SECONDS:
+            cache.catalogue = self.booking.service_catalogue()
+            cache.fetched_at = time.monotonic()
+        elif time.monotonic() - max(fetched, cache.asked_at) > \
+                self.settings.CLOSURES_REFRESH_SECONDS:
             self._refresh_catalogue()
-        return self.config.catalogue
+        return cache.catalogue
 
     def _refresh_catalogue(self):
         """Issue 17 §6: the catalogue again, for the closures decided since; when booking
         does not answer, walk-ins go on with the one we have (until the TTL), and it is
         asked again only after ``CLOSURES_REFRESH_SECONDS``."""
-        self.config.catalogue_asked_at = time.monotonic()
+        self.cache.asked_at = time.monotonic()
         try:
             catalogue = self.booking.service_catalogue()
         except Exception as error:  # booking down or slow: not the kiosk's problem yet
             log.warning("catalogue not refreshed, walk-ins go on with the one of %.0f s ago:"
-                        " %r", time.monotonic() - self.config.catalogue_fetched_at, error)
+                        " %r", time.monotonic() - self.cache.fetched_at, error)
             return
-        self.config.catalogue = catalogue
-        self.config.catalogue_fetched_at = time.monotonic()
+        self.cache.catalogue = catalogue
+        self.cache.fetched_at = time.monotonic()
 
     def _kiosk(self, request):
         with self.db.connection() as conn:
@@ -167,7 +161,7 @@ class KioskGatewayService(PlatformService):
             lambda: self.booking.activate(body["order_code"], centre, kiosk_id))
         try:
             ticket = self.db.run(lambda uow: handlers.activate(
-                uow, ask_booking, catalogue, kiosk_id, centre, now, self.config.policy))
+                uow, ask_booking, catalogue, kiosk_id, centre, now, self.settings.policy))
         except TooManyRequests:
             KIOSK_SLOWED.labels(centre).inc()
             raise
@@ -205,13 +199,13 @@ class KioskGatewayService(PlatformService):
         with self.db.connection() as conn:
             return {"centre": centre, "queue": handlers.queue(conn, centre, self.clock())}
 
-    @every("KIOSK_HEALTH_SECONDS", 15)
+    @every("KIOSK_HEALTH_SECONDS")
     def kiosk_health(self):
-        """Every ``KIOSK_HEALTH_SECONDS`` (default 15 s), per centre: the active kiosks
+        """Every ``KIOSK_HEALTH_SECONDS``, per centre: the active kiosks
         without a heartbeat for ``KIOSK_STALE_SECONDS``, as ``asan_kiosks_not_seen`` (D-4)."""
         with self.db.connection() as conn:
             for centre, count in read_model.kiosks_not_seen(conn, self.clock(),
-                                                          self.config.stale).items():
+                                                          self.settings.stale).items():
                 KIOSKS_NOT_SEEN.labels(centre).set(count)
 
     # --- administration of kiosks (staff of the agency) ----------------------------
@@ -220,7 +214,7 @@ class KioskGatewayService(PlatformService):
     def register(self, request):
         """Staff register a kiosk of a centre (D-5): 201 with its credential, shown once;
         404 ``unknown_centre``."""
-        require_token(request, self.config.admin_tokens)
+        require_token(request, self.settings.ADMIN_TOKEN_SHA256)
         body = read_json(request, schemas.NewKioskBody())
         centres = self._catalogue()["centres"]
         return 201, self.db.run(lambda uow: handlers.register_kiosk(uow, body["centre"], centres))
@@ -228,19 +222,19 @@ class KioskGatewayService(PlatformService):
     @http("POST", "/admin/kiosks/<string:kiosk_id>/rotate")
     def rotate(self, request, kiosk_id):
         """Staff give kiosk ``kiosk_id`` a new credential; the old one stops working."""
-        require_token(request, self.config.admin_tokens)
+        require_token(request, self.settings.ADMIN_TOKEN_SHA256)
         return self.db.run(lambda uow: handlers.rotate_credential(uow, kiosk_id))
 
     @http("POST", "/admin/kiosks/<string:kiosk_id>/revoke")
     def revoke(self, request, kiosk_id):
         """Staff revoke kiosk ``kiosk_id``: it is refused from now on."""
-        require_token(request, self.config.admin_tokens)
+        require_token(request, self.settings.ADMIN_TOKEN_SHA256)
         return self.db.run(lambda uow: handlers.revoke_kiosk(uow, kiosk_id))
 
     @http("GET", "/admin/kiosks")
     def kiosks(self, request):
         """Staff see every kiosk: its centre, status, last heartbeat and wrong codes in a row."""
-        require_token(request, self.config.admin_tokens)
+        require_token(request, self.settings.ADMIN_TOKEN_SHA256)
         with self.db.connection() as conn:
             return read_model.kiosks(conn)
 
@@ -252,7 +246,7 @@ class KioskGatewayService(PlatformService):
     def _counter_view(self, counter_id):
         with self.db.connection() as conn:
             return handlers.counter_view(conn, self._catalogue(), counter_id, self.clock(),
-                                         self.config.recalls_allowed)
+                                         self.settings.NO_SHOW_AFTER_RECALLS)
 
     def _act(self, request, outcome, act, counter=None):
         """Run the counter's ``act(uow, counter_id, now)``, observe its event and answer
@@ -263,9 +257,9 @@ class KioskGatewayService(PlatformService):
         # a booking that does not answer is a 503 before anything is recorded, not after.
         self._catalogue()
         now = self.clock()
-        data = self.db.run(lambda uow: act(uow, counter_id, now))
-        if data:
-            observe(outcome, data)
+        event = self.db.run(lambda uow: act(uow, counter_id, now))
+        if event is not None:
+            observe(outcome, event)
         return self._counter_view(counter_id)
 
     @http("GET", "/counter")
@@ -298,7 +292,7 @@ class KioskGatewayService(PlatformService):
     @once(by_body=False)
     def recall(self, request):
         """Call the counter's ticket again (at most ``NO_SHOW_AFTER_RECALLS`` times)."""
-        allowed = self.config.recalls_allowed
+        allowed = self.settings.NO_SHOW_AFTER_RECALLS
         return self._act(request, "recalled", lambda uow, counter_id, now: (
             handlers.act_on_current(uow, counter_id, domain.decide_recall, allowed, now)))
 
@@ -306,7 +300,7 @@ class KioskGatewayService(PlatformService):
     @once(by_body=False)
     def no_show(self, request):
         """Nobody came after the recalls: the ticket is closed unserved."""
-        allowed = self.config.recalls_allowed
+        allowed = self.settings.NO_SHOW_AFTER_RECALLS
         return self._act(request, "no_show", lambda uow, counter_id, now: (
             handlers.act_on_current(uow, counter_id, domain.decide_no_show, allowed, now)))
 
@@ -339,7 +333,7 @@ class KioskGatewayService(PlatformService):
     @once(by_body=False)
     def register_counter(self, request):
         """Staff register a counter of a centre: 201 with its credential, shown once."""
-        require_token(request, self.config.admin_tokens)
+        require_token(request, self.settings.ADMIN_TOKEN_SHA256)
         body = read_json(request, schemas.NewCounterBody())
         centres = self._catalogue()["centres"]
         return 201, self.db.run(lambda uow: handlers.register_counter(
@@ -348,20 +342,20 @@ class KioskGatewayService(PlatformService):
     @http("POST", "/admin/counters/<string:counter_id>/rotate")
     def rotate_counter(self, request, counter_id):
         """Staff give counter ``counter_id`` a new credential; the old one stops working."""
-        require_token(request, self.config.admin_tokens)
+        require_token(request, self.settings.ADMIN_TOKEN_SHA256)
         return self.db.run(lambda uow: handlers.rotate_counter(uow, counter_id))
 
     @http("POST", "/admin/counters/<string:counter_id>/revoke")
     def revoke_counter(self, request, counter_id):
         """Staff revoke counter ``counter_id``; a ticket it had called waits again."""
-        require_token(request, self.config.admin_tokens)
+        require_token(request, self.settings.ADMIN_TOKEN_SHA256)
         now = self.clock()
         return self.db.run(lambda uow: handlers.revoke_counter(uow, counter_id, now))
 
     @http("GET", "/admin/counters")
     def counters(self, request):
         """Staff see every counter: its centre, name, status and services."""
-        require_token(request, self.config.admin_tokens)
+        require_token(request, self.settings.ADMIN_TOKEN_SHA256)
         with self.db.connection() as conn:
             return read_model.counters(conn)
 

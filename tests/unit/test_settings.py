@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from services.complaints.settings import ComplaintsSettings
+from services.kiosk_gateway.settings import KioskGatewaySettings
 from services.monitoring.settings import MonitoringSettings
 from services.registry.settings import RegistrySettings
 from services.web.settings import WebSettings
@@ -17,7 +18,8 @@ from shared.settings import Settings, SettingsError
 
 # The services whose settings are one object; a service is added here when it is.
 SETTINGS = {"registry": RegistrySettings, "complaints": ComplaintsSettings,
-            "monitoring": MonitoringSettings, "web": WebSettings}
+            "monitoring": MonitoringSettings, "web": WebSettings,
+            "kiosk_gateway": KioskGatewaySettings}
 
 
 def yaml_keys(service):

@@ -12,6 +12,7 @@ import requests
 from nameko.testing.services import replace_dependencies
 
 from shared.clock import BAKU
+from shared.config import service_config
 from services.booking.service import BookingService
 from services.kiosk_gateway.service import KioskGatewayService
 from tests.clock import Clock
@@ -91,7 +92,8 @@ def start_stack(container_factory, rabbit_config, make_database):
             WEB_SERVER_ADDRESS=f"127.0.0.1:{booking_port}", HOLD_SWEEP_SECONDS=3600,
             LAPSE_SWEEP_SECONDS=3600, FRONTEND_TOKEN_SHA256=[PAGES_TOKEN_SHA256],
             **(booking_config or {})))
-        gateway = container_factory(KioskGatewayService, dict(
+        # The gateway's settings are one object: it starts from its config.yaml.
+        gateway = container_factory(KioskGatewayService, service_config("kiosk_gateway") | dict(
             rabbit_config, DATABASE_URL=gateway_db, WEB_SERVER_ADDRESS=f"127.0.0.1:{gateway_port}",
             ADMIN_TOKEN_SHA256=["78abf365bb5655ddc086c68b35f02e42b589a9afabb58684be7af259d96b492a"],
             KIOSK_HEALTH_SECONDS=3600, **(gateway_config or {})))

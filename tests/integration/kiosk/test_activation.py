@@ -8,6 +8,7 @@ import requests
 
 from services.booking.service import BookingService
 from services.kiosk_gateway import domain, read_model
+from services.kiosk_gateway.events import CATALOG
 from shared.dates import day_text
 
 from .conftest import ADMIN
@@ -159,7 +160,7 @@ def throttles(stack, kiosk_id):
         for event_type, data in conn.execute(
                 "SELECT event_type, data FROM events WHERE data->>'kiosk_id' = %s"
                 " ORDER BY tx, global_position", (kiosk_id,)):
-            folded = domain.evolve_throttle(folded, event_type, data)
+            folded = domain.evolve_throttle(folded, CATALOG.read(event_type, data))
     return row, folded
 
 

@@ -18,9 +18,9 @@ class Booking:
 
 
 def gateway_with(refresh=60, ttl=6 * 3600):
-    config = SimpleNamespace(catalogue=None, catalogue_fetched_at=0.0, catalogue_asked_at=0.0,
-                             ttl=ttl, closures_refresh=refresh)
-    fake = SimpleNamespace(config=config, booking=Booking())
+    settings = SimpleNamespace(CATALOGUE_TTL_SECONDS=ttl, CLOSURES_REFRESH_SECONDS=refresh)
+    cache = SimpleNamespace(catalogue=None, fetched_at=0.0, asked_at=0.0)
+    fake = SimpleNamespace(settings=settings, cache=cache, booking=Booking())
     fake._refresh_catalogue = lambda: gateway.KioskGatewayService._refresh_catalogue(fake)
     return fake
 

@@ -5,18 +5,18 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 
 from services.kiosk_gateway import domain
+from services.kiosk_gateway.events import ActivationRefused, KioskRegistered, KioskRevoked
 from services.kiosk_gateway.handlers import booking_answer
 from shared.clock import BAKU
 from shared.dates import day_text
 from shared.http import status_of
 
-POLICY = domain.Policy(free_failures=3, base_delay=timedelta(seconds=2),
-                       max_delay=timedelta(seconds=10))
+POLICY = domain.Policy(repeat_window=timedelta(minutes=10), free_failures=3,
+                       base_delay=timedelta(seconds=2), max_delay=timedelta(seconds=10))
 # Tuesday 24 November 2026, 10:05 in Baku
 NOW = datetime(2026, 11, 24, 10, 5, tzinfo=BAKU)
 HASH, NEW_HASH = "a" * 64, "b" * 64
-REGISTERED = ("KioskRegistered", {"kiosk_id": "baku-1-k1", "centre": "baku-1",
-                                  "credential_hash": HASH})
+REGISTERED = KioskRegistered(kiosk_id="baku-1-k1", centre="baku-1", credential_hash=HASH)
 CATALOGUE = {"centres": {"baku-1": {"services": ["passport"], "hours": {
     "tue": ["09:00", "18:00"]}}}, "services": {"passport": {"prefix": "C"}},
     "closed_days": ["2026-12-31"]}
@@ -48,7 +48,7 @@ def test_d5_a_rotated_credential_replaces_the_old_hash():
 
 
 def test_d5_a_revoked_or_unknown_kiosk_gets_no_new_credential():
-    revoked = given(REGISTERED, ("KioskRevoked", {"kiosk_id": "baku-1-k1", "centre": "baku-1"}))
+    revoked = given(REGISTERED, KioskRevoked(kiosk_id="baku-1-k1", centre="baku-1"))
     with pytest.raises(domain.KioskIsRevoked):
         domain.decide_rotate(revoked, NEW_HASH)
     with pytest.raises(domain.UnknownKiosk):
@@ -70,21 +70,21 @@ def wrong_codes(count, now=NOW):
     for _ in range(count):
         (event,) = domain.decide_refusal("k1", "baku-1", throttle, "invalid", now, POLICY)
         events.append(event)
-        throttle = domain.evolve_throttle(throttle, *event)
+        throttle = domain.evolve_throttle(throttle, event)
     return throttle, events
 
 
 def test_q7_wrong_codes_below_the_free_ones_do_not_slow_a_kiosk_down():
     throttle, events = wrong_codes(2)
     assert throttle == domain.Throttle(2, None)
-    assert [data["blocked_until"] for _, data in events] == [None, None]
+    assert [event.blocked_until for event in events] == [None, None]
     domain.check_not_blocked(throttle, NOW)  # no refusal
 
 
 def test_q7_then_each_wrong_code_doubles_the_wait_up_to_the_maximum():
     throttle, events = wrong_codes(6)
-    waits = [datetime.fromisoformat(data["blocked_until"]) - NOW
-             for _, data in events if data["blocked_until"]]
+    waits = [datetime.fromisoformat(event.blocked_until) - NOW
+             for event in events if event.blocked_until]
     assert waits == [timedelta(seconds=s) for s in (2, 4, 8, 10)]
     with pytest.raises(domain.SlowedDown) as slowed:
         domain.check_not_blocked(throttle, NOW + timedelta(seconds=3))
@@ -98,23 +98,24 @@ def test_q7_refusals_other_than_a_wrong_code_do_not_count():
         assert event == ("ActivationRefused", {"kiosk_id": "k1", "centre": "baku-1",
                                                "reason": reason, "at": NOW.isoformat(),
                                                "blocked_until": None})
-        assert domain.evolve_throttle(domain.Throttle(2), *event) == domain.Throttle(2)
+        assert domain.evolve_throttle(domain.Throttle(2), event) == domain.Throttle(2)
 
 
 def test_q7_a_booked_ticket_clears_the_count_a_walk_in_does_not():
     throttle, _ = wrong_codes(4)
     (walk_in,) = domain.decide_ticket("t-1", 0, "baku-1", "passport", "C", "walk_in", "k1", NOW)
-    assert domain.evolve_throttle(throttle, *walk_in) == throttle
+    assert domain.evolve_throttle(throttle, walk_in) == throttle
     (booked,) = domain.decide_ticket("t-2", 0, "baku-1", "passport", "C", "booked", "k1", NOW,
                                      {"booking_id": "b-1", "time": "10:15"})
-    assert domain.evolve_throttle(throttle, *booked) == domain.Throttle()
+    assert domain.evolve_throttle(throttle, booked) == domain.Throttle()
 
 
 def test_q7_a_wrong_code_stored_before_refusals_said_until_when_is_slowed_by_the_default():
-    policy = domain.Policy()
+    policy = domain.EARLY_POLICY
     throttle = domain.Throttle(policy.free_failures - 1)
-    old = {"kiosk_id": "k1", "centre": "baku-1", "reason": "invalid", "at": NOW.isoformat()}
-    assert domain.evolve_throttle(throttle, "ActivationRefused", old) == \
+    old = ActivationRefused(kiosk_id="k1", centre="baku-1", reason="invalid",
+                            at=NOW.isoformat())  # no blocked_until at all
+    assert domain.evolve_throttle(throttle, old) == \
         domain.Throttle(policy.free_failures, NOW + policy.base_delay)
 
 
@@ -128,7 +129,7 @@ NAMES = {"centres": {"ganja": {"az": "Gəncə ASAN", "en": "Ganja ASAN"}}}
 def ticket(issued_at=NOW):
     return domain.ticket_of(domain.decide_ticket(
         "t-1", 0, "baku-1", "passport", "C", "booked", "k1", issued_at,
-        {"booking_id": "b-1", "time": "10:15"})[0][1])
+        {"booking_id": "b-1", "time": "10:15"})[0])
 
 
 def activation(reply, existing=None, kiosk_id="k1", now=NOW, throttle=domain.Throttle()):
@@ -192,7 +193,7 @@ def test_q7_the_same_kiosk_asking_again_within_the_window_gets_the_same_ticket()
     for kiosk_id, now in (("k1", later), ("k2", NOW)):  # long ago, or another kiosk: used
         with pytest.raises(domain.InvalidCode) as used:
             activation(again, ticket(), kiosk_id=kiosk_id, now=now)
-        assert used.value.events[0][1]["reason"] == "invalid"
+        assert used.value.events[0].reason == "invalid"
 
 
 def test_q7_a_yes_from_booking_without_our_ticket_issues_it_now():
@@ -210,7 +211,7 @@ def test_q7_the_next_ticket_takes_the_next_number_of_its_series_and_baku_day():
         "ticket_id": "t-9", "centre": "baku-1", "date": "2026-11-24", "number": "C-017",
         "sequence": 17, "series": "booked", "service": "passport", "booking_id": "b-1",
         "booked_time": "10:15", "kiosk_id": "k1", "issued_at": NOW.isoformat()})
-    printed = domain.ticket_of(event[1])
+    printed = domain.ticket_of(event)
     assert (printed.day, printed.booked_time, printed.issued_at) == \
         (date(2026, 11, 24), time(10, 15), NOW)
     assert domain.ticket_day(late_utc) == date(2026, 11, 23)
@@ -218,7 +219,7 @@ def test_q7_the_next_ticket_takes_the_next_number_of_its_series_and_baku_day():
 
 def test_q7_a_walk_in_while_the_centre_is_open_has_its_own_series():
     (event,) = domain.decide_walk_in(CATALOGUE, "baku-1", "passport", "k1", "t-1", 2, NOW)
-    assert (event[1]["number"], event[1]["series"], event[1]["booking_id"]) == \
+    assert (event.number, event.series, event.booking_id) == \
         ("CW-003", "walk_in", None)
 
 
