@@ -7,7 +7,6 @@ import pytest
 
 from services.booking import domain as booking
 from services.booking.events import CATALOG as BOOKING_EVENTS
-from services.booking.service import BookingService
 from shared.config import service_config
 from shared.http import status_of
 from shared import ratelimit
@@ -193,13 +192,14 @@ def family_of_six():
     ("booking_confirm", family_of_six()[1] + [990]),
     ("booking_cancel", family_of_six()[2])])
 def test_issue_12_a_family_of_six_is_never_slowed_by_the_booking_defaults(name, times):
-    limit = ratelimit.parse(name, BookingService.limits.defaults[name])
+    limit = ratelimit.parse(name, service_config("booking")["RATE_LIMITS"][name])
     answers, _ = run(limit, times)
     assert all(answers)
 
 
 def test_issue_12_the_defaults_cap_a_flood_of_36_requests_in_1_3_seconds():
-    limit = ratelimit.parse("booking_request", BookingService.limits.defaults["booking_request"])
+    limit = ratelimit.parse("booking_request",
+                            service_config("booking")["RATE_LIMITS"]["booking_request"])
     answers, _ = run(limit, [1.3 * n / 35 for n in range(36)])
     assert answers.count(True) == 20  # and the hold caps stop these at 10 (per address)
     policy = booking.Policy()
