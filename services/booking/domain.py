@@ -61,24 +61,25 @@ class Visit:
 
 @dataclass(frozen=True)
 class Policy:
-    """The booking rules' numbers (Q-1, Q-2, Q-6; issue 12's caps), from the service's
-    config."""
-    hold_minutes: int = 15
-    max_wrong_codes: int = 5
-    horizon_days: int = 30
-    max_active_per_id_card: int = 1
+    """The booking rules' numbers (Q-1, Q-2, Q-6; issue 12's caps), made from the
+    service's settings (``settings.BookingSettings.policy``: their one default is in
+    ``config.yaml``)."""
+    hold_minutes: float
+    max_wrong_codes: int
+    horizon_days: int
+    max_active_per_id_card: int
     # Issue 12: unconfirmed holds at once per client address, and per email and per
     # phone from that address (None: no cap). An email or a phone is only typed, not
     # proven, until its code comes back: a cap on it across addresses would let anyone
     # lock its owner out by typing it. A family of six books from one address with one
     # email and phone; a carrier NAT puts many citizens behind one address
     # (docs/OPERATIONS.md, "Abuse limits").
-    max_holds_per_address: int | None = 10
-    max_holds_per_email: int | None = 8
-    max_holds_per_phone: int | None = 8
+    max_holds_per_address: int | None
+    max_holds_per_email: int | None
+    max_holds_per_phone: int | None
     # ... and the bookings (held or confirmed) of one service at one centre on one day
     # that one address may have: a family's, not a day's worth.
-    max_day_per_address: int | None = 6
+    max_day_per_address: int | None
 
 
 def visit_problems(visit, reference, now, policy):
@@ -458,9 +459,10 @@ def cancel(state, now):
 @dataclass(frozen=True)
 class Window:
     """When a booking can be activated at the kiosk: from ``early`` before the booked
-    time until ``grace`` after it (ASAN practice: 30 and 10 minutes)."""
-    early: timedelta = timedelta(minutes=30)
-    grace: timedelta = timedelta(minutes=10)
+    time until ``grace`` after it (``ACTIVATION_EARLY_MINUTES``,
+    ``ACTIVATION_GRACE_MINUTES``; ASAN practice: 30 and 10 minutes)."""
+    early: timedelta
+    grace: timedelta
 
 
 def slot_of(state):
@@ -626,8 +628,8 @@ class Reminders:
     (Baku wall clock) on; a booking confirmed or rescheduled less than ``quiet``
     before is reminded once that has passed — and not at all if that is only on the
     visit's day: the email that told its time a few hours ago is its reminder."""
-    hour: int = 10
-    quiet: timedelta = timedelta(hours=6)
+    hour: int
+    quiet: timedelta
 
     def due_day(self, now):
         """The day whose bookings are due a reminder at ``now`` (tomorrow, Baku), or

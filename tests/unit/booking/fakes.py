@@ -15,11 +15,16 @@ from services.booking import domain, read_model
 from services.booking.events import (CATALOG, BookingRequested, BookingRescheduled,
                                      CodeConfirmed, OrderCodeReissued)
 from services.booking.reference import ReferenceData
+from services.booking.settings import BookingSettings
+from shared.config import service_config
 from shared.errors import Conflict, Reason, Refusal
 from shared.eventstore import ConcurrencyError
 from shared.identity import canonical_id_card
 
 REFERENCE = ReferenceData.load()
+# Booking's settings as shipped (config.yaml), its caps on: the rules' numbers the
+# unit tests decide by (``SHIPPED.policy``, ``.window``, ``.reminders``).
+SHIPPED = BookingSettings.from_config(service_config("booking") | {"RATE_LIMITS_ENABLED": True})
 
 
 @dataclass

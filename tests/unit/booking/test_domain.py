@@ -1,4 +1,5 @@
 """The booking rules of seed 000, pure: given a state, when a command, then events."""
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
@@ -8,9 +9,10 @@ from services.booking.reference import ReferenceData
 from shared.clock import BAKU
 from shared.errors import Conflict, NotFound
 from shared.identity import canonical_order_code
+from tests.unit.booking.fakes import SHIPPED
 
 REF = ReferenceData.load()
-POLICY = domain.Policy()
+POLICY = SHIPPED.policy
 # Monday 23 November 2026, 10:00 in Baku
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=BAKU)
 
@@ -90,7 +92,7 @@ UTC_NOW = NOW.astimezone(timezone.utc)
 def requested(**overrides):
     events = domain.request("b-1", APPLICANT, visit(date(2026, 11, 24)), domain.Counts(),
                             domain.ClosedDay(), "az", "web", "h", UTC_NOW,
-                            domain.Policy(**overrides))
+                            replace(POLICY, **overrides))
     import json
 
     # as stored: JSON primitives

@@ -11,9 +11,10 @@ from services.booking.events import BookingActivated, BookingCancelled, BookingL
 from services.booking.reference import ReferenceData
 from shared.clock import BAKU
 from shared.errors import Conflict, NotFound, ValidationFailed
+from tests.unit.booking.fakes import SHIPPED
 
 REF = ReferenceData.load()
-POLICY = domain.Policy()
+POLICY = SHIPPED.policy
 REMINDERS = domain.Reminders(hour=10, quiet=timedelta(hours=6))
 APPLICANT = domain.Applicant("Leyla", "Məmmədova", "Əli qızı", "AZE12345678",
                              "+994501234567", "leyla@example.az")

@@ -9,7 +9,7 @@ from services.booking.service import ACTIVATION_REFUSALS, activation_answer
 from shared.clock import BAKU
 from services.kiosk_gateway.tickets import Ticket, call_order, layout, ticket_number
 
-WINDOW = domain.Window()
+WINDOW = domain.Window(early=timedelta(minutes=30), grace=timedelta(minutes=10))
 
 
 def confirmed(at="10:15"):
