@@ -17,6 +17,7 @@ from services.booking import domain, handlers
 from services.booking import read_model as booking_read_model
 from services.booking.events import CATALOG
 from services.booking.reference import ReferenceData
+from services.booking.settings import BookingSettings
 from shared.clock import BAKU
 from shared.config import service_config
 from shared.db import make_pool
@@ -83,14 +84,16 @@ def activations(concurrency=16):
     amqp = vhost(vhost_name)
     booking_db = fresh_database("asan_bench_kiosk_booking")
     gateway_db = fresh_database("asan_bench_kiosk_gateway")
-    settings = handlers.Settings(KEY, domain.Policy())
+    shipped = service_config("booking")
+    settings = handlers.Settings(KEY, BookingSettings.from_config(shipped).policy)
     bookings = _prepare_bookings(booking_db, count, day, settings)
     config = {
-        "booking": {"AMQP_URI": amqp, "DATABASE_URL": booking_db, "BOOKING_CODE_KEY": KEY,
-                    "WEB_SERVER_ADDRESS": f"127.0.0.1:{PORT_BASE + 1}",
-                    "ACTIVATION_EARLY_MINUTES": 720,
-                    "ACTIVATION_GRACE_MINUTES": 720, "HOLD_SWEEP_SECONDS": 3600,
-                    "LAPSE_SWEEP_SECONDS": 3600, "max_workers": 20},
+        # the shipped settings (every key the service declares), on the bench's own
+        # broker, database and ports
+        "booking": dict(shipped, AMQP_URI=amqp, DATABASE_URL=booking_db, BOOKING_CODE_KEY=KEY,
+                        WEB_SERVER_ADDRESS=f"127.0.0.1:{PORT_BASE + 1}",
+                        ACTIVATION_EARLY_MINUTES=720, ACTIVATION_GRACE_MINUTES=720,
+                        HOLD_SWEEP_SECONDS=3600, LAPSE_SWEEP_SECONDS=3600, max_workers=20),
         "gateway": dict(service_config("kiosk_gateway"), AMQP_URI=amqp,
                         DATABASE_URL=gateway_db, WEB_SERVER_ADDRESS=f"127.0.0.1:{PORT_BASE + 3}",
                         KIOSK_HEALTH_SECONDS=3600, ADMIN_TOKEN_SHA256=[ADMIN_TOKEN_SHA256],

@@ -332,10 +332,10 @@ def board(centre="baku-1", service="passport"):
                  WEB_SERVER_ADDRESS=f"127.0.0.1:{ports['web']}",
                  BOOKING_URL=urls["booking"], KIOSK_GATEWAY_URL=urls["gateway"])
     services = [
-        {"class": "services.booking.service:BookingService", "config": {
-            "AMQP_URI": amqp, "DATABASE_URL": booking_db, "BOOKING_CODE_KEY": "bench-key",
-            "WEB_SERVER_ADDRESS": f"127.0.0.1:{ports['booking']}", "HOLD_SWEEP_SECONDS": 3600,
-            "LAPSE_SWEEP_SECONDS": 3600}},
+        {"class": "services.booking.service:BookingService", "config": dict(
+            service_config("booking"), AMQP_URI=amqp, DATABASE_URL=booking_db,
+            BOOKING_CODE_KEY="bench-key", WEB_SERVER_ADDRESS=f"127.0.0.1:{ports['booking']}",
+            HOLD_SWEEP_SECONDS=3600, LAPSE_SWEEP_SECONDS=3600)},
         {"class": "services.kiosk_gateway.service:KioskGatewayService", "config": dict(
             service_config("kiosk_gateway"), AMQP_URI=amqp, DATABASE_URL=gateway_db,
             KIOSK_HEALTH_SECONDS=3600, WEB_SERVER_ADDRESS=f"127.0.0.1:{ports['gateway']}",

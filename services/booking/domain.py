@@ -23,6 +23,10 @@ from shared.identity import (ORDER_CODE_ALPHABET, ORDER_CODE_LENGTH,  # noqa: F4
                              format_order_code)
 from shared.names import name_problem, normalize_name  # noqa: F401 - the form's name rule
 
+from . import events
+from .events import (CATALOG, BookingActivated, BookingCancelled, BookingLapsed, BookingReminded,
+                     BookingRequested, BookingRefused, BookingRescheduled, BookingVoided,
+                     CodeConfirmed, CodeRejected, HoldExpired, OrderCodeReissued)
 from .reference import slot_start
 
 # --- the form (Q-5: every field required, every wrong one named) -------------------
@@ -57,24 +61,25 @@ class Visit:
 
 @dataclass(frozen=True)
 class Policy:
-    """The booking rules' numbers (Q-1, Q-2, Q-6; issue 12's caps), from the service's
-    config."""
-    hold_minutes: int = 15
-    max_wrong_codes: int = 5
-    horizon_days: int = 30
-    max_active_per_id_card: int = 1
+    """The booking rules' numbers (Q-1, Q-2, Q-6; issue 12's caps), made from the
+    service's settings (``settings.BookingSettings.policy``: their one default is in
+    ``config.yaml``)."""
+    hold_minutes: float
+    max_wrong_codes: int
+    horizon_days: int
+    max_active_per_id_card: int
     # Issue 12: unconfirmed holds at once per client address, and per email and per
     # phone from that address (None: no cap). An email or a phone is only typed, not
     # proven, until its code comes back: a cap on it across addresses would let anyone
     # lock its owner out by typing it. A family of six books from one address with one
     # email and phone; a carrier NAT puts many citizens behind one address
     # (docs/OPERATIONS.md, "Abuse limits").
-    max_holds_per_address: int | None = 10
-    max_holds_per_email: int | None = 8
-    max_holds_per_phone: int | None = 8
+    max_holds_per_address: int | None
+    max_holds_per_email: int | None
+    max_holds_per_phone: int | None
     # ... and the bookings (held or confirmed) of one service at one centre on one day
     # that one address may have: a family's, not a day's worth.
-    max_day_per_address: int | None = 6
+    max_day_per_address: int | None
 
 
 def visit_problems(visit, reference, now, policy):
@@ -308,34 +313,40 @@ class Booking:
         return f"booking-{self.booking_id}"
 
 
-def evolve(state, event_type, data):
-    """The state after one more event ``(event_type, data)`` of the booking's stream."""
+# The status each of these events leaves a booking in.
+_STATUS = {BookingVoided: "void", HoldExpired: "expired", BookingCancelled: "cancelled",
+           BookingLapsed: "lapsed"}
+
+
+def evolve(state, event):
+    """The state after one more typed event of the booking's stream."""
     state = replace(state, version=state.version + 1)
-    state = _evolve_after_confirmation(state, event_type, data)
-    if event_type == "BookingRequested":
-        return replace(state, booking_id=data["booking_id"], status="requested",
-                       centre=data["centre"], service=data["service"],
-                       day=date.fromisoformat(data["date"]),
-                       time=time.fromisoformat(data["time"]), code_hash=data["code_hash"],
-                       hold_expires_at=datetime.fromisoformat(data["hold_expires_at"]),
-                       attempts_left=data["max_wrong_codes"],
-                       name=data["applicant"]["name"], email=data["applicant"]["email"],
-                       language=data["language"])
-    if event_type == "CodeRejected":
-        return replace(state, attempts_left=data["attempts_left"])
-    if event_type == "CodeConfirmed":
-        return replace(state, status="confirmed", code_hash=None,
-                       order_code_hash=data["order_code_hash"])
-    if event_type == "BookingActivated":
-        return replace(state, status="activated", activated_by=data["kiosk_id"],
-                       activated_at=datetime.fromisoformat(data["activated_at"]))
-    status = {"BookingVoided": "void", "HoldExpired": "expired", "BookingCancelled": "cancelled",
-              "BookingActivated": "activated", "BookingLapsed": "lapsed"}.get(event_type)
+    state = _evolve_after_confirmation(state, event)
+    match event:
+        case BookingRequested():
+            return replace(state, booking_id=event.booking_id, status="requested",
+                           centre=event.centre, service=event.service,
+                           day=date.fromisoformat(event.date),
+                           time=time.fromisoformat(event.time), code_hash=event.code_hash,
+                           hold_expires_at=datetime.fromisoformat(event.hold_expires_at),
+                           attempts_left=event.max_wrong_codes,
+                           name=event.applicant["name"], email=event.applicant["email"],
+                           language=event.language)
+        case CodeRejected():
+            return replace(state, attempts_left=event.attempts_left)
+        case CodeConfirmed():
+            return replace(state, status="confirmed", code_hash=None,
+                           order_code_hash=event.order_code_hash)
+        case BookingActivated():
+            return replace(state, status="activated", activated_by=event.kiosk_id,
+                           activated_at=datetime.fromisoformat(event.activated_at))
+    status = _STATUS.get(type(event))
     return replace(state, status=status) if status else state
 
 
-# The :class:`Booking` that ``events`` (``(event_type, data)`` pairs, in stream order) make.
-fold = folder(Booking(), evolve)
+# The :class:`Booking` that a stream's events (typed, or ``(event_type, data)`` pairs
+# read through the catalogue), in stream order, make.
+fold = folder(Booking(), evolve, CATALOG)
 
 
 def request(booking_id, applicant, visit, counts, closed_day, language, channel, code_hash_,
@@ -345,14 +356,13 @@ def request(booking_id, applicant, visit, counts, closed_day, language, channel,
     (:func:`check_counted`, on ``counts`` and the day's ``closed_day``) let it."""
     check_counted(visit, counts, closed_day, policy, now, moving=False)
     hold_expires_at = now + timedelta(minutes=policy.hold_minutes)
-    return [("BookingRequested", {
-        "booking_id": booking_id, "centre": visit.centre, "service": visit.service,
-        "date": visit.day.isoformat(), "time": visit.time.strftime("%H:%M"),
-        "language": language, "channel": channel, "requested_at": now.isoformat(),
-        "hold_expires_at": hold_expires_at.isoformat(), "code_hash": code_hash_,
-        "max_wrong_codes": policy.max_wrong_codes, "applicant": applicant.as_dict(),
-        "client_address": client_address,
-    })]
+    return [BookingRequested(
+        booking_id=booking_id, centre=visit.centre, service=visit.service,
+        date=visit.day.isoformat(), time=visit.time.strftime("%H:%M"),
+        language=language, channel=channel, requested_at=now.isoformat(),
+        hold_expires_at=hold_expires_at.isoformat(), code_hash=code_hash_,
+        max_wrong_codes=policy.max_wrong_codes, applicant=applicant.as_dict(),
+        client_address=client_address)]
 
 
 class CodeRefused(Rejected):
@@ -386,13 +396,13 @@ def refuse_form(refusal_id, reasons, channel, raw, reference, now):
     ``BookingRefused`` (which fields, which reasons; the centre and service only when
     they are codes we know, never what was typed in ``raw``, the form as sent)."""
     centre, service = raw.get("centre"), raw.get("service")
-    raise FormRefused(reasons, events=[("BookingRefused", {
-        "refusal_id": refusal_id, "channel": channel, "refused_at": now.isoformat(),
-        "centre": centre if isinstance(centre, str) and centre in reference.centres else None,
-        "service": service if isinstance(service, str) and service in reference.services
+    raise FormRefused(reasons, events=[BookingRefused(
+        refusal_id=refusal_id, channel=channel, refused_at=now.isoformat(),
+        centre=centre if isinstance(centre, str) and centre in reference.centres else None,
+        service=service if isinstance(service, str) and service in reference.services
         else None,
-        "reasons": [{"field": reason.field if reason.field in FORM_FIELDS else None,
-                     "code": reason.code} for reason in reasons]})])
+        reasons=[{"field": reason.field if reason.field in FORM_FIELDS else None,
+                  "code": reason.code} for reason in reasons])])
 
 
 def confirm(state, code_is_right, order_code_hash, now):
@@ -413,26 +423,25 @@ def confirm(state, code_is_right, order_code_hash, now):
         raise CodeRefused(Text("code_expired",
                                "Təsdiqedici şifrənin vaxtı keçib; yenidən növbə götürün.",
                                "The confirmation code has expired; please book again."),
-                          events=[("HoldExpired", {"booking_id": state.booking_id,
-                                                   "expired_at": now.isoformat()})])
+                          events=[HoldExpired(booking_id=state.booking_id,
+                                              expired_at=now.isoformat())])
     if not code_is_right:
         left = state.attempts_left - 1
-        events = [("CodeRejected", {"booking_id": state.booking_id, "attempts_left": left})]
+        kept = [CodeRejected(booking_id=state.booking_id, attempts_left=left)]
         if left <= 0:
-            events.append(("BookingVoided", {"booking_id": state.booking_id,
-                                             "reason": "too_many_wrong_codes"}))
+            kept.append(BookingVoided(booking_id=state.booking_id,
+                                      reason="too_many_wrong_codes"))
             raise CodeRefused(Text(
                 "too_many_wrong_codes", "Şifrə dəfələrlə səhv daxil edildi; sorğu ləğv olundu.",
                 "The code was entered wrongly too many times; the request is void."),
-                events=events)
+                events=kept)
         wrong = Text("wrong_code", f"Təsdiqedici şifrə səhvdir. Qalan cəhdlər: {left}.",
                      f"The confirmation code is wrong. Tries left: {left}.")
-        raise CodeRefused(wrong, [Reason("code", wrong.code, wrong.az, wrong.en)], events=events)
-    return [("CodeConfirmed", {
-        "booking_id": state.booking_id, "centre": state.centre, "service": state.service,
-        "date": state.day.isoformat(), "time": state.time.strftime("%H:%M"),
-        "confirmed_at": now.isoformat(), "order_code_hash": order_code_hash,
-    })]
+        raise CodeRefused(wrong, [Reason("code", wrong.code, wrong.az, wrong.en)], events=kept)
+    return [CodeConfirmed(
+        booking_id=state.booking_id, centre=state.centre, service=state.service,
+        date=state.day.isoformat(), time=state.time.strftime("%H:%M"),
+        confirmed_at=now.isoformat(), order_code_hash=order_code_hash)]
 
 
 def cancel(state, now):
@@ -443,16 +452,17 @@ def cancel(state, now):
     if now >= slot_start(state.day, state.time):
         raise Conflict(Text("visit_started", "Növbənin vaxtı artıq çatıb; ləğv etmək olmaz.",
                             "The booked time has come; the booking can no longer be cancelled."))
-    return [("BookingCancelled", {"booking_id": state.booking_id, "cancelled_at": now.isoformat(),
-                                  "by": "citizen"})]
+    return [BookingCancelled(booking_id=state.booking_id, cancelled_at=now.isoformat(),
+                             by="citizen")]
 
 
 @dataclass(frozen=True)
 class Window:
     """When a booking can be activated at the kiosk: from ``early`` before the booked
-    time until ``grace`` after it (ASAN practice: 30 and 10 minutes)."""
-    early: timedelta = timedelta(minutes=30)
-    grace: timedelta = timedelta(minutes=10)
+    time until ``grace`` after it (``ACTIVATION_EARLY_MINUTES``,
+    ``ACTIVATION_GRACE_MINUTES``; ASAN practice: 30 and 10 minutes)."""
+    early: timedelta
+    grace: timedelta
 
 
 def slot_of(state):
@@ -528,39 +538,40 @@ def activate(state, centre, kiosk_id, now, window):
         raise TooEarly(slot_of(state), starts - window.early)
     if now > starts + window.grace:
         raise Lapsed(slot_of(state), lapse(state, now, window))
-    return [("BookingActivated", {**slot_of(state), "activated_at": now.isoformat(),
-                                  "kiosk_id": kiosk_id})]
+    return [BookingActivated(**slot_of(state), activated_at=now.isoformat(),
+                             kiosk_id=kiosk_id)]
 
 
 def lapse(state, now, window):
     """Q-8: a booking not activated by its time plus the grace period lapses."""
     if state.status != "confirmed" or now <= slot_start(state.day, state.time) + window.grace:
         return []
-    return [("BookingLapsed", {**slot_of(state), "lapsed_at": now.isoformat()})]
+    return [BookingLapsed(**slot_of(state), lapsed_at=now.isoformat())]
 
 
 def expire_hold(state, now):
     """An unconfirmed hold lapses and frees the slot."""
     if state.status != "requested" or now < state.hold_expires_at:
         return []
-    return [("HoldExpired", {"booking_id": state.booking_id, "expired_at": now.isoformat()})]
+    return [HoldExpired(booking_id=state.booking_id, expired_at=now.isoformat())]
 
 
 # --- issue 17 §4, §5: reminder, reschedule, a new order code -----------------------
 
-def _evolve_after_confirmation(state, event_type, data):
+def _evolve_after_confirmation(state, event):
     """What the events of a confirmed booking's life change (issue 17): when the
     citizen was told its time, a new visit, the day reminded for, a new order code."""
-    if event_type == "CodeConfirmed":
-        return replace(state, told_at=datetime.fromisoformat(data["confirmed_at"]))
-    if event_type == "BookingRescheduled":
-        return replace(state, day=date.fromisoformat(data["date"]),
-                       time=time.fromisoformat(data["time"]),
-                       told_at=datetime.fromisoformat(data["rescheduled_at"]))
-    if event_type == "BookingReminded":
-        return replace(state, reminded_for=date.fromisoformat(data["date"]))
-    if event_type == "OrderCodeReissued":
-        return replace(state, order_code_hash=data["order_code_hash"])
+    match event:
+        case CodeConfirmed():
+            return replace(state, told_at=datetime.fromisoformat(event.confirmed_at))
+        case BookingRescheduled():
+            return replace(state, day=date.fromisoformat(event.date),
+                           time=time.fromisoformat(event.time),
+                           told_at=datetime.fromisoformat(event.rescheduled_at))
+        case BookingReminded():
+            return replace(state, reminded_for=date.fromisoformat(event.date))
+        case OrderCodeReissued():
+            return replace(state, order_code_hash=event.order_code_hash)
     return state
 
 
@@ -605,10 +616,10 @@ def reschedule(state, visit, counts, closed_day, reference, now, policy):
     if problems:
         raise ValidationFailed(problems)
     check_counted(visit, counts, closed_day, policy, now, moving=True)
-    return [("BookingRescheduled", {
+    return [BookingRescheduled(
         **slot_of(replace(state, day=visit.day, time=visit.time)),
-        "previous_date": state.day.isoformat(), "previous_time": state.time.strftime("%H:%M"),
-        "rescheduled_at": now.isoformat()})]
+        previous_date=state.day.isoformat(), previous_time=state.time.strftime("%H:%M"),
+        rescheduled_at=now.isoformat())]
 
 
 @dataclass(frozen=True)
@@ -617,8 +628,8 @@ class Reminders:
     (Baku wall clock) on; a booking confirmed or rescheduled less than ``quiet``
     before is reminded once that has passed — and not at all if that is only on the
     visit's day: the email that told its time a few hours ago is its reminder."""
-    hour: int = 10
-    quiet: timedelta = timedelta(hours=6)
+    hour: int
+    quiet: timedelta
 
     def due_day(self, now):
         """The day whose bookings are due a reminder at ``now`` (tomorrow, Baku), or
@@ -636,7 +647,7 @@ def remind(state, now, reminders):
         return []
     if state.told_at is not None and now < state.told_at + reminders.quiet:
         return []
-    return [("BookingReminded", {**slot_of(state), "reminded_at": now.isoformat()})]
+    return [BookingReminded(**slot_of(state), reminded_at=now.isoformat())]
 
 
 def reissue_order_code(state, order_code_hash, now):
@@ -645,9 +656,8 @@ def reissue_order_code(state, order_code_hash, now):
     for a booking that is not confirmed (the caller answers alike either way)."""
     if state.status != "confirmed":
         return []
-    return [("OrderCodeReissued", {"booking_id": state.booking_id,
-                                   "reissued_at": now.isoformat(),
-                                   "order_code_hash": order_code_hash})]
+    return [OrderCodeReissued(booking_id=state.booking_id, reissued_at=now.isoformat(),
+                              order_code_hash=order_code_hash)]
 
 
 # --- closures (issue 17 §6): a centre, or one service at it, closed for a day ----------
@@ -703,18 +713,19 @@ def closure_stream(centre, day):
     return f"closure-{centre}-{day.isoformat()}"
 
 
-def evolve_closure(state, event_type, data):
-    """The :class:`ClosedDay` after one more event of a closure stream."""
+def evolve_closure(state, event):
+    """The :class:`ClosedDay` after one more typed event of a closure stream."""
     state = replace(state, version=state.version + 1)
-    if event_type != "CentreClosed":
+    # the event (the refusal of a booking on a closed day is this module's CentreClosed)
+    if not isinstance(event, events.CentreClosed):
         return state
-    if data["service"] is None:
+    if event.service is None:
         return replace(state, whole=True)
-    return replace(state, services=state.services | {data["service"]})
+    return replace(state, services=state.services | {event.service})
 
 
-# The :class:`ClosedDay` of a closure stream's ``(event_type, data)`` pairs.
-fold_closure = folder(ClosedDay(), evolve_closure)
+# The :class:`ClosedDay` of a closure stream's events.
+fold_closure = folder(ClosedDay(), evolve_closure, CATALOG)
 
 
 def closed_refusal(state, service):
@@ -774,10 +785,10 @@ def check_close(state, closure, reference, now):
 def close(closure_id, closure, now, cancelled):
     """§6: ``CentreClosed``, once its day's bookings (``cancelled`` of them) were
     cancelled (:func:`cancel_for_closure`) — checked first by :func:`check_close`."""
-    return [("CentreClosed", {
-        "closure_id": closure_id, "centre": closure.centre, "service": closure.service,
-        "date": closure.day.isoformat(), "reason": closure.reason,
-        "closed_at": now.isoformat(), "cancelled": cancelled})]
+    return [events.CentreClosed(
+        closure_id=closure_id, centre=closure.centre, service=closure.service,
+        date=closure.day.isoformat(), reason=closure.reason,
+        closed_at=now.isoformat(), cancelled=cancelled)]
 
 
 def closes_booking(closure, state):
@@ -797,8 +808,8 @@ def cancel_for_closure(state, closure_id, closure, now):
         return expire_hold(state, now)
     if state.status not in ACTIVE:
         return []
-    return [("BookingCancelled", {"booking_id": state.booking_id, "cancelled_at": now.isoformat(),
-                                  "by": "closure", "closure_id": closure_id})]
+    return [BookingCancelled(booking_id=state.booking_id, cancelled_at=now.isoformat(),
+                             by="closure", closure_id=closure_id)]
 
 
 def closure_reason_words(reason, language):

@@ -3,6 +3,10 @@
 The full schema is what the booking service stores; the public schema is what other
 systems read on ``booking.events``: never a code (not even hashed), an ID card
 number, a name, an email or a phone number (non-negotiable 5).
+
+Each type's fields are declared once, in its schema; the typed classes below are made
+from them (``shared.typed_events``) and are what the decider builds and ``evolve`` and
+the projection read.
 """
 from marshmallow import Schema, fields, validate
 
@@ -162,17 +166,20 @@ class CentreClosedData(Schema):
 
 
 CATALOG = EventCatalog("booking")
-CATALOG.register("BookingRequested", BookingRequestedData, public=BookingRequestedPublic)
-CATALOG.register("CodeRejected", CodeRejectedData)
-CATALOG.register("BookingVoided", BookingVoidedData)
-CATALOG.register("HoldExpired", HoldExpiredData)
-CATALOG.register("CodeConfirmed", CodeConfirmedData, public=CodeConfirmedPublic)
-CATALOG.register("BookingCancelled", BookingCancelledData)
-CATALOG.register("BookingRefused", BookingRefusedData)
-CATALOG.register("BookingActivated", BookingActivatedData)
-CATALOG.register("BookingLapsed", BookingLapsedData)
-CATALOG.register("CentreClosed", CentreClosedData)
-CATALOG.register("EmailRequested", EmailRequestedData, public=None)
-CATALOG.register("BookingRescheduled", BookingRescheduledData)
-CATALOG.register("BookingReminded", BookingRemindedData)
-CATALOG.register("OrderCodeReissued", OrderCodeReissuedData, public=OrderCodeReissuedPublic)
+BookingRequested = CATALOG.register("BookingRequested", BookingRequestedData,
+                                    public=BookingRequestedPublic).event
+CodeRejected = CATALOG.register("CodeRejected", CodeRejectedData).event
+BookingVoided = CATALOG.register("BookingVoided", BookingVoidedData).event
+HoldExpired = CATALOG.register("HoldExpired", HoldExpiredData).event
+CodeConfirmed = CATALOG.register("CodeConfirmed", CodeConfirmedData,
+                                 public=CodeConfirmedPublic).event
+BookingCancelled = CATALOG.register("BookingCancelled", BookingCancelledData).event
+BookingRefused = CATALOG.register("BookingRefused", BookingRefusedData).event
+BookingActivated = CATALOG.register("BookingActivated", BookingActivatedData).event
+BookingLapsed = CATALOG.register("BookingLapsed", BookingLapsedData).event
+CentreClosed = CATALOG.register("CentreClosed", CentreClosedData).event
+EmailRequested = CATALOG.register("EmailRequested", EmailRequestedData, public=None).event
+BookingRescheduled = CATALOG.register("BookingRescheduled", BookingRescheduledData).event
+BookingReminded = CATALOG.register("BookingReminded", BookingRemindedData).event
+OrderCodeReissued = CATALOG.register("OrderCodeReissued", OrderCodeReissuedData,
+                                     public=OrderCodeReissuedPublic).event

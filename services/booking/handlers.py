@@ -14,6 +14,7 @@ from shared.eventstore import NO_STREAM
 from shared.identity import canonical_order_code
 
 from . import domain, emails, read_model
+from .events import BookingCancelled
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,12 @@ def decide(uow, state, decision):
     its events, or the events of the refusal it raises before raising it on (the
     unit of work applies them to the read models). Returns the events."""
     return uow.decide(state.stream_id, state.version, decision)
+
+
+def send_email(uow, state, email):
+    """Send ``email`` (an ``EmailRequested`` of :mod:`.emails`) about the booking
+    ``state`` to the notification service, if the unit of work commits."""
+    uow.send_private(email.event_type, state.stream_id, email.data)
 
 
 def _load_by_order_code(uow, settings, order_code, statuses=("confirmed",)):
@@ -87,10 +94,10 @@ def request_booking(uow, reference, settings, applicant, visit, language, channe
     _expire_stale_holds_of_slot(uow, visit, now)
     uow.record(f"booking-{booking_id}", NO_STREAM, events)
     state = domain.fold(events)
-    uow.send_private("EmailRequested", state.stream_id, emails.confirmation_code(
-        reference, state, applicant, code, policy.hold_minutes))
+    send_email(uow, state, emails.confirmation_code(reference, state, applicant, code,
+                                                    policy.hold_minutes))
     return {"booking_id": booking_id, "status": "requested",
-            "hold_expires_at": events[0][1]["hold_expires_at"]}
+            "hold_expires_at": events[0].hold_expires_at}
 
 
 def confirm_booking(uow, reference, settings, booking_id, code, now):
@@ -104,8 +111,7 @@ def confirm_booking(uow, reference, settings, booking_id, code, now):
         order_code = queries(uow).unused_order_code(settings.code_key)
         order_code_hash = domain.code_hash(settings.code_key, "order", order_code)
     decide(uow, state, lambda: domain.confirm(state, right, order_code_hash, now))
-    uow.send_private("EmailRequested", state.stream_id,
-                     emails.order_code(reference, state, order_code))
+    send_email(uow, state, emails.order_code(reference, state, order_code))
     return {"booking_id": booking_id, "status": "confirmed", "centre": state.centre,
             "service": state.service, "date": state.day.isoformat(),
             "time": state.time.strftime("%H:%M")}
@@ -116,7 +122,7 @@ def cancel_booking(uow, reference, settings, order_code, now):
     receipt; an unknown or inactive code is refused like any other (404, no hint which)."""
     state, _ = _load_by_order_code(uow, settings, order_code)
     decide(uow, state, lambda: domain.cancel(state, now))
-    uow.send_private("EmailRequested", state.stream_id, emails.cancelled(reference, state, now))
+    send_email(uow, state, emails.cancelled(reference, state, now))
     return {"booking_id": state.booking_id, "status": "cancelled"}
 
 
@@ -250,11 +256,10 @@ def reschedule_booking(uow, reference, settings, order_code, day, moment, now):
     events = domain.reschedule(state, visit, counts, closed, reference, now, settings.policy)
     _expire_stale_holds_of_slot(uow, visit, now)
     uow.record(state.stream_id, state.version, events)
-    moved = events[0][1]
-    uow.send_private("EmailRequested", state.stream_id,
-                     emails.rescheduled(reference, state, moved))
+    moved = events[0]
+    send_email(uow, state, emails.rescheduled(reference, state, moved))
     return {"booking_id": state.booking_id, "status": "confirmed", "centre": state.centre,
-            "service": state.service, "date": moved["date"], "time": moved["time"]}
+            "service": state.service, "date": moved.date, "time": moved.time}
 
 
 def visit_to_move(read, settings, order_code, now):
@@ -286,8 +291,7 @@ def reissue_order_code(uow, reference, settings, booking_id, now):
     order_code_hash = domain.code_hash(settings.code_key, "order", order_code)
     if not decide(uow, state, lambda: domain.reissue_order_code(state, order_code_hash, now)):
         return False
-    uow.send_private("EmailRequested", state.stream_id,
-                     emails.order_code_reissued(reference, state, order_code))
+    send_email(uow, state, emails.order_code_reissued(reference, state, order_code))
     return True
 
 
@@ -307,8 +311,7 @@ def remind_due(uow, reference, now, reminders, limit=200):
     for booking_id in taken:
         state = load(uow, booking_id)
         if decide(uow, state, lambda: domain.remind(state, now, reminders)):
-            uow.send_private("EmailRequested", state.stream_id,
-                             emails.reminder(reference, state))
+            send_email(uow, state, emails.reminder(reference, state))
     return len(taken)
 
 
@@ -333,10 +336,10 @@ def close_centre(uow, reference, closure, now, book_again_url):
         booking = load(uow, booking_id)
         events = decide(uow, booking, lambda: domain.cancel_for_closure(
             booking, closure_id, closure, now))
-        if any(name == "BookingCancelled" for name, _ in events):
+        if any(isinstance(event, BookingCancelled) for event in events):
             cancelled += 1
-            uow.send_private("EmailRequested", booking.stream_id, emails.closed(
-                reference, booking, closure, book_again_url, now))
+            send_email(uow, booking, emails.closed(reference, booking, closure, book_again_url,
+                                                   now))
     uow.decide(stream, state.version, lambda: domain.close(closure_id, closure, now, cancelled))
     return {"closure_id": closure_id, "centre": closure.centre, "service": closure.service,
             "date": closure.day.isoformat(), "reason": closure.reason,

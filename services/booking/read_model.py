@@ -20,6 +20,9 @@ from shared.errors import Conflict, Reason, Text
 from shared.identity import canonical_id_card
 
 from . import domain
+from .events import (CATALOG, BookingActivated, BookingCancelled, BookingLapsed, BookingReminded,
+                     BookingRefused, BookingRequested, BookingRescheduled, BookingVoided,
+                     CentreClosed, CodeConfirmed, HoldExpired, OrderCodeReissued)
 from .reference import ReferenceData
 
 TABLES = ("bookings", "slot_usage", "closures")
@@ -32,9 +35,9 @@ SLOT_FULL = Text("slot_full", "Bu saatda boş yer qalmayıb; başqa vaxt seçin.
                  "This time is fully booked; please choose another time.")
 
 # The status each event leaves a booking in; a hold given back frees its place.
-STATUS = {"CodeConfirmed": "confirmed", "BookingVoided": "void", "HoldExpired": "expired",
-          "BookingCancelled": "cancelled", "BookingActivated": "activated",
-          "BookingLapsed": "lapsed"}
+STATUS = {CodeConfirmed: "confirmed", BookingVoided: "void", HoldExpired: "expired",
+          BookingCancelled: "cancelled", BookingActivated: "activated",
+          BookingLapsed: "lapsed"}
 FREES_PLACE = frozenset(("void", "expired", "cancelled"))
 
 
@@ -49,39 +52,38 @@ def capacity(service):
     return known.counters if known else 0
 
 
-def apply(conn, event):
-    """Write the change ``event`` (a ``RecordedEvent`` of a booking stream) makes.
+def apply(conn, recorded):
+    """Write the change ``recorded`` (a ``RecordedEvent`` of a booking stream) makes.
 
     Raises ``Conflict(slot_full)`` when a ``BookingRequested`` finds its slot full.
     Deterministic: every value comes from the event (``updated_at`` is its time)."""
-    data = event.data
-    name = event.type
-    booking_id = data.get("booking_id")
-    if name == "BookingRequested":
-        _take_place(conn, data)
-        applicant = data["applicant"]
+    event = CATALOG.read(recorded.type, recorded.data)
+    if isinstance(event, BookingRequested):
+        _take_place(conn, event)
+        applicant = event.applicant
         conn.execute(
             "INSERT INTO bookings (booking_id, status, centre, service, day, slot_time, name,"
             " surname, patronymic, id_card, phone, email, language, channel, hold_expires_at,"
             " version, requested_at, client_address, updated_at) VALUES (%s, 'requested', %s,"
             " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (booking_id, data["centre"], data["service"], data["date"], data["time"],
+            (event.booking_id, event.centre, event.service, event.date, event.time,
              applicant["name"], applicant["surname"], applicant["patronymic"],
              # Events keep what was typed; the table has the canonical card (as
              # migration 0104 made of older rows).
              canonical_id_card(applicant["id_card"]) or applicant["id_card"],
-             applicant["phone"], applicant["email"], data["language"],
-             data["channel"], data["hold_expires_at"], event.version, data["requested_at"],
-             data.get("client_address"), event.envelope.time))
+             applicant["phone"], applicant["email"], event.language,
+             event.channel, event.hold_expires_at, recorded.version, event.requested_at,
+             event.client_address, recorded.envelope.time))
         return
-    if name == "CentreClosed":
-        _close_day(conn, data)
+    if isinstance(event, CentreClosed):
+        _close_day(conn, event)
         return
-    status = STATUS.get(name)
-    if booking_id is None:
-        return  # BookingRefused: a record of its own stream, no row
-    if name in AFTER_CONFIRMATION:
-        _apply_after_confirmation(conn, name, data)
+    if isinstance(event, BookingRefused):
+        return  # a record of its own stream, no row
+    booking_id = event.booking_id
+    status = STATUS.get(type(event))
+    if isinstance(event, AFTER_CONFIRMATION):
+        _apply_after_confirmation(conn, event)
     if status in FREES_PLACE:
         conn.execute(
             "UPDATE slot_usage u SET taken = taken - 1 FROM bookings b"
@@ -92,29 +94,33 @@ def apply(conn, event):
         " order_code_hash = coalesce(%s, order_code_hash), version = %s,"
         " activated_at = coalesce(%s, activated_at), activated_by = coalesce(%s, activated_by),"
         " updated_at = %s WHERE booking_id = %s",
-        (status, data.get("order_code_hash"), event.version, data.get("activated_at"),
-         data.get("kiosk_id"), event.envelope.time, booking_id))
+        (status,
+         event.order_code_hash if isinstance(event, (CodeConfirmed, OrderCodeReissued)) else None,
+         recorded.version, *((event.activated_at, event.kiosk_id)
+                             if isinstance(event, BookingActivated) else (None, None)),
+         recorded.envelope.time, booking_id))
 
 
-def _close_day(conn, data):
+def _close_day(conn, event):
     """Issue 17 §6: a closure, for the slot lists and the service catalogue (its day's
     bookings were cancelled by their own events)."""
     conn.execute(
         "INSERT INTO closures (closure_id, centre, service, day, reason, closed_at, cancelled)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-        (data["closure_id"], data["centre"], data["service"], data["date"], data["reason"],
-         data["closed_at"], data["cancelled"]))
+        (event.closure_id, event.centre, event.service, event.date, event.reason,
+         event.closed_at, event.cancelled))
 
 
-def _take_place(conn, data):
-    """One place of the request's slot, or the ``slot_full`` refusal. One statement:
-    the first request of a slot creates its row with its place taken."""
-    places = capacity(data["service"])
+def _take_place(conn, event):
+    """One place of the slot of ``event`` (a ``BookingRequested`` or
+    ``BookingRescheduled``), or the ``slot_full`` refusal. One statement: the first
+    request of a slot creates its row with its place taken."""
+    places = capacity(event.service)
     taken = places >= 1 and conn.execute(
         "INSERT INTO slot_usage AS u (centre, service, day, slot_time, capacity, taken)"
         " VALUES (%s, %s, %s, %s, %s, 1) ON CONFLICT (centre, service, day, slot_time)"
         " DO UPDATE SET taken = u.taken + 1 WHERE u.taken < u.capacity RETURNING taken",
-        (data["centre"], data["service"], data["date"], data["time"], places)).fetchone()
+        (event.centre, event.service, event.date, event.time, places)).fetchone()
     if not taken:
         raise Conflict(SLOT_FULL, [Reason("time", SLOT_FULL.code, SLOT_FULL.az, SLOT_FULL.en)])
 
@@ -122,29 +128,29 @@ def _take_place(conn, data):
 # --- issue 17 §4, §5 ------------------------------------------------------------------
 # The events of a confirmed booking's life that change more than its status and
 # version (``OrderCodeReissued``'s new hash is kept by the common update).
-AFTER_CONFIRMATION = frozenset(("CodeConfirmed", "BookingRescheduled", "BookingReminded"))
+AFTER_CONFIRMATION = (CodeConfirmed, BookingRescheduled, BookingReminded)
 
 
-def _apply_after_confirmation(conn, name, data):
+def _apply_after_confirmation(conn, event):
     """When the citizen was told the time (``told_at``), the day reminded for, and for
     a ``BookingRescheduled`` the place: the new slot's is taken (``slot_full`` rolls
     the move back, as for a new booking) and the old one's given back, in the one
     transaction — the booking never holds both places, nor neither."""
-    if name == "CodeConfirmed":
+    if isinstance(event, CodeConfirmed):
         conn.execute("UPDATE bookings SET told_at = %s WHERE booking_id = %s",
-                     (data["confirmed_at"], data["booking_id"]))
-    elif name == "BookingReminded":
+                     (event.confirmed_at, event.booking_id))
+    elif isinstance(event, BookingReminded):
         conn.execute("UPDATE bookings SET reminded_for = %s WHERE booking_id = %s",
-                     (data["date"], data["booking_id"]))
-    elif name == "BookingRescheduled":
-        _take_place(conn, data)
+                     (event.date, event.booking_id))
+    elif isinstance(event, BookingRescheduled):
+        _take_place(conn, event)
         conn.execute(
             "UPDATE slot_usage SET taken = taken - 1 WHERE centre = %s AND service = %s"
             " AND day = %s AND slot_time = %s",
-            (data["centre"], data["service"], data["previous_date"], data["previous_time"]))
+            (event.centre, event.service, event.previous_date, event.previous_time))
         conn.execute("UPDATE bookings SET day = %s, slot_time = %s, told_at = %s"
                      " WHERE booking_id = %s",
-                     (data["date"], data["time"], data["rescheduled_at"], data["booking_id"]))
+                     (event.date, event.time, event.rescheduled_at, event.booking_id))
 
 
 # --- the queries: what the handlers read to decide ------------------------------------
@@ -286,7 +292,7 @@ def closed_day(conn, store, centre, day):
     booking to commit and then cancels it."""
     stream = domain.closure_stream(centre, day)
     conn.execute("SELECT pg_advisory_xact_lock_shared(hashtextextended(%s, 0))", (stream,))
-    return domain.fold_closure((event.type, event.data)
+    return domain.fold_closure(CATALOG.read(event.type, event.data)
                                for event in store.read_stream(conn, stream))
 
 

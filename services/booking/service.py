@@ -9,7 +9,6 @@ import eventlet
 from marshmallow import ValidationError
 from nameko.extensions import DependencyProvider
 
-from shared import ratelimit
 from shared.auth import require_token
 from shared.clients import Clients
 from shared.clock import baku_today
@@ -23,11 +22,13 @@ from shared.identity import canonical_date
 from shared.platform import PlatformService
 from shared.ratelimit import RateLimits
 from shared.rpc import rpc
+from shared.settings import SettingsProvider
 from shared.timer import every
 
 from . import api, domain, handlers, read_model, schemas
 from .events import CATALOG
 from .reference import ReferenceData
+from .settings import BookingSettings
 
 # Built once: a marshmallow schema keeps no state between loads, and building one
 # deep-copies its fields (a few per cent of a request's time).
@@ -42,53 +43,23 @@ CLOSURE_FORM = schemas.ClosureSchema()
 
 
 class BookingConfig(DependencyProvider):
-    """Reference data and settings, loaded once at start-up."""
+    """The reference data and what the handlers and sweeps are given of the settings
+    (:class:`BookingSettings`): the code key and the rules' :class:`domain.Policy`,
+    the activation :class:`domain.Window`, the :class:`domain.Reminders`; made once at
+    start-up."""
 
     def setup(self):
-        """Load the reference data and build the settings from the container's config."""
-        config = self.container.config
-        self.reference = ReferenceData.load(extra_closed_days=config.get("EXTRA_CLOSED_DAYS") or ())
-        caps = ratelimit.enabled(config)  # the caps go with the rate limits (issue 12)
-        self.settings = handlers.Settings(
-            code_key=str(config["BOOKING_CODE_KEY"]),
-            policy=domain.Policy(
-                hold_minutes=float(config.get("HOLD_MINUTES", 15)),
-                max_wrong_codes=int(config.get("MAX_WRONG_CODES", 5)),
-                horizon_days=int(config.get("HORIZON_DAYS", 30)),
-                max_active_per_id_card=int(config.get("MAX_ACTIVE_PER_ID_CARD", 1)),
-                max_holds_per_address=_cap(config, "MAX_HOLDS_PER_ADDRESS", caps),
-                max_holds_per_email=_cap(config, "MAX_HOLDS_PER_EMAIL", caps),
-                max_holds_per_phone=_cap(config, "MAX_HOLDS_PER_PHONE", caps),
-                max_day_per_address=_cap(config, "MAX_DAY_PER_ADDRESS", caps)))
-        self.window = domain.Window(
-            early=timedelta(minutes=float(config.get("ACTIVATION_EARLY_MINUTES", 30))),
-            grace=timedelta(minutes=float(config.get("ACTIVATION_GRACE_MINUTES", 10))))
-        self.operator_tokens = config.get("OPERATOR_TOKEN_SHA256") or []
-        self.reminders = domain.Reminders(  # issue 17 §4
-            hour=int(config.get("REMINDER_HOUR", 10)),
-            quiet=timedelta(hours=float(config.get("REMINDER_QUIET_HOURS", 6))))
-        # Issue 17 §6: who may close a centre's day (staff), and where the emails of
-        # the bookings it cancels send citizens to book again (the web's /booking).
-        self.closure_tokens = config.get("CLOSURE_TOKEN_SHA256") or []
-        self.book_again_url = str(config.get("BOOK_AGAIN_URL") or "")
-        # Issue 17 §5: every answer of a lost-code request waits out this long from its
-        # start, so that its time does not tell whether a booking matched (a match makes
-        # a code, an event and an email request first).
-        self.resend_answer_seconds = float(config.get("RESEND_ANSWER_SECONDS", 0.25))
+        """Load the reference data and make the rules from the container's config."""
+        settings = BookingSettings.from_config(self.container.config)
+        self.reference = ReferenceData.load(extra_closed_days=settings.EXTRA_CLOSED_DAYS)
+        self.settings = handlers.Settings(code_key=settings.BOOKING_CODE_KEY,
+                                          policy=settings.policy)
+        self.window = settings.window
+        self.reminders = settings.reminders
 
     def get_dependency(self, worker_ctx):
-        """The same loaded settings for every worker."""
+        """The same for every worker."""
         return self
-
-
-def _cap(config, key, enabled):
-    """A cap on unconfirmed holds from config (0: none), or the domain's default."""
-    if not enabled:
-        return None
-    value = config.get(key)
-    if value is None:
-        return getattr(domain.Policy, key.lower())
-    return int(value) or None
 
 
 def _visit_from_raw(raw, field_errors):
@@ -114,17 +85,14 @@ class BookingService(PlatformService):
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations",
                   read_model=read_model)
     requests_once = Once()  # a creating request repeated gets its first answer
+    settings = SettingsProvider(BookingSettings)
     config = BookingConfig()
     clock = Clock()
     clients = Clients()
     # Issue 12: per client (address), shared by every instance; RATE_LIMITS in config.
-    limits = RateLimits({"booking_request": "60 per hour, burst 20",
-                         "booking_confirm": "60 per hour, burst 20",
-                         "booking_cancel": "20 per hour, burst 10",
-                         # Issue 17 §5: per client, and the new order codes per booking.
-                         "booking_reschedule": "20 per hour, burst 10",
-                         "booking_resend": "10 per hour, burst 5",
-                         "booking_resend_per_booking": "3 per day, burst 3"},
+    # Moves and lost-code requests per client, and the new order codes per booking.
+    limits = RateLimits(("booking_request", "booking_confirm", "booking_cancel",
+                         "booking_reschedule", "booking_resend", "booking_resend_per_booking"),
                         decided_elsewhere=[f"holds_per_{what}" for what in domain.HOLD_CAPS])
 
     # --- reference data ------------------------------------------------------------
@@ -263,7 +231,7 @@ class BookingService(PlatformService):
             except Conflict:  # every try lost a race: a 409 here would tell it matched
                 log.warning("a new order code lost its races; nothing sent")
         # No timing oracle either: matched or not, the answer leaves at the same time.
-        eventlet.sleep(max(0.0, started + self.config.resend_answer_seconds
+        eventlet.sleep(max(0.0, started + self.settings.RESEND_ANSWER_SECONDS
                            - monotonic_time.monotonic()))
         return 202, {"message": {
             "az": "Bu məlumatlara uyğun təsdiqlənmiş növbə varsa, yeni sifariş kodu onun"
@@ -271,7 +239,7 @@ class BookingService(PlatformService):
             "en": "If a confirmed booking matches these details, a new order code has been"
                   " sent to its email address; the previous code no longer works."}}
 
-    @every("REMINDER_SWEEP_SECONDS", 300)
+    @every("REMINDER_SWEEP_SECONDS")
     def send_reminders(self):
         """Issue 17 §4: the reminder email the day before the visit, once per booking."""
         now = self.clock()
@@ -288,13 +256,13 @@ class BookingService(PlatformService):
                 break
         return taken
 
-    @every("HOLD_SWEEP_SECONDS", 30)
+    @every("HOLD_SWEEP_SECONDS")
     def sweep_holds(self):
         """Unconfirmed holds lapse and free their slots."""
         now = self.clock()
         return self.db.run(lambda uow: handlers.expire_holds(uow, now))
 
-    @every("LAPSE_SWEEP_SECONDS", 60)
+    @every("LAPSE_SWEEP_SECONDS")
     def sweep_lapses(self):
         """Q-8: bookings not activated by their time plus grace lapse (no-shows)."""
         now = self.clock()
@@ -343,7 +311,7 @@ class BookingService(PlatformService):
     @http("POST", "/operator/bookings/search")
     def operator_search(self, request):
         """Q-9: the call centre searches bookings (operator token)."""
-        require_token(request, self.config.operator_tokens)
+        require_token(request, self.settings.OPERATOR_TOKEN_SHA256)
         criteria = read_json(request, schemas.OperatorSearchSchema())
         with self.db.connection() as conn:
             return {"bookings": handlers.search(self._read(conn), self.config.settings.code_key,
@@ -352,7 +320,7 @@ class BookingService(PlatformService):
     @http("GET", "/operator/bookings/<uuid:booking_id>")
     def operator_booking(self, request, booking_id):
         """Q-9: one booking and its whole history, codes hidden (operator token)."""
-        require_token(request, self.config.operator_tokens)
+        require_token(request, self.settings.OPERATOR_TOKEN_SHA256)
         with self.db.connection() as conn:
             found = handlers.search(self._read(conn), self.config.settings.code_key,
                                     {"booking_id": str(booking_id)})
@@ -366,11 +334,11 @@ class BookingService(PlatformService):
         """Issue 17 §6: staff close a centre, or one service at it, for a day (closure
         token): 201 with the closure and the number of that day's bookings cancelled
         (each emailed why, with a link to book again); 409 ``already_closed``."""
-        require_token(request, self.config.closure_tokens)
+        require_token(request, self.settings.CLOSURE_TOKEN_SHA256)
         closure = read_json(request, CLOSURE_FORM)
         now = self.clock()
         return 201, self.db.run(lambda uow: handlers.close_centre(
-            uow, self.config.reference, closure, now, self.config.book_again_url))
+            uow, self.config.reference, closure, now, self.settings.BOOK_AGAIN_URL))
 
     @http("GET", "/openapi.json")
     def openapi(self, request):

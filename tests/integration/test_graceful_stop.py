@@ -15,7 +15,7 @@ import pytest
 import requests
 import yaml
 
-from shared.config import REPO_ROOT
+from shared.config import REPO_ROOT, service_config
 from tests import days
 from tests.conftest import unused_port
 
@@ -29,11 +29,10 @@ def booking_process(tmp_path, rabbit_config, make_database):
     database = make_database(REPO_ROOT / "services" / "booking" / "migrations")
     port = unused_port()
     config = tmp_path / "booking.yaml"
-    config.write_text(yaml.safe_dump({
-        "AMQP_URI": rabbit_config["AMQP_URI"], "DATABASE_URL": database,
-        "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "BOOKING_CODE_KEY": "test-key",
-        "HOLD_SWEEP_SECONDS": 3600, "LAPSE_SWEEP_SECONDS": 3600,
-        "EVENT_RETRY_DELAYS_MS": [1000]}))
+    config.write_text(yaml.safe_dump(dict(
+        service_config("booking"), AMQP_URI=rabbit_config["AMQP_URI"], DATABASE_URL=database,
+        WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", BOOKING_CODE_KEY="test-key",
+        HOLD_SWEEP_SECONDS=3600, LAPSE_SWEEP_SECONDS=3600, EVENT_RETRY_DELAYS_MS=[1000])))
     log = open(tmp_path / "booking.log", "wb")
     process = subprocess.Popen(
         [str(REPO_ROOT / ".venv" / "bin" / "nameko"), "run", "--config", str(config),

@@ -50,6 +50,7 @@ from shared.relay import Relay
 from tests.keys import signer_for
 from shared.rpc import RpcProxy
 from shared.topology import declare
+from shared.config import service_config
 from tests import chance
 from tests.clock import Clock
 from tests.conftest import unused_port
@@ -313,7 +314,8 @@ def platform(vhost, container_factory, make_database, own_mail_sink):
     notification_db = make_database(ROOT / "services" / "notification" / "migrations")
     booking_port, notification_port = unused_port(), unused_port()
     configs = {
-        "booking": dict(AMQP_URI=amqp_uri, DATABASE_URL=booking_db, BOOKING_CODE_KEY="test-key",
+        "booking": dict(service_config("booking"), AMQP_URI=amqp_uri, DATABASE_URL=booking_db,
+                        BOOKING_CODE_KEY="test-key",
                         WEB_SERVER_ADDRESS=f"127.0.0.1:{booking_port}", HOLD_SWEEP_SECONDS=3600,
                         LAPSE_SWEEP_SECONDS=3600, RATE_LIMITS_ENABLED=False, max_workers=20),
         "notification": dict(AMQP_URI=amqp_uri, DATABASE_URL=notification_db,

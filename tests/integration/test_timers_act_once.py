@@ -12,6 +12,7 @@ from nameko.testing.services import replace_dependencies
 
 from services.booking.service import BookingService
 from shared.clock import BAKU
+from shared.config import service_config
 from tests.clock import Clock
 from tests.conftest import unused_port
 from tests.markers import timer_runs, wait_until
@@ -31,7 +32,8 @@ def test_q2_each_lapsed_hold_expires_once_whichever_instance_sweeps(container_fa
     def instance(sweep_seconds):
         port = unused_port()
         container = container_factory(BookingService, dict(
-            rabbit_config, DATABASE_URL=fresh_database, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
+            service_config("booking"), **rabbit_config,
+            DATABASE_URL=fresh_database, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
             BOOKING_CODE_KEY="test-key", HOLD_SWEEP_SECONDS=sweep_seconds,
             LAPSE_SWEEP_SECONDS=3600, HOLD_MINUTES=1))
         replace_dependencies(container, "clock").side_effect = clock

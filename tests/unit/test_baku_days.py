@@ -9,6 +9,7 @@ machine's ``date.today()``) answers differently from Baku's, and fails here.
 """
 import inspect
 import re
+from dataclasses import replace
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
@@ -22,12 +23,14 @@ from services.kiosk_gateway import domain as kiosk
 from services.registry.schemas import NameQuery
 from shared.clock import BAKU, baku_today, validating_on
 from shared.config import REPO_ROOT
+from tests.unit.booking.fakes import SHIPPED
 
 LATE_UTC = datetime(2026, 12, 7, 23, 30, tzinfo=timezone.utc)      # Baku: 8th, 03:30
 EARLY_BAKU = datetime(2026, 12, 8, 0, 30, tzinfo=BAKU)              # UTC: 7th, 20:30
 BOTH_SIDES = pytest.mark.parametrize("now", [LATE_UTC, EARLY_BAKU], ids=["23:30UTC", "00:30Baku"])
 BAKU_DAY = date(2026, 12, 8)
 REF = ReferenceData.load()
+POLICY = SHIPPED.policy  # booking's rules as shipped
 
 
 @BOTH_SIDES
@@ -40,7 +43,7 @@ def test_the_clock_gives_the_baku_day(now):
 def test_q1_a_visit_on_the_baku_day_itself_is_too_late_and_the_next_day_is_fine(now):
     def problems(day):
         visit = booking.Visit("baku-1", "passport", day, time(10, 15))
-        return {r.code for r in booking.visit_problems(visit, REF, now, booking.Policy())}
+        return {r.code for r in booking.visit_problems(visit, REF, now, POLICY)}
 
     assert problems(BAKU_DAY) == {"too_late"}             # "today" in Baku
     assert problems(date(2026, 12, 9)) == set()           # a day ahead in Baku
@@ -48,7 +51,7 @@ def test_q1_a_visit_on_the_baku_day_itself_is_too_late_and_the_next_day_is_fine(
 
 @BOTH_SIDES
 def test_q1_the_horizon_counts_from_the_baku_day(now):
-    policy = booking.Policy(horizon_days=30)
+    policy = replace(POLICY, horizon_days=30)
     last = booking.Visit("baku-1", "passport", date(2027, 1, 7), time(10, 15))  # 8 Dec + 30
     beyond = booking.Visit("baku-1", "passport", date(2027, 1, 8), time(10, 15))
     assert not booking.visit_problems(last, REF, now, policy)

@@ -1,5 +1,6 @@
 """Issue 12 (F-5 spirit), pure: the limiter's arithmetic (GCRA), its refusal, who the
 client is, the caps on unconfirmed holds, and what the limits' defaults let through."""
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -7,13 +8,13 @@ import pytest
 
 from services.booking import domain as booking
 from services.booking.events import CATALOG as BOOKING_EVENTS
-from services.booking.service import BookingService
 from shared.config import service_config
 from shared.http import status_of
 from shared import ratelimit
 from shared.auth import token_hash
 from shared.clients import Client, client_of, peer_address
 from shared.errors import TooManyRequests, slow_down, wait_words
+from tests.unit.booking.fakes import SHIPPED
 
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
 
@@ -145,7 +146,7 @@ def test_an_ipv6_line_counts_as_one_client_by_its_64():
 # --- caps on unconfirmed holds (booking) -----------------------------------------------
 
 def test_holds_are_capped_per_address_email_and_phone_with_the_wait_until_one_lapses():
-    policy = booking.Policy()
+    policy = SHIPPED.policy
     soon = T0 + timedelta(minutes=6, seconds=30)
     assert booking.holds_refusal({"address": (9, soon), "email": (7, soon),
                                   "phone": (7, soon)}, policy, T0) is None
@@ -158,8 +159,8 @@ def test_holds_are_capped_per_address_email_and_phone_with_the_wait_until_one_la
         assert (reason["field"], reason["code"]) == (field, f"too_many_holds_{what}")
         assert "7 minutes" in reason["en"] and "7 dəqiqə" in reason["az"]
         assert "confirm one" in reason["en"]
-    no_caps = booking.Policy(max_holds_per_address=None, max_holds_per_email=None,
-                             max_holds_per_phone=None)
+    no_caps = replace(policy, max_holds_per_address=None, max_holds_per_email=None,
+                      max_holds_per_phone=None)
     assert booking.holds_refusal({"email": (100, soon)}, no_caps, T0) is None
 
 
@@ -170,7 +171,7 @@ def test_the_client_address_stays_private_in_booking_requested():
                           datetime(2026, 1, 1, 10, 15).time())
     events = booking.request("7f0c5d6e-0d3a-4c55-9a43-1d2b0f1e2a33", applicant, visit,
                              booking.Counts(), booking.ClosedDay(), "az", "web", "hash", T0,
-                             booking.Policy(), "203.0.113.9")
+                             SHIPPED.policy, "203.0.113.9")
     data = BOOKING_EVENTS.normalized(*events[0])
     assert data["client_address"] == "203.0.113.9"
     assert "client_address" not in BOOKING_EVENTS.public_data("BookingRequested", data)
@@ -193,16 +194,17 @@ def family_of_six():
     ("booking_confirm", family_of_six()[1] + [990]),
     ("booking_cancel", family_of_six()[2])])
 def test_issue_12_a_family_of_six_is_never_slowed_by_the_booking_defaults(name, times):
-    limit = ratelimit.parse(name, BookingService.limits.defaults[name])
+    limit = ratelimit.parse(name, service_config("booking")["RATE_LIMITS"][name])
     answers, _ = run(limit, times)
     assert all(answers)
 
 
 def test_issue_12_the_defaults_cap_a_flood_of_36_requests_in_1_3_seconds():
-    limit = ratelimit.parse("booking_request", BookingService.limits.defaults["booking_request"])
+    limit = ratelimit.parse("booking_request",
+                            service_config("booking")["RATE_LIMITS"]["booking_request"])
     answers, _ = run(limit, [1.3 * n / 35 for n in range(36)])
     assert answers.count(True) == 20  # and the hold caps stop these at 10 (per address)
-    policy = booking.Policy()
+    policy = SHIPPED.policy
     assert policy.max_holds_per_address == 10 and policy.max_holds_per_email >= 6 \
         and policy.max_holds_per_phone >= 6  # a family of six holds six at once
 

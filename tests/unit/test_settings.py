@@ -8,6 +8,7 @@ from dataclasses import FrozenInstanceError, dataclass
 import pytest
 import yaml
 
+from services.booking.settings import BookingSettings
 from services.complaints.settings import ComplaintsSettings
 from services.kiosk_gateway.settings import KioskGatewaySettings
 from services.monitoring.settings import MonitoringSettings
@@ -19,7 +20,7 @@ from shared.settings import Settings, SettingsError
 # The services whose settings are one object; a service is added here when it is.
 SETTINGS = {"registry": RegistrySettings, "complaints": ComplaintsSettings,
             "monitoring": MonitoringSettings, "web": WebSettings,
-            "kiosk_gateway": KioskGatewaySettings}
+            "kiosk_gateway": KioskGatewaySettings, "booking": BookingSettings}
 
 
 def yaml_keys(service):
@@ -88,3 +89,15 @@ def test_no_setting_has_a_second_default_in_the_code(service):
         text = path.read_text("utf-8")
         assert "config.get(" not in text, path
         assert not re.search(r'@every\("\w+", ', text), path
+
+
+def test_booking_caps_go_off_with_the_rate_limits_and_a_cap_of_zero_is_none():
+    """The caps on holds and on a day go with the rate limits (the shared test
+    stack turns both off); a cap of 0 is no cap."""
+    shipped = service_config("booking") | {"RATE_LIMITS_ENABLED": "true"}
+    policy = BookingSettings.from_config(shipped | {"MAX_HOLDS_PER_EMAIL": 0}).policy
+    assert policy.max_holds_per_email is None and policy.max_holds_per_address
+    off = BookingSettings.from_config(shipped | {"RATE_LIMITS_ENABLED": "false"}).policy
+    assert (off.max_holds_per_address, off.max_holds_per_email, off.max_holds_per_phone,
+            off.max_day_per_address) == (None, None, None, None)
+    assert off.max_active_per_id_card == policy.max_active_per_id_card  # a rule, not a cap

@@ -15,6 +15,7 @@ from nameko.testing.services import replace_dependencies
 from prometheus_client import REGISTRY
 
 from services.booking.service import BookingService
+from shared.config import service_config
 from tests import days
 from tests.clock import Clock
 from tests.conftest import unused_port
@@ -32,7 +33,10 @@ def booking(container_factory, rabbit_config, fresh_database):
 
     def start(**overrides):
         port = unused_port()
-        config = dict(rabbit_config, DATABASE_URL=fresh_database,
+        shipped = service_config("booking")
+        # the limits a test names replace those of config.yaml, the others stay
+        overrides["RATE_LIMITS"] = shipped["RATE_LIMITS"] | overrides.get("RATE_LIMITS", {})
+        config = dict(shipped, **rabbit_config, DATABASE_URL=fresh_database,
                       WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", BOOKING_CODE_KEY="test-key",
                       HOLD_SWEEP_SECONDS=3600, LAPSE_SWEEP_SECONDS=3600,
                       FRONTEND_TOKEN_SHA256=[hashlib.sha256(b"pages-token").hexdigest()],

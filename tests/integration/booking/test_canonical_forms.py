@@ -15,6 +15,7 @@ from nameko.testing.services import replace_dependencies
 
 from shared.clock import BAKU
 from services.booking.service import BookingService
+from shared.config import service_config
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +29,8 @@ def spelled(text, digits):
 
 @pytest.fixture
 def booking(container_factory, rabbit_config, fresh_database, free_port):
-    config = dict(rabbit_config, DATABASE_URL=fresh_database, BOOKING_CODE_KEY="test-key",
+    config = dict(service_config("booking"), **rabbit_config, DATABASE_URL=fresh_database,
+                  BOOKING_CODE_KEY="test-key",
                   WEB_SERVER_ADDRESS=f"127.0.0.1:{free_port}", HOLD_SWEEP_SECONDS=3600,
                   LAPSE_SWEEP_SECONDS=3600, OPERATOR_TOKEN_SHA256=[
                       hashlib.sha256(b"operator-test-token").hexdigest()])

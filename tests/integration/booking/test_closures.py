@@ -24,6 +24,7 @@ from services.notification.service import NotificationService
 from shared.clock import BAKU
 from shared.rebuild import rebuild
 from shared.relay import Relay
+from shared.config import service_config
 from tests.clock import Clock
 from tests.conftest import unused_port
 from tests.keys import signer_for
@@ -106,7 +107,9 @@ def stack(container_factory, rabbit_config, make_database):
         "notification": SMTP}
     classes = {"booking": BookingService, "notification": NotificationService}
     for name in databases:
-        container = container_factory(classes[name], common[name] | configs[name])
+        # booking starts from its config.yaml (every key it declares is required)
+        shipped = service_config(name) if name == "booking" else {}
+        container = container_factory(classes[name], shipped | common[name] | configs[name])
         replace_dependencies(container, "clock").side_effect = clock
         container.start()
     relay = Relay("booking", databases["booking"], rabbit_config["AMQP_URI"],

@@ -17,6 +17,7 @@ from nameko.testing.services import replace_dependencies
 from services.booking.service import BookingService
 from shared.clock import BAKU
 from shared.email_address import LOCAL_PART
+from shared.config import service_config
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=BAKU)
@@ -25,7 +26,8 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=BAKU)
 @pytest.fixture
 def booking(container_factory, rabbit_config, fresh_database, free_port):
     container = container_factory(BookingService, dict(
-        rabbit_config, DATABASE_URL=fresh_database, WEB_SERVER_ADDRESS=f"127.0.0.1:{free_port}",
+        service_config("booking"), **rabbit_config,
+        DATABASE_URL=fresh_database, WEB_SERVER_ADDRESS=f"127.0.0.1:{free_port}",
         BOOKING_CODE_KEY="test-key", HOLD_SWEEP_SECONDS=3600, LAPSE_SWEEP_SECONDS=3600))
     replace_dependencies(container, "clock").return_value = NOW
     container.start()

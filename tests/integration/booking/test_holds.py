@@ -13,6 +13,7 @@ from nameko.testing.services import entrypoint_hook, replace_dependencies
 
 from shared.clock import BAKU
 from services.booking.service import BookingService
+from shared.config import service_config
 from tests.clock import Clock
 
 pytestmark = pytest.mark.integration
@@ -22,7 +23,7 @@ HOLD = timedelta(minutes=15)  # the service's default HOLD_MINUTES
 @pytest.fixture
 def booking(container_factory, rabbit_config, fresh_database, free_port):
     def start(**overrides):
-        config = dict(rabbit_config, DATABASE_URL=fresh_database,
+        config = dict(service_config("booking"), **rabbit_config, DATABASE_URL=fresh_database,
                       WEB_SERVER_ADDRESS=f"127.0.0.1:{free_port}", BOOKING_CODE_KEY="test-key",
                       HOLD_SWEEP_SECONDS=3600, **overrides)
         container = container_factory(BookingService, config)

@@ -24,6 +24,7 @@ from nameko.testing.services import entrypoint_hook, replace_dependencies
 
 from services.booking.service import BookingService
 from shared.rebuild import rebuild
+from shared.config import service_config
 from tests.clock import Clock
 from tests.conftest import unused_port
 from tests.markers import timer_runs, wait_until
@@ -43,7 +44,7 @@ class Stack:
 
     def start(self, **overrides):
         port = unused_port()
-        config = dict(self.rabbit_config, DATABASE_URL=self.database,
+        config = dict(service_config("booking"), **self.rabbit_config, DATABASE_URL=self.database,
                       WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", BOOKING_CODE_KEY="test-key",
                       HOLD_SWEEP_SECONDS=3600, LAPSE_SWEEP_SECONDS=3600,
                       REMINDER_SWEEP_SECONDS=3600)

@@ -31,6 +31,7 @@ import requests
 from nameko.testing.services import replace_dependencies
 
 from services.booking.service import BookingService
+from shared.config import service_config
 from tests.citizens import FRONTEND_TOKEN, as_citizen
 from tests.clock import Clock
 from tests.conftest import unused_port
@@ -146,7 +147,8 @@ def booking(container_factory, rabbit_config, fresh_database):
     clock = Clock(clock_start())
     port = unused_port()
     container = container_factory(BookingService, dict(
-        rabbit_config, DATABASE_URL=fresh_database, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
+        service_config("booking"), **rabbit_config,
+        DATABASE_URL=fresh_database, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
         BOOKING_CODE_KEY="test-key", HOLD_SWEEP_SECONDS=3600, LAPSE_SWEEP_SECONDS=3600,
         REMINDER_SWEEP_SECONDS=3600, RATE_LIMITS_ENABLED="true", RATE_LIMITS=NO_RATE_LIMITS,
         FRONTEND_TOKEN_SHA256=[hashlib.sha256(FRONTEND_TOKEN.encode()).hexdigest()],

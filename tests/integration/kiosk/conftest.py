@@ -15,6 +15,7 @@ from shared.clock import BAKU
 from shared.config import service_config
 from services.booking.service import BookingService
 from services.kiosk_gateway.service import KioskGatewayService
+from shared.config import service_config
 from tests.clock import Clock
 from tests.citizens import FRONTEND_TOKEN, as_citizen
 from tests.conftest import unused_port
@@ -88,7 +89,8 @@ def start_stack(container_factory, rabbit_config, make_database):
         gateway_db = make_database(ROOT / "kiosk_gateway" / "migrations")
         booking_port, gateway_port = unused_port(), unused_port()
         booking = container_factory(BookingService, dict(
-            rabbit_config, DATABASE_URL=booking_db, BOOKING_CODE_KEY="test-key",
+            service_config("booking"), **rabbit_config,
+            DATABASE_URL=booking_db, BOOKING_CODE_KEY="test-key",
             WEB_SERVER_ADDRESS=f"127.0.0.1:{booking_port}", HOLD_SWEEP_SECONDS=3600,
             LAPSE_SWEEP_SECONDS=3600, FRONTEND_TOKEN_SHA256=[PAGES_TOKEN_SHA256],
             **(booking_config or {})))

@@ -7,6 +7,7 @@ from nameko.testing.services import entrypoint_hook, replace_dependencies
 from prometheus_client import REGISTRY
 
 from services.booking.service import BookingService
+from shared.config import service_config
 from tests.conftest import unused_port
 from tests.markers import timer_runs, wait_until
 
@@ -23,7 +24,8 @@ def test_two_instances_of_the_lapse_job_lapse_each_booking_once(stack, container
     instances = []
     for _ in range(2):
         instance = container_factory(BookingService, dict(
-            rabbit_config, DATABASE_URL=stack.booking_db, BOOKING_CODE_KEY="test-key",
+            service_config("booking"), **rabbit_config,
+            DATABASE_URL=stack.booking_db, BOOKING_CODE_KEY="test-key",
             WEB_SERVER_ADDRESS=f"127.0.0.1:{unused_port()}", LAPSE_SWEEP_SECONDS=0.05,
             HOLD_SWEEP_SECONDS=3600))
         replace_dependencies(instance, "clock").side_effect = stack.clock

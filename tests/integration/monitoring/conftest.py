@@ -154,7 +154,7 @@ class Platform:
             eventlet.sleep(0.3)
 
 
-SHIPPED = ("registry", "complaints", "monitoring", "kiosk_gateway")
+SHIPPED = ("registry", "complaints", "monitoring", "kiosk_gateway", "booking")
 
 
 @pytest.fixture

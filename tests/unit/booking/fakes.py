@@ -12,13 +12,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from services.booking import domain, read_model
-from services.booking.events import CATALOG
+from services.booking.events import (CATALOG, BookingRequested, BookingRescheduled,
+                                     CodeConfirmed, OrderCodeReissued)
 from services.booking.reference import ReferenceData
+from services.booking.settings import BookingSettings
+from shared.config import service_config
 from shared.errors import Conflict, Reason, Refusal
 from shared.eventstore import ConcurrencyError
 from shared.identity import canonical_id_card
 
 REFERENCE = ReferenceData.load()
+# Booking's settings as shipped (config.yaml), its caps on: the rules' numbers the
+# unit tests decide by (``SHIPPED.policy``, ``.window``, ``.reminders``).
+SHIPPED = BookingSettings.from_config(service_config("booking") | {"RATE_LIMITS_ENABLED": True})
 
 
 @dataclass
@@ -52,26 +58,28 @@ class Tables:
         """The read models' change for one event (``read_model.apply``'s, in memory):
         a place taken (409 ``slot_full`` when none is left) or given back, a row's
         status, slot and order code."""
-        if name == "BookingRequested":
-            self._take(data["centre"], data["service"], data["date"], data["time"])
-            applicant = data["applicant"]
-            self.rows[data["booking_id"]] = Row(
-                data["booking_id"], "requested", data["centre"], data["service"],
-                date.fromisoformat(data["date"]), time.fromisoformat(data["time"]),
+        event = CATALOG.read(name, data)
+        if isinstance(event, BookingRequested):
+            self._take(event.centre, event.service, event.date, event.time)
+            applicant = event.applicant
+            self.rows[event.booking_id] = Row(
+                event.booking_id, "requested", event.centre, event.service,
+                date.fromisoformat(event.date), time.fromisoformat(event.time),
                 canonical_id_card(applicant["id_card"]) or applicant["id_card"],
-                applicant["email"], applicant["phone"], data.get("client_address"),
-                datetime.fromisoformat(data["hold_expires_at"]),
-                datetime.fromisoformat(data["requested_at"]))
+                applicant["email"], applicant["phone"], event.client_address,
+                datetime.fromisoformat(event.hold_expires_at),
+                datetime.fromisoformat(event.requested_at))
             return
-        row = self.rows.get(data.get("booking_id"))
-        if row is None:
+        if "booking_id" not in event.declared:
             return  # a refused form, a closure: no row
-        if name == "BookingRescheduled":
-            self._take(row.centre, row.service, data["date"], data["time"])
+        row = self.rows[event.booking_id]
+        if isinstance(event, BookingRescheduled):
+            self._take(row.centre, row.service, event.date, event.time)
             self._give_back(row)
-            row.day, row.time = date.fromisoformat(data["date"]), time.fromisoformat(data["time"])
-        row.order_code_hash = data.get("order_code_hash") or row.order_code_hash
-        status = read_model.STATUS.get(name)
+            row.day, row.time = date.fromisoformat(event.date), time.fromisoformat(event.time)
+        if isinstance(event, (CodeConfirmed, OrderCodeReissued)):
+            row.order_code_hash = event.order_code_hash
+        status = read_model.STATUS.get(type(event))
         if status in read_model.FREES_PLACE:
             self._give_back(row)
         row.status = status or row.status

@@ -22,8 +22,8 @@ def closure(day=TOMORROW, service=None, centre="baku-1", reason="power_outage"):
 
 
 def closed_day(*closures):
-    return domain.fold_closure(
-        ("CentreClosed", {"service": c.service}) for c in closures)
+    return domain.fold_closure(event for c in closures
+                               for event in domain.close(CLOSURE_ID, c, NOW, 0))
 
 
 def problems(c, now=NOW):
@@ -136,7 +136,7 @@ def test_a_held_or_confirmed_booking_of_the_day_is_cancelled_by_the_closure(stat
 
 def test_closing_today_cancels_the_bookings_not_yet_activated_whatever_their_time():
     early = booking(day=TODAY, at="09:00")
-    assert domain.cancel_for_closure(early, CLOSURE_ID, closure(TODAY), NOW)[0][1]["by"] == \
+    assert domain.cancel_for_closure(early, CLOSURE_ID, closure(TODAY), NOW)[0].by == \
         "closure"
 
 

@@ -1,4 +1,5 @@
 """The booking rules of seed 000, pure: given a state, when a command, then events."""
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
@@ -8,9 +9,10 @@ from services.booking.reference import ReferenceData
 from shared.clock import BAKU
 from shared.errors import Conflict, NotFound
 from shared.identity import canonical_order_code
+from tests.unit.booking.fakes import SHIPPED
 
 REF = ReferenceData.load()
-POLICY = domain.Policy()
+POLICY = SHIPPED.policy
 # Monday 23 November 2026, 10:00 in Baku
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=BAKU)
 
@@ -90,7 +92,7 @@ UTC_NOW = NOW.astimezone(timezone.utc)
 def requested(**overrides):
     events = domain.request("b-1", APPLICANT, visit(date(2026, 11, 24)), domain.Counts(),
                             domain.ClosedDay(), "az", "web", "h", UTC_NOW,
-                            domain.Policy(**overrides))
+                            replace(POLICY, **overrides))
     import json
 
     # as stored: JSON primitives
@@ -106,7 +108,7 @@ def test_q2_a_request_holds_the_slot_until_the_hold_expires():
 def test_q3_q4_the_right_code_confirms_with_an_order_code():
     events = domain.confirm(requested(), True, "order-hash", UTC_NOW)
     assert [name for name, _ in events] == ["CodeConfirmed"]
-    assert events[0][1]["order_code_hash"] == "order-hash"
+    assert events[0].order_code_hash == "order-hash"
 
 
 def test_q6_a_wrong_code_is_refused_with_the_tries_left():
@@ -126,8 +128,8 @@ def test_q6_five_wrong_codes_void_the_request():
             domain.confirm(state, False, None, UTC_NOW)
         refusal = refused.value
         all_events += refusal.events
-        for name, data in refusal.events:
-            state = domain.evolve(state, name, data)
+        for event in refusal.events:
+            state = domain.evolve(state, event)
     assert [name for name, _ in all_events][-2:] == ["CodeRejected", "BookingVoided"]
     assert state.status == "void" and refusal.message.code == "too_many_wrong_codes"
     with pytest.raises(Conflict):
@@ -141,7 +143,7 @@ def test_an_expired_hold_cannot_be_confirmed_and_lapses():
         domain.confirm(state, True, "h", later)
     assert [name for name, _ in refused.value.events] == ["HoldExpired"]
     assert refused.value.message.code == "code_expired"
-    assert domain.expire_hold(state, later)[0][0] == "HoldExpired"
+    assert domain.expire_hold(state, later)[0].event_type == "HoldExpired"
     assert domain.expire_hold(state, later - timedelta(seconds=1)) == []
 
 
@@ -152,8 +154,8 @@ def test_confirming_an_unknown_booking_is_not_found():
 
 def test_cancel_only_a_confirmed_booking_before_its_time():
     state = requested()
-    state = domain.evolve(state, *domain.confirm(state, True, "h", UTC_NOW)[0])
-    assert domain.cancel(state, UTC_NOW)[0][0] == "BookingCancelled"
+    state = domain.evolve(state, domain.confirm(state, True, "h", UTC_NOW)[0])
+    assert domain.cancel(state, UTC_NOW)[0].event_type == "BookingCancelled"
     with pytest.raises(Conflict):
         domain.cancel(state, datetime(2026, 11, 24, 10, 15, tzinfo=BAKU))
     with pytest.raises(NotFound):

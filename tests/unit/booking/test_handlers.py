@@ -17,7 +17,7 @@ from services.booking.service import ACTIVATION_REFUSALS, activation_answer
 from shared.errors import Conflict, NotFound, TooManyRequests
 from shared.identity import canonical_order_code
 from tests import days
-from tests.unit.booking.fakes import REFERENCE, Tables, run
+from tests.unit.booking.fakes import REFERENCE, SHIPPED, Tables, run
 
 NOW = days.clock_start()
 DAY, OTHER_DAY = days.bookable_days(NOW)[:2]
@@ -26,7 +26,7 @@ CENTRE, SERVICE = days.CENTRE, days.SERVICE          # 3 places a slot (its coun
 PLACES = REFERENCE.services[SERVICE].counters
 HOME = "203.0.113.7"                                   # one family's network address
 KEY = "test-key"
-SETTINGS = handlers.Settings(KEY, domain.Policy())
+SETTINGS = handlers.Settings(KEY, SHIPPED.policy)
 EMAIL_FIELDS = ["intent_id", "template", "language", "to", "reference", "deliver_by",
                 "variables"]
 
@@ -129,7 +129,7 @@ def test_q1_one_booking_per_id_card_service_and_day(tables):
 def test_q1_unconfirmed_holds_are_capped_per_address_email_and_phone(tables, what, cap):
     """Q-1: a client holds at most ``cap`` unconfirmed places at once per address, and
     per email and phone from one address: 429 too_many_holds_<what>, with the wait."""
-    settings = replace(SETTINGS, policy=domain.Policy(max_day_per_address=None))
+    settings = replace(SETTINGS, policy=replace(SHIPPED.policy, max_day_per_address=None))
     same = {"email": {"email": "same@example.az"}, "phone": {"phone": "+994501112233"}}
     for n in range(cap):
         request(tables, applicant(n, **same.get(what, {})), visit(TIMES[n]), settings=settings)
@@ -215,8 +215,8 @@ def test_q1_a_move_does_not_get_an_address_past_its_day_limit(tables):
 def test_q1_a_move_is_not_capped_by_the_holds_it_does_not_take(tables):
     """Q-1: the caps on unconfirmed holds are for new requests: a confirmed booking
     moved takes no hold, so an address at its cap still moves it."""
-    settings = replace(SETTINGS, policy=domain.Policy(max_holds_per_address=2,
-                                                      max_day_per_address=None))
+    settings = replace(SETTINGS, policy=replace(SHIPPED.policy, max_holds_per_address=2,
+                                                max_day_per_address=None))
     _, order_code = booked(tables, applicant(1), settings=settings)
     for n in (2, 3):
         request(tables, applicant(n), visit(TIMES[n]), settings=settings)
@@ -284,7 +284,7 @@ def test_q8_a_booking_is_cancelled_with_its_order_code(tables):
 
 # --- activation at the kiosk: booking's RPC answers -----------------------------------
 
-WINDOW = domain.Window()
+WINDOW = SHIPPED.window
 
 
 def activate(tables, order_code, at, centre=CENTRE, kiosk="kiosk-1"):

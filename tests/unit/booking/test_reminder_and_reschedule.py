@@ -7,12 +7,14 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 
 from services.booking import domain
+from services.booking.events import BookingActivated, BookingCancelled, BookingLapsed
 from services.booking.reference import ReferenceData
 from shared.clock import BAKU
 from shared.errors import Conflict, NotFound, ValidationFailed
+from tests.unit.booking.fakes import SHIPPED
 
 REF = ReferenceData.load()
-POLICY = domain.Policy()
+POLICY = SHIPPED.policy
 REMINDERS = domain.Reminders(hour=10, quiet=timedelta(hours=6))
 APPLICANT = domain.Applicant("Leyla", "Məmmədova", "Əli qızı", "AZE12345678",
                              "+994501234567", "leyla@example.az")
@@ -48,6 +50,15 @@ def given(*more):
     return domain.fold(history)
 
 
+# The slot of :func:`confirmed`'s booking, as its events carry it.
+SLOT = {"booking_id": "b-1", "centre": "baku-1", "service": "passport", "date": "2026-11-25",
+        "time": "10:15"}
+
+
+def cancelled_at(moment):
+    return BookingCancelled(booking_id="b-1", by="citizen", cancelled_at=moment.isoformat())
+
+
 def visit(day, at="11:00"):
     return domain.Visit("baku-1", "passport", day, time.fromisoformat(at))
 
@@ -57,12 +68,13 @@ def visit(day, at="11:00"):
 def test_i17_q1_a_confirmed_booking_moves_to_a_new_day_and_time():
     state = given()
     now = datetime(2026, 11, 24, 12, 0, tzinfo=BAKU)
-    [(name, data)] = move(state, visit(date(2026, 11, 26)), now)
+    [event] = move(state, visit(date(2026, 11, 26)), now)
+    name, data = event
     assert name == "BookingRescheduled"
     assert data == {"booking_id": "b-1", "centre": "baku-1", "service": "passport",
                     "date": "2026-11-26", "time": "11:00", "previous_date": "2026-11-25",
                     "previous_time": "10:15", "rescheduled_at": now.isoformat()}
-    moved = domain.evolve(state, name, json.loads(json.dumps(data)))
+    moved = domain.evolve(state, event)
     assert (moved.day, moved.time, moved.status) == (date(2026, 11, 26), time(11, 0),
                                                      "confirmed")
     assert moved.order_code_hash == state.order_code_hash  # the order code stays valid
@@ -102,10 +114,8 @@ def test_i17_only_a_confirmed_booking_before_its_time_moves_and_not_onto_itself(
         move(given(), visit(date(2026, 11, 26)), started)
     assert late.value.message.code == "visit_started"
     for state in (domain.Booking(),
-                  given(("BookingCancelled", {"booking_id": "b-1", "by": "citizen",
-                                              "cancelled_at": now.isoformat()})),
-                  given(("BookingActivated", {"booking_id": "b-1", "kiosk_id": "k",
-                                              "activated_at": now.isoformat()}))):
+                  given(cancelled_at(now)),
+                  given(BookingActivated(**SLOT, kiosk_id="k", activated_at=now.isoformat()))):
         with pytest.raises(NotFound) as refused:
             move(state, visit(date(2026, 11, 26)), now)
         assert refused.value.message.code == "no_active_booking"
@@ -119,8 +129,7 @@ def test_q4_i17_a_lost_order_code_is_replaced_by_a_new_one():
     assert events == [("OrderCodeReissued", {"booking_id": "b-1", "reissued_at": now.isoformat(),
                                              "order_code_hash": "new-hash"})]
     assert domain.fold(confirmed() + as_stored(events)).order_code_hash == "new-hash"
-    cancelled = given(("BookingCancelled", {"booking_id": "b-1", "by": "citizen",
-                                            "cancelled_at": now.isoformat()}))
+    cancelled = given(cancelled_at(now))
     assert domain.reissue_order_code(cancelled, "new-hash", now) == []
 
 
@@ -152,15 +161,13 @@ def test_i17_once_per_booking_and_day_and_again_for_a_new_day():
     assert domain.remind(state, now + timedelta(hours=1), REMINDERS) == []
     [moved] = move(state, visit(date(2026, 11, 26)), now)
     state = given(reminded, moved)
-    assert domain.remind(state, datetime(2026, 11, 25, 16, 0, tzinfo=BAKU), REMINDERS)[0][1][
-        "date"] == "2026-11-26"
+    assert domain.remind(state, datetime(2026, 11, 25, 16, 0, tzinfo=BAKU), REMINDERS)[0].date == \
+        "2026-11-26"
 
 
 def test_i17_no_reminder_for_a_cancelled_activated_or_lapsed_booking():
     now = datetime(2026, 11, 24, 10, 0, tzinfo=BAKU)
-    for event in (("BookingCancelled", {"booking_id": "b-1", "by": "citizen",
-                                        "cancelled_at": BOOKED.isoformat()}),
-                  ("BookingLapsed", {"booking_id": "b-1", "lapsed_at": BOOKED.isoformat()})):
+    for event in (cancelled_at(BOOKED), BookingLapsed(**SLOT, lapsed_at=BOOKED.isoformat())):
         assert domain.remind(given(event), now, REMINDERS) == []
     assert domain.remind(domain.fold(as_stored(domain.request(
         "b-2", APPLICANT, visit(date(2026, 11, 25)), domain.Counts(), domain.ClosedDay(), "az",
