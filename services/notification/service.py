@@ -78,13 +78,13 @@ class NotificationService(PlatformService):
               redelivery=True)
     def on_booking_email(self, request):
         """Codes reach us over booking's private exchange, never in public events."""
-        self._deliver(request)
+        self._deliver(request, BOOKING_REQUESTS)
 
     @on_event("complaints", "EmailRequested", catalog=COMPLAINTS_REQUESTS, private=True,
               redelivery=True)
     def on_complaint_email(self, request):
         """Acknowledgements with the reference number, and answers (C-1, C-3)."""
-        self._deliver(request)
+        self._deliver(request, COMPLAINTS_REQUESTS)
 
     @on_event("booking", "#", catalog=BOOKING_EVENTS)
     def on_booking_event(self, event):
@@ -96,18 +96,19 @@ class NotificationService(PlatformService):
         with self.db.handling(event) as uow:
             handlers.note(uow, event)
 
-    def _deliver(self, request):
+    def _deliver(self, request, requests):
         """One try. A temporary failure is committed first, then the request is asked
         for again when the schedule says (not a failure of this handler: a bug here
         still retries and parks). The email's stream (its lock and its folded state),
         not a claimed event id, keeps it to one email: a redelivery must reach the
-        handler."""
+        handler. ``requests``: the sender's request catalogue."""
         with self.db.unit_of_work(causation_id=request.id) as uow:
             attempted = handlers.deliver(uow, TEMPLATES, self.smtp, request, self.clock(),
-                                         self.schedule)
-        recorded = uow.recorded[-1] if uow.recorded else None
-        if recorded is not None and recorded.type in handlers.OUTCOME_OF:
-            EMAILS.labels(recorded.data["template"], handlers.OUTCOME_OF[recorded.type]).inc()
+                                         self.schedule, requests)
+        if uow.recorded:
+            last = CATALOG.read(uow.recorded[-1].type, uow.recorded[-1].data)
+            if type(last) in handlers.OUTCOME_OF:
+                EMAILS.labels(last.template, handlers.OUTCOME_OF[type(last)]).inc()
         if attempted.retry_in is not None:
             raise RedeliverLater(attempted.retry_in)
 
