@@ -154,7 +154,7 @@ class Platform:
             eventlet.sleep(0.3)
 
 
-SHIPPED = ("registry", "complaints", "monitoring")
+SHIPPED = ("registry", "complaints", "monitoring", "notification")
 
 
 @pytest.fixture

@@ -10,10 +10,11 @@ import pytest
 from services.notification import domain
 from services.notification.events import (EmailCreated, EmailDelivered, EmailPermanentFailure,
                                           EmailTechnicalFailure, EmailTemporaryFailure)
-from services.notification.schedule import RetrySchedule
+from services.notification.settings import NotificationSettings
+from shared.config import service_config
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
-SCHEDULE = RetrySchedule()
+SCHEDULE = NotificationSettings.from_config(service_config("notification")).retry_schedule
 INTENT = "5b0e-booking:confirmation-code"
 REQUEST = domain.Request(INTENT, "booking_confirmation_code", 3, "en", "booking-5b0e",
                          "leyla@example.az", deliver_by=NOW + timedelta(minutes=15))
