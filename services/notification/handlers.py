@@ -69,8 +69,6 @@ def note(uow, envelope):
     """Keep what one of booking's public events (an ``Envelope``, read by booking's
     public contract) tells the email rules, in the stream ``booking-<id>``; nothing
     for a type they do not weigh."""
-    if envelope.type not in NOTED:
-        return
     event = BOOKING_EVENTS.read_public(envelope)
     events = domain.note(event, envelope.time, envelope.correlationid, envelope.id)
     if events:
