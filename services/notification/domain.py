@@ -58,6 +58,10 @@ from datetime import datetime
 from shared.decider import folder
 from shared.errors import Conflict, Text
 
+from .events import (CATALOG, BookingEventNoted, EmailCreated, EmailDelivered,
+                     EmailPermanentFailure, EmailSuperseded, EmailTechnicalFailure,
+                     EmailTemporaryFailure)
+
 # The delivery states (GOV.UK Notify's), as the SMTP sender classifies a try.
 DELIVERED = "delivered"
 TEMPORARY = "temporary-failure"
@@ -70,13 +74,13 @@ CREATED = "created"
 NEW = "new"  # no event yet
 RETRYABLE = (TEMPORARY, TECHNICAL)
 FINAL = (DELIVERED, PERMANENT, SUPERSEDED)  # never tried again, whatever arrives
-EVENT_OF = {DELIVERED: "EmailDelivered", TEMPORARY: "EmailTemporaryFailure",
-            PERMANENT: "EmailPermanentFailure", TECHNICAL: "EmailTechnicalFailure"}
-STATUS_OF = {event_type: status for status, event_type in EVENT_OF.items()}
+EVENT_OF = {DELIVERED: EmailDelivered, TEMPORARY: EmailTemporaryFailure,
+            PERMANENT: EmailPermanentFailure, TECHNICAL: EmailTechnicalFailure}
+STATUS_OF = {event_class: status for status, event_class in EVENT_OF.items()}
 # The outcome label of each try's event (the ``asan_emails_total`` metric).
-OUTCOME_OF = {"EmailDelivered": "delivered", "EmailTemporaryFailure": "temporary",
-              "EmailPermanentFailure": "permanent", "EmailTechnicalFailure": "technical",
-              "EmailSuperseded": "superseded"}
+OUTCOME_OF = {EmailDelivered: "delivered", EmailTemporaryFailure: "temporary",
+              EmailPermanentFailure: "permanent", EmailTechnicalFailure: "technical",
+              EmailSuperseded: "superseded"}
 
 
 @dataclass(frozen=True)
@@ -141,22 +145,24 @@ class Superseded(Conflict):
         self.superseded_by = superseded_by
 
 
-def evolve(state, event_type, data):
-    """The email after one more event of its stream."""
+def evolve(state, event):
+    """The email after one more (typed) event of its stream."""
     state = replace(state, version=state.version + 1)
-    if event_type == "EmailCreated":
-        deliver_by = data.get("deliver_by")
-        return replace(state, intent_id=data["intent_id"], status=CREATED,
-                       deliver_by=datetime.fromisoformat(deliver_by) if deliver_by else None)
-    if event_type in STATUS_OF:
-        return replace(state, status=STATUS_OF[event_type], attempts=data["attempt"])
-    if event_type == "EmailSuperseded":
-        return replace(state, status=SUPERSEDED)
+    match event:
+        case EmailCreated():
+            return replace(state, intent_id=event.intent_id, status=CREATED,
+                           deliver_by=datetime.fromisoformat(event.deliver_by)
+                           if event.deliver_by else None)
+        case EmailDelivered() | EmailTemporaryFailure() | EmailPermanentFailure() \
+                | EmailTechnicalFailure():
+            return replace(state, status=STATUS_OF[type(event)], attempts=event.attempt)
+        case EmailSuperseded():
+            return replace(state, status=SUPERSEDED)
     return state
 
 
-# The state of an email from its ``(type, data)`` events, oldest first.
-fold = folder(Email(), evolve)
+# The state of an email from its events (typed, or ``(type, data)`` pairs), oldest first.
+fold = folder(Email(), evolve, CATALOG)
 
 
 def decide_send(state, request, now, known=None):
@@ -169,15 +175,15 @@ def decide_send(state, request, now, known=None):
     longer true (:func:`untrue`)."""
     if state.status in FINAL:
         raise AlreadyDealtWith(state.status)
-    created = [] if state.status != NEW else [("EmailCreated", {
-        **request.common(), "language": request.language, "requested_at": now.isoformat(),
-        "deliver_by": request.deliver_by.isoformat() if request.deliver_by else None,
-        "recipient": request.recipient})]
+    created = [] if state.status != NEW else [EmailCreated(
+        **request.common(), language=request.language, requested_at=now.isoformat(),
+        deliver_by=request.deliver_by.isoformat() if request.deliver_by else None,
+        recipient=request.recipient)]
     superseded_by = untrue(request, known or BookingKnown())
     if superseded_by is not None:
-        raise Superseded(superseded_by, created + [("EmailSuperseded", {
-            **request.common(), "attempts": state.attempts, "superseded_by": superseded_by,
-            "superseded_at": now.isoformat()})])
+        raise Superseded(superseded_by, created + [EmailSuperseded(
+            **request.common(), attempts=state.attempts, superseded_by=superseded_by,
+            superseded_at=now.isoformat())])
     return created
 
 
@@ -196,7 +202,7 @@ def decide_outcome(state, request, outcome, now, schedule):
             if outcome.status in RETRYABLE else None
         details |= {"will_retry": retry_in is not None, "retry_in_seconds": retry_in,
                     "smtp_code": outcome.smtp_code, "detail": outcome.detail}
-    return [(EVENT_OF[outcome.status], {**request.common(), **details})]
+    return [EVENT_OF[outcome.status](**request.common(), **details)]
 
 
 # --- what is known of a booking, and which emails it leaves true ----------------------
@@ -230,32 +236,32 @@ class BookingKnown:
     version: int = 0
 
 
-def note(envelope_type, booking_id, at, data, correlation_id, event_id):
-    """The ``BookingEventNoted`` of one booking event (its type, envelope time
-    ``at`` (aware), public ``data``, correlation and event ids); ``[]`` for a type
-    that changes no email (not in :data:`NOTED`)."""
-    if envelope_type not in NOTED:
+def note(event, at, correlation_id, event_id):
+    """The ``BookingEventNoted`` of one booking event (``event``: booking's typed
+    public event, its envelope time ``at`` (aware), correlation and event ids);
+    ``[]`` for a type that changes no email (not in :data:`NOTED`). The visit is
+    noted from the types whose schema names one (a slot: ``date`` and ``time``)."""
+    if event.event_type not in NOTED:
         return []
-    return [("BookingEventNoted", {
-        "booking_id": booking_id, "event_id": event_id, "type": envelope_type,
-        "at": at.isoformat(), "date": data.get("date"), "time": data.get("time"),
-        "correlation_id": correlation_id})]
+    slot = "date" in event.declared and "time" in event.declared
+    return [BookingEventNoted(
+        booking_id=str(event.booking_id), event_id=event_id, type=event.event_type,
+        at=at.isoformat(), date=event.date if slot else None,
+        time=event.time if slot else None, correlation_id=correlation_id)]
 
 
-def evolve_booking(state, event_type, data):
-    """What is known of a booking after one more ``BookingEventNoted``."""
+def evolve_booking(state, event):
+    """What is known of a booking after one more (typed) ``BookingEventNoted``."""
     state = replace(state, version=state.version + 1)
-    if event_type != "BookingEventNoted":
+    if not isinstance(event, BookingEventNoted):
         return state
-    visit = (str(data["date"]), data["time"]) if data.get("date") and data.get("time") \
-        else None
-    fact = Fact(data["type"], datetime.fromisoformat(data["at"]), visit,
-                data.get("correlation_id"))
+    visit = (str(event.date), event.time) if event.date and event.time else None
+    fact = Fact(event.type, datetime.fromisoformat(event.at), visit, event.correlation_id)
     return replace(state, facts=tuple(sorted(state.facts + (fact,), key=lambda f: f.at)))
 
 
-# What is known of a booking from the ``(type, data)`` events of its stream.
-fold_booking = folder(BookingKnown(), evolve_booking)
+# What is known of a booking from the events of its stream (typed, or pairs).
+fold_booking = folder(BookingKnown(), evolve_booking, CATALOG)
 
 
 def _while_held(request, later):

@@ -8,6 +8,10 @@ read model is the fold of the events, D-1, issue 16); its public form leaves it 
 (domain.py says by which rules). ``BookingEventNoted`` (private: never published) is
 what the service learned from one of booking's public events, kept so that those
 rules decide on the service's own log.
+
+Each type's fields are declared once, in its schema; the typed classes below are made
+from them (``shared.typed_events``) and are what the decider builds and ``evolve`` and
+the projection read.
 """
 from marshmallow import Schema, fields, validate
 
@@ -77,10 +81,12 @@ class BookingEventNotedData(Schema):
 
 
 CATALOG = EventCatalog("notification")
-CATALOG.register("EmailCreated", EmailCreatedData, public=EmailCreatedPublic)
-CATALOG.register("EmailDelivered", EmailDeliveredData)
-CATALOG.register("EmailTemporaryFailure", EmailFailedData)
-CATALOG.register("EmailPermanentFailure", EmailFailedData)
-CATALOG.register("EmailTechnicalFailure", EmailFailedData)
-CATALOG.register("EmailSuperseded", EmailSupersededData)
-CATALOG.register("BookingEventNoted", BookingEventNotedData, public=None)
+EmailCreated = CATALOG.register("EmailCreated", EmailCreatedData,
+                                public=EmailCreatedPublic).event
+EmailDelivered = CATALOG.register("EmailDelivered", EmailDeliveredData).event
+EmailTemporaryFailure = CATALOG.register("EmailTemporaryFailure", EmailFailedData).event
+EmailPermanentFailure = CATALOG.register("EmailPermanentFailure", EmailFailedData).event
+EmailTechnicalFailure = CATALOG.register("EmailTechnicalFailure", EmailFailedData).event
+EmailSuperseded = CATALOG.register("EmailSuperseded", EmailSupersededData).event
+BookingEventNoted = CATALOG.register("BookingEventNoted", BookingEventNotedData,
+                                     public=None).event

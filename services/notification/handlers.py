@@ -22,6 +22,8 @@ one ``BookingEventNoted`` per booking event that can make an email untrue.
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.booking.events import CATALOG as BOOKING_EVENTS
+
 from . import domain
 from . import sender as smtp
 
@@ -44,13 +46,13 @@ def load(uow, intent_id):
 
 
 def record(uow, state, events):
-    """Append ``events`` (``(type, data)`` pairs) to the email's stream at its version;
-    returns the state they lead to. The unit of work applies them to ``emails``."""
+    """Append ``events`` (typed) to the email's stream at its version; returns the
+    state they lead to. The unit of work applies them to ``emails``."""
     if not events:
         return state
-    uow.record(f"email-{events[0][1]['intent_id']}", state.version, events)
-    for name, data in events:
-        state = domain.evolve(state, name, data)
+    uow.record(f"email-{events[0].intent_id}", state.version, events)
+    for event in events:
+        state = domain.evolve(state, event)
     return state
 
 
@@ -59,38 +61,37 @@ def known_of(uow, reference):
     committed), or ``None`` for a reference to anything else."""
     if not reference.startswith("booking-"):
         return None
-    return domain.fold_booking((event.type, event.data)
-                               for event in uow.store.read_stream(uow.conn, reference))
+    return domain.fold_booking((recorded.type, recorded.data)
+                               for recorded in uow.store.read_stream(uow.conn, reference))
 
 
-def note(uow, event):
-    """Keep what one of booking's public events (an ``Envelope``) tells the email
-    rules, in the stream ``booking-<id>``; nothing for a type they do not weigh."""
-    data = event.data
-    booking_id = str(data["booking_id"])
-    events = domain.note(event.type, booking_id, event.time, data, event.correlationid,
-                         event.id)
+def note(uow, envelope):
+    """Keep what one of booking's public events (an ``Envelope``, read by booking's
+    public contract) tells the email rules, in the stream ``booking-<id>``; nothing
+    for a type they do not weigh."""
+    event = BOOKING_EVENTS.read_public(envelope)
+    events = domain.note(event, envelope.time, envelope.correlationid, envelope.id)
     if events:
-        known = uow.load(f"booking-{booking_id}", domain.fold_booking)
-        uow.record(f"booking-{booking_id}", known.version, events)
+        stream = f"booking-{events[0].booking_id}"
+        uow.record(stream, uow.load(stream, domain.fold_booking).version, events)
 
 
-def deliver(uow, templates, sender, request, now, schedule):
-    """Try to send the email of ``request`` (an ``Envelope``) once, at ``now`` (the
+def deliver(uow, templates, sender, request, now, schedule, requests):
+    """Try to send the email of ``request`` (an ``Envelope`` of ``EmailRequested``,
+    read by ``requests``: its sender's request catalogue) once, at ``now`` (the
     service's clock), unless it is no longer true."""
-    data = request.data
-    intent = data["intent_id"]
+    asked = requests.read(request.type, request.data)
+    intent = asked.intent_id
     state = load(uow, intent)
-    rendered = templates.render(data["template"], data["language"], data["variables"])
-    variables = data["variables"]
+    rendered = templates.render(asked.template, asked.language, asked.variables)
+    variables = asked.variables
     email = domain.Request(
-        intent, rendered.template, rendered.version, rendered.language, data["reference"],
-        data["to"],
-        datetime.fromisoformat(data["deliver_by"]) if data.get("deliver_by") else None,
+        intent, rendered.template, rendered.version, rendered.language, asked.reference,
+        asked.to, datetime.fromisoformat(asked.deliver_by) if asked.deliver_by else None,
         asked_at=request.time, correlation_id=request.correlationid,
         visit=(str(variables["date"]), variables["time"])
         if variables.get("date") and variables.get("time") else None)
-    known = known_of(uow, data["reference"])
+    known = known_of(uow, asked.reference)
     try:
         state = record(uow, state, domain.decide_send(state, email, now, known))
     except domain.AlreadyDealtWith as done:
@@ -98,7 +99,8 @@ def deliver(uow, templates, sender, request, now, schedule):
     except domain.Superseded as untrue:
         record(uow, state, untrue.events)  # ends it: never sent, whatever arrives later
         return Attempted(domain.SUPERSEDED)
-    outcome = sender.send(smtp.build_message(rendered, sender.sender, data["to"], intent))
-    [(_, tried)] = events = domain.decide_outcome(state, email, outcome, now, schedule)
+    outcome = sender.send(smtp.build_message(rendered, sender.sender, asked.to, intent))
+    [tried] = events = domain.decide_outcome(state, email, outcome, now, schedule)
     record(uow, state, events)
-    return Attempted(outcome.status, tried.get("retry_in_seconds"))
+    return Attempted(outcome.status, None if outcome.status == domain.DELIVERED
+                     else tried.retry_in_seconds)

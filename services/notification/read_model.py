@@ -20,36 +20,38 @@ in those columns: ``--check`` lists them, ``--apply`` replaces them with the fol
 (the recipient of such a row then is NULL, migration 0202).
 """
 from .domain import CREATED, STATUS_OF, SUPERSEDED
+from .events import CATALOG, EmailCreated, EmailDelivered, EmailSuperseded
 
 TABLES = ("emails",)
 # What a difference found by shared.rebuild may print: no address, no error text.
 CHECK_SHOWN = {"emails": ("intent_id", "status", "attempts", "version", "superseded_by")}
 
 
-def apply(conn, event):
-    """Write the change ``event`` (a ``RecordedEvent`` of an ``email-<intent>`` stream)
-    makes to ``emails``. Deterministic: ``updated_at`` is the event's time."""
-    data = event.data
-    if event.type == "EmailCreated":
+def apply(conn, recorded):
+    """Write the change ``recorded`` (a ``RecordedEvent`` of an ``email-<intent>``
+    stream) makes to ``emails``. Deterministic: ``updated_at`` is the event's time."""
+    event = CATALOG.read(recorded.type, recorded.data)
+    at = recorded.envelope.time
+    if isinstance(event, EmailCreated):
         conn.execute(
             "INSERT INTO emails (intent_id, status, template, template_version, language,"
             " reference, recipient, attempts, last_error, version, created_at, updated_at)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, 0, NULL, %s, %s, %s)",
-            (data["intent_id"], CREATED, data["template"], data["template_version"],
-             data["language"], data["reference"], data.get("recipient"), event.version,
-             event.envelope.time, event.envelope.time))
-    elif event.type in STATUS_OF:
+            (event.intent_id, CREATED, event.template, event.template_version,
+             event.language, event.reference, event.recipient, recorded.version, at, at))
+    elif type(event) in STATUS_OF:
+        # A failure's detail (a delivery has none); "" kept as NULL.
+        last_error = None if isinstance(event, EmailDelivered) else event.detail or None
         conn.execute(
             "UPDATE emails SET status = %s, attempts = %s, last_error = %s, version = %s,"
             " updated_at = %s WHERE intent_id = %s",
-            (STATUS_OF[event.type], data["attempt"], data.get("detail") or None,
-             event.version, event.envelope.time, data["intent_id"]))
-    elif event.type == "EmailSuperseded":
+            (STATUS_OF[type(event)], event.attempt, last_error, recorded.version, at,
+             event.intent_id))
+    elif isinstance(event, EmailSuperseded):
         conn.execute(
             "UPDATE emails SET status = %s, superseded_by = %s, version = %s, updated_at = %s"
             " WHERE intent_id = %s",
-            (SUPERSEDED, data["superseded_by"], event.version, event.envelope.time,
-             data["intent_id"]))
+            (SUPERSEDED, event.superseded_by, recorded.version, at, event.intent_id))
 
 
 EMAIL_STATES = ("intent_id", "status", "template", "template_version", "attempts",

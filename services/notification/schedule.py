@@ -7,11 +7,12 @@ seconds gave up long before either, while the confirmation code was still valid 
 15 minutes. GOV.UK Notify keeps trying for hours; we keep trying for as long as the
 email is of use, which its sender says in the request's ``deliver_by``: the hold's
 expiry for a confirmation code (Q-2), the visit for an order code (Q-4), 72 hours for a
-receipt. Tries follow :data:`DEFAULT_STEPS` (the last step repeats), and a try that
-would come at or after ``deliver_by`` is not made: the failure is then final.
+receipt. Tries follow ``EMAIL_RETRY_SCHEDULE_SECONDS`` (config.yaml; the last step
+repeats), and a try that would come at or after ``deliver_by`` is not made: the
+failure is then final.
 
 A request without ``deliver_by`` (queued before it existed) keeps what it had: the
-consumer's retry delays (``EVENT_RETRY_DELAYS_MS``: 1 s, 5 s, 30 s), then final.
+consumer's retry delays (``EVENT_RETRY_DELAYS_MS``), then final.
 
     schedule = RetrySchedule(steps=(30, 60), legacy=(1, 5, 30))
     schedule.next_try_in(failures=1, now=now, deliver_by=now + timedelta(minutes=15))  # 30
@@ -19,17 +20,13 @@ consumer's retry delays (``EVENT_RETRY_DELAYS_MS``: 1 s, 5 s, 30 s), then final.
 from dataclasses import dataclass
 from datetime import timedelta
 
-# Seconds after the 1st, 2nd, … failed try; then every 30 minutes.
-DEFAULT_STEPS = (30, 60, 120, 300, 600, 900, 1800)
-LEGACY_STEPS = (1, 5, 30)
-
 
 @dataclass(frozen=True)
 class RetrySchedule:
     """When a failed email is tried again: ``steps`` (seconds after each failure, the last
     repeated) until the request's ``deliver_by``; ``legacy`` for a request without it."""
-    steps: tuple = DEFAULT_STEPS
-    legacy: tuple = LEGACY_STEPS  # for a request without deliver_by
+    steps: tuple  # seconds after the 1st, 2nd, … failed try
+    legacy: tuple  # for a request without deliver_by
 
     def __post_init__(self):
         if not self.steps or any(step <= 0 for step in self.steps):

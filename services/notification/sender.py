@@ -34,6 +34,7 @@ from shared.email_address import smtp_address
 
 # The delivery states, the domain's words (re-exported for the sender's callers).
 from .domain import DELIVERED, PERMANENT, TECHNICAL, TEMPORARY
+from .settings import NotificationSettings
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ class SmtpSender:
     replaced by a new one for the same message, once.
     """
 
-    def __init__(self, host, port, sender, starttls=False, user=None, password=None, timeout=10,
+    def __init__(self, host, port, sender, *, timeout, starttls=False, user=None, password=None,
                  max_idle=8, idle_seconds=20.0, ca_file=None):
         self.host, self.port, self.sender = host, int(port), sender
         self.starttls, self.user, self.password = starttls, user, password
@@ -222,17 +223,18 @@ def _close(session, polite=False):
 
 
 class Smtp(DependencyProvider):
-    """The SMTP relay's settings from config; one :class:`SmtpSender` for the service."""
+    """The SMTP relay's settings (``NotificationSettings``); one :class:`SmtpSender`
+    for the service."""
     def setup(self):
-        """Read ``SMTP_HOST``, ``SMTP_PORT``, ``MAIL_FROM`` and the relay's TLS
-        (``SMTP_STARTTLS``, ``SMTP_CA_FILE``) and login (``SMTP_USER``,
+        """Read ``SMTP_HOST``, ``SMTP_PORT``, ``MAIL_FROM``, ``SMTP_TIMEOUT`` and the
+        relay's TLS (``SMTP_STARTTLS``, ``SMTP_CA_FILE``) and login (``SMTP_USER``,
         ``SMTP_PASSWORD``) settings."""
-        config = self.container.config
+        settings = NotificationSettings.from_config(self.container.config)
         self.sender = SmtpSender(
-            config["SMTP_HOST"], config["SMTP_PORT"], config["MAIL_FROM"],
-            starttls=bool(config.get("SMTP_STARTTLS", False)),
-            user=config.get("SMTP_USER") or None, password=config.get("SMTP_PASSWORD") or None,
-            timeout=config.get("SMTP_TIMEOUT", 10), ca_file=config.get("SMTP_CA_FILE") or None)
+            settings.SMTP_HOST, settings.SMTP_PORT, settings.MAIL_FROM,
+            starttls=settings.SMTP_STARTTLS, user=settings.SMTP_USER,
+            password=settings.SMTP_PASSWORD, timeout=settings.SMTP_TIMEOUT,
+            ca_file=settings.SMTP_CA_FILE)
 
     def stop(self):
         """Close the pooled SMTP sessions."""

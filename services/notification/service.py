@@ -1,25 +1,24 @@
 """nameko entrypoints of the notification service: emails to citizens."""
 from pathlib import Path
 
-from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
 
 from shared.auth import require_token
 from shared.worker_clock import Clock
-from shared.consumer import RedeliverLater, on_event, retry_delays
+from shared.consumer import RedeliverLater, on_event
 from shared.db import Database
 from shared.email_request import request_catalog
 from shared.http import http
 from shared.metrics import at_zero
 from shared.platform import PlatformService
-
+from shared.settings import SettingsProvider
 
 from services.booking.events import CATALOG as BOOKING_EVENTS
 
 from . import api, handlers, read_model
 from .events import CATALOG
-from .schedule import DEFAULT_STEPS, RetrySchedule
 from .sender import Smtp
+from .settings import NotificationSettings
 from .templates import Templates
 
 TEMPLATES = Templates()
@@ -33,58 +32,27 @@ EMAILS = at_zero(Counter("asan_emails_total",
                  TEMPLATES.versions, handlers.OUTCOME_OF.values())
 
 
-class EmailSchedule(DependencyProvider):
-    """The retry schedule of emails, from config: ``EMAIL_RETRY_SCHEDULE_SECONDS``, and
-    for requests without ``deliver_by`` the consumer's ``EVENT_RETRY_DELAYS_MS``."""
-
-    def setup(self):
-        """Read the schedule from config."""
-        config = self.container.config
-        self.schedule = RetrySchedule(
-            steps=tuple(float(s) for s in config.get("EMAIL_RETRY_SCHEDULE_SECONDS",
-                                                     DEFAULT_STEPS)),
-            legacy=tuple(ms / 1000 for ms in retry_delays(config)))
-
-    def get_dependency(self, worker_ctx):
-        """The same schedule for every worker."""
-        return self.schedule
-
-
-class StaffTokens(DependencyProvider):
-    """The hashes of the tokens that may read emails' delivery states
-    (``OPERATOR_TOKEN_SHA256``: the call centre's, as booking's staff routes take)."""
-
-    def setup(self):
-        """Read the hashes from config."""
-        self.hashes = self.container.config.get("OPERATOR_TOKEN_SHA256") or []
-
-    def get_dependency(self, worker_ctx):
-        """The same hashes for every worker."""
-        return self.hashes
-
-
 class NotificationService(PlatformService):
     """The notification service: emails to citizens from the other services' requests
     (exactly one per intent), their delivery states."""
     name = "notification"
     db = Database(CATALOG, migrations=Path(__file__).parent / "migrations",
                   read_model=read_model)
+    settings = SettingsProvider(NotificationSettings)
     smtp = Smtp()
     clock = Clock()
-    schedule = EmailSchedule()
-    operator_tokens = StaffTokens()
 
     @on_event("booking", "EmailRequested", catalog=BOOKING_REQUESTS, private=True,
               redelivery=True)
     def on_booking_email(self, request):
         """Codes reach us over booking's private exchange, never in public events."""
-        self._deliver(request)
+        self._deliver(request, BOOKING_REQUESTS)
 
     @on_event("complaints", "EmailRequested", catalog=COMPLAINTS_REQUESTS, private=True,
               redelivery=True)
     def on_complaint_email(self, request):
         """Acknowledgements with the reference number, and answers (C-1, C-3)."""
-        self._deliver(request)
+        self._deliver(request, COMPLAINTS_REQUESTS)
 
     @on_event("booking", "#", catalog=BOOKING_EVENTS)
     def on_booking_event(self, event):
@@ -96,18 +64,19 @@ class NotificationService(PlatformService):
         with self.db.handling(event) as uow:
             handlers.note(uow, event)
 
-    def _deliver(self, request):
+    def _deliver(self, request, requests):
         """One try. A temporary failure is committed first, then the request is asked
         for again when the schedule says (not a failure of this handler: a bug here
         still retries and parks). The email's stream (its lock and its folded state),
         not a claimed event id, keeps it to one email: a redelivery must reach the
-        handler."""
+        handler. ``requests``: the sender's request catalogue."""
         with self.db.unit_of_work(causation_id=request.id) as uow:
             attempted = handlers.deliver(uow, TEMPLATES, self.smtp, request, self.clock(),
-                                         self.schedule)
-        recorded = uow.recorded[-1] if uow.recorded else None
-        if recorded is not None and recorded.type in handlers.OUTCOME_OF:
-            EMAILS.labels(recorded.data["template"], handlers.OUTCOME_OF[recorded.type]).inc()
+                                         self.settings.retry_schedule, requests)
+        if uow.recorded:
+            last = CATALOG.read(uow.recorded[-1].type, uow.recorded[-1].data)
+            if type(last) in handlers.OUTCOME_OF:
+                EMAILS.labels(last.template, handlers.OUTCOME_OF[type(last)]).inc()
         if attempted.retry_in is not None:
             raise RedeliverLater(attempted.retry_in)
 
@@ -116,7 +85,7 @@ class NotificationService(PlatformService):
         """What happened to the emails about one thing (e.g. booking-<id>): states only.
         Staff only (the call centre's token): booking ids are in public events, and
         whether and when a citizen's emails arrived is theirs. 401 without it."""
-        require_token(request, self.operator_tokens)
+        require_token(request, self.settings.OPERATOR_TOKEN_SHA256)
         with self.db.connection() as conn:
             return read_model.emails_about(conn, reference)
 

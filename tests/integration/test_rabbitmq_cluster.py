@@ -45,6 +45,7 @@ from nameko.testing.services import dummy, entrypoint_hook, replace_dependencies
 from services.booking.reference import ReferenceData
 from services.booking.service import BookingService
 from services.notification.service import NotificationService
+from shared.config import service_config
 from shared.errors import Unavailable
 from shared.relay import Relay
 from tests.keys import signer_for
@@ -318,7 +319,9 @@ def platform(vhost, container_factory, make_database, own_mail_sink):
                         BOOKING_CODE_KEY="test-key",
                         WEB_SERVER_ADDRESS=f"127.0.0.1:{booking_port}", HOLD_SWEEP_SECONDS=3600,
                         LAPSE_SWEEP_SECONDS=3600, RATE_LIMITS_ENABLED=False, max_workers=20),
-        "notification": dict(AMQP_URI=amqp_uri, DATABASE_URL=notification_db,
+        # Notification's settings are one object: it starts from its config.yaml.
+        "notification": dict(service_config("notification"), AMQP_URI=amqp_uri,
+                             DATABASE_URL=notification_db,
                              WEB_SERVER_ADDRESS=f"127.0.0.1:{notification_port}",
                              max_workers=20, **sink.config),
     }

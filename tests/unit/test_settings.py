@@ -12,6 +12,7 @@ from services.booking.settings import BookingSettings
 from services.complaints.settings import ComplaintsSettings
 from services.kiosk_gateway.settings import KioskGatewaySettings
 from services.monitoring.settings import MonitoringSettings
+from services.notification.settings import NotificationSettings
 from services.registry.settings import RegistrySettings
 from services.web.settings import WebSettings
 from shared.config import REPO_ROOT, service_config, service_config_path
@@ -19,8 +20,9 @@ from shared.settings import Settings, SettingsError
 
 # The services whose settings are one object; a service is added here when it is.
 SETTINGS = {"registry": RegistrySettings, "complaints": ComplaintsSettings,
-            "monitoring": MonitoringSettings, "web": WebSettings,
-            "kiosk_gateway": KioskGatewaySettings, "booking": BookingSettings}
+            "monitoring": MonitoringSettings, "notification": NotificationSettings,
+            "web": WebSettings, "kiosk_gateway": KioskGatewaySettings,
+            "booking": BookingSettings}
 
 
 def yaml_keys(service):
@@ -61,6 +63,16 @@ def test_values_are_converted_by_their_declared_type():
     assert settings.EVENT_RETRY_DELAYS_MS == (100, 200)
     assert MonitoringSettings.from_config(service_config("monitoring") | {
         "STUCK_AFTER_MINUTES": 2}).stuck_after.total_seconds() == 120
+
+
+def test_the_relay_login_and_tls_settings_keep_their_meaning():
+    """An empty user, password or CA file is none (no login, the system's CAs); a raw
+    password stays the text it is; STARTTLS reads true/false written as text."""
+    relay = NotificationSettings.from_config(service_config("notification") | {
+        "SMTP_USER": "", "SMTP_PASSWORD": "0700", "SMTP_CA_FILE": "", "SMTP_STARTTLS": "false",
+        "SMTP_PORT": "587"})
+    assert (relay.SMTP_USER, relay.SMTP_PASSWORD, relay.SMTP_CA_FILE) == (None, "0700", None)
+    assert relay.SMTP_STARTTLS is False and relay.SMTP_PORT == 587
 
 
 def test_a_missing_key_or_a_value_not_of_its_type_stops_the_start_naming_each():

@@ -107,9 +107,9 @@ def stack(container_factory, rabbit_config, make_database):
         "notification": SMTP}
     classes = {"booking": BookingService, "notification": NotificationService}
     for name in databases:
-        # booking starts from its config.yaml (every key it declares is required)
-        shipped = service_config(name) if name == "booking" else {}
-        container = container_factory(classes[name], shipped | common[name] | configs[name])
+        # each starts from its config.yaml (every key it declares is required)
+        container = container_factory(classes[name],
+                                      service_config(name) | common[name] | configs[name])
         replace_dependencies(container, "clock").side_effect = clock
         container.start()
     relay = Relay("booking", databases["booking"], rabbit_config["AMQP_URI"],

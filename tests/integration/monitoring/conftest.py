@@ -154,9 +154,6 @@ class Platform:
             eventlet.sleep(0.3)
 
 
-SHIPPED = ("registry", "complaints", "monitoring", "kiosk_gateway", "booking")
-
-
 @pytest.fixture
 def start_platform(container_factory, rabbit_config, make_database):
     relays = []
@@ -193,11 +190,10 @@ def start_platform(container_factory, rabbit_config, make_database):
                    "complaints": ComplaintsService, "monitoring": MonitoringService}
         containers = {}
         for name in names:
-            # The services whose settings are one object start from their config.yaml
-            # (every key declared there is required), the others from nothing.
-            shipped = service_config(name) if name in SHIPPED else {}
+            # Each service starts from its config.yaml (every key it declares is
+            # required), on the test's own broker, database and port.
             container = container_factory(classes[name],
-                                          shipped | common[name] | configs[name])
+                                          service_config(name) | common[name] | configs[name])
             replace_dependencies(container, "clock").side_effect = clock
             container.start()
             containers[name] = container

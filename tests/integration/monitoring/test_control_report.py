@@ -205,6 +205,50 @@ def test_m3_an_email_that_never_goes_out_is_in_the_failure_report(start_platform
     assert stuck in page
 
 
+def _superseded(database, reference):
+    with psycopg.connect(database) as conn:
+        return conn.execute("SELECT count(*) FROM events WHERE data ->> 'reference' = %s"
+                            " AND event_type = 'EmailSuperseded'", (reference,)).fetchone()[0] > 0
+
+
+def test_m3_a_code_email_superseded_is_not_in_the_failure_report_one_not_delivered_is(
+        start_platform):
+    """Q-2, M-3: a code email that became untrue before the relay took it (its hold
+    voided by wrong codes) was rightly never sent: it is not "code email not
+    delivered", while one that never went out and is still true is."""
+    platform = start_platform(notification_config={  # retries in tenths of a second
+        "EMAIL_RETRY_SCHEDULE_SECONDS": [0.1], "EVENT_REDELIVERY_DELAYS_MS": [100, 200]})
+    platform.clock.now = now = datetime.now(BAKU)  # the services' clock and the log's agree
+    today = days.today(now).isoformat()
+    visit = days.bookable_day(now, "baku-1", "passport", ahead=1).isoformat()
+    voided, _ = platform.request_booking(day=visit, email="refuse-temp-voided@example.az")
+    stuck, _ = platform.request_booking(day=visit, at="10:30",
+                                        email="refuse-temp-stuck@example.az")  # 451
+    notification = platform.databases["notification"]
+    _wait(lambda: _tries(notification, f"booking-{voided}") >= 1)
+    for _ in range(10):  # wrong codes until the hold is void (MAX_WRONG_CODES)
+        refused = requests.post(platform.url("booking", f"/bookings/{voided}/confirm"),
+                                json={"code": "000000"}, timeout=10)
+        assert refused.status_code != 200, refused.text
+        if "too_many_wrong_codes" in refused.text:
+            break
+    else:
+        raise AssertionError("the hold was never voided")
+    # Its code email is superseded at its next try; the other one is tried until the
+    # code expires, then given up.
+    _wait(lambda: _superseded(notification, f"booking-{voided}"))
+    platform.clock.now = now + timedelta(minutes=16)
+    _wait(lambda: _given_up(notification, f"booking-{stuck}"))
+    platform.clock.now = now
+    platform.wait_caught_up()
+
+    later = (now + timedelta(minutes=11)).isoformat()
+    failures = platform.report(today, as_of=later, stuck_after_minutes=10).json()["failures"]
+    assert [(item["booking_id"], item["state"]) for item in
+            failures["code_email_not_delivered"]] == [(stuck, "failed")]
+    assert failures["summary"]["code_email_not_delivered"] == 1
+
+
 def test_m4_reports_daily_and_on_demand_are_kept_and_announced(start_platform):
     platform = start_platform(monitoring_config={"DAILY_REPORT_CHECK_SECONDS": 0.2})
     platform.clock.set(DAY1, "10:00")

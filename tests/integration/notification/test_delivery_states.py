@@ -4,29 +4,29 @@ temporary failure retried with back-off, permanent and technical failure, and
 exactly one email per intent even when the request arrives twice. These requests
 have no ``deliver_by`` (as before it existed): they keep the old three tries; the
 email schedule is in test_emails_that_arrive.py."""
-import os
 import uuid
 
 import pytest
 
 from services.notification.service import NotificationService
+from shared.config import service_config
 from shared.rebuild import rebuild
+from tests.conftest import unused_port
 from tests.integration.notification.emails import email_state, request, send
 from tests.mailbox import messages_to
 from tests.markers import handler_quiet
 
 pytestmark = pytest.mark.integration
 
-SMTP = {"SMTP_HOST": os.environ.get("SMTP_HOST", "127.0.0.1"),
-        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "27025")), "SMTP_TIMEOUT": 5,
-        "MAIL_FROM": "ASAN xidmət <no-reply@asan.gov.az>"}
 
 
 @pytest.fixture
 def running(container_factory, rabbit_config, fresh_database):
-    """The notification service's container, started on ``fresh_database``."""
-    config = dict(rabbit_config, DATABASE_URL=fresh_database,
-                  EVENT_RETRY_DELAYS_MS=[100, 200], EVENT_REDELIVERY_DELAYS_MS=[100, 200], **SMTP)
+    """The notification service's container, started on ``fresh_database``, as shipped
+    (the stack's mail sink: SMTP_HOST, SMTP_PORT) with its retries scaled down."""
+    config = dict(service_config("notification"), **rabbit_config, DATABASE_URL=fresh_database,
+                  WEB_SERVER_ADDRESS=f"127.0.0.1:{unused_port()}", SMTP_TIMEOUT=5,
+                  EVENT_RETRY_DELAYS_MS=[100, 200], EVENT_REDELIVERY_DELAYS_MS=[100, 200])
     container = container_factory(NotificationService, config)
     container.start()
     return container

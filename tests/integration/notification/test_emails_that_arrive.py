@@ -17,6 +17,8 @@ import pytest
 from nameko.testing.services import replace_dependencies
 
 from services.notification.service import NotificationService
+from shared.config import service_config
+from tests.conftest import unused_port
 from tests.clock import Clock
 from tests.integration.notification.emails import (email_state, events_of, given_up, request,
                                                    send, wait_for_events)
@@ -36,7 +38,8 @@ def notification(container_factory, rabbit_config, fresh_database, own_mail_sink
     def start(**sink_options):
         sink = own_mail_sink(**sink_options)
         container = container_factory(NotificationService, dict(
-            rabbit_config, DATABASE_URL=fresh_database, **SCALED, **sink.config))
+            service_config("notification"), **rabbit_config, DATABASE_URL=fresh_database,
+            WEB_SERVER_ADDRESS=f"127.0.0.1:{unused_port()}", **SCALED, **sink.config))
         clock = Clock()
         replace_dependencies(container, "clock").side_effect = clock
         container.start()

@@ -30,6 +30,7 @@ from services.notification.events import CATALOG
 from services.notification.service import NotificationService
 from shared.amqp import BatchPublisher, events_exchange_name
 from shared.clock import BAKU
+from shared.config import service_config
 from shared.eventstore import EventStore
 from shared.rebuild import rebuild
 from shared.relay import Relay
@@ -116,9 +117,10 @@ def stack(container_factory, rabbit_config, make_database, own_mail_sink, tmp_pa
         "notification": dict(SCALED, OPERATOR_TOKEN_SHA256=staff, **sink.config),
     }
     containers = {}
+    # Each starts from its config.yaml (its settings are one object, every key required).
     for name, cls in (("booking", BookingService), ("notification", NotificationService)):
         container = container_factory(cls, dict(
-            rabbit_config, DATABASE_URL=databases[name],
+            service_config(name), **rabbit_config, DATABASE_URL=databases[name],
             WEB_SERVER_ADDRESS=f"127.0.0.1:{ports[name]}", **configs[name]))
         replace_dependencies(container, "clock").side_effect = clock
         container.start()

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.booking.events import CATALOG as BOOKING_EVENTS
 from services.notification import domain
+from services.notification.events import EmailDelivered, EmailSuperseded, EmailTechnicalFailure
 from services.notification.templates import Templates
 
 ASKED = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -22,13 +24,22 @@ def request(template, visit=("2026-11-24", "10:15"), correlation=SAME_COMMAND, a
                           correlation_id=correlation, visit=visit)
 
 
+def booking_event(kind, **fields):
+    """Booking's public event ``kind`` as notification reads it: ``fields`` where its
+    schema declares them, a stand-in value for every other required field (the
+    rules read only the type, the booking and the visit)."""
+    public = BOOKING_EVENTS[kind].public_event
+    return public(**{name: "-" for name in public.required}
+                  | {name: value for name, value in fields.items() if name in public.declared})
+
+
 def noted(kind, seconds, visit=None, correlation=None):
     """The BookingEventNoted of a booking event ``seconds`` after the request."""
     at = ASKED + timedelta(seconds=seconds)
-    data = {"booking_id": BOOKING, "date": visit[0] if visit else None,
-            "time": visit[1] if visit else None}
-    [event] = domain.note(kind, BOOKING, at, data, correlation, f"event-{kind}-{seconds}")
-    return event
+    event = booking_event(kind, booking_id=BOOKING, date=visit[0] if visit else None,
+                          time=visit[1] if visit else None)
+    [noted_] = domain.note(event, at, correlation, f"event-{kind}-{seconds}")
+    return noted_
 
 
 def known(*events):
@@ -126,8 +137,8 @@ def test_a_request_without_its_time_or_a_booking_without_noted_events_is_not_jud
 
 
 def test_events_that_change_no_email_are_not_noted():
-    assert domain.note("CodeRejected", BOOKING, ASKED, {"booking_id": BOOKING}, None, "e") == []
-    assert domain.note("BookingReminded", BOOKING, ASKED, {}, None, "e") == []
+    for kind in ("CodeRejected", "BookingReminded"):
+        assert domain.note(booking_event(kind, booking_id=BOOKING), ASKED, None, "e") == []
 
 
 # --- the decision at each try -----------------------------------------------------
@@ -141,26 +152,25 @@ CANCELLED = known(CONFIRMED, noted("BookingCancelled", 30))
 def test_an_email_untrue_when_it_first_arrives_is_created_and_superseded_unsent():
     with pytest.raises(domain.Superseded) as refused:
         domain.decide_send(domain.fold([]), REMINDER, NOW, CANCELLED)
-    [(created, _), (superseded, data)] = refused.value.events
-    assert (created, superseded) == ("EmailCreated", "EmailSuperseded")
-    assert data == {**COMMON, "attempts": 0, "superseded_by": "BookingCancelled",
-                    "superseded_at": NOW.isoformat()}
+    [(created, _), superseded] = refused.value.events
+    assert created == "EmailCreated"
+    assert superseded == EmailSuperseded(**COMMON, attempts=0, superseded_by="BookingCancelled",
+                                         superseded_at=NOW.isoformat())
     assert refused.value.superseded_by == "BookingCancelled"
     assert domain.fold(refused.value.events).status == domain.SUPERSEDED
 
 
 def test_an_email_that_failed_and_then_became_untrue_is_superseded_at_its_next_try():
     created = domain.decide_send(domain.fold([]), REMINDER, ASKED, known(CONFIRMED))
-    failure = ("EmailTechnicalFailure", {**COMMON, "attempt": 1, "will_retry": True,
-                                         "retry_in_seconds": 30, "smtp_code": None,
-                                         "detail": "ConnectionRefusedError"})
+    failure = EmailTechnicalFailure(**COMMON, attempt=1, will_retry=True, retry_in_seconds=30,
+                                    smtp_code=None, detail="ConnectionRefusedError")
     tried = domain.fold(created + [failure])
     assert domain.decide_send(tried, REMINDER, NOW, known(CONFIRMED)) == []  # still true
     with pytest.raises(domain.Superseded) as refused:
         domain.decide_send(tried, REMINDER, NOW, CANCELLED)
-    [(kind, data)] = refused.value.events
-    assert (kind, data["attempts"]) == ("EmailSuperseded", 1)
-    ended = domain.fold(created + [failure, (kind, data)])
+    [superseded] = refused.value.events
+    assert isinstance(superseded, EmailSuperseded) and superseded.attempts == 1
+    ended = domain.fold(created + [failure, superseded])
     with pytest.raises(domain.AlreadyDealtWith) as again:  # a redelivery: final
         domain.decide_send(ended, REMINDER, NOW, known(CONFIRMED))
     assert again.value.status == domain.SUPERSEDED
@@ -168,7 +178,7 @@ def test_an_email_that_failed_and_then_became_untrue_is_superseded_at_its_next_t
 
 def test_a_delivered_email_stays_delivered_whatever_is_learned_after():
     delivered = domain.fold(domain.decide_send(domain.fold([]), REMINDER, ASKED)
-                            + [("EmailDelivered", {**COMMON, "attempt": 1})])
+                            + [EmailDelivered(**COMMON, attempt=1)])
     with pytest.raises(domain.AlreadyDealtWith) as again:
         domain.decide_send(delivered, REMINDER, NOW, CANCELLED)
     assert again.value.status == domain.DELIVERED
