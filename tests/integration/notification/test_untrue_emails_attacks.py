@@ -75,7 +75,7 @@ def _intents(stack, booking_id):
 
 
 @pytest.fixture
-def moving(stack):  # noqa: F811 (the fixture imported above)
+def moving(stack):
     stack.history_intents = lambda booking_id: _intents(stack, booking_id)
     return stack
 
