@@ -96,28 +96,29 @@ def _at_once(calls):
 @pytest.fixture
 def days():
     found = bookable_days(centre=CENTRE, service=SERVICE)
-    assert len(found) >= 3
-    return found[-3:]  # late days of the horizon: few other tests book there
+    assert len(found) >= 4
+    return found[-4:]  # late days of the horizon: few other tests book there
 
 
 def test_many_moves_at_once_into_one_day_keep_the_address_within_its_day_limit(days):
-    """F-5: the address has ``DAY_LIMIT - 2`` bookings on the target day and
-    ``DAY_LIMIT`` on each of two others; all of those are moved into the target day at
-    once.
-    At most two get through, whatever the interleaving; no 500."""
-    target, home = days[0], days[1]
+    """F-5: the address has ``DAY_LIMIT - 4`` bookings on the target day and
+    ``DAY_LIMIT`` on each of three others; all of those (18 with the default limit) are
+    moved into the target day at once. At most four get through, whatever the
+    interleaving; no 500. (Twenty bookings: the burst of the address's request limit.)"""
+    assert DAY_LIMIT >= 4
+    target, homes = days[0], days[1:]
     address = _address()
-    times = _free(target, 3 * DAY_LIMIT - 2)
-    for n in range(DAY_LIMIT - 2):
-        _confirmed(address, target, times[n])
+    times = _free(target, 4 * DAY_LIMIT - 4)
+    for at in times[:DAY_LIMIT - 4]:
+        _confirmed(address, target, at)
     codes = [_confirmed(address, day, at)
-             for day in (home, days[2]) for at in _free(day, DAY_LIMIT)]
-    answers = _at_once([lambda c=c, n=n: _move(c, target, times[DAY_LIMIT - 2 + n])
-                        for n, c in enumerate(codes)])
+             for day in homes for at in _free(day, DAY_LIMIT)]
+    answers = _at_once([lambda c=c, at=at: _move(c, target, at)
+                        for c, at in zip(codes, times[DAY_LIMIT - 4:])])
     assert all(a.status_code in (200, 409) for a in answers), [a.text for a in answers]
     moved = [c for c in codes if _day_of(c) == target.isoformat()]
     assert len(moved) == sum(a.status_code == 200 for a in answers)
-    assert len(moved) <= 2, [a.json().get("error") for a in answers]
+    assert 1 <= len(moved) <= 4, [a.json().get("error") for a in answers]
 
 
 def test_one_id_card_moved_into_one_day_from_many_days_at_once_lands_once(days):
