@@ -105,8 +105,8 @@ class Request:
     of the rendered message, its ``language``, ``reference`` (what it is about, e.g.
     ``booking-<id>``), ``recipient`` (the address), ``deliver_by`` (aware, or
     ``None``: a request from before it existed); for :func:`untrue`: ``asked_at``
-    (aware: the request's envelope time), ``correlation_id`` (the command that asked
-    for it) and ``visit`` (``(date, "HH:MM")`` it states, ISO date, or ``None``)."""
+    (aware: the request's envelope time) and ``visit`` (``(date, "HH:MM")`` it
+    states, ISO date, or ``None``)."""
     intent_id: str
     template: str
     template_version: int
@@ -115,7 +115,6 @@ class Request:
     recipient: str
     deliver_by: datetime | None = None
     asked_at: datetime | None = None
-    correlation_id: str | None = None
     visit: tuple | None = None
 
     def common(self):
@@ -220,11 +219,10 @@ ENDED = ("HoldExpired", "BookingVoided", "BookingCancelled", "BookingActivated",
 @dataclass(frozen=True)
 class Fact:
     """One booking event as noted: its ``type``, ``at`` (aware: its envelope time),
-    the ``visit`` it names (``(date, "HH:MM")`` or ``None``), its ``correlation_id``."""
+    the ``visit`` it names (``(date, "HH:MM")`` or ``None``)."""
     type: str
     at: datetime
     visit: tuple | None = None
-    correlation_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -256,7 +254,7 @@ def evolve_booking(state, event):
     if not isinstance(event, BookingEventNoted):
         return state
     visit = (str(event.date), event.time) if event.date and event.time else None
-    fact = Fact(event.type, datetime.fromisoformat(event.at), visit, event.correlation_id)
+    fact = Fact(event.type, datetime.fromisoformat(event.at), visit)
     return replace(state, facts=tuple(sorted(state.facts + (fact,), key=lambda f: f.at)))
 
 
@@ -310,12 +308,14 @@ def untrue(request, known):
     """``None`` while the email of ``request`` is still true given ``known`` (a
     :class:`BookingKnown`), else the type of the booking event that made it untrue
     (e.g. ``"BookingCancelled"``), by its template's rule (:data:`RULES`; the module
-    says which). Only facts after the request (later than ``asked_at``, of another
-    command) count; a request without ``asked_at`` is judged on none. ``KeyError``
+    says which). Only facts after the request (later than ``asked_at``) count: a
+    command records its events before it asks for its email, so its own events are
+    earlier, and a later one is another command's — whatever correlation id a client
+    sent with both, which tells nothing. A request without ``asked_at`` is judged on
+    none. ``KeyError``
     for a template without a rule."""
     rule = RULES[request.template]
     if request.asked_at is None:
         return None
-    later = [fact for fact in known.facts if fact.at > request.asked_at
-             and (fact.correlation_id is None or fact.correlation_id != request.correlation_id)]
+    later = [fact for fact in known.facts if fact.at > request.asked_at]
     return rule(request, later) if later else None

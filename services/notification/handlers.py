@@ -88,7 +88,7 @@ def deliver(uow, templates, sender, request, now, schedule, requests):
     email = domain.Request(
         intent, rendered.template, rendered.version, rendered.language, asked.reference,
         asked.to, datetime.fromisoformat(asked.deliver_by) if asked.deliver_by else None,
-        asked_at=request.time, correlation_id=request.correlationid,
+        asked_at=request.time,
         visit=(str(variables["date"]), variables["time"])
         if variables.get("date") and variables.get("time") else None)
     known = known_of(uow, asked.reference)
