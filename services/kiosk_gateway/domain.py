@@ -292,11 +292,13 @@ class BookingAnswer:
     """Booking's answer to an activation (Q-7), as the gateway decides on it.
     ``booking``: the slot (``booking_id``, ``centre``, ``service``, ``date``, ``time``)
     when booking said yes, now or before; ``activated_by``: the kiosk that activated
-    it before (``None``: activated now); ``refused``: the refusal kind of booking's
+    it before (``None``: activated now) and ``activated_at`` when (aware, or ``None``
+    if booking did not say); ``refused``: the refusal kind of booking's
     "no" (:class:`InvalidCode`, :class:`OtherCentre`, :class:`TooEarly`,
     :class:`Lapsed`), ``details`` its arguments besides the events it keeps."""
     booking: dict | None = None
     activated_by: str | None = None
+    activated_at: datetime | None = None
     refused: type | None = None
     details: tuple = ()
 
@@ -306,15 +308,17 @@ def decide_activation(answer, existing, throttle, kiosk_id, centre, now, policy)
     (:func:`refusals_stream`). ``existing``: the ticket printed for the booking, if any.
 
     Returns ``[]`` when booking's yes stands: print a ticket, or, when ``existing``, show
-    it again (the same kiosk asking within ``policy.repeat_window``: its answer was
-    lost). Raises booking's "no", or :class:`InvalidCode` for a booking activated by
-    another kiosk or longer ago (a used code), carrying its ``ActivationRefused``
-    (:func:`decide_refusal`)."""
+    it again — the same kiosk asking within ``policy.repeat_window`` of the first
+    activation (its answer was lost; the window counts from the ticket, or, when no
+    ticket was recorded, from booking's ``activated_at``). Raises booking's "no", or
+    :class:`InvalidCode` for a booking activated by another kiosk or longer ago (a used
+    code, ticket or not), carrying its ``ActivationRefused`` (:func:`decide_refusal`)."""
     refused, details = answer.refused, answer.details
-    if refused is None and answer.activated_by is not None and (
-            answer.activated_by != kiosk_id
-            or (existing is not None and now - existing.issued_at > policy.repeat_window)):
-        refused, details = InvalidCode, ()
+    if refused is None and answer.activated_by is not None:
+        since = existing.issued_at if existing is not None else answer.activated_at
+        if answer.activated_by != kiosk_id or since is None \
+                or now - since > policy.repeat_window:
+            refused, details = InvalidCode, ()
     if refused is not None:
         raise refused(*details, events=decide_refusal(kiosk_id, centre, throttle,
                                                       refused.reason, now, policy))

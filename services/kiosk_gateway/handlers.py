@@ -154,7 +154,9 @@ def booking_answer(reply, catalogue):
         return domain.BookingAnswer(booking=slot)
     if outcome == "already_activated":
         # by no kiosk we know of: "" (a kiosk id no kiosk has)
-        return domain.BookingAnswer(booking=slot, activated_by=reply.get("kiosk_id") or "")
+        at = reply.get("activated_at")
+        return domain.BookingAnswer(booking=slot, activated_by=reply.get("kiosk_id") or "",
+                                    activated_at=datetime.fromisoformat(at) if at else None)
     if outcome == "too_early":
         return domain.BookingAnswer(refused=domain.TooEarly,
                                     details=(datetime.fromisoformat(reply["from"]),))

@@ -142,7 +142,7 @@ def test_q7_booking_reply_is_read_once_into_the_deciders_input():
         domain.BookingAnswer(booking=SLOT)
     assert booking_answer({"outcome": "already_activated", **SLOT, "kiosk_id": "k1",
                            "activated_at": NOW.isoformat()}, NAMES) == \
-        domain.BookingAnswer(booking=SLOT, activated_by="k1")
+        domain.BookingAnswer(booking=SLOT, activated_by="k1", activated_at=NOW)
     opens = datetime(2026, 11, 24, 10, 30, tzinfo=BAKU)
     assert booking_answer({"outcome": "too_early", **SLOT, "from": opens.isoformat()},
                           NAMES) == domain.BookingAnswer(refused=domain.TooEarly,
@@ -196,9 +196,19 @@ def test_q7_the_same_kiosk_asking_again_within_the_window_gets_the_same_ticket()
         assert used.value.events[0].reason == "invalid"
 
 
-def test_q7_a_yes_from_booking_without_our_ticket_issues_it_now():
-    again = {"outcome": "already_activated", **SLOT, "kiosk_id": "k1"}
+def test_q7_a_yes_from_booking_without_our_ticket_issues_it_within_the_repeat_window_only():
+    """The same kiosk's activation whose ticket was never recorded (booking's answer
+    came after the kiosk gave up): printed when asked again within the repeat window
+    of booking's ``activated_at``; later, or without a time, the code is used."""
+    again = {"outcome": "already_activated", **SLOT, "kiosk_id": "k1",
+             "activated_at": NOW.isoformat()}
     assert activation(again, None) == []
+    assert activation(again, None, now=NOW + POLICY.repeat_window) == []
+    for later in (NOW + POLICY.repeat_window + timedelta(seconds=1), NOW + timedelta(days=1)):
+        with pytest.raises(domain.InvalidCode):
+            activation(again, None, now=later)
+    with pytest.raises(domain.InvalidCode):
+        activation({**again, "activated_at": None}, None)
 
 
 # --- tickets (Q-7) ------------------------------------------------------------------
