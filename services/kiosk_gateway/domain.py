@@ -116,6 +116,20 @@ class SlowedDown(TooManyRequests):
 # An activation refused (Q-7, Q-8) is kept: its ``ActivationRefused`` event, with the
 # ``reason`` of its kind, is recorded before the kiosk is answered.
 
+class ActivationInProgress(Conflict):
+    """The kiosk's previous activations are still waiting for booking's answers (409
+    ``busy``): one kiosk pressed again and again while booking is slow waits its turn
+    for a while, then is told to try again, and holds one of the gateway's
+    connections, not all of them (D-5). Nothing is recorded: the press is not a wrong
+    code."""
+
+    def __init__(self):
+        super().__init__(Text("busy", "Bu köşk əvvəlki kodun cavabını gözləyir; bir az sonra"
+                              " yenidən cəhd edin.", "This kiosk is still waiting for the"
+                              " answer to its previous code; please try again shortly."),
+                         error="busy")
+
+
 class InvalidCode(NotFound):
     """The code names no booking this kiosk may activate: unknown, used, cancelled,
     or activated elsewhere or long ago — one answer for all, so that a kiosk cannot

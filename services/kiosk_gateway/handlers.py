@@ -177,7 +177,9 @@ def activate(uow, ask_booking, catalogue, kiosk_id, centre, now, policy):
 
     The kiosk's activations take their turns (a burst of wrong codes is slowed down
     like the same codes one after another) on a lock that gives the transaction no id
-    while booking is asked: its first write comes after booking answered."""
+    while booking is asked: its first write comes after booking answered. The caller
+    holds the kiosk's turn in its process (``service.KioskTurns``), so that a kiosk's
+    presses wait for it without a database connection each."""
     throttle = read_model.activation_turn(uow.conn, kiosk_id)
     if not ask_booking.asked:  # a slowed-down kiosk does not get to ask booking
         domain.check_not_blocked(throttle, now)

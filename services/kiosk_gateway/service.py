@@ -1,9 +1,11 @@
 """nameko entrypoints of the kiosk gateway: the only door for the kiosks (D-5)."""
 import logging
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -30,6 +32,34 @@ log = logging.getLogger(__name__)
 KIOSKS_NOT_SEEN = Gauge("asan_kiosks_not_seen",
                         "Active kiosks without a heartbeat within KIOSK_STALE_SECONDS",
                         ["centre"])
+
+
+class KioskTurns:
+    """One activation per kiosk at a time in this process, waited for before a
+    database connection is taken (D-5): a kiosk pressed again and again while booking
+    is slow then holds one of the gateway's connections, not all of them, and the
+    other kiosks go on. The database lock (``read_model.activation_turn``) still
+    orders a kiosk's activations across instances. One semaphore per kiosk that
+    activated (registered kiosks: a bounded number)."""
+
+    def __init__(self):
+        self._turns = {}
+
+    @contextmanager
+    def turn(self, kiosk_id, wait_seconds):
+        """Holds ``kiosk_id``'s turn for the block; 409 ``busy``
+        (:class:`~.domain.ActivationInProgress`) when the kiosk's previous activations
+        still hold it after ``wait_seconds``."""
+        semaphore = self._turns.setdefault(kiosk_id, Semaphore(1))
+        if not semaphore.acquire(timeout=wait_seconds):
+            raise domain.ActivationInProgress()
+        try:
+            yield
+        finally:
+            semaphore.release()
+
+
+KIOSK_TURNS = KioskTurns()
 KIOSK_SLOWED = Counter("asan_kiosk_slowed_down_total",
                        "Kiosk calls refused because the kiosk sent too many wrong codes",
                        ["centre"])
@@ -160,8 +190,10 @@ class KioskGatewayService(PlatformService):
         ask_booking = handlers.AskedOnce(
             lambda: self.booking.activate(body["order_code"], centre, kiosk_id))
         try:
-            ticket = self.db.run(lambda uow: handlers.activate(
-                uow, ask_booking, catalogue, kiosk_id, centre, now, self.settings.policy))
+            # A turn waits out a few answers of booking's (each bounded by the RPC timeout).
+            with KIOSK_TURNS.turn(kiosk_id, 3 * self.settings.RPC_TIMEOUT_SECONDS):
+                ticket = self.db.run(lambda uow: handlers.activate(
+                    uow, ask_booking, catalogue, kiosk_id, centre, now, self.settings.policy))
         except TooManyRequests:
             KIOSK_SLOWED.labels(centre).inc()
             raise
