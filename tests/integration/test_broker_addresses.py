@@ -18,7 +18,7 @@ from shared.deadletters import show
 from shared.relay import Relay
 from tests.keys import signer_for
 from shared.rpc import RpcProxy, rpc
-from tests.conftest import unused_port
+from tests.conftest import platform_config, unused_port
 from tests.demo import CATALOG, thing
 from tests.integration.test_relay import commit_events
 
@@ -77,8 +77,8 @@ def test_nameko_consumers_rpc_and_publishers_take_the_address_that_answers(
     """nameko hands the URI to kombu, which fails over: the event consumer, the RPC
     entrypoint, the caller's reply queue and the publishers all reach the broker."""
     SEEN.clear()
-    pinger = container_factory(Pinger, {"AMQP_URI": addresses})
-    caller = container_factory(Caller, {"AMQP_URI": addresses})
+    pinger = container_factory(Pinger, platform_config(AMQP_URI=addresses))
+    caller = container_factory(Caller, platform_config(AMQP_URI=addresses))
     pinger.start()
     caller.start()
     with entrypoint_hook(caller, "call") as call:
