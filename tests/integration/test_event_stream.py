@@ -23,6 +23,7 @@ from shared.eventstore import NO_STREAM, EventStore, unit_of_work
 from shared.relay import Relay
 from shared.signatures import Signer, public_jwks, verify_event
 from shared.topology import declare_streams
+from tests.conftest import platform_config
 from tests.demo import CATALOG, thing
 from tests.keys import key_set
 
@@ -54,7 +55,8 @@ def _declare(amqp_uri):
     conn = connect(amqp_uri)
     channel = conn.channel()
     declare_exchange(channel, events_exchange_name("demo"))
-    declare_streams(conn, channel, ["demo"], lambda service: {"EVENT_STREAM_MAX_AGE": "7D"})
+    declare_streams(conn, channel, ["demo"],
+                    lambda service: platform_config(EVENT_STREAM_MAX_AGE="7D"))
     conn.close()
 
 
