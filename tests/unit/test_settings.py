@@ -121,9 +121,9 @@ def test_the_shared_runtime_reads_a_declared_key_without_a_default_of_its_own():
     ``.get(KEY…)``, which would give it a second default in code."""
     declared = set().union(*(yaml_keys(service) for service in SETTINGS))
     found = []
-    for path in sorted((REPO_ROOT / "shared").glob("*.py")):
+    for path in sorted((REPO_ROOT / "shared").rglob("*.py")):
         text = path.read_text("utf-8")
-        found += [f"{path.name}: {key}" for key in sorted(declared)
+        found += [f"{path.relative_to(REPO_ROOT)}: {key}" for key in sorted(declared)
                   if re.search(r"""\.get\(\s*["']%s["']""" % re.escape(key), text)]
     assert found == []
 
