@@ -63,11 +63,11 @@ def _fault_point(name):
 class Relay:
     """Publishes one service's outbox. ``signer``: a :class:`shared.signatures.Signer` of
     the service's key set (every public event is signed; there is no unsigned mode).
-    ``sequence_format``: "string" (CloudEvents Sequence, contract 2) or "integer"
-    (contract 1); ``ValueError`` for another."""
+    ``sequence_format``: the service's ``EVENT_SEQUENCE_FORMAT``, "string" (CloudEvents
+    Sequence, contract 2) or "integer" (contract 1); ``ValueError`` for another."""
 
-    def __init__(self, service, database_url, amqp_uri, signer, batch_size=500,
-                 poll_interval=0.05, sequence_format="string"):
+    def __init__(self, service, database_url, amqp_uri, signer, *, sequence_format,
+                 batch_size=500, poll_interval=0.05):
         if sequence_format not in SEQUENCE_FORMATS:
             raise ValueError(f"EVENT_SEQUENCE_FORMAT is one of {SEQUENCE_FORMATS},"
                              f" not {sequence_format!r}")

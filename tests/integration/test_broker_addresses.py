@@ -104,7 +104,8 @@ def test_the_relay_publishes_through_the_address_that_answers(addresses, fresh_d
     channel.queue_declare(queue, durable=True, auto_delete=False)
     channel.queue_bind(queue, events_exchange_name("demo"), "#")
     ids = commit_events(fresh_database, 5)
-    relay = Relay("demo", fresh_database, addresses, signer_for("demo"), poll_interval=0.1)
+    relay = Relay("demo", fresh_database, addresses, signer_for("demo"), poll_interval=0.1,
+                  sequence_format=platform_config()["EVENT_SEQUENCE_FORMAT"])
     try:
         with psycopg.connect(fresh_database) as db:
             assert relay.relay_once(db) == 5

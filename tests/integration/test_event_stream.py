@@ -62,6 +62,7 @@ def _declare(amqp_uri):
 
 def _start_relay(url, amqp_uri, keys, **options):
     """The demo service's relay, running in a thread; returns (relay, thread)."""
+    options = {"sequence_format": platform_config()["EVENT_SEQUENCE_FORMAT"]} | options
     relay = Relay("demo", url, amqp_uri, Signer(keys), batch_size=200, poll_interval=0.1,
                   **options)
     runner = threading.Thread(target=relay.run, daemon=True)

@@ -335,7 +335,7 @@ def platform(vhost, container_factory, make_database, own_mail_sink):
     caller = container_factory(Caller, platform_config(AMQP_URI=amqp_uri, RPC_TIMEOUT_SECONDS=2))
     caller.start()
     relays = [Relay(name, configs[name]["DATABASE_URL"], amqp_uri, signer_for(name),
-                    poll_interval=0.2)
+                    poll_interval=0.2, sequence_format=configs[name]["EVENT_SEQUENCE_FORMAT"])
               for name in configs]
     threads = [eventlet.spawn(relay.run) for relay in relays]
     yield {"base": f"http://127.0.0.1:{booking_port}", "booking_db": booking_db,
