@@ -268,10 +268,13 @@ def main(argv=None):
         log.error("no signing keys at EVENT_SIGNING_KEYS=%r: create them with"
                   " python -m shared.signing ensure %s", keys, service)
         raise SystemExit(2)
+    # Tunables no config.yaml declares: their one default is Relay's.
+    tunables = {name: kind(config[key]) for key, name, kind in (
+        ("RELAY_BATCH_SIZE", "batch_size", int), ("RELAY_POLL_INTERVAL", "poll_interval", float))
+        if key in config}
     relay = Relay(service, config["DATABASE_URL"], config["AMQP_URI"],
                   Signer.from_file(keys, service),
-                  batch_size=int(config.get("RELAY_BATCH_SIZE", 500)),
-                  poll_interval=float(config.get("RELAY_POLL_INTERVAL", 0.05)),
+                  **tunables,
                   sequence_format=setting(config, "EVENT_SEQUENCE_FORMAT", str))
     port = args.metrics_port or setting(config, "RELAY_METRICS_PORT", int)
     if port and os.environ.get("ASAN_INSTANCE"):  # SCALE=N: instance n on base + 100 n

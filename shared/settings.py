@@ -26,7 +26,8 @@ through :func:`setting`: a key some ``config.yaml`` declares has no default in c
 Tunables that no ``config.yaml`` declares keep their one default in code, where they
 are read: ``DB_POOL_TIMEOUT_SECONDS`` (5 s) and ``COMMAND_ATTEMPTS`` (5) in
 ``shared.db``, ``IDEMPOTENCY_WAIT_SECONDS`` (5 s) in ``shared.idempotency``,
-``RELAY_BATCH_SIZE`` (500) and ``RELAY_POLL_INTERVAL`` (0.05 s) in ``shared.relay``.
+``RELAY_BATCH_SIZE`` (500) and ``RELAY_POLL_INTERVAL`` (0.05 s) as ``shared.relay.Relay``'s
+arguments.
 A test (tests/unit/test_settings.py) holds ``shared/*.py`` to this: no
 ``config.get("KEY", …)`` for a key any ``config.yaml`` declares.
 """
