@@ -19,6 +19,7 @@ import requests
 from services.booking.reference import ReferenceData
 from shared.config import service_config
 from tests import days
+from tests.conftest import platform_config
 
 from .common import (PORT_BASE, SETTINGS, CpuMeter, Stack, comparison, drop_database, figure,
                      fresh_database, measure, percentile, requests_file, wrk)
@@ -84,10 +85,10 @@ def bookings():
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(ONE_INSERT_TABLE)
     port = PORT_BASE + 7
-    insert_config = {"AMQP_URI": os.environ["AMQP_URI"], "DATABASE_URL": url,
-                     "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
-                     "DB_POOL_SIZE": config.get("DB_POOL_SIZE", 10),
-                     "max_workers": config.get("max_workers", 10)}
+    # Booking's pool, workers and HTTP limits: the baseline runs as booking would.
+    insert_config = platform_config(AMQP_URI=os.environ["AMQP_URI"], DATABASE_URL=url,
+                                    WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
+                                    max_workers=config["max_workers"])
     levels, files = [], []
     mail = MailSink(os.environ.get("ASAN_MAIL_DIR", ".state/mail"))
     try:

@@ -17,6 +17,7 @@ import requests
 
 from services.booking.events import CATALOG
 from shared.clock import BAKU
+from shared.config import service_config
 from shared.amqp import CLOUDEVENTS_JSON, connect
 from shared.envelope import new_id
 from shared.topology import declare
@@ -106,10 +107,10 @@ def consumer():
     database = fresh_database("asan_bench_monitoring")
     events = list(_events(count, day))
     declare(amqp_uri, services=["monitoring"])
-    config = {"AMQP_URI": amqp_uri, "DATABASE_URL": database,
-              "WEB_SERVER_ADDRESS": f"127.0.0.1:{PORT}", "REPORT_TOKEN_SHA256": [TOKEN_SHA256],
-              "DAILY_REPORT_CHECK_SECONDS": 3600, "MONITOR_GAUGE_SECONDS": 3600,
-              "max_workers": 20}
+    config = service_config("monitoring") | {
+        "AMQP_URI": amqp_uri, "DATABASE_URL": database,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{PORT}", "REPORT_TOKEN_SHA256": [TOKEN_SHA256],
+        "DAILY_REPORT_CHECK_SECONDS": 3600, "MONITOR_GAUGE_SECONDS": 3600}
     services = {"services": [{"class": "services.monitoring.service:MonitoringService",
                               "config": config}]}
     url = f"http://127.0.0.1:{PORT}"

@@ -10,6 +10,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from shared.amqp import connect
+from shared.config import service_config
 from shared.db import make_pool
 from shared.eventstore import NO_STREAM, EventStore, unit_of_work
 from shared.relay import Relay
@@ -127,7 +128,8 @@ def _relay_drain(url, exchange, count):
     then ``count`` rows committed at once: seconds from that commit until the outbox is
     empty (its start-up is not timed; waking up is, at most its poll interval)."""
     signer = Signer({"keys": [new_key("bench")]})
-    relay = Relay("bench", url, AMQP_URI, signer, batch_size=BATCH, poll_interval=0.05)
+    relay = Relay("bench", url, AMQP_URI, signer, batch_size=BATCH, poll_interval=0.05,
+                  sequence_format=service_config("booking")["EVENT_SEQUENCE_FORMAT"])
     runner = threading.Thread(target=relay.run, daemon=True)
     runner.start()
     time.sleep(2)  # connected, leading, waiting for work

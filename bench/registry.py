@@ -80,12 +80,9 @@ def lookups():
 
     def spec(kind):
         return {"class": "services.registry.service:RegistryService",
-                "unaudited": kind == "unaudited", "config": {
+                "unaudited": kind == "unaudited", "config": deployed | {
                     "AMQP_URI": amqp_uri, "DATABASE_URL": url,
                     "WEB_SERVER_ADDRESS": f"127.0.0.1:{ports[kind]}",
-                    "DB_POOL_SIZE": deployed.get("DB_POOL_SIZE", 10),
-                    "max_workers": deployed.get("max_workers", 10),
-                    "FRONTEND_TOKEN_SHA256": deployed.get("FRONTEND_TOKEN_SHA256"),
                     # Both sides alike: the per-client limit is not what is measured.
                     "RATE_LIMITS": {"fin_lookup": "off"}}}
 

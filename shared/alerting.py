@@ -31,6 +31,7 @@ from pathlib import Path
 import yaml
 
 from .config import REPO_ROOT, SERVICES, service_config
+from .settings import setting as config_setting
 
 RULES = REPO_ROOT / "deploy" / "prometheus" / "rules"
 RULE_FILES = ("recording.yml", "alerts.yml")
@@ -85,13 +86,15 @@ def alertmanager_config():
     """Alertmanager's configuration (a dict): every alert emailed to ``OPERATOR_EMAIL``
     through the notification service's SMTP server."""
     smtp = service_config("notification")
-    starttls = str(smtp.get("SMTP_STARTTLS", "false")).lower() in ("1", "true", "yes")
+    starttls = config_setting(smtp, "SMTP_STARTTLS", bool)
     email = {"to": setting("OPERATOR_EMAIL"), "send_resolved": True}
-    if smtp.get("SMTP_USER"):
-        email |= {"auth_username": str(smtp["SMTP_USER"]),
-                  "auth_password": str(smtp.get("SMTP_PASSWORD") or "")}
-    if smtp.get("SMTP_CA_FILE"):
-        email["tls_config"] = {"ca_file": str(smtp["SMTP_CA_FILE"])}
+    user = config_setting(smtp, "SMTP_USER", str | None)
+    if user:
+        email |= {"auth_username": user,
+                  "auth_password": config_setting(smtp, "SMTP_PASSWORD", str | None) or ""}
+    ca_file = config_setting(smtp, "SMTP_CA_FILE", str | None)
+    if ca_file:
+        email["tls_config"] = {"ca_file": ca_file}
     return {
         "global": {"smtp_smarthost": f"{smtp['SMTP_HOST']}:{smtp['SMTP_PORT']}",
                    # The address of MAIL_FROM under a name of its own (ASCII: Alertmanager

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from nameko.extensions import DependencyProvider
 
 from .auth import bearer_token, token_allowed
+from .settings import setting
 
 CLIENT_HEADER = "X-Asan-Client-Address"
 MAX_ADDRESS = 64  # the longest IPv6 text form is 45 characters; anything longer is not one
@@ -78,13 +79,13 @@ def client_of(request, frontend_tokens=(), proxy_hops=0):
 
 class Clients(DependencyProvider):
     """``self.clients.of(request)`` → :class:`Client`. Config: ``FRONTEND_TOKEN_SHA256``
-    (hashes of the citizen pages' token), ``PROXY_HOPS`` (0 unless behind our proxy)."""
+    (hashes of the citizen pages' token), ``PROXY_HOPS`` (our proxies before it)."""
 
     def setup(self):
         """Reads ``FRONTEND_TOKEN_SHA256`` and ``PROXY_HOPS`` from the config."""
         config = self.container.config
-        self.frontend_tokens = config.get("FRONTEND_TOKEN_SHA256") or []
-        self.proxy_hops = int(config.get("PROXY_HOPS", 0))
+        self.frontend_tokens = setting(config, "FRONTEND_TOKEN_SHA256", tuple[str, ...])
+        self.proxy_hops = setting(config, "PROXY_HOPS", int)
 
     def of(self, request):
         """The :class:`Client` behind the werkzeug ``request``."""

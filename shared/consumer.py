@@ -86,11 +86,10 @@ from .clock import utcnow
 from .envelope import envelope_from_dict
 from .eventstore import AlreadyHandled
 from .metrics import CONSUMED_OUTCOMES, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, at_zero
+from .settings import setting
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RETRY_DELAYS_MS = (1000, 5000, 30000)
-DEFAULT_REDELIVERY_DELAYS_MS = (1000, 5000, 30000, 60000, 300000, 900000, 3600000)
 ATTEMPT_HEADER = "x-asan-attempt"
 ERROR_HEADER = "x-asan-error"
 REDELIVERIES_HEADER = "x-asan-redeliveries"  # how often the handler asked for it again
@@ -105,16 +104,16 @@ kombu.serialization.register(
 
 
 def retry_delays(config):
-    """The failure retry delays in ms, one per retry (``EVENT_RETRY_DELAYS_MS``, default 1 s,
-    5 s, 30 s); their count is the number of retries before the DLQ."""
-    return tuple(int(ms) for ms in config.get("EVENT_RETRY_DELAYS_MS", DEFAULT_RETRY_DELAYS_MS))
+    """The failure retry delays in ms, one per retry (``EVENT_RETRY_DELAYS_MS``); their
+    count is the number of retries before the DLQ."""
+    return setting(config, "EVENT_RETRY_DELAYS_MS", tuple[int, ...])
 
 
 def redelivery_delays(config):
-    """The redelivery delay queues' TTLs in ms, ascending (``EVENT_REDELIVERY_DELAYS_MS``,
-    default 1 s … 1 h), for handlers declared with ``redelivery=True``."""
-    return tuple(sorted(int(ms) for ms in config.get("EVENT_REDELIVERY_DELAYS_MS",
-                                                     DEFAULT_REDELIVERY_DELAYS_MS)))
+    """The redelivery delay queues' TTLs in ms, ascending (``EVENT_REDELIVERY_DELAYS_MS``),
+    for handlers declared with ``redelivery=True``: a service with such a handler
+    declares the key."""
+    return tuple(sorted(setting(config, "EVENT_REDELIVERY_DELAYS_MS", tuple[int, ...])))
 
 
 # What makes a message unreadable: parked at once, never retried.
@@ -147,8 +146,7 @@ class QueueNames:
     A delay queue is named after its TTL, so that another set of delays makes new
     queues instead of clashing with the arguments of the old ones."""
 
-    def __init__(self, service, method, retries, redelivery_delays_ms=(),
-                 delivery_limit=queues.DEFAULT_DELIVERY_LIMIT):
+    def __init__(self, service, method, retries, redelivery_delays_ms=(), *, delivery_limit):
         self.service = service
         self.main = f"{service}.{method}"
         self.retries = [f"{self.main}.retry.{n}" for n in range(1, retries + 1)]
@@ -181,7 +179,7 @@ def queue_names(service, method, consumer, config):
     ``config``: what the consumer itself and ``shared.topology`` declare."""
     delays = redelivery_delays(config) if consumer.redelivery else ()
     return QueueNames(service, method, len(retry_delays(config)), delays,
-                      queues.delivery_limit(config))
+                      delivery_limit=queues.delivery_limit(config))
 
 
 def _epoch_ms():

@@ -20,6 +20,7 @@ from .envelope import new_id
 from .errors import Conflict, Refusal, Text
 from .eventstore import AlreadyHandled, ConcurrencyError, EventStore, unit_of_work
 from .metrics import COMMAND_RERUNS, EVENTS_APPENDED
+from .settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +122,13 @@ class Database(DependencyProvider):
 
     def setup(self):
         """Applies the service's migrations (yoyo) to ``DATABASE_URL``, then opens the pool
-        (``DB_POOL_SIZE``, 10 connections; ``DB_POOL_TIMEOUT_SECONDS``, 5 s to wait for one)
+        (``DB_POOL_SIZE``; ``DB_POOL_TIMEOUT_SECONDS``, 5 s to wait for one)
         and the event store; ``COMMAND_ATTEMPTS`` (5) bounds the re-runs of a command that
         lost a race."""
         config = self.container.config
         url = config["DATABASE_URL"]
         apply_migrations(url, self.migrations)
-        self.pool = make_pool(url, size=int(config.get("DB_POOL_SIZE", 10)),
+        self.pool = make_pool(url, size=setting(config, "DB_POOL_SIZE", int),
                               name=self.container.service_name,
                               timeout=float(config.get("DB_POOL_TIMEOUT_SECONDS", 5)))
         self.attempts = int(config.get("COMMAND_ATTEMPTS", 5))

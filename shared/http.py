@@ -46,6 +46,7 @@ from .errors import (Conflict, Gone, NotFound, Reason, Refusal, Rejected, Text,
                      reasons_from_marshmallow)
 from .eventstore import ConcurrencyError
 from .metrics import ENTRYPOINT_CALLS
+from .settings import setting
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("shared.http.access")
@@ -69,8 +70,6 @@ OVERLOADED = Text("overloaded", "Xidmət hazırda çox sorğu alır; bir saniyə
 # Probes are answered even when the service is overloaded: a busy instance is alive,
 # and restarting it would only make things worse.
 UNBOUNDED_ROUTES = frozenset(("/live", "/health", "/metrics"))
-DEFAULT_LISTEN_BACKLOG = 1024
-DEFAULT_KEEPALIVE_SECONDS = 15.0
 # A neighbour that did not answer: the request may simply be sent again.
 UNAVAILABLE_ERRORS = (psycopg.OperationalError, PoolTimeout)
 
@@ -291,7 +290,7 @@ class JsonWebServer(WebServer):
     stopping = False
     pending = 0  # requests being handled or waiting for a worker (see JsonWsgiApp)
     shed = 0  # requests answered 503 at once because ``pending`` was at its bound
-    max_pending = 5 * 10  # set from the config by start()
+    max_pending = None  # HTTP_MAX_PENDING, set by start()
 
     def start(self):
         """nameko's start, with a listening backlog that holds a burst of connections
@@ -325,16 +324,15 @@ class JsonWebServer(WebServer):
 
     def get_wsgi_server(self, sock, wsgi_app, protocol=JsonProtocol, debug=False):
         """eventlet's WSGI server on ``sock`` with our JSON protocol, no raw access log (ours
-        logs the route) and an idle keep-alive of ``HTTP_KEEPALIVE_SECONDS`` (15 s; 0 or
-        less: none)."""
+        logs the route) and an idle keep-alive of ``HTTP_KEEPALIVE_SECONDS`` (0 or less:
+        none)."""
         from eventlet import wsgi
 
         # log_output=False: eventlet's access log prints the raw request line (paths
         # and queries as typed); JsonWsgiApp logs the route instead.
         # keepalive (seconds): how long a kept-alive connection may sit idle between
         # requests before it is closed, so idle clients do not hold sockets forever.
-        keepalive = float(self.container.config.get("HTTP_KEEPALIVE_SECONDS",
-                                                    DEFAULT_KEEPALIVE_SECONDS))
+        keepalive = setting(self.container.config, "HTTP_KEEPALIVE_SECONDS", float)
         return wsgi.Server(sock, sock.getsockname(), wsgi_app, protocol=protocol, debug=debug,
                            log=logging.getLogger("nameko.web.server"), log_output=False,
                            keepalive=keepalive if keepalive > 0 else False)
@@ -361,10 +359,10 @@ def freeze_startup_objects():
 
 
 def listen_backlog(config):
-    """``HTTP_LISTEN_BACKLOG`` (1024): connections the kernel completes and queues for
+    """``HTTP_LISTEN_BACKLOG``: connections the kernel completes and queues for
     the accept loop. Linux silently caps it at ``net.core.somaxconn`` (4096 since
     kernel 5.4, 128 before: then raise it, or the cap is logged here at start)."""
-    backlog = int(config.get("HTTP_LISTEN_BACKLOG", DEFAULT_LISTEN_BACKLOG))
+    backlog = setting(config, "HTTP_LISTEN_BACKLOG", int)
     try:
         with open("/proc/sys/net/core/somaxconn") as limit:
             somaxconn = int(limit.read())
@@ -378,13 +376,10 @@ def listen_backlog(config):
 
 def max_pending(config):
     """``HTTP_MAX_PENDING``: requests handled at once, in a worker or waiting for one,
-    beyond which a request is answered 503 at once. Default: 5 × ``max_workers``
-    (nameko's worker pool, 10 by default), a queue a worker pool drains in well under
-    a second or two at this platform's request times."""
-    given = config.get("HTTP_MAX_PENDING")
-    if given not in (None, ""):
-        return max(1, int(given))
-    return 5 * int(config.get("max_workers", 10))
+    beyond which a request is answered 503 at once (at least 1). Each ``config.yaml``
+    sets it to about 5 × ``max_workers``, a queue a worker pool drains in well under a
+    second or two at this platform's request times."""
+    return max(1, setting(config, "HTTP_MAX_PENDING", int))
 
 
 class JsonHttp(HttpRequestHandler):

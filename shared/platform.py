@@ -17,6 +17,7 @@ from .errors import NotFound, Text, Unavailable
 from .http import http
 from .logs import WorkerLogging
 from .metrics import EntrypointMetrics, exposition
+from .settings import setting
 
 
 class PlatformService:
@@ -56,10 +57,10 @@ class PlatformService:
         service that publishes no events (the pages)."""
         from .signatures import load_keys, public_jwks
 
-        path = self.platform_config.get("EVENT_SIGNING_KEYS")
-        if not path:
+        if "EVENT_SIGNING_KEYS" not in self.platform_config:
             raise NotFound(Text("no_event_keys", "Bu xidmət hadisə dərc etmir.",
                                 "This service publishes no events."))
+        path = setting(self.platform_config, "EVENT_SIGNING_KEYS", str)
         try:
             keys = public_jwks(load_keys(Path(path)), self.name)
         except (OSError, ValueError):

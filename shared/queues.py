@@ -20,7 +20,7 @@ the new one (see its module).
 What each kind of queue is given:
 
 * a handler's queue ``<service>.<method>``: ``x-delivery-limit``
-  (``EVENT_DELIVERY_LIMIT``, :data:`DEFAULT_DELIVERY_LIMIT`). Our consumer acks every
+  (``EVENT_DELIVERY_LIMIT``). Our consumer acks every
   message it handled, a failed one after republishing it to a retry queue; a message
   comes back only when its consumer died or gave it back unacked. One that came back
   that many times (a *poison* message: it crashes the process, or a consumer keeps
@@ -41,15 +41,16 @@ dropped (the default, ``at-most-once``, would drop it). RabbitMQ takes at-least-
 only with ``x-overflow: reject-publish`` (it silently falls back otherwise); no queue
 has a length limit, so that setting never refuses anything.
 """
+from .settings import setting
+
 
 QUORUM = {"x-queue-type": "quorum"}
-DEFAULT_DELIVERY_LIMIT = 10
 
 
 def delivery_limit(config):
     """How often a message may come back to a queue unacked before the broker parks
     (or, for RPC, drops) it: ``EVENT_DELIVERY_LIMIT``."""
-    return int(config.get("EVENT_DELIVERY_LIMIT", DEFAULT_DELIVERY_LIMIT))
+    return setting(config, "EVENT_DELIVERY_LIMIT", int)
 
 
 def _dead_letter_into(queue):
@@ -87,8 +88,6 @@ def parking_queue():
 # A year of events, up to 20 GB per service, kept for subscribers to catch up from
 # (the event store, not the stream, is the record: a subscriber that needs older
 # events asks for a replay). Segments of 100 MB: retention drops whole segments.
-DEFAULT_STREAM_MAX_AGE = "365D"
-DEFAULT_STREAM_MAX_BYTES = 20_000_000_000
 STREAM_SEGMENT_BYTES = 100_000_000
 
 
@@ -99,9 +98,8 @@ def stream(config):
     Fixed when the stream is created: change an existing stream's retention with a
     policy (docs/EVENTS.md, "Retention")."""
     return {"x-queue-type": "stream",
-            "x-max-age": str(config.get("EVENT_STREAM_MAX_AGE") or DEFAULT_STREAM_MAX_AGE),
-            "x-max-length-bytes": int(config.get("EVENT_STREAM_MAX_BYTES")
-                                      or DEFAULT_STREAM_MAX_BYTES),
+            "x-max-age": setting(config, "EVENT_STREAM_MAX_AGE", str),
+            "x-max-length-bytes": setting(config, "EVENT_STREAM_MAX_BYTES", int),
             "x-stream-max-segment-size-bytes": STREAM_SEGMENT_BYTES}
 
 

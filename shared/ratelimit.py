@@ -46,6 +46,7 @@ from nameko.extensions import DependencyProvider
 from .db import Database, autocommit
 from .errors import slow_down
 from .metrics import RATE_LIMITED, at_zero
+from .settings import setting
 
 UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 SPEC = re.compile(r"^\s*(\d+)\s*(?:/|per)\s*(second|minute|hour|day)s?\s*"
@@ -95,10 +96,8 @@ def parse(name, spec):
 
 
 def enabled(config):
-    """Whether the service's limits (and caps) apply: ``RATE_LIMITS_ENABLED``, true
-    unless set to false."""
-    return str(config.get("RATE_LIMITS_ENABLED", True)).strip().lower() in (
-        "1", "true", "yes", "on")
+    """Whether the service's limits (and caps) apply: ``RATE_LIMITS_ENABLED``."""
+    return setting(config, "RATE_LIMITS_ENABLED", bool)
 
 
 @dataclass(frozen=True)
@@ -165,7 +164,7 @@ class RateLimits(DependencyProvider):
         malformed spec, and ``TypeError`` if the service declares no
         :class:`~shared.db.Database` to keep the state in."""
         config = self.container.config
-        given = config.get("RATE_LIMITS") or {}
+        given = setting(config, "RATE_LIMITS", dict[str, str])
         unknown = set(given) - set(self.defaults)
         if unknown:
             raise ValueError(f"RATE_LIMITS names unknown limits: {', '.join(sorted(unknown))}")

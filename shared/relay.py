@@ -47,6 +47,7 @@ from .config import load_config
 from .envelope import SEQUENCE_FORMATS, format_sequence
 from .logs import configure_logging
 from .metrics import EVENTS_PUBLISHED, RELAY_LAG, RELAY_LEADER, RELAY_PENDING, at_zero
+from .settings import setting
 from .signatures import Signer
 
 log = logging.getLogger("shared.relay")
@@ -62,11 +63,11 @@ def _fault_point(name):
 class Relay:
     """Publishes one service's outbox. ``signer``: a :class:`shared.signatures.Signer` of
     the service's key set (every public event is signed; there is no unsigned mode).
-    ``sequence_format``: "string" (CloudEvents Sequence, contract 2) or "integer"
-    (contract 1); ``ValueError`` for another."""
+    ``sequence_format``: the service's ``EVENT_SEQUENCE_FORMAT``, "string" (CloudEvents
+    Sequence, contract 2) or "integer" (contract 1); ``ValueError`` for another."""
 
-    def __init__(self, service, database_url, amqp_uri, signer, batch_size=500,
-                 poll_interval=0.05, sequence_format="string"):
+    def __init__(self, service, database_url, amqp_uri, signer, *, sequence_format,
+                 batch_size=500, poll_interval=0.05):
         if sequence_format not in SEQUENCE_FORMATS:
             raise ValueError(f"EVENT_SEQUENCE_FORMAT is one of {SEQUENCE_FORMATS},"
                              f" not {sequence_format!r}")
@@ -250,31 +251,38 @@ def main(argv=None):
     """``python -m shared.relay services/<name>/config.yaml [--metrics-port N]``: runs the
     service's relay until SIGTERM; exits with status 2 when the signing keys
     (``EVENT_SIGNING_KEYS``) are missing, ``ValueError`` when their active key is not
-    the service's own (``shared.signatures.Signer``)."""
+    the service's own (``shared.signatures.Signer``), ``shared.settings.SettingsError``
+    when the config lacks a platform key (``SERVICE_NAME``, ``EVENT_SIGNING_KEYS``,
+    ``EVENT_SEQUENCE_FORMAT``, ``RELAY_METRICS_PORT``: 0 for none,
+    ``RELAY_METRICS_BIND``). ``RELAY_BATCH_SIZE`` (500 events) and
+    ``RELAY_POLL_INTERVAL`` (0.05 s) are tunables no service's config declares."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", help="the service's config.yaml")
     parser.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
     args = parser.parse_args(argv)
     config = load_config(args.config)
-    service = config.get("SERVICE_NAME") or Path(args.config).resolve().parent.name
+    service = setting(config, "SERVICE_NAME", str)
     configure_logging(service=f"{service}-relay")
-    keys = config.get("EVENT_SIGNING_KEYS")
-    if not keys or not Path(keys).is_file():
+    keys = setting(config, "EVENT_SIGNING_KEYS", str)
+    if not Path(keys).is_file():
         log.error("no signing keys at EVENT_SIGNING_KEYS=%r: create them with"
                   " python -m shared.signing ensure %s", keys, service)
         raise SystemExit(2)
+    # Tunables no config.yaml declares: their one default is Relay's.
+    tunables = {name: kind(config[key]) for key, name, kind in (
+        ("RELAY_BATCH_SIZE", "batch_size", int), ("RELAY_POLL_INTERVAL", "poll_interval", float))
+        if key in config}
     relay = Relay(service, config["DATABASE_URL"], config["AMQP_URI"],
                   Signer.from_file(keys, service),
-                  batch_size=int(config.get("RELAY_BATCH_SIZE", 500)),
-                  poll_interval=float(config.get("RELAY_POLL_INTERVAL", 0.05)),
-                  sequence_format=str(config.get("EVENT_SEQUENCE_FORMAT") or "string"))
-    port = args.metrics_port or config.get("RELAY_METRICS_PORT")
+                  **tunables,
+                  sequence_format=setting(config, "EVENT_SEQUENCE_FORMAT", str))
+    port = args.metrics_port or setting(config, "RELAY_METRICS_PORT", int)
     if port and os.environ.get("ASAN_INSTANCE"):  # SCALE=N: instance n on base + 100 n
         port = int(port) + 100 * int(os.environ["ASAN_INSTANCE"])
     if port:
         from prometheus_client import start_http_server
 
-        start_http_server(int(port), addr=str(config.get("RELAY_METRICS_BIND") or "127.0.0.1"))
+        start_http_server(int(port), addr=setting(config, "RELAY_METRICS_BIND", str))
     signal.signal(signal.SIGTERM, relay.stop)
     signal.signal(signal.SIGINT, relay.stop)
     log.info("relay started", extra={"service": service, "metrics_port": port})

@@ -37,9 +37,9 @@ from nameko.rpc import RpcProxy as NamekoRpcProxy
 from . import queues
 from .consumer import BrokerSafeQueueConsumer
 from .errors import Text, Unavailable
+from .settings import setting
 
 log = logging.getLogger(__name__)
-DEFAULT_TIMEOUT_SECONDS = 5.0
 NOT_ANSWERING = Text("unavailable",
                      "Əlaqəli xidmət vaxtında cavab vermədi. Zəhmət olmasa bir neçə saniyədən"
                      " sonra yenidən cəhd edin.",
@@ -101,9 +101,9 @@ class RpcProxy(NamekoRpcProxy):
     rpc_reply_listener = ExclusiveReplyListener()
 
     def setup(self):
-        """Reads ``RPC_TIMEOUT_SECONDS`` (default 5 s), the deadline of every call."""
-        self.timeout = float(self.container.config.get("RPC_TIMEOUT_SECONDS",
-                                                       DEFAULT_TIMEOUT_SECONDS))
+        """Reads ``RPC_TIMEOUT_SECONDS``, the deadline of every call (a caller's
+        ``config.yaml`` declares it)."""
+        self.timeout = setting(self.container.config, "RPC_TIMEOUT_SECONDS", float)
         super().setup()
 
     def get_dependency(self, worker_ctx):

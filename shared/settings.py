@@ -20,7 +20,16 @@ service's ``config.yaml`` keys equal to its class's fields
 
 The bases hold the keys every process of a kind has, read by the shared runtime
 (``shared.db``, ``shared.consumer``, ``shared.queues``, ``shared.relay``,
-``shared.http``, ``shared.clients``, ``shared.ratelimit``).
+``shared.http``, ``shared.clients``, ``shared.ratelimit``, ``shared.rpc``), each
+through :func:`setting`: a key some ``config.yaml`` declares has no default in code.
+
+Tunables that no ``config.yaml`` declares keep their one default in code, where they
+are read: ``DB_POOL_TIMEOUT_SECONDS`` (5 s) and ``COMMAND_ATTEMPTS`` (5) in
+``shared.db``, ``IDEMPOTENCY_WAIT_SECONDS`` (5 s) in ``shared.idempotency``,
+``RELAY_BATCH_SIZE`` (500) and ``RELAY_POLL_INTERVAL`` (0.05 s) as ``shared.relay.Relay``'s
+arguments.
+A test (tests/unit/test_settings.py) holds ``shared/*.py`` to this: no
+``config.get("KEY", …)`` for a key any ``config.yaml`` declares.
 """
 import types
 import typing
@@ -37,7 +46,8 @@ class SettingsError(ValueError):
     ``problems``: ``{key: what is wrong}``."""
 
     def __init__(self, settings_class, problems):
-        super().__init__(f"{settings_class.__name__}: " + "; ".join(
+        owner = settings_class.__name__ if settings_class else "config"
+        super().__init__(f"{owner}: " + "; ".join(
             f"{key}: {problem}" for key, problem in sorted(problems.items())))
         self.problems = problems
 
@@ -73,6 +83,18 @@ def _convert(kind, value):
     raise TypeError(f"settings cannot be of type {kind!r}")
 
 
+def setting(config, key, kind):
+    """``config[key]`` converted to ``kind`` as a settings field of that type is (the
+    shared runtime reads the platform keys so, with no default of its own);
+    :class:`SettingsError` naming ``key`` when it is missing or not of ``kind``."""
+    if key not in config:
+        raise SettingsError(None, {key: "missing from the config"})
+    try:
+        return _convert(kind, config[key])
+    except (TypeError, ValueError) as error:
+        raise SettingsError(None, {key: f"not a {kind}: {error}"}) from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """The base of every settings class (see the module)."""
@@ -106,12 +128,17 @@ class Settings:
 @dataclass(frozen=True)
 class PagesSettings(Settings):
     """What every nameko process has: its name, its broker account, where it listens,
-    how many workers."""
+    how many workers, and how its HTTP server takes a burst (``shared.http``): requests
+    handled at once before a 503, the listening backlog, the idle keep-alive in seconds
+    (docs/OPERATIONS.md, "Bursts and overload")."""
 
     SERVICE_NAME: str
     AMQP_URI: str
     WEB_SERVER_ADDRESS: str
     max_workers: int
+    HTTP_MAX_PENDING: int
+    HTTP_LISTEN_BACKLOG: int
+    HTTP_KEEPALIVE_SECONDS: float
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,30 @@ def amqp_uri_for_vhost(rabbit_config):
     return rabbit_config["AMQP_URI"]
 
 
+# Keys that belong to one process (its name, account, address, database, keys,
+# workers): a test-only service is given its own, never another service's.
+_OWN_KEYS = ("SERVICE_NAME", "AMQP_URI", "WEB_SERVER_ADDRESS", "DATABASE_URL",
+             "RELAY_METRICS_PORT", "EVENT_SIGNING_KEYS", "max_workers")
+# Platform keys that only some services' config.yaml declare, and the service giving them.
+_DECLARED_BY = {"RPC_TIMEOUT_SECONDS": "kiosk_gateway",
+                "EVENT_REDELIVERY_DELAYS_MS": "notification"}
+
+
+def platform_config(base=(), **given):
+    """The config of a test-only service (a dict): the platform keys the shared runtime
+    reads (``shared.settings.ServiceSettings``' fields, from booking's ``config.yaml``;
+    the RPC timeout and the redelivery delays from the config that declares them) with
+    ``base`` (e.g. nameko's ``rabbit_config``) and ``given`` over them, so that a test
+    runs with the shipped values instead of literals of its own."""
+    from shared.config import service_config
+    from shared.settings import ServiceSettings
+
+    booking = service_config("booking")
+    config = {key: booking[key] for key in ServiceSettings.keys() if key not in _OWN_KEYS}
+    config |= {key: service_config(service)[key] for key, service in _DECLARED_BY.items()}
+    return config | dict(base) | given
+
+
 def unused_port():
     import socket
 

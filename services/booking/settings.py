@@ -17,9 +17,6 @@ class BookingSettings(ServiceSettings, CitizenEdgeSettings):
     ``booking_resend_per_booking``; ``RATE_LIMITS_ENABLED`` false also lifts the caps
     below), and:
 
-    - ``HTTP_MAX_PENDING``, ``HTTP_LISTEN_BACKLOG``, ``HTTP_KEEPALIVE_SECONDS``: requests
-      handled at once before a 503, the listening backlog, the idle keep-alive in
-      seconds (read by ``shared.http``; docs/OPERATIONS.md, "Bursts and overload");
     - ``BOOKING_CODE_KEY``: the secret key of the codes' hashes (Q-2, Q-4);
     - ``HOLD_MINUTES``: how long an unconfirmed booking holds its place (Q-2);
       ``HOLD_SWEEP_SECONDS``: how often lapsed holds are swept;
@@ -41,9 +38,6 @@ class BookingSettings(ServiceSettings, CitizenEdgeSettings):
       the reminder the day before the visit (:class:`~.domain.Reminders`).
     """
 
-    HTTP_MAX_PENDING: int
-    HTTP_LISTEN_BACKLOG: int
-    HTTP_KEEPALIVE_SECONDS: float
     BOOKING_CODE_KEY: str
     HOLD_MINUTES: float
     HOLD_SWEEP_SECONDS: float

@@ -10,6 +10,7 @@ import pytest
 from shared.consumer import on_events
 from shared.db import Database
 from shared.deadletters import show
+from tests.conftest import platform_config
 from tests.demo import CATALOG, thing
 from tests.integration.test_consumer import dlq_depth, effects, publish, wait_for
 
@@ -42,7 +43,8 @@ def database(fresh_database):
 
 @pytest.fixture
 def consumer(container_factory, rabbit_config, database):
-    config = dict(rabbit_config, DATABASE_URL=database, EVENT_RETRY_DELAYS_MS=[50, 100])
+    config = platform_config(rabbit_config, DATABASE_URL=database,
+                             EVENT_RETRY_DELAYS_MS=[50, 100])
     container = container_factory(DemoBatchConsumer, config)
     container.start()
     return container

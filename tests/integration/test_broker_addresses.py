@@ -18,7 +18,7 @@ from shared.deadletters import show
 from shared.relay import Relay
 from tests.keys import signer_for
 from shared.rpc import RpcProxy, rpc
-from tests.conftest import unused_port
+from tests.conftest import platform_config, unused_port
 from tests.demo import CATALOG, thing
 from tests.integration.test_relay import commit_events
 
@@ -77,8 +77,8 @@ def test_nameko_consumers_rpc_and_publishers_take_the_address_that_answers(
     """nameko hands the URI to kombu, which fails over: the event consumer, the RPC
     entrypoint, the caller's reply queue and the publishers all reach the broker."""
     SEEN.clear()
-    pinger = container_factory(Pinger, {"AMQP_URI": addresses})
-    caller = container_factory(Caller, {"AMQP_URI": addresses})
+    pinger = container_factory(Pinger, platform_config(AMQP_URI=addresses))
+    caller = container_factory(Caller, platform_config(AMQP_URI=addresses))
     pinger.start()
     caller.start()
     with entrypoint_hook(caller, "call") as call:
@@ -104,7 +104,8 @@ def test_the_relay_publishes_through_the_address_that_answers(addresses, fresh_d
     channel.queue_declare(queue, durable=True, auto_delete=False)
     channel.queue_bind(queue, events_exchange_name("demo"), "#")
     ids = commit_events(fresh_database, 5)
-    relay = Relay("demo", fresh_database, addresses, signer_for("demo"), poll_interval=0.1)
+    relay = Relay("demo", fresh_database, addresses, signer_for("demo"), poll_interval=0.1,
+                  sequence_format=platform_config()["EVENT_SEQUENCE_FORMAT"])
     try:
         with psycopg.connect(fresh_database) as db:
             assert relay.relay_once(db) == 5

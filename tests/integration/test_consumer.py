@@ -14,6 +14,7 @@ from shared.amqp import BatchPublisher, connect, events_exchange_name
 from shared.consumer import Delivery, RedeliverLater, on_event
 from shared.db import Database
 from shared.deadletters import list_dead_letters, replay, show
+from tests.conftest import platform_config
 from tests.demo import CATALOG, thing
 from tests.markers import wait_until
 
@@ -72,7 +73,7 @@ def database(fresh_database):
 
 @pytest.fixture
 def consumer(container_factory, rabbit_config, database):
-    config = dict(rabbit_config, DATABASE_URL=database, EVENT_RETRY_DELAYS_MS=[50, 100],
+    config = platform_config(rabbit_config, DATABASE_URL=database, EVENT_RETRY_DELAYS_MS=[50, 100],
                   EVENT_REDELIVERY_DELAYS_MS=[100, 200])
     container = container_factory(DemoConsumer, config)
     container.start()

@@ -23,6 +23,7 @@ from shared.eventstore import NO_STREAM, EventStore, unit_of_work
 from shared.relay import Relay
 from shared.signatures import Signer, public_jwks, verify_event
 from shared.topology import declare_streams
+from tests.conftest import platform_config
 from tests.demo import CATALOG, thing
 from tests.keys import key_set
 
@@ -54,12 +55,14 @@ def _declare(amqp_uri):
     conn = connect(amqp_uri)
     channel = conn.channel()
     declare_exchange(channel, events_exchange_name("demo"))
-    declare_streams(conn, channel, ["demo"], lambda service: {"EVENT_STREAM_MAX_AGE": "7D"})
+    declare_streams(conn, channel, ["demo"],
+                    lambda service: platform_config(EVENT_STREAM_MAX_AGE="7D"))
     conn.close()
 
 
 def _start_relay(url, amqp_uri, keys, **options):
     """The demo service's relay, running in a thread; returns (relay, thread)."""
+    options = {"sequence_format": platform_config()["EVENT_SEQUENCE_FORMAT"]} | options
     relay = Relay("demo", url, amqp_uri, Signer(keys), batch_size=200, poll_interval=0.1,
                   **options)
     runner = threading.Thread(target=relay.run, daemon=True)

@@ -13,6 +13,7 @@ import requests
 
 from shared.db import Database
 from shared.http import http
+from tests.conftest import platform_config
 from tests.demo import CATALOG
 
 pytestmark = pytest.mark.integration
@@ -42,7 +43,7 @@ class Sleeper:
 
 def test_ten_workers_are_in_postgres_at_the_same_time(container_factory, rabbit_config,
                                                       fresh_database, free_port):
-    config = dict(rabbit_config, DATABASE_URL=fresh_database, DB_POOL_SIZE=WORKERS,
+    config = platform_config(rabbit_config, DATABASE_URL=fresh_database, DB_POOL_SIZE=WORKERS,
                   WEB_SERVER_ADDRESS=f"127.0.0.1:{free_port}", max_workers=WORKERS)
     with psycopg.connect(fresh_database) as conn:
         conn.execute("CREATE SEQUENCE green_barrier")

@@ -54,7 +54,7 @@ from shared.topology import declare
 from shared.config import service_config
 from tests import chance
 from tests.clock import Clock
-from tests.conftest import unused_port
+from tests.conftest import platform_config, unused_port
 from tests.integration.notification.conftest import own_mail_sink  # noqa: F401 (a fixture)
 from tests.mailbox import confirmation_code
 
@@ -332,10 +332,10 @@ def platform(vhost, container_factory, make_database, own_mail_sink):
         replace_dependencies(container, "clock").side_effect = clock
         container.start()
         containers[name] = container
-    caller = container_factory(Caller, {"AMQP_URI": amqp_uri, "RPC_TIMEOUT_SECONDS": 2})
+    caller = container_factory(Caller, platform_config(AMQP_URI=amqp_uri, RPC_TIMEOUT_SECONDS=2))
     caller.start()
     relays = [Relay(name, configs[name]["DATABASE_URL"], amqp_uri, signer_for(name),
-                    poll_interval=0.2)
+                    poll_interval=0.2, sequence_format=configs[name]["EVENT_SEQUENCE_FORMAT"])
               for name in configs]
     threads = [eventlet.spawn(relay.run) for relay in relays]
     yield {"base": f"http://127.0.0.1:{booking_port}", "booking_db": booking_db,

@@ -18,6 +18,7 @@ from shared.envelope import format_sequence
 from shared.eventstore import NO_STREAM, EventStore, unit_of_work
 from shared.relay import FAULT_ENV
 from shared.signatures import load_keys, public_jwks, verify_event
+from tests.conftest import platform_config
 from tests.demo import CATALOG, thing
 from tests.keys import write_key_set
 from tests.markers import wait_until
@@ -46,10 +47,11 @@ def relay_config(tmp_path, fresh_database, amqp_uri_for_vhost):
     path = tmp_path / "demo" / "config.yaml"
     path.parent.mkdir()
     keys, _ = write_key_set(tmp_path, "demo")
-    path.write_text(yaml.safe_dump({"SERVICE_NAME": "demo", "DATABASE_URL": fresh_database,
-                                    "AMQP_URI": amqp_uri_for_vhost, "RELAY_BATCH_SIZE": 20,
-                                    "RELAY_POLL_INTERVAL": 0.2,
-                                    "EVENT_SIGNING_KEYS": str(keys)}))
+    # RELAY_METRICS_PORT 0: no /metrics (the stack's relays hold the shipped ports).
+    path.write_text(yaml.safe_dump(platform_config(
+        SERVICE_NAME="demo", DATABASE_URL=fresh_database, AMQP_URI=amqp_uri_for_vhost,
+        RELAY_BATCH_SIZE=20, RELAY_POLL_INTERVAL=0.2, RELAY_METRICS_PORT=0,
+        EVENT_SIGNING_KEYS=str(keys))))
     return path
 
 

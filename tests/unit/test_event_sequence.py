@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from examples import catch_up_subscriber
+from shared.config import service_config
 from shared.envelope import format_sequence, sequence_number
 from shared.relay import Relay
 from shared.signatures import InvalidSignature, Signer, public_jwks, verify_event
@@ -41,6 +42,8 @@ def test_as_strings_the_numbers_sort_as_numbers_do_at_every_digit_boundary():
 
 def _relay(keys, **options):
     # Numbering and signing need no connection: the publisher connects on first use.
+    # The shipped format unless the test names one.
+    options = {"sequence_format": service_config("booking")["EVENT_SEQUENCE_FORMAT"]} | options
     return Relay("demo", "postgresql://unused", "amqp://unused", Signer(keys), **options)
 
 

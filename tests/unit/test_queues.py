@@ -1,9 +1,12 @@
 """Issue 13 §2: every queue we consume from is a quorum queue, with its arguments made
 in one place (``shared.queues``): the consumer, topology and the dead-letter tool
 declare them alike, or RabbitMQ refuses (PRECONDITION_FAILED)."""
+import pytest
+
 from shared import queues
 from shared.consumer import QueueNames
 from shared.rpc import request_queue
+from shared.settings import SettingsError
 from shared.topology import queue_groups
 
 
@@ -35,7 +38,8 @@ def test_a_handlers_queue_parks_poison_messages_in_its_dlq_after_the_delivery_li
 
 
 def test_the_delivery_limit_comes_from_config():
-    assert queues.delivery_limit({}) == queues.DEFAULT_DELIVERY_LIMIT == 10
+    with pytest.raises(SettingsError, match="EVENT_DELIVERY_LIMIT"):  # no default in code
+        queues.delivery_limit({})
     assert queues.delivery_limit({"EVENT_DELIVERY_LIMIT": "4"}) == 4
     queue = request_queue("booking", {"EVENT_DELIVERY_LIMIT": 4})
     assert (queue.name, queue.routing_key, queue.exchange.name) == (

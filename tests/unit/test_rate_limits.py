@@ -14,6 +14,7 @@ from shared import ratelimit
 from shared.auth import token_hash
 from shared.clients import Client, client_of, peer_address
 from shared.errors import TooManyRequests, slow_down, wait_words
+from shared.settings import SettingsError
 from tests.unit.booking.fakes import SHIPPED
 
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
@@ -45,7 +46,10 @@ def test_a_limit_reads_like_a_sentence_and_off_turns_it_off():
 
 
 def test_the_switch_reads_yaml_and_environment_values():
-    assert ratelimit.enabled({}) and ratelimit.enabled({"RATE_LIMITS_ENABLED": True})
+    assert ratelimit.enabled({"RATE_LIMITS_ENABLED": True})
+    assert ratelimit.enabled({"RATE_LIMITS_ENABLED": "true"})
+    with pytest.raises(SettingsError, match="RATE_LIMITS_ENABLED"):  # no default in code
+        ratelimit.enabled({})
     assert not ratelimit.enabled({"RATE_LIMITS_ENABLED": False})
     assert not ratelimit.enabled({"RATE_LIMITS_ENABLED": "false"})
 

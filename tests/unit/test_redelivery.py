@@ -8,7 +8,7 @@ from shared.errors import ValidationFailed
 from shared.metrics import outcome_of
 
 NAMES = QueueNames("notification", "on_booking_email", 3,
-                   (3600000, 1000, 5000, 30000, 60000, 300000, 900000))
+                   (3600000, 1000, 5000, 30000, 60000, 300000, 900000), delivery_limit=10)
 
 
 def test_delay_queues_are_named_after_their_ttl_and_lead_back_to_the_handler():
@@ -20,8 +20,8 @@ def test_delay_queues_are_named_after_their_ttl_and_lead_back_to_the_handler():
         "x-dead-letter-exchange": "notification.requeue",
         "x-dead-letter-routing-key": "notification.on_booking_email",
         "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
-    assert QueueNames("a", "b", 1, (250,)).delays == {250: "a.b.delay.250ms"}
-    assert QueueNames("a", "b", 1).delays == {}  # a handler without redelivery: none
+    assert QueueNames("a", "b", 1, (250,), delivery_limit=10).delays == {250: "a.b.delay.250ms"}
+    assert QueueNames("a", "b", 1, delivery_limit=10).delays == {}  # no redelivery: none
 
 
 def test_a_wait_goes_to_the_longest_delay_not_above_it():

@@ -113,3 +113,28 @@ def test_booking_caps_go_off_with_the_rate_limits_and_a_cap_of_zero_is_none():
     assert (off.max_holds_per_address, off.max_holds_per_email, off.max_holds_per_phone,
             off.max_day_per_address) == (None, None, None, None)
     assert off.max_active_per_id_card == policy.max_active_per_id_card  # a rule, not a cap
+
+
+def test_the_shared_runtime_reads_a_declared_key_without_a_default_of_its_own():
+    """A key some config.yaml declares is read by shared/*.py through
+    ``shared.settings.setting`` (missing: SettingsError naming it), never with
+    ``.get(KEY…)``, which would give it a second default in code."""
+    declared = set().union(*(yaml_keys(service) for service in SETTINGS))
+    found = []
+    for path in sorted((REPO_ROOT / "shared").rglob("*.py")):
+        text = path.read_text("utf-8")
+        found += [f"{path.relative_to(REPO_ROOT)}: {key}" for key in sorted(declared)
+                  if re.search(r"""\.get\(\s*["']%s["']""" % re.escape(key), text)]
+    assert found == []
+
+
+def test_a_platform_key_missing_from_the_config_is_named():
+    from shared import queues
+
+    with pytest.raises(SettingsError) as refused:
+        queues.stream(service_config("booking") | {"EVENT_STREAM_MAX_BYTES": "lots"})
+    assert set(refused.value.problems) == {"EVENT_STREAM_MAX_BYTES"}
+    config = service_config("booking")
+    del config["EVENT_DELIVERY_LIMIT"]
+    with pytest.raises(SettingsError, match="EVENT_DELIVERY_LIMIT: missing"):
+        queues.delivery_limit(config)

@@ -113,7 +113,8 @@ def stack(container_factory, rabbit_config, make_database):
         replace_dependencies(container, "clock").side_effect = clock
         container.start()
     relay = Relay("booking", databases["booking"], rabbit_config["AMQP_URI"],
-                  signer_for("booking"), poll_interval=0.2)
+                  signer_for("booking"), poll_interval=0.2,
+                  sequence_format=service_config("booking")["EVENT_SEQUENCE_FORMAT"])
     thread = eventlet.spawn(relay.run)
     yield Stack(clock, f"http://127.0.0.1:{ports['booking']}", databases["booking"])
     relay.stop()

@@ -199,7 +199,8 @@ def start_platform(container_factory, rabbit_config, make_database):
             containers[name] = container
         for name in names:
             relay = Relay(name, databases[name], rabbit_config["AMQP_URI"], signer_for(name),
-                          poll_interval=0.2)
+                          poll_interval=0.2,
+                          sequence_format=service_config(name)["EVENT_SEQUENCE_FORMAT"])
             relays.append((relay, eventlet.spawn(relay.run)))
         platform = Platform(clock, {name: f"http://127.0.0.1:{ports[name]}" for name in names},
                             databases, containers)

@@ -128,7 +128,8 @@ def stack(container_factory, rabbit_config, make_database, own_mail_sink, tmp_pa
     relays = []
     for name in names:
         relay = Relay(name, databases[name], rabbit_config["AMQP_URI"], signer_for(name),
-                      poll_interval=0.1)
+                      poll_interval=0.1,
+                      sequence_format=service_config(name)["EVENT_SEQUENCE_FORMAT"])
         relays.append((relay, eventlet.spawn(relay.run)))
     yield Stack({name: f"http://127.0.0.1:{ports[name]}" for name in names}, databases,
                 containers, sink, refusing, clock)
