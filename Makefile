@@ -40,11 +40,11 @@ bench: ## start everything like `make test`, run the benchmarks of docs/BENCHMAR
 	deploy/bin/test --bench
 
 dlq: ## list dead-lettered messages
-	. deploy/env.sh && .venv/bin/python -m shared.deadletters list
+	. deploy/env.sh && .venv/bin/python -m shared.ops.deadletters list
 
 replay: ## replay dead letters of one queue: make replay QUEUE=name
 	@test -n "$(QUEUE)" || { echo "usage: make replay QUEUE=<queue name>" >&2; exit 2; }
-	. deploy/env.sh && .venv/bin/python -m shared.deadletters replay $(QUEUE)
+	. deploy/env.sh && .venv/bin/python -m shared.ops.deadletters replay $(QUEUE)
 
 prometheus: ## Prometheus + Alertmanager on the running stack; alerts emailed to OPERATOR_EMAIL
 	deploy/bin/prometheus

@@ -21,7 +21,7 @@ import time
 import traceback
 from pathlib import Path
 
-from shared.config import REPO_ROOT
+from shared.runtime.config import REPO_ROOT
 
 from . import report
 from .common import SETTINGS

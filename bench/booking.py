@@ -17,7 +17,7 @@ import psycopg
 import requests
 
 from services.booking.reference import ReferenceData
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests import days
 from tests.conftest import platform_config
 

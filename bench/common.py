@@ -32,7 +32,7 @@ from urllib.parse import quote
 import psycopg
 import requests
 
-from shared.config import REPO_ROOT
+from shared.runtime.config import REPO_ROOT
 
 ADMIN_URL = os.environ.get("ASAN_PG_ADMIN_URL", "postgresql://asan:asan@127.0.0.1:27432/postgres")
 AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:27672/")
@@ -119,7 +119,7 @@ def database_url(name):
 def fresh_database(name, migrations=True):
     """An empty database ``name`` (dropped first if it exists), with the platform's
     migrations applied unless ``migrations`` is False."""
-    from shared.db import apply_migrations
+    from shared.runtime.db import apply_migrations
 
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

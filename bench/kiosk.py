@@ -18,10 +18,10 @@ from services.booking import read_model as booking_read_model
 from services.booking.events import CATALOG
 from services.booking.reference import ReferenceData
 from services.booking.settings import BookingSettings
-from shared.clock import BAKU
-from shared.config import service_config
-from shared.db import make_pool
-from shared.eventstore import EventStore, unit_of_work
+from shared.vocabulary.clock import BAKU
+from shared.runtime.config import service_config
+from shared.runtime.db import make_pool
+from shared.runtime.eventstore import EventStore, unit_of_work
 from tests import days
 
 from .common import (PORT_BASE, SETTINGS, comparison, delete_vhost, drop_database,
@@ -34,8 +34,8 @@ ADMIN_TOKEN_SHA256 = "78abf365bb5655ddc086c68b35f02e42b589a9afabb58684be7af259d9
 
 def _prepare_bookings(url, count, day, settings):
     """Confirmed bookings for ``day``, made the day before through the service layer."""
-    from shared.config import REPO_ROOT
-    from shared.db import apply_migrations
+    from shared.runtime.config import REPO_ROOT
+    from shared.runtime.db import apply_migrations
 
     apply_migrations(url, REPO_ROOT / "services" / "booking" / "migrations")
     pool = make_pool(url, size=4)

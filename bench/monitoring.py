@@ -16,14 +16,14 @@ import psycopg
 import requests
 
 from services.booking.events import CATALOG
-from shared.clock import BAKU
-from shared.config import service_config
-from shared.amqp import CLOUDEVENTS_JSON, connect
-from shared.envelope import new_id
-from shared.topology import declare
+from shared.vocabulary.clock import BAKU
+from shared.runtime.config import service_config
+from shared.runtime.amqp import CLOUDEVENTS_JSON, connect
+from shared.vocabulary.envelope import new_id
+from shared.ops.topology import declare
 
 from services.monitoring import rebuild as monitoring_rebuild
-from shared.eventstore import NO_STREAM, EventStore
+from shared.runtime.eventstore import NO_STREAM, EventStore
 from tests import days
 
 from .common import (PORT_BASE, SETTINGS, comparison, delete_vhost, drop_database, figure,

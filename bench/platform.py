@@ -9,12 +9,12 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from shared.amqp import connect
-from shared.config import service_config
-from shared.db import make_pool
-from shared.eventstore import NO_STREAM, EventStore, unit_of_work
-from shared.relay import Relay
-from shared.signatures import Signer, new_key
+from shared.runtime.amqp import connect
+from shared.runtime.config import service_config
+from shared.runtime.db import make_pool
+from shared.runtime.eventstore import NO_STREAM, EventStore, unit_of_work
+from shared.runtime.relay import Relay
+from shared.runtime.signatures import Signer, new_key
 from tests.demo import CATALOG, thing
 
 from .common import (AMQP_URI, SETTINGS, comparison, drop_database, fresh_database, in_threads,
@@ -95,7 +95,8 @@ def appends():
         drop_database("asan_bench_store")
     return [comparison(
         "appends", "Event-store appends, one event per transaction", "appends/s",
-        "shared.eventstore: unit_of_work + append of one public event (its outbox row too), "
+        "shared.runtime.eventstore: unit_of_work + append of one public event (its outbox row "
+        "too), "
         "one transaction each, N Python threads, pool of N connections",
         "pgbench -c N: BEGIN; INSERT the same event row; INSERT the same outbox row; "
         "COMMIT (copies of both tables, same indexes)",
@@ -219,7 +220,7 @@ def relay():
     return [comparison(
         "relay", f"Relay: outbox → RabbitMQ ({count:,} persistent messages, batches of "
                  f"{BATCH})", "messages/s",
-        "shared.relay.Relay.run draining a full outbox: fetch, number and sign, publish, "
+        "shared.runtime.relay.Relay.run draining a full outbox: fetch, number and sign, publish, "
         "await confirms, delete the rows (one relay, as in production)",
         f"pika SelectConnection: the same bodies, persistent, {BATCH} published then their "
         "confirms awaited, then the next batch",

@@ -35,8 +35,8 @@ from pathlib import Path
 import requests
 
 from services.booking.reference import ReferenceData
-from shared.clock import baku_datetime, baku_today
-from shared.config import REPO_ROOT, service_config
+from shared.vocabulary.clock import baku_datetime, baku_today
+from shared.runtime.config import REPO_ROOT, service_config
 
 from .common import (PORT_BASE, SETTINGS, Stack, delete_vhost, drop_database, fresh_database,
                      percentile, vhost)
@@ -45,7 +45,7 @@ from .kiosk import ADMIN_TOKEN_SHA256
 REF = ReferenceData.load()
 ADMIN = {"Authorization": "Bearer admin-dev-token"}  # the local stack's (deploy/env.sh)
 GIVE_UP = 120  # seconds: a process not back by then is reported as never back
-STOP_WAIT_SECONDS = 15  # supervisord's stopwaitsecs (shared/supervision.py)
+STOP_WAIT_SECONDS = 15  # supervisord's stopwaitsecs (shared/ops/supervision.py)
 # Seconds a process runs after it first answers before it is signalled: a service
 # answers HTTP before its consumers have started, and a SIGTERM in between can leave
 # it hanging instead of stopping (nameko's stop during the consumers' start-up); the

@@ -11,8 +11,8 @@ import uuid
 import psycopg
 
 from services.registry.loader import import_population
-from shared.config import REPO_ROOT, service_config
-from shared.db import apply_migrations
+from shared.runtime.config import REPO_ROOT, service_config
+from shared.runtime.db import apply_migrations
 from tests import days
 
 from .common import (PORT_BASE, SETTINGS, Stack, comparison, delete_vhost, drop_database,

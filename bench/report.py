@@ -14,7 +14,7 @@ import os
 import time
 from pathlib import Path
 
-from shared.config import REPO_ROOT
+from shared.runtime.config import REPO_ROOT
 
 from .common import percentile
 

@@ -12,7 +12,7 @@ Bench-only pieces, never part of a deployed service:
 
 * :class:`OneInsertService` (``bench.stack:OneInsertService``): the baseline of
   ``POST /bookings`` — a nameko service on the platform's own HTTP entrypoint, worker
-  pool and database pool (``PlatformService``, ``shared.db.Database``) whose
+  pool and database pool (``PlatformService``, ``shared.runtime.db.Database``) whose
   ``POST /insert`` reads the JSON body and inserts it in one transaction.
 * ``"unaudited": true`` on a registry spec: the same ``RegistryService``, every path
   identical, except that ``services.registry.handlers.audit`` does nothing — the
@@ -36,10 +36,10 @@ from nameko.extensions import DependencyProvider  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 from psycopg.types.json import Jsonb  # noqa: E402
 
-from shared.catalog import EventCatalog  # noqa: E402
-from shared.db import Database  # noqa: E402
-from shared.http import http, read_json  # noqa: E402
-from shared.platform import PlatformService  # noqa: E402
+from shared.vocabulary.catalog import EventCatalog  # noqa: E402
+from shared.runtime.db import Database  # noqa: E402
+from shared.edge.http import http, read_json  # noqa: E402
+from shared.edge.platform import PlatformService  # noqa: E402
 
 ONE_INSERT_TABLE = ("CREATE TABLE IF NOT EXISTS bench_rows"
                     " (id uuid PRIMARY KEY, body jsonb NOT NULL)")

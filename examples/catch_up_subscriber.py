@@ -1,12 +1,12 @@
 """Catch up on a service's public events from any point, then follow the live ones
 (issue 14 §2; docs/EVENTS.md, "Catching up"). Needs only pika; a ministry runs it
-with the account ``python -m shared.subscribers add`` printed:
+with the account ``python -m shared.ops.subscribers add`` printed:
 
     python examples/catch_up_subscriber.py --uri "$AMQP_URI" --stream booking.events.stream \
         [--from first|last|next|OFFSET|2026-11-30T09:00:00+04:00] [--state state.json]
 
 Each event is printed as one JSON line, exactly as delivered (its signature intact:
-pipe them to ``python -m shared.verify --jwks booking.jwks.json``). With ``--state``,
+pipe them to ``python -m shared.ops.verify --jwks booking.jwks.json``). With ``--state``,
 the stream offset and the ``sequence`` of the last event handled are kept in that
 file after each event, and a restart goes on from the next one: nothing is missed,
 and a copy of an event already handled (a relay that crashed re-publishes its last
@@ -110,12 +110,12 @@ def main(argv=None):
                         help="first, last, next, an offset, or an ISO time with its zone")
     parser.add_argument("--state", type=Path, help="file keeping the last offset and sequence")
     parser.add_argument("--jwks", type=Path, help="the service's JWKS: verify every event"
-                        " before trusting it (uses this repository's shared.signing)")
+                        " before trusting it (uses this repository's shared.ops.signing)")
     args = parser.parse_args(argv)
     state = json.loads(args.state.read_text()) if args.state and args.state.exists() else {}
     verify = None
     if args.jwks:
-        from shared.signatures import verify_event
+        from shared.runtime.signatures import verify_event
 
         jwks = json.loads(args.jwks.read_text())
         verify = lambda body: verify_event(body, jwks)  # noqa: E731

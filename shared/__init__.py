@@ -1,5 +1,14 @@
-"""Common code of every service: config, event envelope and catalogue, event store,
-unit of work, outbox relay, idempotent consumers, HTTP errors, metrics and logs.
+"""Common code of every service, in four packages, lowest first (a package imports
+only those before it):
+
+* ``shared.vocabulary``: what every domain says alike (refusals, identifiers, names,
+  email addresses, Baku days, the envelope and catalogue of events); pure, a
+  service's domain.py imports only this;
+* ``shared.runtime``: the library inside every service process (config, settings,
+  event store, database, relay, consumers, RPC, metrics, logs);
+* ``shared.edge``: the HTTP edge (input boundary, JSON entrypoints and the one error
+  mapper, clients, rate limits, idempotency, OpenAPI, platform endpoints);
+* ``shared.ops``: programs run as ``python -m shared.ops.<name>``.
 
 Nothing in here knows about bookings, FINs or complaints.
 """

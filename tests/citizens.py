@@ -2,7 +2,7 @@
 
 The tests all call the services from 127.0.0.1: to the abuse limits that is one
 client making thousands of requests. The citizen pages have the same problem and
-solve it with their token and ``X-Asan-Client-Address`` (``shared.clients``); the
+solve it with their token and ``X-Asan-Client-Address`` (``shared.edge.clients``); the
 test process does what they do. Every request it sends to a service without a
 token of its own carries the pages' development token and an address in the
 198.18.0.0/15 benchmarking range that is fixed per test (and new for each run) — so

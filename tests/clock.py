@@ -8,7 +8,7 @@ clock (``tests.days``) starts it at ``tests.days.test_clock_start()`` instead, w
 import time
 from datetime import datetime, timedelta
 
-from shared.clock import BAKU
+from shared.vocabulary.clock import BAKU
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=BAKU)
 

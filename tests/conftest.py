@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from shared.db import apply_migrations
+from shared.runtime.db import apply_migrations
 
 # Tests that disturb the broker, the database or the services leave them as they found
 # them, checked at their end (issue 22 §1).
@@ -71,12 +71,12 @@ _DECLARED_BY = {"RPC_TIMEOUT_SECONDS": "kiosk_gateway",
 
 def platform_config(base=(), **given):
     """The config of a test-only service (a dict): the platform keys the shared runtime
-    reads (``shared.settings.ServiceSettings``' fields, from booking's ``config.yaml``;
+    reads (``shared.runtime.settings.ServiceSettings``' fields, from booking's ``config.yaml``;
     the RPC timeout and the redelivery delays from the config that declares them) with
     ``base`` (e.g. nameko's ``rabbit_config``) and ``given`` over them, so that a test
     runs with the shipped values instead of literals of its own."""
-    from shared.config import service_config
-    from shared.settings import ServiceSettings
+    from shared.runtime.config import service_config
+    from shared.runtime.settings import ServiceSettings
 
     booking = service_config("booking")
     config = {key: booking[key] for key in ServiceSettings.keys() if key not in _OWN_KEYS}

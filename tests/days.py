@@ -10,7 +10,7 @@ every booking request) and the registry's validity of an ID card — counted fro
 clock the test runs on:
 
 * the real clock (the running platform, a service in a process of its own): leave
-  ``now`` out; it is ``shared.clock.utcnow()``, the instant the services read;
+  ``now`` out; it is ``shared.vocabulary.clock.utcnow()``, the instant the services read;
 * a test clock (``tests.clock.Clock``): pass its ``now``. A test that derives its
   days from its test clock starts that clock at :func:`clock_start`, which
   ``ASAN_TEST_CLOCK`` moves (Baku wall-clock time, ISO 8601), so that the test can be
@@ -34,8 +34,8 @@ from types import SimpleNamespace
 from services.booking import domain as booking
 from services.booking.service import BookingConfig
 from services.registry.population import ADULT_CARD_YEARS, years_after, years_before
-from shared.clock import BAKU, baku_datetime, baku_today, utcnow
-from shared.config import service_config
+from shared.vocabulary.clock import BAKU, baku_datetime, baku_today, utcnow
+from shared.runtime.config import service_config
 from tests.clock import START
 
 

@@ -2,7 +2,7 @@
 field, and a nameko service whose handler records its effect."""
 from marshmallow import Schema, fields
 
-from shared.catalog import EventCatalog
+from shared.vocabulary.catalog import EventCatalog
 
 
 class ThingHappenedData(Schema):

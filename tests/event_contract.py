@@ -14,7 +14,7 @@ from jsonschema import Draft7Validator, Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from shared.asyncapi import DOCUMENT
+from shared.ops.asyncapi import DOCUMENT
 
 BASE = "urn:asan:asyncapi"
 # Draft 7's checker leaves "uuid" unchecked; the 2020-12 one checks it and the rest alike.

@@ -1,11 +1,11 @@
 """Signing keys for tests that run a relay: a fresh key set per relay (issue 14 §4)."""
 import json
 
-from shared.signatures import Signer, new_key, public_jwks
+from shared.runtime.signatures import Signer, new_key, public_jwks
 
 
 def key_set(service):
-    """A key set with one active key, as ``python -m shared.signing keygen`` makes."""
+    """A key set with one active key, as ``python -m shared.ops.signing keygen`` makes."""
     return {"keys": [new_key(service)]}
 
 

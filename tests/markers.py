@@ -32,7 +32,7 @@ from nameko.exceptions import MethodNotFound
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_waiter
 
-from shared.consumer import queue_names
+from shared.runtime.consumer import queue_names
 
 NEVER = 60  # seconds: a marker not there by then is not coming
 

@@ -29,7 +29,7 @@ import psycopg
 import pytest
 import requests
 
-from shared.config import REPO_ROOT, SERVICES
+from shared.runtime.config import REPO_ROOT, SERVICES
 
 INFRA = REPO_ROOT / "deploy" / "bin" / "infra"
 RESTORE_SECONDS = 60  # a process killed is back in seconds; this is for "never"

@@ -8,7 +8,7 @@ from datetime import date
 import psycopg
 
 from services.registry.population import generate
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests import days
 
 BEFORE_AS_OF = date(2026, 11, 22)  # the fixed day of imports made before it was recorded

@@ -5,7 +5,7 @@ import os
 import signal
 from contextlib import contextmanager
 
-from shared.config import REPO_ROOT
+from shared.runtime.config import REPO_ROOT
 from tests.markers import answers_again
 
 

@@ -8,7 +8,7 @@
 -- lines the run is marked "exhausted" and bench.common refuses its figures, unless
 -- BENCH_WRK_CYCLE=1 (queries that may repeat: it starts over). The
 -- client address goes in X-Asan-Client-Address (believed with the pages' token, see
--- shared/clients.py). done() prints one line "BENCH-JSON {...}" for bench.common.
+-- shared/edge/clients.py). done() prints one line "BENCH-JSON {...}" for bench.common.
 
 local threads = {}
 local counter = 0

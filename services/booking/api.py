@@ -1,5 +1,5 @@
 """The booking service's HTTP API, described once: routes for OpenAPI."""
-from shared.openapi import UUID_PARAM, Route, build_spec
+from shared.edge.openapi import UUID_PARAM, Route, build_spec
 
 from . import schemas
 

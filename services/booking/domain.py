@@ -13,15 +13,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from hashlib import sha256
 
-from shared.clock import baku_now
-from shared.decider import folder
-from shared.errors import (Conflict, Gone, NotFound, Reason, Rejected, Text, TooManyRequests,
-                           ValidationFailed, slow_down)
+from shared.vocabulary.clock import baku_now
+from shared.vocabulary.decider import folder
+from shared.vocabulary.errors import (Conflict, Gone, NotFound, Reason, Rejected, Text,
+                                      TooManyRequests, ValidationFailed, slow_down)
 # Identifiers (ID card, phone, codes) have one canonical form, read at the boundary
-# by shared.fields; the order code's alphabet and printed form are part of it.
-from shared.identity import (ORDER_CODE_ALPHABET, ORDER_CODE_LENGTH,  # noqa: F401
-                             format_order_code)
-from shared.names import name_problem, normalize_name  # noqa: F401 - the form's name rule
+# by shared.vocabulary.fields; the order code's alphabet and printed form are part of it.
+from shared.vocabulary.identity import (ORDER_CODE_ALPHABET, ORDER_CODE_LENGTH,  # noqa: F401
+                                        format_order_code)
+from shared.vocabulary.names import name_problem, normalize_name  # noqa: F401 - the form's name rule
 
 from . import events
 from .events import (CATALOG, BookingActivated, BookingCancelled, BookingLapsed, BookingReminded,
@@ -30,13 +30,13 @@ from .events import (CATALOG, BookingActivated, BookingCancelled, BookingLapsed,
 from .reference import slot_start
 
 # --- the form (Q-5: every field required, every wrong one named) -------------------
-# Names: shared.names (the one rule of every form).
+# Names: shared.vocabulary.names (the one rule of every form).
 
 
 @dataclass(frozen=True)
 class Applicant:
-    """Who books (Q-5): names by the one rule of ``shared.names``, the ID card and phone in
-    their canonical forms, the email as the form normalized it."""
+    """Who books (Q-5): names by the one rule of ``shared.vocabulary.names``, the ID card and phone
+    in their canonical forms, the email as the form normalized it."""
     name: str
     surname: str
     patronymic: str

@@ -9,7 +9,7 @@ use, ``variables`` what the template shows. The handlers send what these return
 (``handlers.send_email``)."""
 from datetime import date, time
 
-from shared.email_request import RECEIPT_WINDOW
+from shared.vocabulary.email_request import RECEIPT_WINDOW
 
 from . import domain
 from .events import EmailRequested

@@ -5,13 +5,13 @@ systems read on ``booking.events``: never a code (not even hashed), an ID card
 number, a name, an email or a phone number (non-negotiable 5).
 
 Each type's fields are declared once, in its schema; the typed classes below are made
-from them (``shared.typed_events``) and are what the decider builds and ``evolve`` and
+from them (``shared.vocabulary.typed_events``) and are what the decider builds and ``evolve`` and
 the projection read.
 """
 from marshmallow import Schema, fields, validate
 
-from shared.email_request import EmailRequestedData
-from shared.catalog import EventCatalog
+from shared.vocabulary.email_request import EmailRequestedData
+from shared.vocabulary.catalog import EventCatalog
 
 CHANNELS = ("web", "api", "call_centre")
 # Why staff closed a centre's day (issue 17 §6): public codes; the emails' words for
@@ -55,7 +55,7 @@ class BookingRequestedData(BookingRequestedPublic):
     code_hash = fields.String(required=True)
     max_wrong_codes = fields.Integer(required=True)
     applicant = fields.Nested(ApplicantData, required=True)
-    # Who asked (an IPv4 address or IPv6 /64, shared.clients): unconfirmed holds are
+    # Who asked (an IPv4 address or IPv6 /64, shared.edge.clients): unconfirmed holds are
     # capped per client address (issue 12). Private, like the applicant; absent in
     # events recorded before.
     client_address = fields.String(allow_none=True)

@@ -7,11 +7,11 @@ read is a named function of ``read_model``."""
 import uuid
 from dataclasses import dataclass
 
-from shared.clock import BAKU
-from shared.email_address import EmailRefused, normalize_email
-from shared.errors import NotFound, Reason, Text, ValidationFailed
-from shared.eventstore import NO_STREAM
-from shared.identity import canonical_order_code
+from shared.vocabulary.clock import BAKU
+from shared.vocabulary.email_address import EmailRefused, normalize_email
+from shared.vocabulary.errors import NotFound, Reason, Text, ValidationFailed
+from shared.runtime.eventstore import NO_STREAM
+from shared.vocabulary.identity import canonical_order_code
 
 from . import domain, emails, read_model
 from .events import BookingCancelled

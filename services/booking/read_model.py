@@ -2,8 +2,8 @@
 sweeps and the kiosk look up), ``slot_usage`` (places taken per slot) and ``closures``
 (the days closed by staff, issue 17 §6) — written
 only here, as projections of the service's own events (D-1, issue 16). The write
-path (``shared.eventstore.UnitOfWork.flush``) calls :func:`apply` in the transaction
-that appends each event; ``python -m shared.rebuild booking --check`` calls it on the
+path (``shared.runtime.eventstore.UnitOfWork.flush``) calls :func:`apply` in the transaction
+that appends each event; ``python -m shared.ops.rebuild booking --check`` calls it on the
 whole event log and compares.
 
 Slot capacity (Q-1) is an invariant of the projection: a ``BookingRequested`` takes
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date, time
 from functools import lru_cache
 
-from shared.errors import Conflict, Reason, Text
-from shared.identity import canonical_id_card
+from shared.vocabulary.errors import Conflict, Reason, Text
+from shared.vocabulary.identity import canonical_id_card
 
 from . import domain
 from .events import (CATALOG, BookingActivated, BookingCancelled, BookingLapsed, BookingReminded,
@@ -26,7 +26,7 @@ from .events import (CATALOG, BookingActivated, BookingCancelled, BookingLapsed,
 from .reference import ReferenceData
 
 TABLES = ("bookings", "slot_usage", "closures")
-# What a difference found by shared.rebuild may print: no personal data.
+# What a difference found by shared.ops.rebuild may print: no personal data.
 CHECK_SHOWN = {"bookings": ("booking_id", "status", "version"),
                "slot_usage": ("centre", "service", "day", "slot_time", "taken"),
                "closures": ("closure_id", "centre", "service", "day", "cancelled")}
@@ -173,9 +173,10 @@ class Found:
 
 
 def find_by_order_code(conn, key, order_code, lock=False, statuses=("confirmed",)):
-    """The :class:`Found` booking of ``order_code`` (canonical: ``shared.fields.OrderCode``)
-    among those of ``statuses`` (the newest, when an activated one and a confirmed one
-    share a code), else ``None``. ``lock``: its row ``FOR UPDATE`` until the commit."""
+    """The :class:`Found` booking of ``order_code`` (canonical:
+    ``shared.vocabulary.fields.OrderCode``) among those of ``statuses`` (the newest, when an
+    activated one and a confirmed one share a code), else ``None``. ``lock``: its row ``FOR UPDATE``
+    until the commit."""
     row = conn.execute(
         "SELECT booking_id, status, centre, service, day, slot_time, id_card, client_address"
         " FROM bookings WHERE order_code_hash = %s AND status = ANY(%s)"

@@ -8,7 +8,7 @@ from pathlib import Path
 import holidays
 import yaml
 
-from shared.clock import baku_datetime
+from shared.vocabulary.clock import baku_datetime
 
 DATA = Path(__file__).resolve().parent / "data"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -2,12 +2,12 @@
 
 Field-by-field rules live in ``domain``; these schemas apply them so that a refusal
 lists every wrong field at once (Q-5). Identifiers, dates and codes are read by the
-platform's fields (``shared.fields``) into their one canonical form.
+platform's fields (``shared.vocabulary.fields``) into their one canonical form.
 """
 from marshmallow import Schema, fields, post_load, validate
 
-from shared import fields as asan
-from shared.names import Name
+from shared.vocabulary import fields as asan
+from shared.vocabulary.names import Name
 
 from . import domain
 from .events import CLOSURE_REASONS

@@ -9,21 +9,21 @@ import eventlet
 from marshmallow import ValidationError
 from nameko.extensions import DependencyProvider
 
-from shared.auth import require_token
-from shared.clients import Clients
-from shared.clock import baku_today
-from shared.worker_clock import Clock
-from shared.db import Database
-from shared.errors import (Conflict, TooManyRequests, ValidationFailed,
-                           reasons_from_marshmallow)
-from shared.http import http, read_json
-from shared.idempotency import Once, once
-from shared.identity import canonical_date
-from shared.platform import PlatformService
-from shared.ratelimit import RateLimits
-from shared.rpc import rpc
-from shared.settings import SettingsProvider
-from shared.timer import every
+from shared.edge.auth import require_token
+from shared.edge.clients import Clients
+from shared.vocabulary.clock import baku_today
+from shared.runtime.worker_clock import Clock
+from shared.runtime.db import Database
+from shared.vocabulary.errors import (Conflict, TooManyRequests, ValidationFailed,
+                                      reasons_from_marshmallow)
+from shared.edge.http import http, read_json
+from shared.edge.idempotency import Once, once
+from shared.vocabulary.identity import canonical_date
+from shared.edge.platform import PlatformService
+from shared.edge.ratelimit import RateLimits
+from shared.runtime.rpc import rpc
+from shared.runtime.settings import SettingsProvider
+from shared.runtime.timer import every
 
 from . import api, domain, handlers, read_model, schemas
 from .events import CATALOG
@@ -245,7 +245,7 @@ class BookingService(PlatformService):
         now = self.clock()
         taken = 0
         # A day's reminders in chunks, each its own short transaction (a long one
-        # would hold the relays' horizon back: shared/eventstore.py); bounded, so
+        # would hold the relays' horizon back: shared/runtime/eventstore.py); bounded, so
         # that a booking the query takes and the domain leaves cannot loop forever.
         for _ in range(REMINDER_CHUNKS):
             chunk = self.db.run(lambda uow: handlers.remind_due(

@@ -1,11 +1,11 @@
 """The booking service's settings: every key of ``config.yaml``, typed, named once
-(``shared.settings``); their one default is in ``config.yaml``. The rules' numbers
+(``shared.runtime.settings``); their one default is in ``config.yaml``. The rules' numbers
 are given to the pure domain as its :class:`~.domain.Policy`, :class:`~.domain.Window`
 and :class:`~.domain.Reminders`, made here from these fields."""
 from dataclasses import dataclass
 from datetime import timedelta
 
-from shared.settings import CitizenEdgeSettings, ServiceSettings
+from shared.runtime.settings import CitizenEdgeSettings, ServiceSettings
 
 from . import domain
 

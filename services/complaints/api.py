@@ -1,7 +1,7 @@
 """The complaints service's HTTP API, described once: routes for OpenAPI (the schemas
 are in ``schemas.py``)."""
 
-from shared.openapi import UUID_PARAM, Route, build_spec
+from shared.edge.openapi import UUID_PARAM, Route, build_spec
 
 from .schemas import (ComplaintBody, PaperComplaintBody, WithdrawBody,
                       AssignBody, AnswerBody, ListQuery)

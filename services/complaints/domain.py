@@ -4,7 +4,7 @@ complaint must carry (C-2), its lifecycle, and the one-month review deadline (C-
 The decider (D-1, issue 16): a complaint's state is the fold of its stream's events
 (:func:`evolve`, :func:`fold`), and each command is a ``decide_*`` function of the
 state and the command's values, returning the new typed events (``events.py``) or
-raising a refusal (``shared.errors``: mapped to HTTP at the edge). No database, no
+raising a refusal (``shared.vocabulary.errors``: mapped to HTTP at the edge). No database, no
 clock (``now`` is given): ``handlers.py`` loads, decides and appends."""
 import secrets
 from dataclasses import dataclass, replace
@@ -12,10 +12,10 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from shared.clock import baku_today
-from shared.decider import folder
-from shared.errors import Conflict, Reason, Text, ValidationFailed
-from shared.names import is_name, normalize_name
+from shared.vocabulary.clock import baku_today
+from shared.vocabulary.decider import folder
+from shared.vocabulary.errors import Conflict, Reason, Text, ValidationFailed
+from shared.vocabulary.names import is_name, normalize_name
 
 from .events import (CATALOG, ComplaintAcknowledged, ComplaintAnswered, ComplaintAssigned,
                      ComplaintDeadlineApproaching, ComplaintFiled, ComplaintOverdue,

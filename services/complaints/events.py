@@ -2,12 +2,12 @@
 and what they wrote stay here; outside systems see the lifecycle and the deadline.
 
 Each type's fields are declared once, in its schema; the typed classes below are made
-from them (``shared.typed_events``) and are what the decider builds and ``evolve``
+from them (``shared.vocabulary.typed_events``) and are what the decider builds and ``evolve``
 and the projection read."""
 from marshmallow import Schema, fields, validate
 
-from shared.email_request import EmailRequestedData
-from shared.catalog import EventCatalog
+from shared.vocabulary.email_request import EmailRequestedData
+from shared.vocabulary.catalog import EventCatalog
 
 # The services a complaint may be about (000 §3.5, 001 §3.6).
 SERVICES = ("queue_booking", "fin_lookup")

@@ -4,9 +4,9 @@ version they were decided on. The ``complaints`` table is written by
 ``read_model.apply`` when the unit of work flushes (D-1, issue 16), never here."""
 import uuid
 
-from shared.errors import NotFound, Text
+from shared.vocabulary.errors import NotFound, Text
 
-from shared.email_request import RECEIPT_WINDOW
+from shared.vocabulary.email_request import RECEIPT_WINDOW
 
 from . import domain, read_model
 from .events import EmailRequested

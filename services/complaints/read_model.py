@@ -1,8 +1,8 @@
 """The complaints service's read model — ``complaints``, the staff's view (their list
 and filters, the withdrawal by reference, the deadline check's work list and the
 gauges) — written only here, as the projection of the complaint events (D-1, issue
-16). The write path (``shared.eventstore.UnitOfWork.flush``) calls :func:`apply` in
-the transaction that appends each event; ``python -m shared.rebuild complaints
+16). The write path (``shared.runtime.eventstore.UnitOfWork.flush``) calls :func:`apply` in
+the transaction that appends each event; ``python -m shared.ops.rebuild complaints
 --check`` calls it on the whole event log and compares.
 
 Every column comes from the events: ``version`` is the event's, ``status`` the one
@@ -17,7 +17,7 @@ from .events import (CATALOG, ComplaintAcknowledged, ComplaintAnswered, Complain
                      ComplaintWithdrawn)
 
 TABLES = ("complaints",)
-# What a difference found by shared.rebuild may print: no personal data.
+# What a difference found by shared.ops.rebuild may print: no personal data.
 CHECK_SHOWN = {"complaints": ("complaint_id", "status", "version")}
 
 # domain.OPEN, written as the partial index complaints_open_due_idx's predicate (so

@@ -3,8 +3,8 @@ or staff member sends (C-1, C-2, C-4)."""
 
 from marshmallow import Schema, fields, validate
 
-from shared import fields as asan
-from shared.names import Name
+from shared.vocabulary import fields as asan
+from shared.vocabulary.names import Name
 
 from .events import SERVICES
 
@@ -15,7 +15,7 @@ MAX_ADDRESS, MAX_WORKPLACE, MAX_EMAIL, MAX_REFERENCE = 300, 200, 254, 100
 
 class ComplaintBody(Schema):
     """C-1, C-2. Identity fields are checked together, so every missing one is named.
-    Names follow the booking form's rule (shared.names: letters only, at most 60): they
+    Names follow the booking form's rule (shared.vocabulary.names: letters only, at most 60): they
     are the only thing typed here that an email repeats (issue 12)."""
     service = fields.String(required=True, validate=validate.OneOf(SERVICES))
     text = fields.String(required=True, validate=validate.Length(min=1, max=10000))

@@ -4,18 +4,18 @@ from pathlib import Path
 from marshmallow import ValidationError
 from prometheus_client import Gauge
 
-from shared.auth import require_token
-from shared.clients import Clients
-from shared.clock import baku_today, validating_on
-from shared.worker_clock import Clock
-from shared.db import Database
-from shared.errors import ValidationFailed, reasons_from_marshmallow
-from shared.http import http, read_json
-from shared.idempotency import Once, once
-from shared.platform import PlatformService
-from shared.ratelimit import RateLimits
-from shared.settings import SettingsProvider
-from shared.timer import every
+from shared.edge.auth import require_token
+from shared.edge.clients import Clients
+from shared.vocabulary.clock import baku_today, validating_on
+from shared.runtime.worker_clock import Clock
+from shared.runtime.db import Database
+from shared.vocabulary.errors import ValidationFailed, reasons_from_marshmallow
+from shared.edge.http import http, read_json
+from shared.edge.idempotency import Once, once
+from shared.edge.platform import PlatformService
+from shared.edge.ratelimit import RateLimits
+from shared.runtime.settings import SettingsProvider
+from shared.runtime.timer import every
 
 from . import api, domain, handlers, read_model, schemas
 from .events import CATALOG

@@ -1,8 +1,8 @@
 """The complaints service's settings: every key of ``config.yaml``, typed, named once
-(``shared.settings``); their one default is in ``config.yaml``."""
+(``shared.runtime.settings``); their one default is in ``config.yaml``."""
 from dataclasses import dataclass
 
-from shared.settings import CitizenEdgeSettings, ServiceSettings
+from shared.runtime.settings import CitizenEdgeSettings, ServiceSettings
 
 
 @dataclass(frozen=True)

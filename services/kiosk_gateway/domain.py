@@ -13,18 +13,18 @@ Three deciders:
   (:class:`BookingAnswer`), :func:`decide_ticket` numbers the next ticket of a
   centre's series from the last number taken, :func:`decide_walk_in`.
 
-A decider returns events or raises a refusal kind: a ``shared.errors`` refusal
-(its status given by ``shared.http``) with its words in both languages, defined
+A decider returns events or raises a refusal kind: a ``shared.vocabulary.errors`` refusal
+(its status given by ``shared.edge.http``) with its words in both languages, defined
 here; a refused activation carries the ``ActivationRefused`` it keeps
 (``UnitOfWork.decide`` records it before the refusal is answered).
 """
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from shared.clock import BAKU, baku_now, baku_today
-from shared.dates import day_both
-from shared.decider import folder
-from shared.errors import Conflict, Gone, NotFound, Rejected, Text, TooManyRequests
+from shared.vocabulary.clock import BAKU, baku_now, baku_today
+from shared.vocabulary.dates import day_both
+from shared.vocabulary.decider import folder
+from shared.vocabulary.errors import Conflict, Gone, NotFound, Rejected, Text, TooManyRequests
 
 from .events import (
     CATALOG, ActivationRefused, CounterCredentialRotated, CounterRegistered, CounterRevoked,
@@ -51,7 +51,7 @@ EARLY_POLICY = Policy(repeat_window=timedelta(minutes=10), free_failures=5,
 
 
 # --- refusals: each kind of "no", with its words in both languages -----------------
-# A kind is a ``shared.errors`` refusal (``shared.http`` gives it its status); the
+# A kind is a ``shared.vocabulary.errors`` refusal (``shared.edge.http`` gives it its status); the
 # activation's refusals that are kept carry their ``ActivationRefused`` event.
 
 class UnknownCentre(NotFound):

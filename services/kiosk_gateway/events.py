@@ -4,11 +4,11 @@ never a credential: a kiosk's events carry the SHA-256 of its secret (what the
 stays in the service's database; their public form is ``KioskData``.
 
 Each type's fields are declared once, in its schema; the typed classes below are made
-from them (``shared.typed_events``) and are what the decider builds and ``evolve`` and
+from them (``shared.vocabulary.typed_events``) and are what the decider builds and ``evolve`` and
 the projection read."""
 from marshmallow import Schema, fields, validate
 
-from shared.catalog import EventCatalog
+from shared.vocabulary.catalog import EventCatalog
 
 
 class KioskData(Schema):

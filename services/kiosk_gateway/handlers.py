@@ -4,8 +4,8 @@ booking service (over RPC), tickets, walk-ins, heartbeats, slowing down guessers
 Each loads the state it decides on (a kiosk's stream folded, or the fold kept in a
 read-model row, locked), lets :mod:`.domain` decide, and appends the events; the unit
 of work applies them to the read models (:mod:`.read_model`, the only writer of the
-tables). The deciders' refusals (kinds of ``shared.errors`` refusals, with their
-words, in :mod:`.domain`) pass through as they are: ``shared.http`` gives each kind
+tables). The deciders' refusals (kinds of ``shared.vocabulary.errors`` refusals, with their
+words, in :mod:`.domain`) pass through as they are: ``shared.edge.http`` gives each kind
 its status.
 
 An activation asks booking over RPC while the kiosk's activations take their turn
@@ -19,10 +19,10 @@ import secrets
 import uuid
 from datetime import datetime
 
-from shared.auth import bearer_token, token_hash
-from shared.clock import BAKU
-from shared.errors import Text, Unauthorized
-from shared.eventstore import ANY_VERSION, NO_STREAM
+from shared.edge.auth import bearer_token, token_hash
+from shared.vocabulary.clock import BAKU
+from shared.vocabulary.errors import Text, Unauthorized
+from shared.runtime.eventstore import ANY_VERSION, NO_STREAM
 
 from . import domain, read_model
 from .tickets import call_order, escpos, print_layouts

@@ -2,8 +2,8 @@
 against guessed codes), ``ticket_counters`` (the last number of each centre's series
 and day) and ``tickets`` — written only here, as projections of the service's own
 events (D-1, issue 16), plus the queries that read them. The write path
-(``shared.eventstore.UnitOfWork.flush``) calls :func:`apply` in the transaction that
-appends each event; ``python -m shared.rebuild kiosk_gateway --check`` calls it on
+(``shared.runtime.eventstore.UnitOfWork.flush``) calls :func:`apply` in the transaction that
+appends each event; ``python -m shared.ops.rebuild kiosk_gateway --check`` calls it on
 the whole event log and compares.
 
 Ticket numbers (Q-7) stay unique and gap-free under concurrency as before: the
@@ -11,7 +11,7 @@ command reads its series' counter row ``FOR UPDATE`` (:func:`last_ticket`; every
 kiosk of a centre takes its turn on that one row) and takes the next number; the
 projection of ``TicketIssued`` raises the counter and inserts the ticket in one
 statement, and when the number is taken already (two first tickets of a day, when
-there was no row to lock yet) it raises :class:`~shared.eventstore.ConcurrencyError`,
+there was no row to lock yet) it raises :class:`~shared.runtime.eventstore.ConcurrencyError`,
 which rolls the command back for ``ServiceDatabase.run`` to re-run on fresh state.
 The counter takes ``greatest(last, sequence)``, so a replay in the log's order gives
 the same counter whatever order two tickets' transactions committed in.
@@ -25,7 +25,7 @@ every refusal, so commands read the fold here, in the kiosk's row
 activations take their turns. That lock is an advisory one, not the row's ``FOR
 UPDATE``: the activation holds it while it waits for booking's answer, and a row
 lock would give the transaction an id, holding back the commit horizon of every
-relay and reader of the cluster for those seconds (``shared.eventstore``).
+relay and reader of the cluster for those seconds (``shared.runtime.eventstore``).
 
 Not state, so not in ``TABLES``: ``kiosk_heartbeats`` (last heartbeat of each kiosk,
 telemetry without events, written by :func:`record_heartbeat`; migration 0302).
@@ -33,8 +33,8 @@ Events from before issue 16 lack ``credential_hash`` (such a kiosk is rebuilt wi
 empty hash, which no token matches: rotate its credential) and ``blocked_until``
 (rebuilt with :data:`~.domain.EARLY_POLICY`).
 """
-from shared.clock import BAKU
-from shared.eventstore import ConcurrencyError
+from shared.vocabulary.clock import BAKU
+from shared.runtime.eventstore import ConcurrencyError
 
 from . import domain
 from .events import (
@@ -44,7 +44,7 @@ from .events import (
 from .tickets import Ticket
 
 TABLES = ("kiosks", "ticket_counters", "tickets", "counters")
-# What a difference found by shared.rebuild may print: never a credential hash.
+# What a difference found by shared.ops.rebuild may print: never a credential hash.
 CHECK_SHOWN = {"kiosks": ("kiosk_id", "centre", "status", "version", "failures"),
                "ticket_counters": ("centre", "day", "series", "last"),
                "tickets": ("ticket_id", "centre", "day", "number", "kiosk_id", "status"),

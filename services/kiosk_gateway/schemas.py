@@ -5,8 +5,8 @@ import unicodedata
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from shared import fields as asan
-from shared.errors import Text
+from shared.vocabulary import fields as asan
+from shared.vocabulary.errors import Text
 
 
 class OrderCodeBody(Schema):

@@ -9,17 +9,17 @@ from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Gauge, Histogram
 
-from shared.auth import require_token
-from shared.worker_clock import Clock
-from shared.db import Database
-from shared.errors import Refusal, TooManyRequests
-from shared.http import http, read_json
-from shared.idempotency import Once, once
-from shared.metrics import at_zero
-from shared.platform import PlatformService
-from shared.rpc import RpcProxy
-from shared.settings import SettingsProvider
-from shared.timer import every
+from shared.edge.auth import require_token
+from shared.runtime.worker_clock import Clock
+from shared.runtime.db import Database
+from shared.vocabulary.errors import Refusal, TooManyRequests
+from shared.edge.http import http, read_json
+from shared.edge.idempotency import Once, once
+from shared.runtime.metrics import at_zero
+from shared.edge.platform import PlatformService
+from shared.runtime.rpc import RpcProxy
+from shared.runtime.settings import SettingsProvider
+from shared.runtime.timer import every
 
 from services.booking.reference import ReferenceData
 

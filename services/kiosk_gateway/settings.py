@@ -1,9 +1,9 @@
 """The kiosk gateway's settings: every key of ``config.yaml``, typed, named once
-(``shared.settings``); their one default is in ``config.yaml``."""
+(``shared.runtime.settings``); their one default is in ``config.yaml``."""
 from dataclasses import dataclass
 from datetime import timedelta
 
-from shared.settings import ServiceSettings
+from shared.runtime.settings import ServiceSettings
 
 from .domain import Policy
 
@@ -17,7 +17,7 @@ class KioskGatewaySettings(ServiceSettings):
     asking again this soon gets its ticket again), ``FREE_FAILURES`` (wrong codes in a
     row before a kiosk is slowed down), ``SLOW_DOWN_SECONDS`` (the first wait, doubled per
     wrong code) —, ``RPC_TIMEOUT_SECONDS`` (booking's answer awaited this long, then 503;
-    read by ``shared.rpc``), ``NO_SHOW_AFTER_RECALLS`` (a called ticket is recalled this
+    read by ``shared.runtime.rpc``), ``NO_SHOW_AFTER_RECALLS`` (a called ticket is recalled this
     many times before a no-show, M-2), ``CLOSURES_REFRESH_SECONDS`` (booking's catalogue
     asked again this often for the days staff closed) and ``CATALOGUE_TTL_SECONDS`` (the
     catalogue held is used this long when booking does not answer)."""

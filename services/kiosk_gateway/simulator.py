@@ -17,7 +17,7 @@ import uuid
 
 import requests
 
-from shared.config import service_config
+from shared.runtime.config import service_config
 
 
 def gateway_url():

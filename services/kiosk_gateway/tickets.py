@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 
 from escpos.printer import Dummy
 
-from shared.dates import numeric_date, weekday
+from shared.vocabulary.dates import numeric_date, weekday
 
 WIDTHS = (32, 48)
 # The printed ticket for real kiosk printers (issue 17 §7): an 80 mm thermal printer

@@ -1,7 +1,7 @@
 """The monitoring service's HTTP API (M-4), described once: routes for OpenAPI (the
 schemas are in ``schemas.py``)."""
 
-from shared.openapi import UUID_PARAM, Route, build_spec
+from shared.edge.openapi import UUID_PARAM, Route, build_spec
 
 from .schemas import ReportQuery, GenerateBody, FormatQuery, ListQuery, GeneratedReport
 

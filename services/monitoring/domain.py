@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from shared.decider import folder
+from shared.vocabulary.decider import folder
 
 from .events import CATALOG, ControlReportGenerated, ControlReportKept
 

@@ -1,10 +1,10 @@
 """The event types of the monitoring service and their schemas (its public contract).
 Each type's fields are declared once, in its schema; the typed classes below are made
-from them (``shared.typed_events``) and are what the decider builds and ``evolve``
+from them (``shared.vocabulary.typed_events``) and are what the decider builds and ``evolve``
 and the projection read."""
 from marshmallow import Schema, fields, validate
 
-from shared.catalog import EventCatalog
+from shared.vocabulary.catalog import EventCatalog
 
 
 class FailureSummary(Schema):

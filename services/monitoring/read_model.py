@@ -21,7 +21,7 @@ Two kinds of tables, two sources of events:
   on its stream (``domain.py``); the unique index stays as the last guard: a second
   daily row raises ``ReportAlreadyKept`` and rolls the command back.
 
-``python -m shared.rebuild monitoring --check`` (:func:`rebuild`) replays into a
+``python -m shared.ops.rebuild monitoring --check`` (:func:`rebuild`) replays into a
 scratch schema, in one snapshot of this database, every event of every source
 service's log that the live consumers had *processed* in that snapshot (their
 ``processed_events`` rows), and this service's own log. The live consumers fill the
@@ -46,7 +46,7 @@ from services.complaints import events as complaints_events
 from services.kiosk_gateway import events as kiosk_events
 from services.notification import events as notification_events
 from services.registry import events as registry_events
-from shared.eventstore import EventStore
+from shared.runtime.eventstore import EventStore
 
 from .domain import ReportAlreadyKept
 from .events import CATALOG, ControlReportKept
@@ -444,7 +444,7 @@ READ_MODELS = ("bookings", "booking_refusals", "emails", "email_attempt_failures
                "ticket_calls", "ticket_transfers", "ticket_outcomes", "booking_reschedules",
                "booking_reminders", "closures")
 TABLES = READ_MODELS + ("control_reports",)
-# What a difference found by shared.rebuild may print: keys and times, no personal data
+# What a difference found by shared.ops.rebuild may print: keys and times, no personal data
 # (the read models hold none; a report body lists bookings, so it is not printed).
 CHECK_SHOWN = {"bookings": ("booking_id",), "booking_refusals": ("refusal_id",),
                "emails": ("intent_id",), "email_attempt_failures": ("event_id",),
@@ -535,7 +535,7 @@ def empty_public_read_models(conn):
 
 
 def rebuild(conn, config):
-    """``shared.rebuild``'s replay for monitoring, into the tables of ``conn``'s
+    """``shared.ops.rebuild``'s replay for monitoring, into the tables of ``conn``'s
     ``search_path`` (a scratch schema first) within its ``REPEATABLE READ``
     snapshot: the events of each source log in ``config["EVENT_LOGS"]`` that the live
     consumer had processed in this snapshot (see the module), then this service's

@@ -13,7 +13,7 @@ published while it runs are applied after it commits, or found already applied.
 Generated reports (``control_reports``) are kept: they are what was announced.
 
 To compare the live tables with their rebuild instead, without touching them, or to
-replace them in one snapshot: ``python -m shared.rebuild monitoring --check`` /
+replace them in one snapshot: ``python -m shared.ops.rebuild monitoring --check`` /
 ``--apply`` (``read_model.rebuild``).
 """
 import argparse
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import psycopg
 
-from shared.config import load_config
-from shared.db import apply_migrations, claim_new
+from shared.runtime.config import load_config
+from shared.runtime.db import apply_migrations, claim_new
 
 from . import read_model
 from .read_model import CATALOGS, consumer_of, public_batches

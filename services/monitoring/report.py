@@ -25,7 +25,7 @@ it is the broker's count when the report is made, passed in by the caller.
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from shared.clock import BAKU
+from shared.vocabulary.clock import BAKU
 
 CODE_TEMPLATE = "booking_confirmation_code"
 ORDER_CODE_TEMPLATE = "booking_order_code"

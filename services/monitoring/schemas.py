@@ -4,7 +4,7 @@ control report, in which format (M-4)."""
 from marshmallow import Schema, fields, validate
 
 from services.booking.reference import ReferenceData
-from shared import fields as asan
+from shared.vocabulary import fields as asan
 
 from .events import ControlReportGeneratedData
 

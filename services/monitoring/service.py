@@ -16,17 +16,17 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Gauge
 from werkzeug.wrappers import Response
 
-from shared.auth import require_token
-from shared.worker_clock import Clock
-from shared.consumer import on_events
-from shared.db import Database
-from shared.deadletters import dead_letter_queues, depths
-from shared.errors import NotFound, Text
-from shared.http import http, read_json
-from shared.idempotency import Once, once
-from shared.platform import PlatformService
-from shared.settings import SettingsProvider
-from shared.timer import every
+from shared.edge.auth import require_token
+from shared.runtime.worker_clock import Clock
+from shared.runtime.consumer import on_events
+from shared.runtime.db import Database
+from shared.ops.deadletters import dead_letter_queues, depths
+from shared.vocabulary.errors import NotFound, Text
+from shared.edge.http import http, read_json
+from shared.edge.idempotency import Once, once
+from shared.edge.platform import PlatformService
+from shared.runtime.settings import SettingsProvider
+from shared.runtime.timer import every
 
 from . import api, domain, handlers, outputs, read_model, report, schemas
 from .events import CATALOG
@@ -73,7 +73,7 @@ class MonitoringService(PlatformService):
     clock = Clock()
 
     # --- the consumer: every public event of every service -------------------------
-    # A batch of events per transaction and per ack (shared.consumer.on_events); the
+    # A batch of events per transaction and per ack (shared.runtime.consumer.on_events); the
     # method names are the queues' and the processed-event records' names.
     @on_events("booking", "#", catalog=CATALOGS["booking"])
     def on_booking_event(self, events):

@@ -1,9 +1,9 @@
 """The monitoring service's settings: every key of ``config.yaml``, typed, named once
-(``shared.settings``); their one default is in ``config.yaml``."""
+(``shared.runtime.settings``); their one default is in ``config.yaml``."""
 from dataclasses import dataclass
 from datetime import timedelta
 
-from shared.settings import ServiceSettings
+from shared.runtime.settings import ServiceSettings
 
 
 @dataclass(frozen=True)

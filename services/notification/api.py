@@ -1,6 +1,6 @@
 """The notification service's HTTP API, described once: routes for OpenAPI."""
 
-from shared.openapi import Route, build_spec
+from shared.edge.openapi import Route, build_spec
 
 from .schemas import EmailState
 

@@ -55,8 +55,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from shared.decider import folder
-from shared.errors import Conflict, Text
+from shared.vocabulary.decider import folder
+from shared.vocabulary.errors import Conflict, Text
 
 from .events import (CATALOG, BookingEventNoted, EmailCreated, EmailDelivered,
                      EmailPermanentFailure, EmailSuperseded, EmailTechnicalFailure,

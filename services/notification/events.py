@@ -10,12 +10,12 @@ what the service learned from one of booking's public events, kept so that those
 rules decide on the service's own log.
 
 Each type's fields are declared once, in its schema; the typed classes below are made
-from them (``shared.typed_events``) and are what the decider builds and ``evolve`` and
+from them (``shared.vocabulary.typed_events``) and are what the decider builds and ``evolve`` and
 the projection read.
 """
 from marshmallow import Schema, fields, validate
 
-from shared.catalog import EventCatalog
+from shared.vocabulary.catalog import EventCatalog
 
 
 class _Email(Schema):

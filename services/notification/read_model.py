@@ -1,8 +1,8 @@
 """The notification service's read model — ``emails``, one row per email intent:
 its delivery state, tries and last error, what the ``GET /emails/<reference>`` page
 and support read — written only here, as the projection of the service's own events
-(D-1, issue 16). The write path (``shared.eventstore.UnitOfWork.flush``) calls
-:func:`apply` in the transaction that appends each event; ``python -m shared.rebuild
+(D-1, issue 16). The write path (``shared.runtime.eventstore.UnitOfWork.flush``) calls
+:func:`apply` in the transaction that appends each event; ``python -m shared.ops.rebuild
 notification --check`` calls it on the whole event log and compares.
 
 Every value comes from the events: ``attempts`` is the try's ``attempt``,
@@ -23,7 +23,7 @@ from .domain import CREATED, STATUS_OF, SUPERSEDED
 from .events import CATALOG, EmailCreated, EmailDelivered, EmailSuperseded
 
 TABLES = ("emails",)
-# What a difference found by shared.rebuild may print: no address, no error text.
+# What a difference found by shared.ops.rebuild may print: no address, no error text.
 CHECK_SHOWN = {"emails": ("intent_id", "status", "attempts", "version", "superseded_by")}
 
 

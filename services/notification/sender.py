@@ -13,7 +13,7 @@ the address, whatever its reply code: an operator fixes the relay's settings, an
 the email is tried again meanwhile.
 
 The recipient goes out with its domain in ASCII (IDNA) form, in the envelope and the
-``To:`` header alike (``shared.email_address.smtp_address``), so a relay without
+``To:`` header alike (``shared.vocabulary.email_address.smtp_address``), so a relay without
 SMTPUTF8 takes ``leyla@bakı.az`` — also from a request queued before the forms
 normalized addresses. Only a local part that is not ASCII still needs SMTPUTF8; a
 relay that lacks it will never take that address: a permanent failure."""
@@ -30,7 +30,7 @@ from email.utils import formataddr, formatdate, parseaddr
 
 from nameko.extensions import DependencyProvider
 
-from shared.email_address import smtp_address
+from shared.vocabulary.email_address import smtp_address
 
 # The delivery states, the domain's words (re-exported for the sender's callers).
 from .domain import DELIVERED, PERMANENT, TECHNICAL, TEMPORARY

@@ -3,15 +3,15 @@ from pathlib import Path
 
 from prometheus_client import Counter
 
-from shared.auth import require_token
-from shared.worker_clock import Clock
-from shared.consumer import RedeliverLater, on_event
-from shared.db import Database
-from shared.email_request import request_catalog
-from shared.http import http
-from shared.metrics import at_zero
-from shared.platform import PlatformService
-from shared.settings import SettingsProvider
+from shared.edge.auth import require_token
+from shared.runtime.worker_clock import Clock
+from shared.runtime.consumer import RedeliverLater, on_event
+from shared.runtime.db import Database
+from shared.vocabulary.email_request import request_catalog
+from shared.edge.http import http
+from shared.runtime.metrics import at_zero
+from shared.edge.platform import PlatformService
+from shared.runtime.settings import SettingsProvider
 
 from services.booking.events import CATALOG as BOOKING_EVENTS
 

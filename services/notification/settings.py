@@ -1,8 +1,8 @@
 """The notification service's settings: every key of ``config.yaml``, typed, named
-once (``shared.settings``); their one default is in ``config.yaml``."""
+once (``shared.runtime.settings``); their one default is in ``config.yaml``."""
 from dataclasses import dataclass
 
-from shared.settings import ServiceSettings
+from shared.runtime.settings import ServiceSettings
 
 from .schedule import RetrySchedule
 

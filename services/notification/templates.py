@@ -2,14 +2,14 @@
 an HTML part. Codes are rendered into the body only, never the subject (subjects end
 up in mail server logs). A day (ISO in the request's variables) is shown with the
 filter ``day``: ``{{ date | day(language) }}`` → ``çərşənbə axşamı, 08.12.2026``
-(``shared.dates``); a template that starts showing days differently is a new version."""
+(``shared.vocabulary.dates``); a template that starts showing days differently is a new version."""
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from shared.dates import day_text
+from shared.vocabulary.dates import day_text
 
 FOLDER = Path(__file__).resolve().parent / "templates"
 

@@ -1,6 +1,6 @@
 """The registry's HTTP API, described once: routes for OpenAPI (the schemas are in
 ``schemas.py``)."""
-from shared.openapi import Route, build_spec
+from shared.edge.openapi import Route, build_spec
 
 from .schemas import FinAnswer, IdCardQuery, InvalidateBody, NameQuery, PersonBody
 

@@ -22,9 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from shared.decider import folder
-from shared.errors import (Conflict, NotFound, Reason, Text, TooManyRequests, ValidationFailed,
-                           slow_down)
+from shared.vocabulary.decider import folder
+from shared.vocabulary.errors import (Conflict, NotFound, Reason, Text, TooManyRequests,
+                                      ValidationFailed, slow_down)
 
 from .events import CATALOG, FinQueried, IdCardInvalidated, IdCardIssued, PersonRegistered
 

@@ -6,12 +6,12 @@ leaves is the audit of each query without any of it (F-6: ``FinQueriedPublic``; 
 full record stays in the log), and the fact of an import.
 
 Each type's fields are declared once, in its schema; the typed classes below are made
-from them (``shared.typed_events``) and are what the decider builds and ``evolve``
+from them (``shared.vocabulary.typed_events``) and are what the decider builds and ``evolve``
 and the projection read.
 """
 from marshmallow import Schema, fields, validate
 
-from shared.catalog import EventCatalog
+from shared.vocabulary.catalog import EventCatalog
 
 OUTCOMES = ("found", "not_found", "ambiguous", "invalid", "throttled")
 

@@ -5,7 +5,7 @@ written by the projection (``read_model.apply``) when the unit of work flushes."
 import time
 import uuid
 
-from shared.eventstore import NO_STREAM
+from shared.runtime.eventstore import NO_STREAM
 
 from . import domain, read_model
 
@@ -58,7 +58,7 @@ def audit(uow, method, asked, client, channel, outcome, fin, started, asked_at):
 
 def register_person(uow, person, card):
     """A new person (``schemas.PersonBody`` without its card) with a first ID card
-    (``card["series_number"]`` canonical, ``shared.fields.IdCard``): registry staff."""
+    (``card["series_number"]`` canonical, ``shared.vocabulary.fields.IdCard``): registry staff."""
     fin = person["fin"]
     stream = f"person-{fin}"
     state = uow.load(stream, domain.fold)

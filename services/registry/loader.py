@@ -26,10 +26,10 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
                            TextColumn, TimeElapsedColumn, TimeRemainingColumn)
 from rich.text import Text
 
-from shared.clock import baku_today
-from shared.db import apply_migrations
-from shared.envelope import new_id
-from shared.eventstore import EventStore
+from shared.vocabulary.clock import baku_today
+from shared.runtime.db import apply_migrations
+from shared.vocabulary.envelope import new_id
+from shared.runtime.eventstore import EventStore
 
 from . import schema
 from .events import CATALOG, PopulationImported
@@ -218,7 +218,7 @@ def reporter(total, enabled):
 def default_database_url():
     """The registry service's own database. Imported here, not at the top: the
     config loader brings in nameko's CLI, which load() called from code does not need."""
-    from shared.config import service_config
+    from shared.runtime.config import service_config
     return service_config("registry")["DATABASE_URL"]
 
 

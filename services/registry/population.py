@@ -19,7 +19,7 @@ from datetime import date
 from functools import lru_cache
 from math import gcd
 
-from shared.clock import baku_today
+from shared.vocabulary.clock import baku_today
 
 from . import names
 

@@ -1,9 +1,9 @@
 """The registry's read models — ``persons`` and ``id_documents`` (the electronic table
 the lookups read, F-1/F-2) and ``fin_queries`` (the audit of every query, F-6) —
 written only here, as projections of the registry's own events (D-1, issue 16), and
-the queries that read them. The write path (``shared.eventstore.UnitOfWork.flush``)
+the queries that read them. The write path (``shared.runtime.eventstore.UnitOfWork.flush``)
 calls :func:`apply` in the transaction that appends each event; ``python -m
-shared.rebuild registry --check`` replays the log through :func:`rebuild` and
+shared.ops.rebuild registry --check`` replays the log through :func:`rebuild` and
 compares.
 
 Uniqueness across the whole registry is an invariant of the projection: a
@@ -42,16 +42,16 @@ from datetime import date
 
 from psycopg.types.json import Jsonb
 
-from shared.clock import baku_today
-from shared.eventstore import EventStore
-from shared.identity import canonical_id_card
+from shared.vocabulary.clock import baku_today
+from shared.runtime.eventstore import EventStore
+from shared.vocabulary.identity import canonical_id_card
 
 from . import domain, names
 from .events import CATALOG, FinQueried, IdCardInvalidated, IdCardIssued, PersonRegistered
 from .schema import LENIENT_KEY
 
 TABLES = ("persons", "id_documents", "fin_queries")
-# What a difference found by shared.rebuild may print: never a FIN, name, birth date,
+# What a difference found by shared.ops.rebuild may print: never a FIN, name, birth date,
 # card number, query or address.
 CHECK_SHOWN = {"persons": ("sex", "status"),
                "id_documents": ("status", "issued_on", "expires_on"),
@@ -111,7 +111,7 @@ def _audit_row(conn, event):
 
 def rebuild(conn, config):
     """Replay the registry's log visible in ``conn``'s snapshot onto the tables
-    ``search_path`` finds first (``shared.rebuild``'s scratch copies): each
+    ``search_path`` finds first (``shared.ops.rebuild``'s scratch copies): each
     ``PopulationImported`` regenerated from its source (see the module), every other
     event through :func:`apply`."""
     from .loader import SilentReport, copy_population  # the loader's COPY, not a copy of it
@@ -132,7 +132,7 @@ def rebuild(conn, config):
 
 def by_id_card(conn, id_card, today):
     """F-1: only a valid, unexpired card answers (``today``: the Baku day). ``id_card``
-    is canonical (``shared.fields.IdCard``), as the cards are stored. A
+    is canonical (``shared.vocabulary.fields.IdCard``), as the cards are stored. A
     ``domain.Answer``."""
     row = conn.execute("SELECT fin FROM id_documents WHERE series_number = %s"
                        " AND status = 'valid' AND expires_on >= %s",

@@ -5,9 +5,9 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from shared import fields as asan
-from shared.clock import validation_today
-from shared.errors import Text
+from shared.vocabulary import fields as asan
+from shared.vocabulary.clock import validation_today
+from shared.vocabulary.errors import Text
 
 from . import names
 from .domain import CHANNELS

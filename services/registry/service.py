@@ -5,17 +5,17 @@ from pathlib import Path
 from marshmallow import ValidationError
 from prometheus_client import Counter
 
-from shared.auth import require_token
-from shared.clients import Clients
-from shared.clock import baku_today, validating_on
-from shared.worker_clock import Clock
-from shared.db import Database
-from shared.errors import Gone, Text, reasons_from_marshmallow
-from shared.http import http, read_json
-from shared.metrics import at_zero
-from shared.platform import PlatformService
-from shared.ratelimit import RateLimits
-from shared.settings import SettingsProvider
+from shared.edge.auth import require_token
+from shared.edge.clients import Clients
+from shared.vocabulary.clock import baku_today, validating_on
+from shared.runtime.worker_clock import Clock
+from shared.runtime.db import Database
+from shared.vocabulary.errors import Gone, Text, reasons_from_marshmallow
+from shared.edge.http import http, read_json
+from shared.runtime.metrics import at_zero
+from shared.edge.platform import PlatformService
+from shared.edge.ratelimit import RateLimits
+from shared.runtime.settings import SettingsProvider
 
 from . import api, domain, handlers, read_model, schemas
 from .events import CATALOG

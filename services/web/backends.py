@@ -11,8 +11,8 @@ from urllib.parse import quote
 import requests
 from nameko.extensions import DependencyProvider
 
-from shared.clients import CLIENT_HEADER, peer_address
-from shared.http import CORRELATION_HEADER
+from shared.edge.clients import CLIENT_HEADER, peer_address
+from shared.edge.http import CORRELATION_HEADER
 
 from .settings import WebSettings
 

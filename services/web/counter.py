@@ -17,8 +17,8 @@ import re
 import secrets
 from datetime import datetime
 
-from shared import dates
-from shared.clock import BAKU
+from shared.vocabulary import dates
+from shared.vocabulary.clock import BAKU
 
 from .i18n import LANGUAGES, pick
 
@@ -87,7 +87,7 @@ def baku_clock(iso):
 
 def baku_day(iso):
     """``{"az": "çərşənbə axşamı, 08.12.2026", "en": "Tuesday, 08.12.2026"}``: the Baku
-    day of an ISO-8601 instant with offset (:func:`shared.dates.day_both`), or None."""
+    day of an ISO-8601 instant with offset (:func:`shared.vocabulary.dates.day_both`), or None."""
     try:
         moment = datetime.fromisoformat(str(iso))
     except ValueError:

@@ -15,14 +15,14 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from werkzeug.wrappers import Response
 
-from shared import dates
-from shared.clock import BAKU, baku_today
-from shared.worker_clock import Clock
-from shared.http import http
-from shared.platform import PlatformService
-from shared.settings import SettingsProvider
+from shared.vocabulary import dates
+from shared.vocabulary.clock import BAKU, baku_today
+from shared.runtime.worker_clock import Clock
+from shared.edge.http import http
+from shared.edge.platform import PlatformService
+from shared.runtime.settings import SettingsProvider
 
-from shared.http import json_response
+from shared.edge.http import json_response
 
 from . import counter, forms, i18n, security
 from .backends import Backends, Unavailable
@@ -111,7 +111,7 @@ class Visit:
 def page_words(lang):
     """What every page's template uses in ``lang``: ``lang``, ``t`` (a text of the pages),
     ``pick`` (a service's ``{az, en}``), ``day`` (a day with its weekday,
-    :func:`shared.dates.day_text`) and ``date_hint`` (a date field's hint)."""
+    :func:`shared.vocabulary.dates.day_text`) and ``date_hint`` (a date field's hint)."""
     return {"lang": lang, "t": functools.partial(i18n.text, lang=lang),
             "pick": functools.partial(i18n.pick, lang=lang),
             "day": functools.partial(dates.day_text, lang=lang),

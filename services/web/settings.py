@@ -1,8 +1,8 @@
 """The citizen pages' settings: every key of ``config.yaml``, typed, named once
-(``shared.settings``); their one default is in ``config.yaml``."""
+(``shared.runtime.settings``); their one default is in ``config.yaml``."""
 from dataclasses import dataclass
 
-from shared.settings import PagesSettings
+from shared.runtime.settings import PagesSettings
 
 
 @dataclass(frozen=True)

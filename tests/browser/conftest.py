@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from shared.config import REPO_ROOT, service_config
+from shared.runtime.config import REPO_ROOT, service_config
 
 AXE_SOURCE = (resources.files("selenium_axe_python") / "axe-core" / "axe.min.js").read_text(
     "utf-8")

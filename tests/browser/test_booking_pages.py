@@ -9,7 +9,7 @@ import requests
 
 from tests.e2e.booking.conftest import (BOOKING, REF, form, free_slot, new_email, new_id_card,
                                        new_phone)
-from shared.dates import day_text
+from shared.vocabulary.dates import day_text
 from tests.mailbox import confirmation_code, order_code, wait_for_mail
 
 pytestmark = pytest.mark.e2e

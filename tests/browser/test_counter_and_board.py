@@ -15,8 +15,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from shared.clock import baku_today
-from shared.dates import day_text
+from shared.vocabulary.clock import baku_today
+from shared.vocabulary.dates import day_text
 from tests.integration.kiosk.conftest import start_stack  # noqa: F401 (a fixture)
 from tests.integration.web.conftest import CENTRE, open_centre, start_pages  # noqa: F401
 

@@ -11,7 +11,7 @@ import re
 import pytest
 from selenium.webdriver.common.keys import Keys
 
-from shared.dates import day_text
+from shared.vocabulary.dates import day_text
 from tests.browser.conftest import PHONE
 from tests.browser.test_booking_pages import book_by_api, fill_applicant
 from tests.e2e.booking.conftest import REF, free_slot, new_email, new_id_card, new_phone

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from selenium.webdriver.common.keys import Keys
 
-from shared.dates import day_text
+from shared.vocabulary.dates import day_text
 from tests.browser.conftest import PHONE
 from tests.browser.test_booking_pages import book_by_api
 from tests.mailbox import text_of, wait_for_mail

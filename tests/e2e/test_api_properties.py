@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from shared.config import REPO_ROOT, service_config
+from shared.runtime.config import REPO_ROOT, service_config
 from tests.citizens import CLIENT_HEADER, FRONTEND_TOKEN
 
 pytestmark = pytest.mark.e2e

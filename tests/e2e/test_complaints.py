@@ -6,8 +6,8 @@ import uuid
 import pytest
 import requests
 
-from shared.config import service_config
-from shared.dates import day_text
+from shared.runtime.config import service_config
+from shared.vocabulary.dates import day_text
 from tests.mailbox import text_of, wait_for_mail
 
 pytestmark = pytest.mark.e2e

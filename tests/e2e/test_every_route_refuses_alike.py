@@ -2,7 +2,7 @@
 running service (issue 12 §1, §9; issue 22 §3).
 
 The input boundary and the HTTP layer answer them before any handler runs
-(shared.boundary, shared.http), the same code for every route — and the documents list
+(shared.edge.boundary, shared.edge.http), the same code for every route — and the documents list
 them on every operation, so the error-name contract (tests/contract.py) wants each
 operation seen giving each one: a URL over 8 KB (414 ``uri_too_long``), a control
 character in it (400 ``invalid_characters``), a header line over 8 KB (431
@@ -25,8 +25,8 @@ import psycopg
 import pytest
 import requests
 
-from shared.config import service_config
-from shared.http import UNBOUNDED_ROUTES, max_pending
+from shared.runtime.config import service_config
+from shared.edge.http import UNBOUNDED_ROUTES, max_pending
 from tests import contract
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ import socket
 import pytest
 import requests
 
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests.contract import RECORDER
 
 pytestmark = pytest.mark.e2e

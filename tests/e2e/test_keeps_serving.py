@@ -20,7 +20,7 @@ import psycopg
 import pytest
 import requests
 
-from shared.config import REPO_ROOT, SERVICES, service_config
+from shared.runtime.config import REPO_ROOT, SERVICES, service_config
 from tests.load import BookingLoad
 from tests.markers import wait_until
 from tests.processes import pids_of
@@ -50,7 +50,7 @@ def _relay_answers(service):
 
 KILLED = [
     ("booking", "services.booking.service:", lambda: _answers(_url("booking", "/health"))),
-    ("booking-relay", "shared.relay services/booking/config.yaml",
+    ("booking-relay", "shared.runtime.relay services/booking/config.yaml",
      lambda: _relay_answers("booking")),
     ("notification", "services.notification.service:",
      lambda: _answers(_url("notification", "/health"))),

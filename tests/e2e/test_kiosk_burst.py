@@ -15,7 +15,7 @@ import uuid
 import pytest
 import requests
 
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests.processes import paused
 
 pytestmark = pytest.mark.e2e

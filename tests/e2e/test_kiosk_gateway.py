@@ -8,9 +8,9 @@ import requests
 
 from services.booking import read_model as booking_read_model
 from services.booking.reference import ReferenceData
-from shared.clock import baku_now, baku_today, utcnow
-from shared.config import service_config
-from shared.dates import day_text
+from shared.vocabulary.clock import baku_now, baku_today, utcnow
+from shared.runtime.config import service_config
+from shared.vocabulary.dates import day_text
 
 pytestmark = pytest.mark.e2e
 GATEWAY = "http://" + service_config("kiosk_gateway")["WEB_SERVER_ADDRESS"]

@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests import days
 from tests.e2e.booking.conftest import form, post
 from tests.mailbox import wait_for_mail

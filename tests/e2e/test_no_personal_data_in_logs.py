@@ -13,7 +13,7 @@ import psycopg
 import pytest
 import requests
 
-from shared.config import REPO_ROOT, service_config
+from shared.runtime.config import REPO_ROOT, service_config
 from tests import chance, days
 from tests.mailbox import confirmation_code, order_code, wait_for_mail
 from tests.markers import wait_until

@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from shared.config import SERVICES, service_config
+from shared.runtime.config import SERVICES, service_config
 
 pytestmark = pytest.mark.e2e
 

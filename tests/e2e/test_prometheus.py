@@ -1,5 +1,5 @@
 """D-4 on the running platform: `make prometheus` (deploy/bin/prometheus: Debian's
-Prometheus and Alertmanager, configured by shared/alerting.py from the same settings
+Prometheus and Alertmanager, configured by shared/ops/alerting.py from the same settings
 as `make run`), started here on its own ports with one-second intervals, scrapes
 every service, relay and the supervisor; every series an alert or a dashboard panel
 reads exists from start-up; the Grafana dashboard's queries are valid PromQL; a
@@ -17,8 +17,8 @@ import pytest
 import requests
 import yaml
 
-from shared.amqp import connect
-from shared.config import REPO_ROOT, SERVICES, service_config
+from shared.runtime.amqp import connect
+from shared.runtime.config import REPO_ROOT, SERVICES, service_config
 from tests.conftest import unused_port
 from tests.mailbox import messages_to
 from tests.processes import pids_of
@@ -117,7 +117,7 @@ def _query(url, query):
 
 def test_d4_every_series_an_alert_or_a_panel_reads_exists_from_start_up(prometheus):
     """Issue 23 §4: a counter that first appears at 1 is invisible to increase() and
-    rate(); every process declares its own at zero (shared.metrics.at_zero)."""
+    rate(); every process declares its own at zero (shared.runtime.metrics.at_zero)."""
     _until(lambda: all(t["health"] == "up" for t in _targets(prometheus)), 60,
            "not every target is up")
     selectors = _selectors()
@@ -163,7 +163,7 @@ def test_d4_the_first_crash_of_a_relay_fires_process_crashed_and_emails_the_oper
     _until(lambda: _query(prometheus, crashes), 60, "the crash counter is not scraped")
     assert float(_query(prometheus, crashes)[0]["value"][1]) == 0  # at zero, not absent
     assert not _alerts(prometheus, "ProcessCrashed", program=program)
-    pids = pids_of("shared.relay services/complaints/config.yaml")
+    pids = pids_of("shared.runtime.relay services/complaints/config.yaml")
     assert pids, "the complaints relay is not running from this checkout"
     try:
         for pid in pids:

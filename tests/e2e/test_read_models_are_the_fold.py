@@ -10,7 +10,7 @@ complaints filed, assigned, answered and withdrawn; the emails of all that
 delivered; a control report generated, and every public event of the day applied by
 monitoring. The day must be in each service's event log (the check is never made on
 an empty platform); then each service's read models, rebuilt from its event log into
-a scratch schema by ``shared.rebuild``, must equal its live tables row for row, while
+a scratch schema by ``shared.ops.rebuild``, must equal its live tables row for row, while
 the platform keeps running. Then the same check as the command line an operator
 runs, which sees a tampered row."""
 import random
@@ -26,9 +26,9 @@ import pytest
 import requests
 
 from services.monitoring.read_model import CATALOGS, consumer_of
-from shared.clock import baku_today
-from shared.config import REPO_ROOT, service_config
-from shared.rebuild import read_model_of, rebuild
+from shared.vocabulary.clock import baku_today
+from shared.runtime.config import REPO_ROOT, service_config
+from shared.ops.rebuild import read_model_of, rebuild
 from tests.e2e.booking.conftest import BOOKING, form, post
 from tests.e2e.test_kiosk_gateway import walk_in_with_its_expected_answer
 from tests.e2e.test_registry import registered
@@ -60,7 +60,7 @@ assert set(DAY) == set(SERVICES), "a new read model: make its day here"
 
 def staff(service):
     """The staff's token, and a request of its own: an answer of the minute before to
-    the same body (this module run twice, shared.idempotency) is not what is asked."""
+    the same body (this module run twice, shared.edge.idempotency) is not what is asked."""
     return {"Authorization": f"Bearer {TOKEN[service]}", "Idempotency-Key": str(uuid.uuid4())}
 
 
@@ -238,14 +238,14 @@ def test_the_read_models_rebuilt_from_the_event_log_equal_the_live_ones(day, ser
 
 
 def test_the_check_is_the_command_line_an_operator_runs_and_it_sees_a_tampered_row(day):
-    """``python -m shared.rebuild booking --check`` exits 0 on the running platform;
+    """``python -m shared.ops.rebuild booking --check`` exits 0 on the running platform;
     a read-model row changed behind the events' back makes it exit 1 and name the
     row by its key only (no personal data on a terminal)."""
     data = form()
     response = post("/bookings", data)
     assert response.status_code == 202, response.text
     booking_id = response.json()["booking_id"]
-    command = [sys.executable, "-m", "shared.rebuild", "booking", "--check"]
+    command = [sys.executable, "-m", "shared.ops.rebuild", "booking", "--check"]
     clean = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     with psycopg.connect(service_config("booking")["DATABASE_URL"], autocommit=True) as conn:

@@ -10,8 +10,8 @@ import requests
 
 from services.registry.names import upper_az
 from services.registry.population import FIN_ALPHABET
-from shared.clock import baku_today
-from shared.config import service_config
+from shared.vocabulary.clock import baku_today
+from shared.runtime.config import service_config
 from tests.population import a_loaded_person
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from shared.config import load_config, service_config
+from shared.runtime.config import load_config, service_config
 from tests.conftest import unused_port
 from tests.markers import wait_until
 

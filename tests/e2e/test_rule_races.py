@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests.citizens import FRONTEND_TOKEN
 from tests.days import bookable_days
 from tests.mailbox import confirmation_code, messages_to, order_code

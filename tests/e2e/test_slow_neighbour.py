@@ -21,7 +21,7 @@ import pytest
 import requests
 from psycopg.conninfo import conninfo_to_dict
 
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests.processes import paused
 
 pytestmark = pytest.mark.e2e

@@ -24,11 +24,11 @@ import pytest
 import requests
 
 from examples.catch_up_subscriber import stream_events
-from shared.amqp import stream_name
-from shared.clock import BAKU
-from shared.config import SERVICES, service_config
-from shared.envelope import sequence_number
-from shared.signatures import verify_event
+from shared.runtime.amqp import stream_name
+from shared.vocabulary.clock import BAKU
+from shared.runtime.config import SERVICES, service_config
+from shared.vocabulary.envelope import sequence_number
+from shared.runtime.signatures import verify_event
 from tests.event_contract import Contract, cloudevent
 from tests.mailbox import wait_for_mail
 from tests.population import a_loaded_person

@@ -7,9 +7,9 @@ import uuid
 import psycopg
 import pytest
 
-from shared.consumer import on_events
-from shared.db import Database
-from shared.deadletters import show
+from shared.runtime.consumer import on_events
+from shared.runtime.db import Database
+from shared.ops.deadletters import show
 from tests.conftest import platform_config
 from tests.demo import CATALOG, thing
 from tests.integration.test_consumer import dlq_depth, effects, publish, wait_for

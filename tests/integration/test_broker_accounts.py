@@ -1,9 +1,9 @@
 """Accounts and least privilege on the broker (issue 14 §1), with real connections.
 
 Each refusal is the broker's own ACCESS_REFUSED (403) on a connection logged in as
-the account: an outside subscriber (``shared.subscribers``: another government
+the account: an outside subscriber (``shared.ops.subscribers``: another government
 system's own account, D-3), and users with the
-permissions ``shared.brokerusers`` derives for our services and relays. Everything
+permissions ``shared.ops.brokerusers`` derives for our services and relays. Everything
 happens in a vhost of the test's own (nameko's ``rabbit_config``): the accounts are
 made there under names of the test's own, so the users of a running platform (users
 are global to the broker) are never touched.
@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 import amqp
 import pytest
 
-from shared import brokerusers, queues, subscribers
-from shared.amqp import connect
+from shared.ops import brokerusers, subscribers
+from shared.runtime import queues
+from shared.runtime.amqp import connect
 
 BOOKING_EVENTS, BOOKING_PRIVATE = "booking.events", "booking.private"
 OUR_QUEUE = "notification.on_booking_email"  # a queue of ours, bound to booking.private
@@ -43,7 +44,7 @@ def broker(rabbit_config):
 
 @pytest.fixture
 def topology(rabbit_config):
-    """As ``shared.topology`` leaves it: booking's exchanges, notification's queue
+    """As ``shared.ops.topology`` leaves it: booking's exchanges, notification's queue
     bound to booking.private, a stream bound to booking.events, another subscriber's
     queue."""
     conn = connect(rabbit_config["AMQP_URI"])
@@ -79,7 +80,7 @@ def subscriber(broker, rabbit_config):
 @pytest.fixture
 def account_as(broker, rabbit_config):
     """``account_as(process)``: the AMQP URI of a user of the test's own with the
-    permissions ``shared.brokerusers`` derives for ``process``."""
+    permissions ``shared.ops.brokerusers`` derives for ``process``."""
     made = []
 
     def make(process):

@@ -11,13 +11,13 @@ import psycopg
 import pytest
 from nameko.testing.services import dummy, entrypoint_hook
 
-from shared.amqp import (BatchPublisher, broker_urls, connect, events_exchange_name,
-                         requeue_exchange_name)
-from shared.consumer import QueueNames, on_event
-from shared.deadletters import show
-from shared.relay import Relay
+from shared.runtime.amqp import (BatchPublisher, broker_urls, connect, events_exchange_name,
+                                 requeue_exchange_name)
+from shared.runtime.consumer import QueueNames, on_event
+from shared.ops.deadletters import show
+from shared.runtime.relay import Relay
 from tests.keys import signer_for
-from shared.rpc import RpcProxy, rpc
+from shared.runtime.rpc import RpcProxy, rpc
 from tests.conftest import platform_config, unused_port
 from tests.demo import CATALOG, thing
 from tests.integration.test_relay import commit_events
@@ -150,7 +150,7 @@ def test_a_message_that_keeps_coming_back_unacked_is_parked_by_the_broker(rabbit
     conn = connect(amqp_uri, confirm_publish=True)
     try:
         channel = conn.channel()
-        # as shared.topology leaves them: the queues, and the service's requeue exchange
+        # as shared.ops.topology leaves them: the queues, and the service's requeue exchange
         # (the handler's queue dead-letters into it) with each queue bound by name
         channel.exchange_declare(requeue_exchange_name("demo"), "direct", durable=True,
                                  auto_delete=False)

@@ -10,10 +10,10 @@ import uuid
 import psycopg
 import pytest
 
-from shared.amqp import BatchPublisher, connect, events_exchange_name
-from shared.consumer import Delivery, RedeliverLater, on_event
-from shared.db import Database
-from shared.deadletters import list_dead_letters, replay, show
+from shared.runtime.amqp import BatchPublisher, connect, events_exchange_name
+from shared.runtime.consumer import Delivery, RedeliverLater, on_event
+from shared.runtime.db import Database
+from shared.ops.deadletters import list_dead_letters, replay, show
 from tests.conftest import platform_config
 from tests.demo import CATALOG, thing
 from tests.markers import wait_until
@@ -161,11 +161,11 @@ def test_a_message_that_is_not_a_valid_event_is_parked_at_once(consumer, rabbit_
 
 
 def test_topology_declares_every_service_exchange_and_consumer_queue(rabbit_config):
-    """``python -m shared.topology`` (run by ``make run`` before anything publishes)
+    """``python -m shared.ops.topology`` (run by ``make run`` before anything publishes)
     declares each service's exchanges and every @on_event handler's queues; ``make
     dlq`` lists exactly those handlers' DLQs."""
-    from shared.config import SERVICES
-    from shared.topology import all_consumer_queues, declare
+    from shared.runtime.config import SERVICES
+    from shared.ops.topology import all_consumer_queues, declare
 
     amqp_uri = rabbit_config["AMQP_URI"]
     queues = declare(amqp_uri)

@@ -16,13 +16,13 @@ import psycopg
 import pytest
 
 from examples.catch_up_subscriber import follow, stream_events
-from shared.amqp import connect, declare_exchange, events_exchange_name, stream_name
-from shared.db import make_pool
-from shared.envelope import format_sequence
-from shared.eventstore import NO_STREAM, EventStore, unit_of_work
-from shared.relay import Relay
-from shared.signatures import Signer, public_jwks, verify_event
-from shared.topology import declare_streams
+from shared.runtime.amqp import connect, declare_exchange, events_exchange_name, stream_name
+from shared.runtime.db import make_pool
+from shared.vocabulary.envelope import format_sequence
+from shared.runtime.eventstore import NO_STREAM, EventStore, unit_of_work
+from shared.runtime.relay import Relay
+from shared.runtime.signatures import Signer, public_jwks, verify_event
+from shared.ops.topology import declare_streams
 from tests.conftest import platform_config
 from tests.demo import CATALOG, thing
 from tests.keys import key_set
@@ -51,7 +51,7 @@ def _outbox_empty(url, timeout=60):
 
 
 def _declare(amqp_uri):
-    """The demo service's exchange and stream, declared as shared.topology does."""
+    """The demo service's exchange and stream, declared as shared.ops.topology does."""
     conn = connect(amqp_uri)
     channel = conn.channel()
     declare_exchange(channel, events_exchange_name("demo"))

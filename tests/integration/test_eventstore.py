@@ -8,10 +8,10 @@ import psycopg
 import pytest
 from marshmallow import Schema, fields
 
-from shared.catalog import EventCatalog, InvalidEventData
-from shared.db import make_pool
-from shared.eventstore import (ANY_VERSION, NO_STREAM, START, ConcurrencyError, EventStore,
-                               unit_of_work)
+from shared.vocabulary.catalog import EventCatalog, InvalidEventData
+from shared.runtime.db import make_pool
+from shared.runtime.eventstore import (ANY_VERSION, NO_STREAM, START, ConcurrencyError, EventStore,
+                                       unit_of_work)
 from tests.demo import CATALOG, thing
 
 pytestmark = pytest.mark.integration
@@ -202,7 +202,7 @@ def test_a_naive_position_follower_skips_events_the_horizon_reader_does_not(pool
 
 def test_a_v1_event_stored_before_a_breaking_change_is_read_as_v2(pool, store):
     """Issue 14 §3: events stay stored as written; the store reads them through the
-    type's upcaster at the version the code knows (shared.catalog)."""
+    type's upcaster at the version the code knows (shared.vocabulary.catalog)."""
     with unit_of_work(pool, store, corr()) as uow:
         uow.append("thing-v1", NO_STREAM, thing(uow, "v1", 5))
 
@@ -273,7 +273,7 @@ def test_events_read_in_numeric_transaction_order_across_a_power_of_ten(pool, st
 
 
 def test_the_relay_fetches_in_numeric_transaction_order_across_a_power_of_ten(pool, store):
-    from shared.relay import Relay
+    from shared.runtime.relay import Relay
     with pool.connection() as conn:
         conn.autocommit = True
         low, high = _xids_across_a_power_of_ten(conn)

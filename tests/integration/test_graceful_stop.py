@@ -15,7 +15,7 @@ import pytest
 import requests
 import yaml
 
-from shared.config import REPO_ROOT, service_config
+from shared.runtime.config import REPO_ROOT, service_config
 from tests import days
 from tests.conftest import unused_port
 

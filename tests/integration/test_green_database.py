@@ -11,8 +11,8 @@ import psycopg
 import pytest
 import requests
 
-from shared.db import Database
-from shared.http import http
+from shared.runtime.db import Database
+from shared.edge.http import http
 from tests.conftest import platform_config
 from tests.demo import CATALOG
 

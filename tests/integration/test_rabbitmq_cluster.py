@@ -45,13 +45,13 @@ from nameko.testing.services import dummy, entrypoint_hook, replace_dependencies
 from services.booking.reference import ReferenceData
 from services.booking.service import BookingService
 from services.notification.service import NotificationService
-from shared.config import service_config
-from shared.errors import Unavailable
-from shared.relay import Relay
+from shared.runtime.config import service_config
+from shared.vocabulary.errors import Unavailable
+from shared.runtime.relay import Relay
 from tests.keys import signer_for
-from shared.rpc import RpcProxy
-from shared.topology import declare
-from shared.config import service_config
+from shared.runtime.rpc import RpcProxy
+from shared.ops.topology import declare
+from shared.runtime.config import service_config
 from tests import chance
 from tests.clock import Clock
 from tests.conftest import platform_config, unused_port

@@ -32,8 +32,8 @@ from nameko.testing.services import replace_dependencies
 from services.complaints.service import ComplaintsService
 from services.monitoring.service import MonitoringService
 from services.registry.service import RegistryService
-from shared.clock import BAKU
-from shared.config import service_config
+from shared.vocabulary.clock import BAKU
+from shared.runtime.config import service_config
 from tests import contract
 from tests.citizens import as_citizen
 from tests.clock import Clock

@@ -9,9 +9,9 @@ import psycopg
 import pytest
 from prometheus_client import REGISTRY
 
-from shared import ratelimit
-from shared.db import make_pool
-from shared.errors import TooManyRequests
+from shared.edge import ratelimit
+from shared.runtime.db import make_pool
+from shared.vocabulary.errors import TooManyRequests
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)

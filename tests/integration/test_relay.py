@@ -12,12 +12,12 @@ import eventlet
 import pytest
 import yaml
 
-from shared.amqp import connect, events_exchange_name
-from shared.db import make_pool
-from shared.envelope import format_sequence
-from shared.eventstore import NO_STREAM, EventStore, unit_of_work
-from shared.relay import FAULT_ENV
-from shared.signatures import load_keys, public_jwks, verify_event
+from shared.runtime.amqp import connect, events_exchange_name
+from shared.runtime.db import make_pool
+from shared.vocabulary.envelope import format_sequence
+from shared.runtime.eventstore import NO_STREAM, EventStore, unit_of_work
+from shared.runtime.relay import FAULT_ENV
+from shared.runtime.signatures import load_keys, public_jwks, verify_event
 from tests.conftest import platform_config
 from tests.demo import CATALOG, thing
 from tests.keys import write_key_set
@@ -60,7 +60,7 @@ def run_relay(config, fault=None):
     env.pop(FAULT_ENV, None)
     if fault:
         env[FAULT_ENV] = fault
-    return subprocess.Popen([sys.executable, "-m", "shared.relay", str(config)], cwd=REPO,
+    return subprocess.Popen([sys.executable, "-m", "shared.runtime.relay", str(config)], cwd=REPO,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 

@@ -11,8 +11,8 @@ import requests
 from nameko.testing.services import replace_dependencies
 
 from services.booking.service import BookingService
-from shared.clock import BAKU
-from shared.config import service_config
+from shared.vocabulary.clock import BAKU
+from shared.runtime.config import service_config
 from tests.clock import Clock
 from tests.conftest import unused_port
 from tests.markers import timer_runs, wait_until

@@ -1,16 +1,16 @@
 """Issue 13 §2: every queue our consumers read is a quorum queue, declared by
-``shared.topology`` — and a deployment of classic queues (the shape before) becomes
-one without losing a message, by the same ``python -m shared.topology`` that
+``shared.ops.topology`` — and a deployment of classic queues (the shape before) becomes
+one without losing a message, by the same ``python -m shared.ops.topology`` that
 ``make run`` runs. On the real broker, in a vhost of the test's own."""
 import uuid
 
 import amqp
 import pytest
 
-from shared.amqp import connect, events_exchange_name, private_exchange_name
-from shared.consumer import ATTEMPT_HEADER, ERROR_HEADER
-from shared.deadletters import show
-from shared.topology import MIGRATING_SUFFIX, MigrationRefused, check, declare, queue_groups
+from shared.runtime.amqp import connect, events_exchange_name, private_exchange_name
+from shared.runtime.consumer import ATTEMPT_HEADER, ERROR_HEADER
+from shared.ops.deadletters import show
+from shared.ops.topology import MIGRATING_SUFFIX, MigrationRefused, check, declare, queue_groups
 
 pytestmark = pytest.mark.integration
 

@@ -8,15 +8,15 @@ import subprocess
 
 import yaml
 
-from shared import asyncapi
-from shared.config import REPO_ROOT
+from shared.ops import asyncapi
+from shared.runtime.config import REPO_ROOT
 
 SCHEMA_CHECK = REPO_ROOT / "deploy" / "schema-check"
 
 
 def test_the_committed_document_is_the_generated_one():
     assert asyncapi.DOCUMENT.read_text("utf-8") == asyncapi.render(), \
-        "run: python -m shared.asyncapi"
+        "run: python -m shared.ops.asyncapi"
 
 
 def test_it_is_valid_asyncapi_3_by_the_asyncapi_parser():

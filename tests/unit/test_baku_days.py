@@ -21,8 +21,8 @@ from services.complaints import domain as complaints
 from services.complaints.events import ComplaintFiled
 from services.kiosk_gateway import domain as kiosk
 from services.registry.schemas import NameQuery
-from shared.clock import BAKU, baku_today, validating_on
-from shared.config import REPO_ROOT
+from shared.vocabulary.clock import BAKU, baku_today, validating_on
+from shared.runtime.config import REPO_ROOT
 from tests.unit.booking.fakes import SHIPPED
 
 LATE_UTC = datetime(2026, 12, 7, 23, 30, tzinfo=timezone.utc)      # Baku: 8th, 03:30
@@ -125,7 +125,7 @@ FORBIDDEN = re.compile(r"\bdate\.today\(|\bdatetime\.(?:now|utcnow|today)\(|"
 
 
 def test_no_code_reads_the_machine_day_but_the_clock_module():
-    """One clock: outside ``shared/clock.py`` no service or shared module asks the
+    """One clock: outside ``shared/vocabulary/clock.py`` no service or shared module asks the
     machine for the date or the time of day (the service's clock does)."""
     offenders = []
     for folder in ("services", "shared"):

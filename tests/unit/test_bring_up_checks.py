@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from shared.config import REPO_ROOT
+from shared.runtime.config import REPO_ROOT
 
 LIB = REPO_ROOT / "deploy" / "lib" / "procs.sh"
 

@@ -7,8 +7,8 @@ kill). The platform's queue consumers swallow it: the unacked message goes back 
 its queue with its dead channel and its redelivery is handled once."""
 import pytest
 
-from shared.consumer import BrokerSafeQueueConsumer, EventQueueConsumer
-from shared.rpc import QuorumRpcConsumer
+from shared.runtime.consumer import BrokerSafeQueueConsumer, EventQueueConsumer
+from shared.runtime.rpc import QuorumRpcConsumer
 
 
 class _Channel:

@@ -1,5 +1,5 @@
 """D-2: services talk only through RabbitMQ — events, and RPC over the broker where a
-caller needs an answer (the kiosk gateway asks booking, ``shared.rpc``). Read from the
+caller needs an answer (the kiosk gateway asks booking, ``shared.runtime.rpc``). Read from the
 source with ``ast``, so a shortcut between two services fails here before it runs.
 
 What a service package (``services/<name>/``) may use of another one:
@@ -30,7 +30,7 @@ Allowed on purpose:
   command a person runs; a client of its own service's HTTP API, as a kiosk is (D-5).
 * monitoring's ``EVENT_LOGS``: the other services' databases, read only by the
   operator's rebuild commands (``python -m services.monitoring.rebuild``,
-  ``python -m shared.rebuild monitoring``) to replay what the broker carried, cut to
+  ``python -m shared.ops.rebuild monitoring``) to replay what the broker carried, cut to
   the public schema; never by the running service.
 * ``shared/``: the platform code every service runs (event store, relay, consumers,
   RPC over the broker). It imports no service; its operator tools load one by name.
@@ -39,7 +39,7 @@ import ast
 import re
 from pathlib import Path
 
-from shared.config import PAGES, SERVICES
+from shared.runtime.config import PAGES, SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = SERVICES + PAGES
@@ -50,7 +50,8 @@ CONTRACT_OWNERS = {"reference": {"booking"}}  # only booking's reference data is
 HTTP_CLIENTS = {"requests", "urllib.request", "http.client", "httpx", "aiohttp", "urllib3"}
 CONNECTIONS = HTTP_CLIENTS | {"socket", "smtplib", "psycopg", "psycopg_pool", "kombu", "amqp",
                               "pika", "nameko.rpc", "nameko.web", "nameko.events",
-                              "shared.db", "shared.rpc", "shared.consumer", "shared.http"}
+                              "shared.runtime.db", "shared.runtime.rpc", "shared.runtime.consumer",
+                              "shared.edge.http"}
 # A terminal kiosk (D-5): the one HTTP client outside the pages; it calls its own service.
 OWN_HTTP_CLIENTS = {"services/kiosk_gateway/simulator.py": "kiosk_gateway"}
 # The settings that say where another service is.
@@ -189,11 +190,11 @@ def test_d2_monitoring_reads_other_databases_only_in_the_operators_rebuild():
 
 def test_d2_the_pages_keep_no_data_and_join_no_broker_conversation():
     """Only HTTP: no database, broker or mail client, no service's package (their own
-    HTTP server, ``shared.http``, is how the browser reaches them)."""
+    HTTP server, ``shared.edge.http``, is how the browser reaches them)."""
     for path, tree in modules("web"):
         names = imported(tree, "services.web")
         assert not {n for n in names if reaches(n, CONNECTIONS - HTTP_CLIENTS
-                                                - {"shared.http"})}, path
+                                                - {"shared.edge.http"})}, path
         assert not {n for n in names if n.startswith("services.")
                     and not n.startswith("services.web")}, path
     settings = (ROOT / "services" / "web" / "config.yaml").read_text("utf-8")

@@ -1,11 +1,11 @@
 """Issue 23 §5: one reading of a day for people, ``DD.MM.YYYY`` with the weekday in
-the reader's language (``shared.dates``), for pages, emails, refusals and tickets."""
+the reader's language (``shared.vocabulary.dates``), for pages, emails, refusals and tickets."""
 from datetime import date, datetime, timedelta
 
 import pytest
 
-from shared import dates
-from shared.clock import BAKU
+from shared.vocabulary import dates
+from shared.vocabulary.clock import BAKU
 
 # A week of days whose weekdays are known from the calendar, Monday first: the week of
 # 7 December 2026 (8 December 2026 is the issue's Tuesday).

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from services.kiosk_gateway import domain as kiosk
 from services.registry.schemas import CardBody
-from shared.clock import baku_datetime, baku_today
+from shared.vocabulary.clock import baku_datetime, baku_today
 from tests import days
 
 FIRST = baku_today()

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from shared.config import REPO_ROOT
+from shared.runtime.config import REPO_ROOT
 
 DOCS = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md")),
         *sorted((REPO_ROOT / "docs" / "openapi").glob("*.json")),

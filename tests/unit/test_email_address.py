@@ -7,9 +7,9 @@ from marshmallow import ValidationError
 
 from services.booking.schemas import BookingRequestSchema
 from services.complaints.api import ComplaintBody
-from shared.email_address import (INVALID, LOCAL_PART, EmailRefused, normalize_email,
-                                  smtp_address)
-from shared.errors import reasons_from_marshmallow
+from shared.vocabulary.email_address import (INVALID, LOCAL_PART, EmailRefused, normalize_email,
+                                             smtp_address)
+from shared.vocabulary.errors import reasons_from_marshmallow
 
 
 def test_addresses_are_kept_as_typed_with_the_domain_in_lower_case():
@@ -82,7 +82,7 @@ def test_q5_a_local_part_over_64_or_an_address_over_254_characters_is_refused():
     nobody sees it."""
     import pytest
 
-    from shared.email_address import EmailRefused, normalize_email
+    from shared.vocabulary.email_address import EmailRefused, normalize_email
 
     assert normalize_email("a" * 64 + "@example.az")
     with pytest.raises(EmailRefused) as refused:

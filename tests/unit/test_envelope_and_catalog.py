@@ -5,8 +5,8 @@ import uuid
 import pytest
 from marshmallow import Schema, ValidationError, fields
 
-from shared.catalog import EventCatalog, InvalidEventData, UnknownEventType
-from shared.envelope import envelope_from_dict
+from shared.vocabulary.catalog import EventCatalog, InvalidEventData, UnknownEventType
+from shared.vocabulary.envelope import envelope_from_dict
 from tests.demo import CATALOG, thing
 
 

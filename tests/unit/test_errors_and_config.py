@@ -2,8 +2,8 @@
 import pytest
 from marshmallow import Schema, ValidationError, fields, validates
 
-from shared.config import load_config, service_config
-from shared.errors import Text, ValidationFailed, reasons_from_marshmallow
+from shared.runtime.config import load_config, service_config
+from shared.vocabulary.errors import Text, ValidationFailed, reasons_from_marshmallow
 
 
 class Form(Schema):

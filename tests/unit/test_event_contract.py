@@ -14,8 +14,8 @@ from services.booking.events import CATALOG as BOOKING
 from services.kiosk_gateway.events import CATALOG as KIOSK
 from services.monitoring.events import CATALOG as MONITORING
 from services.notification.events import CATALOG as NOTIFICATION
-from shared import asyncapi
-from shared.envelope import format_sequence
+from shared.ops import asyncapi
+from shared.vocabulary.envelope import format_sequence
 from tests.event_contract import Contract
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)

@@ -11,10 +11,10 @@ import uuid
 import pytest
 
 from examples import catch_up_subscriber
-from shared.config import service_config
-from shared.envelope import format_sequence, sequence_number
-from shared.relay import Relay
-from shared.signatures import InvalidSignature, Signer, public_jwks, verify_event
+from shared.runtime.config import service_config
+from shared.vocabulary.envelope import format_sequence, sequence_number
+from shared.runtime.relay import Relay
+from shared.runtime.signatures import InvalidSignature, Signer, public_jwks, verify_event
 from tests.demo import CATALOG, thing
 from tests.event_contract import Contract, cloudevent
 from tests.keys import key_set

@@ -1,6 +1,6 @@
 """Issue 12: one canonical form for every identifier and date a person types
-(shared.identity), read by the same marshmallow fields in every schema
-(shared.fields). Q-5 (the form's ID card and phone), Q-3/Q-6 (the confirmation code),
+(shared.vocabulary.identity), read by the same marshmallow fields in every schema
+(shared.vocabulary.fields). Q-5 (the form's ID card and phone), Q-3/Q-6 (the confirmation code),
 Q-4/Q-7 (the order code), F-1 (the ID card), F-2 (the birth date)."""
 import importlib
 from datetime import date, datetime, timezone
@@ -8,9 +8,9 @@ from datetime import date, datetime, timezone
 import pytest
 from marshmallow import Schema, ValidationError
 
-from shared import fields as asan
-from shared import identity
-from shared.errors import reasons_from_marshmallow
+from shared.vocabulary import fields as asan
+from shared.vocabulary import identity
+from shared.vocabulary.errors import reasons_from_marshmallow
 
 ARABIC_INDIC = "٠١٢٣٤٥٦٧٨٩"           # U+0660…: phones set to Arabic
 EXTENDED_ARABIC_INDIC = "۰۱۲۳۴۵۶۷۸۹"  # U+06F0…: Persian and Urdu keyboards
@@ -237,7 +237,7 @@ def _request_fields():
     the services' OpenAPI routes, nested schemas included."""
     from marshmallow import fields as mm
 
-    from shared.config import SERVICES
+    from shared.runtime.config import SERVICES
 
     found = []
 

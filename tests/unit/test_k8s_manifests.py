@@ -31,7 +31,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from shared.config import REPO_ROOT, SERVICES, load_config, service_config_path
+from shared.runtime.config import REPO_ROOT, SERVICES, load_config, service_config_path
 
 K8S = REPO_ROOT / "deploy" / "k8s"
 SCHEMA_CHECK = K8S.parent / "schema-check"
@@ -264,7 +264,7 @@ def served_ports(resources, template, container):
     config_path = args[args.index("--config") + 1] if "--config" in args else args[-1]
     with mock.patch.dict(os.environ, pod_environment(resources, template, container), clear=True):
         config = load_config(REPO_ROOT / config_path)
-    if "shared.relay" in args:
+    if "shared.runtime.relay" in args:
         return [(str(config["RELAY_METRICS_BIND"]), int(config["RELAY_METRICS_PORT"]))]
     host, port = str(config["WEB_SERVER_ADDRESS"]).rsplit(":", 1)
     return [(host, int(port))]
@@ -320,7 +320,7 @@ def test_every_process_finds_the_clusters_broker_and_database_not_the_local_ones
 @pytest.mark.parametrize("overlay", ["dev", "production"])
 def test_every_service_and_relay_logs_in_to_the_broker_as_itself(rendered, overlay):
     """Issue 14 §1: its own Secret (username = its Procfile name, the user of
-    shared.brokerusers); only the topology init container is the administrator."""
+    shared.ops.brokerusers); only the topology init container is the administrator."""
     resources = rendered[overlay]
     users = {}
     for name, template in pod_templates(resources):

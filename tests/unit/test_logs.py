@@ -1,5 +1,5 @@
 """Secrets never reach a log line (non-negotiable 5) — no servers needed."""
-from shared.logs import MASK, redact
+from shared.runtime.logs import MASK, redact
 
 
 def test_codes_and_personal_data_are_masked_whatever_the_caller_passes():
@@ -31,7 +31,7 @@ def test_what_is_not_personal_data_is_left_alone():
 
 
 def test_identifiers_are_masked_in_any_case_and_any_script():
-    """The platform reads them so (shared.identity); an attacker typed them so into a
+    """The platform reads them so (shared.vocabulary.identity); an attacker typed them so into a
     form field that ended up in a log message."""
     line = redact(None, "warning", {"event": "GET /centres/../../metrics?aze19300792 "
                                              "AZE١٩٣٠٠٧٩٢ 0bpbbyd (050) 123-45-67 ١٢٣٤٥٦ x#"})

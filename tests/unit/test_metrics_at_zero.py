@@ -1,5 +1,5 @@
 """D-4: every labelled counter an alert or a dashboard panel reads exists at 0 from
-start-up for the label values the process knows (``shared.metrics.at_zero``), so that
+start-up for the label values the process knows (``shared.runtime.metrics.at_zero``), so that
 the first crash, the first throttled lookup or the first failed email is an increase
 Prometheus sees. The running platform is checked the same way through a real
 Prometheus by tests/e2e/test_prometheus.py."""
@@ -12,11 +12,11 @@ import pytest
 from nameko.containers import ServiceContainer
 from prometheus_client import REGISTRY, CollectorRegistry, Counter
 
-from shared import supervision
-from shared.config import SERVICES, service_config
-from shared.metrics import ENTRYPOINT_OUTCOMES, EntrypointMetrics, at_zero
+from shared.ops import supervision
+from shared.runtime.config import SERVICES, service_config
+from shared.runtime.metrics import ENTRYPOINT_OUTCOMES, EntrypointMetrics, at_zero
 from services.booking.reference import ReferenceData
-from shared.ratelimit import RateLimits
+from shared.edge.ratelimit import RateLimits
 
 
 # The tests below read the process's own registry, which the in-process services of
@@ -65,7 +65,7 @@ def test_d4_every_supervised_program_has_its_crash_counter_at_zero(scale):
 
 def test_d4_the_listener_is_told_the_scale_supervisord_runs():
     config = supervision.render_config("/state", "/log", scale=2, amqp_uris={})
-    assert "shared.supervision listen --scale 2" in config
+    assert "shared.ops.supervision listen --scale 2" in config
 
 
 @in_fresh_process

@@ -1,5 +1,5 @@
 """The OpenAPI documents in docs/openapi/ are generated from the marshmallow schemas
-and must not drift from them (`python -m shared.openapi` regenerates them)."""
+and must not drift from them (`python -m shared.edge.openapi` regenerates them)."""
 import json
 import os
 import shutil
@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from shared.config import REPO_ROOT, SERVICES
-from shared.openapi import render, service_spec
+from shared.runtime.config import REPO_ROOT, SERVICES
+from shared.edge.openapi import render, service_spec
 
 
 DOCUMENTED = [service for service in SERVICES if service_spec(service) is not None]
@@ -22,7 +22,7 @@ def test_the_services_with_an_api_are_documented():
 def test_docs_hold_the_current_document(service):
     spec = service_spec(service)
     path = REPO_ROOT / "docs" / "openapi" / f"{service}.json"
-    assert path.read_text("utf-8") == render(spec), "run: python -m shared.openapi"
+    assert path.read_text("utf-8") == render(spec), "run: python -m shared.edge.openapi"
 
 
 def test_the_booking_form_documents_every_required_field():

@@ -23,7 +23,7 @@ def promtool(*args):
 
 
 def test_d4_config_and_rules_are_valid(tmp_path, monkeypatch):
-    from shared import alerting
+    from shared.ops import alerting
 
     monkeypatch.setenv("BOOKING_RELAY_PORT", "47001")
     monkeypatch.setenv("SCALE", "2")

@@ -1,13 +1,13 @@
 """Issue 13 §2: every queue we consume from is a quorum queue, with its arguments made
-in one place (``shared.queues``): the consumer, topology and the dead-letter tool
+in one place (``shared.runtime.queues``): the consumer, topology and the dead-letter tool
 declare them alike, or RabbitMQ refuses (PRECONDITION_FAILED)."""
 import pytest
 
-from shared import queues
-from shared.consumer import QueueNames
-from shared.rpc import request_queue
-from shared.settings import SettingsError
-from shared.topology import queue_groups
+from shared.runtime import queues
+from shared.runtime.consumer import QueueNames
+from shared.runtime.rpc import request_queue
+from shared.runtime.settings import SettingsError
+from shared.ops.topology import queue_groups
 
 
 def test_every_queue_of_every_handler_and_service_is_a_quorum_queue():

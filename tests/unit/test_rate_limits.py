@@ -8,13 +8,13 @@ import pytest
 
 from services.booking import domain as booking
 from services.booking.events import CATALOG as BOOKING_EVENTS
-from shared.config import service_config
-from shared.http import status_of
-from shared import ratelimit
-from shared.auth import token_hash
-from shared.clients import Client, client_of, peer_address
-from shared.errors import TooManyRequests, slow_down, wait_words
-from shared.settings import SettingsError
+from shared.runtime.config import service_config
+from shared.edge.http import status_of
+from shared.edge import ratelimit
+from shared.edge.auth import token_hash
+from shared.edge.clients import Client, client_of, peer_address
+from shared.vocabulary.errors import TooManyRequests, slow_down, wait_words
+from shared.runtime.settings import SettingsError
 from tests.unit.booking.fakes import SHIPPED
 
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)

@@ -3,9 +3,9 @@ failure: its delay queues, the delay chosen for a wait, and how it is counted â€
 while a real failure still retries, then parks (non-negotiable 3)."""
 import sys
 
-from shared.consumer import EventConsumer, QueueNames, RedeliverLater
-from shared.errors import ValidationFailed
-from shared.metrics import outcome_of
+from shared.runtime.consumer import EventConsumer, QueueNames, RedeliverLater
+from shared.vocabulary.errors import ValidationFailed
+from shared.runtime.metrics import outcome_of
 
 NAMES = QueueNames("notification", "on_booking_email", 3,
                    (3600000, 1000, 5000, 30000, 60000, 300000, 900000), delivery_limit=10)

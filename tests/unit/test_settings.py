@@ -1,4 +1,4 @@
-"""One typed settings object per service (shared/settings.py): each key of a
+"""One typed settings object per service (shared/runtime/settings.py): each key of a
 service's ``config.yaml`` is a field of its settings class and each field a key
 there, so a setting has one name and one default (the ``${VAR:default}`` in
 ``config.yaml``); a missing or malformed key stops the service at start-up."""
@@ -15,8 +15,8 @@ from services.monitoring.settings import MonitoringSettings
 from services.notification.settings import NotificationSettings
 from services.registry.settings import RegistrySettings
 from services.web.settings import WebSettings
-from shared.config import REPO_ROOT, service_config, service_config_path
-from shared.settings import Settings, SettingsError
+from shared.runtime.config import REPO_ROOT, service_config, service_config_path
+from shared.runtime.settings import Settings, SettingsError
 
 # The services whose settings are one object; a service is added here when it is.
 SETTINGS = {"registry": RegistrySettings, "complaints": ComplaintsSettings,
@@ -117,7 +117,7 @@ def test_booking_caps_go_off_with_the_rate_limits_and_a_cap_of_zero_is_none():
 
 def test_the_shared_runtime_reads_a_declared_key_without_a_default_of_its_own():
     """A key some config.yaml declares is read by shared/*.py through
-    ``shared.settings.setting`` (missing: SettingsError naming it), never with
+    ``shared.runtime.settings.setting`` (missing: SettingsError naming it), never with
     ``.get(KEY…)``, which would give it a second default in code."""
     declared = set().union(*(yaml_keys(service) for service in SETTINGS))
     found = []
@@ -129,7 +129,7 @@ def test_the_shared_runtime_reads_a_declared_key_without_a_default_of_its_own():
 
 
 def test_a_platform_key_missing_from_the_config_is_named():
-    from shared import queues
+    from shared.runtime import queues
 
     with pytest.raises(SettingsError) as refused:
         queues.stream(service_config("booking") | {"EVENT_STREAM_MAX_BYTES": "lots"})

@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from shared import signatures, signing, verify
-from shared.envelope import Envelope, new_id, utcnow
+from shared.runtime import signatures
+from shared.ops import signing, verify
+from shared.vocabulary.envelope import Envelope, new_id, utcnow
 
 
 def _event(**data):

@@ -16,8 +16,8 @@ import pytest
 from cloudevents.core.formats.json import JSONFormat
 
 from examples import verify_with_jose_libraries as example
-from shared import signatures
-from shared.envelope import Envelope, new_id, utcnow
+from shared.runtime import signatures
+from shared.vocabulary.envelope import Envelope, new_id, utcnow
 from tests.verifiers import NODE_EXAMPLE, PYTHON_VERIFIERS, REPO, verify_with_node_jose
 
 EVENTS_MD = (REPO / "docs" / "EVENTS.md").read_text("utf-8")

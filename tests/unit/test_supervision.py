@@ -8,7 +8,7 @@ import time
 
 import requests
 
-from shared import brokerusers, supervision
+from shared.ops import brokerusers, supervision
 
 
 def _config(scale):

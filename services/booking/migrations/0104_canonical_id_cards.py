@@ -1,5 +1,5 @@
 """Q-5 and the rule "one booking per ID card, service and day": ID cards stored in
-one canonical form (shared.identity, issue 12).
+one canonical form (shared.vocabulary.identity, issue 12).
 
 Until now an ID card typed in Arabic-Indic, Persian or Devanagari digits was stored
 as typed, so the same card was three cards to the hoarding rule and to the operator
@@ -8,7 +8,7 @@ to the same form, with the same function. (The events keep what was typed.)
 """
 from yoyo import step
 
-from shared.identity import canonical_id_card
+from shared.vocabulary.identity import canonical_id_card
 
 __depends__ = {"0103_client_address"}
 
@@ -18,7 +18,7 @@ NOT_CANONICAL = ("SELECT DISTINCT id_card FROM bookings"
 
 def canonical_id_cards(conn):
     """Rewrite every stored ID card not in its canonical form
-    (``shared.identity.canonical_id_card``)."""
+    (``shared.vocabulary.identity.canonical_id_card``)."""
     cursor = conn.cursor()
     cursor.execute(NOT_CANONICAL)
     for (typed,) in cursor.fetchall():

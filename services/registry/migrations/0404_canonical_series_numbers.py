@@ -1,4 +1,4 @@
-"""F-1: ID card numbers stored in one canonical form (shared.identity, issue 12).
+"""F-1: ID card numbers stored in one canonical form (shared.vocabulary.identity, issue 12).
 
 Staff could register a card typed in Arabic-Indic, Persian or Devanagari digits, and
 it was stored as typed: the lookup, which reads the canonical form, never found it.
@@ -8,7 +8,7 @@ cards cannot share a number, and which one is right is for the staff to decide.
 """
 from yoyo import step
 
-from shared.identity import canonical_id_card
+from shared.vocabulary.identity import canonical_id_card
 
 __depends__ = {"0403_registry_lenient_name_key"}
 
@@ -17,7 +17,8 @@ NOT_CANONICAL = ("SELECT series_number FROM id_documents"
 
 
 def canonical_series_numbers(conn):
-    """Rewrite every stored card number not in its canonical form (``shared.identity``)."""
+    """Rewrite every stored card number not in its canonical form
+    (``shared.vocabulary.identity``)."""
     cursor = conn.cursor()
     cursor.execute(NOT_CANONICAL)
     for (typed,) in cursor.fetchall():

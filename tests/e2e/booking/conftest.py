@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 import requests
 
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests import chance, days
 from tests.mailbox import confirmation_code, order_code, wait_for_mail
 

@@ -1,5 +1,5 @@
 """Another government system's subscriber (D-3), written as a ministry would write it:
-from what it was handed — its broker account (``python -m shared.subscribers add``),
+from what it was handed — its broker account (``python -m shared.ops.subscribers add``),
 the local CA's certificate, the published contract (docs/asyncapi.yaml) and the
 service's JWKS URL — with pika, jsonschema, cryptography and PyYAML, and none of our
 code: run as a program, it refuses to import ``shared``, ``services``, ``examples``

@@ -4,7 +4,7 @@ import eventlet
 import pytest
 import requests
 
-from shared.dates import day_text
+from shared.vocabulary.dates import day_text
 from tests.citizens import as_citizen
 from tests.mailbox import confirmation_code, order_code, text_of, wait_for_mail
 

@@ -5,7 +5,7 @@ routes take, opens them; anything else is a 401 in the one bilingual error shape
 import pytest
 import requests
 
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests.mailbox import wait_for_mail
 
 from .conftest import post

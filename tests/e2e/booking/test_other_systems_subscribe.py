@@ -1,7 +1,7 @@
 """D-3: other government systems subscribe to the events without running our code.
 
 A citizen books, confirms and cancels through the real API; only then does a ministry
-arrive. The operator gives it an account (``python -m shared.subscribers add``, as
+arrive. The operator gives it an account (``python -m shared.ops.subscribers add``, as
 docs/EVENTS.md "Onboarding a subscriber" says); the ministry's own program
 (``ministry_subscriber.py``: pika, jsonschema, cryptography, PyYAML; it refuses to
 import any module of ours) catches up on ``booking.events.stream`` over AMQPS from
@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from cryptography.exceptions import InvalidSignature
 
-from shared.clock import utcnow
-from shared.config import REPO_ROOT, service_config
+from shared.vocabulary.clock import utcnow
+from shared.runtime.config import REPO_ROOT, service_config
 
 from . import ministry_subscriber
 from .conftest import book_confirm_and_cancel
@@ -38,8 +38,8 @@ HISTORY = ["BookingRequested", "CodeConfirmed", "BookingCancelled"]
 
 
 def _operator(*args):
-    """``python -m shared.subscribers …`` as an operator runs it."""
-    done = subprocess.run([sys.executable, "-m", "shared.subscribers", *args], cwd=REPO_ROOT,
+    """``python -m shared.ops.subscribers …`` as an operator runs it."""
+    done = subprocess.run([sys.executable, "-m", "shared.ops.subscribers", *args], cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout

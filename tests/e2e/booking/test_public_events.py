@@ -12,9 +12,9 @@ import requests
 
 from services.booking.events import CATALOG as BOOKING_EVENTS
 from services.notification.events import CATALOG as NOTIFICATION_EVENTS
-from shared.config import service_config
-from shared.envelope import envelope_from_dict, format_sequence
-from shared.signatures import InvalidSignature, verify_event
+from shared.runtime.config import service_config
+from shared.vocabulary.envelope import envelope_from_dict, format_sequence
+from shared.runtime.signatures import InvalidSignature, verify_event
 from tests.mailbox import confirmation_code, order_code, wait_for_mail
 
 from .conftest import form, post

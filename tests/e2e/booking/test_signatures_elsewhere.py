@@ -1,7 +1,7 @@
 """Real events, verified as a ministry would (D-3, issue 23 §2): a booking made on the
 running platform, its events read from RabbitMQ by a plain pika client, and their
 bytes as delivered checked with PyJWT, jwcrypto, Node's ``jose`` and ``cryptography``
-— the code docs/EVENTS.md shows — and with ``python -m shared.verify``, against the
+— the code docs/EVENTS.md shows — and with ``python -m shared.ops.verify``, against the
 JWKS each service serves, several services' keys in one set. What the CloudEvents
 SDK writes back from such an event verifies with none of them."""
 import base64
@@ -17,7 +17,7 @@ import pytest
 import requests
 from cloudevents.core.formats.json import JSONFormat
 
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests.verifiers import PYTHON_VERIFIERS, REPO, verify_with_node_jose
 
 from .conftest import form, post
@@ -88,7 +88,7 @@ def test_real_events_verify_with_pyjwt_jwcrypto_node_jose_and_cryptography(deliv
     assert (status, lines) == (0, [f"ok {json.loads(body)['id']}" for body in delivered])
     (tmp_path / "booking.json").write_text(json.dumps(keys["booking"]))
     (tmp_path / "notification.json").write_text(json.dumps(keys["notification"]))
-    ours = subprocess.run([sys.executable, "-m", "shared.verify", "--jwks",
+    ours = subprocess.run([sys.executable, "-m", "shared.ops.verify", "--jwks",
                            str(tmp_path / "booking.json"), "--jwks",
                            str(tmp_path / "notification.json"), "-"], cwd=REPO,
                           input=b"".join(body + b"\n" for body in delivered),

@@ -15,7 +15,7 @@ from nameko.testing.services import replace_dependencies
 from prometheus_client import REGISTRY
 
 from services.booking.service import BookingService
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests import days
 from tests.clock import Clock
 from tests.conftest import unused_port

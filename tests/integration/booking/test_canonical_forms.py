@@ -13,9 +13,9 @@ import pytest
 import requests
 from nameko.testing.services import replace_dependencies
 
-from shared.clock import BAKU
+from shared.vocabulary.clock import BAKU
 from services.booking.service import BookingService
-from shared.config import service_config
+from shared.runtime.config import service_config
 
 pytestmark = pytest.mark.integration
 
@@ -154,7 +154,7 @@ def test_q5_id_cards_stored_before_in_other_digits_are_made_canonical(make_datab
 
     from yoyo import get_backend, read_migrations
 
-    from shared.db import PLATFORM_MIGRATIONS, apply_migrations, yoyo_url
+    from shared.runtime.db import PLATFORM_MIGRATIONS, apply_migrations, yoyo_url
 
     folder = Path(__file__).resolve().parents[3] / "services" / "booking" / "migrations"
     database = make_database()

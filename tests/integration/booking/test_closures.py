@@ -21,10 +21,10 @@ from nameko.testing.services import replace_dependencies
 from services.booking.domain import closure_stream
 from services.booking.service import BookingService
 from services.notification.service import NotificationService
-from shared.clock import BAKU
-from shared.rebuild import rebuild
-from shared.relay import Relay
-from shared.config import service_config
+from shared.vocabulary.clock import BAKU
+from shared.ops.rebuild import rebuild
+from shared.runtime.relay import Relay
+from shared.runtime.config import service_config
 from tests.clock import Clock
 from tests.conftest import unused_port
 from tests.keys import signer_for

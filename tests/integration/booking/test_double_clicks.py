@@ -13,11 +13,11 @@ import pytest
 import requests
 
 from services.booking.events import CATALOG
-from shared.http import status_of
-from shared.clock import BAKU
-from shared.db import ServiceDatabase, make_pool
-from shared.errors import Conflict
-from shared.eventstore import ConcurrencyError, EventStore
+from shared.edge.http import status_of
+from shared.vocabulary.clock import BAKU
+from shared.runtime.db import ServiceDatabase, make_pool
+from shared.vocabulary.errors import Conflict
+from shared.runtime.eventstore import ConcurrencyError, EventStore
 
 from .test_holds import booking, form  # noqa: F401 - the fixture
 
@@ -135,7 +135,7 @@ def test_a_lost_race_is_run_again_on_fresh_state_then_refused_409(fresh_database
 def test_q2_the_form_sent_twice_at_once_holds_one_place_and_both_get_its_answer(booking,
                                                                                fresh_database):
     """A double click on "send the code": one booking, one code email, the same answer
-    for both clicks (shared.idempotency), not a hold and a refusal."""
+    for both clicks (shared.edge.idempotency), not a hold and a refusal."""
     container, clock, url = booking()
     clock.return_value = datetime(2026, 11, 23, 10, 0, tzinfo=BAKU)
     data = form("2026-11-24", "11:15")

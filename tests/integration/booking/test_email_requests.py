@@ -15,9 +15,9 @@ import requests
 from nameko.testing.services import replace_dependencies
 
 from services.booking.service import BookingService
-from shared.clock import BAKU
-from shared.email_address import LOCAL_PART
-from shared.config import service_config
+from shared.vocabulary.clock import BAKU
+from shared.vocabulary.email_address import LOCAL_PART
+from shared.runtime.config import service_config
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=BAKU)

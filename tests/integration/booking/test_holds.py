@@ -11,9 +11,9 @@ import pytest
 import requests
 from nameko.testing.services import entrypoint_hook, replace_dependencies
 
-from shared.clock import BAKU
+from shared.vocabulary.clock import BAKU
 from services.booking.service import BookingService
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests.clock import Clock
 
 pytestmark = pytest.mark.integration

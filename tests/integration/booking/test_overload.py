@@ -15,7 +15,7 @@ from datetime import datetime
 import pytest
 import requests
 
-from shared.clock import BAKU
+from shared.vocabulary.clock import BAKU
 
 from .test_holds import booking, form  # noqa: F401 - the fixture
 

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 import requests
 
-from shared.clock import BAKU
+from shared.vocabulary.clock import BAKU
 
 from .test_double_clicks import _code
 from .test_holds import booking, form  # noqa: F401 - the fixture

@@ -23,8 +23,8 @@ import requests
 from nameko.testing.services import entrypoint_hook, replace_dependencies
 
 from services.booking.service import BookingService
-from shared.rebuild import rebuild
-from shared.config import service_config
+from shared.ops.rebuild import rebuild
+from shared.runtime.config import service_config
 from tests.clock import Clock
 from tests.conftest import unused_port
 from tests.markers import timer_runs, wait_until

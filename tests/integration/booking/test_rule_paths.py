@@ -31,7 +31,7 @@ import requests
 from nameko.testing.services import replace_dependencies
 
 from services.booking.service import BookingService
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests.citizens import FRONTEND_TOKEN, as_citizen
 from tests.clock import Clock
 from tests.conftest import unused_port

@@ -1,6 +1,6 @@
 """Issue 12 on the complaints service: the form put attacker text with a link into an
 email sent from the agency's address to any recipient, 127 complaints from one
-address in 10 s. Now names follow the booking form's rule (C-2 with shared.names),
+address in 10 s. Now names follow the booking form's rule (C-2 with shared.vocabulary.names),
 free-text fields have sane lengths, an email repeats no typed text but the checked
 name, and filing is rate-limited per client and per email."""
 import json

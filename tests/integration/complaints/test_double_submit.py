@@ -1,6 +1,6 @@
 """A double click is one complaint (issue 12 §2): a filing repeated within a minute —
 two clicks, a resent form — gets the first one's answer (the same reference), and
-never a second complaint with its own deadline and email (shared.idempotency)."""
+never a second complaint with its own deadline and email (shared.edge.idempotency)."""
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 

@@ -1,7 +1,7 @@
 """D-1, issue 16: the ``complaints`` table is the fold of the complaint events. After a
 day of every command — filed electronically and on paper, assigned, answered,
 withdrawn, warned and overdue by the deadline job — the table rebuilt from the event
-log by ``shared.rebuild`` equals the live one; a row changed behind the events' back
+log by ``shared.ops.rebuild`` equals the live one; a row changed behind the events' back
 is found, named by its key and status only (no personal data)."""
 from datetime import datetime
 
@@ -9,8 +9,8 @@ import psycopg
 import pytest
 import requests
 
-from shared.clock import BAKU
-from shared.rebuild import rebuild
+from shared.vocabulary.clock import BAKU
+from shared.ops.rebuild import rebuild
 from tests.markers import timer_runs, wait_until
 
 from .test_complaints import FORM, STAFF, complaints, events  # noqa: F401 - the fixture

@@ -11,11 +11,11 @@ import pytest
 import requests
 from nameko.testing.services import replace_dependencies
 
-from shared.clock import BAKU
-from shared.config import service_config
+from shared.vocabulary.clock import BAKU
+from shared.runtime.config import service_config
 from services.booking.service import BookingService
 from services.kiosk_gateway.service import KioskGatewayService
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests.clock import Clock
 from tests.citizens import FRONTEND_TOKEN, as_citizen
 from tests.conftest import unused_port

@@ -9,7 +9,7 @@ import requests
 from services.booking.service import BookingService
 from services.kiosk_gateway import domain, read_model
 from services.kiosk_gateway.events import CATALOG
-from shared.dates import day_text
+from shared.vocabulary.dates import day_text
 
 from .conftest import ADMIN
 

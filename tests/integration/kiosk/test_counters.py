@@ -9,7 +9,7 @@ import pytest
 import requests
 from prometheus_client import REGISTRY
 
-from shared.rebuild import rebuild
+from shared.ops.rebuild import rebuild
 
 from .conftest import ADMIN
 

@@ -7,7 +7,7 @@ from nameko.testing.services import entrypoint_hook, replace_dependencies
 from prometheus_client import REGISTRY
 
 from services.booking.service import BookingService
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests.conftest import unused_port
 from tests.markers import timer_runs, wait_until
 

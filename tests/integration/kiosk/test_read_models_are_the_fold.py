@@ -1,7 +1,7 @@
 """D-1, issue 16: the kiosk gateway's tables (kiosks, ticket_counters, tickets) are
 the fold of its event log. After a day at the kiosks — kiosks registered, rotated and
 revoked, tickets booked and walked in (some at once), a repeat, wrong codes until the
-kiosk was slowed down, heartbeats — ``shared.rebuild`` rebuilds them from the events
+kiosk was slowed down, heartbeats — ``shared.ops.rebuild`` rebuilds them from the events
 and finds them equal to the live ones; a row changed behind the events' back is
 found, and ``--apply`` puts it right (heartbeats, telemetry, are not touched)."""
 import eventlet
@@ -9,7 +9,7 @@ import psycopg
 import pytest
 import requests
 
-from shared.rebuild import rebuild
+from shared.ops.rebuild import rebuild
 
 from .conftest import ADMIN
 

@@ -23,8 +23,8 @@ from services.monitoring.rebuild import consumer_of, rebuild
 from services.monitoring.service import MonitoringService
 from services.notification.service import NotificationService
 from services.registry.service import RegistryService
-from shared.config import service_config
-from shared.relay import Relay
+from shared.runtime.config import service_config
+from shared.runtime.relay import Relay
 from tests.clock import Clock
 from tests.conftest import unused_port
 from tests.keys import signer_for

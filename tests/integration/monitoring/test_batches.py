@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from services.monitoring import read_model
-from shared.envelope import Envelope
+from shared.vocabulary.envelope import Envelope
 
 pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "monitoring" / "migrations"

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 import requests
 
-from shared.clock import BAKU
+from shared.vocabulary.clock import BAKU
 from tests import days
 from tests.integration.registry.test_lookup import PEOPLE, populate
 from tests.markers import timer_runs, wait_until

@@ -10,7 +10,7 @@ from prometheus_client import REGISTRY
 
 from services.booking import events as booking_events
 from services.monitoring.rebuild import public_events
-from shared.amqp import CLOUDEVENTS_JSON, connect
+from shared.runtime.amqp import CLOUDEVENTS_JSON, connect
 
 pytestmark = pytest.mark.integration
 

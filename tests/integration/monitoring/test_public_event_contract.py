@@ -36,8 +36,8 @@ from services.kiosk_gateway.events import CATALOG as KIOSK
 from services.monitoring.events import CATALOG as MONITORING
 from services.notification.events import CATALOG as NOTIFICATION
 from services.registry.events import CATALOG as REGISTRY
-from shared.amqp import events_exchange_name
-from shared.envelope import format_sequence
+from shared.runtime.amqp import events_exchange_name
+from shared.vocabulary.envelope import format_sequence
 from tests.event_contract import Contract, cloudevent
 from tests.integration.registry.test_lookup import PEOPLE, populate
 from tests.mailbox import confirmation_code, order_code, wait_for_mail

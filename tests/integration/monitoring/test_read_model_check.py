@@ -1,4 +1,4 @@
-"""D-1, issue 16: ``shared.rebuild monitoring`` finds the read models equal to the fold
+"""D-1, issue 16: ``shared.ops.rebuild monitoring`` finds the read models equal to the fold
 of the events the consumers processed and of the service's own log (the kept
 reports), on a running platform: events still in flight are no difference; a row
 changed behind the events' back is one."""
@@ -11,8 +11,8 @@ import requests
 
 from services.monitoring import read_model
 from services.monitoring.events import CATALOG
-from shared.eventstore import EventStore
-from shared.rebuild import rebuild
+from shared.runtime.eventstore import EventStore
+from shared.ops.rebuild import rebuild
 
 pytestmark = pytest.mark.integration
 

@@ -18,9 +18,9 @@ import requests
 
 from services.booking import events as booking_events
 from services.kiosk_gateway import events as kiosk_events
-from shared.clock import BAKU
-from shared.eventstore import ANY_VERSION, EventStore
-from shared.rebuild import rebuild as check_rebuild
+from shared.vocabulary.clock import BAKU
+from shared.runtime.eventstore import ANY_VERSION, EventStore
+from shared.ops.rebuild import rebuild as check_rebuild
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,8 @@ import psycopg
 
 from services.booking.events import CATALOG as BOOKING_EVENTS
 from services.notification.events import CATALOG
-from shared.amqp import BatchPublisher, private_exchange_name
-from shared.eventstore import EventStore
+from shared.runtime.amqp import BatchPublisher, private_exchange_name
+from shared.runtime.eventstore import EventStore
 
 
 def request(to, intent=None, deliver_by=None):

@@ -9,8 +9,8 @@ import uuid
 import pytest
 
 from services.notification.service import NotificationService
-from shared.config import service_config
-from shared.rebuild import rebuild
+from shared.runtime.config import service_config
+from shared.ops.rebuild import rebuild
 from tests.conftest import unused_port
 from tests.integration.notification.emails import email_state, request, send
 from tests.mailbox import messages_to

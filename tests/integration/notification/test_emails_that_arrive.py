@@ -17,7 +17,7 @@ import pytest
 from nameko.testing.services import replace_dependencies
 
 from services.notification.service import NotificationService
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests.conftest import unused_port
 from tests.clock import Clock
 from tests.integration.notification.emails import (email_state, events_of, given_up, request,

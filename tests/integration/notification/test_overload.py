@@ -1,4 +1,4 @@
-"""Notification's bounded routes while its hands are full (shared.http,
+"""Notification's bounded routes while its hands are full (shared.edge.http,
 ``HTTP_MAX_PENDING``): one request held on its locked table fills a service that takes
 one, and then its document and its keys are refused at once with 503 ``unavailable``
 in both languages — while the probes (/health, /live) still answer."""
@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from services.notification.service import NotificationService
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests.conftest import unused_port
 from tests.markers import wait_until
 

@@ -37,8 +37,8 @@ import requests
 import yaml
 from nameko.testing.rabbit import Client
 
-from shared.clock import utcnow
-from shared.config import REPO_ROOT
+from shared.vocabulary.clock import utcnow
+from shared.runtime.config import REPO_ROOT
 from tests.conftest import unused_port
 from tests.integration.notification.emails import (email_state, events_of, given_up, request,
                                                    send, wait_for_events)

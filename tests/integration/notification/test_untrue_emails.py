@@ -28,12 +28,12 @@ from services.booking.events import CATALOG as BOOKING_EVENTS
 from services.booking.service import BookingService
 from services.notification.events import CATALOG
 from services.notification.service import NotificationService
-from shared.amqp import BatchPublisher, events_exchange_name
-from shared.clock import BAKU
-from shared.config import service_config
-from shared.eventstore import EventStore
-from shared.rebuild import rebuild
-from shared.relay import Relay
+from shared.runtime.amqp import BatchPublisher, events_exchange_name
+from shared.vocabulary.clock import BAKU
+from shared.runtime.config import service_config
+from shared.runtime.eventstore import EventStore
+from shared.ops.rebuild import rebuild
+from shared.runtime.relay import Relay
 from tests.clock import Clock
 from tests.conftest import unused_port
 from tests.integration.notification.emails import request as email_request

@@ -12,7 +12,7 @@ from nameko.testing.services import replace_dependencies
 from prometheus_client import REGISTRY
 
 from services.registry.service import RegistryService
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests import days
 from tests.clock import Clock
 from tests.conftest import unused_port
@@ -392,7 +392,7 @@ def test_f1_f2_rows_stored_before_take_the_canonical_forms(make_database):
     from yoyo import get_backend, read_migrations
 
     from services.registry import names
-    from shared.db import PLATFORM_MIGRATIONS, apply_migrations, yoyo_url
+    from shared.runtime.db import PLATFORM_MIGRATIONS, apply_migrations, yoyo_url
 
     folder = ROOT / "services" / "registry" / "migrations"
     database = make_database()

@@ -1,6 +1,6 @@
 """Issue 16 (D-1): the registry's tables are the fold of its event log — a bulk import
 (one PopulationImported, regenerated from its seed), staff registrations and
-invalidations, refused commands and audited queries — checked by shared.rebuild."""
+invalidations, refused commands and audited queries — checked by shared.ops.rebuild."""
 import uuid
 from datetime import datetime, timezone
 
@@ -10,8 +10,8 @@ import requests
 
 from services.registry import loader
 from services.registry.events import CATALOG
-from shared.eventstore import NO_STREAM, EventStore
-from shared.rebuild import rebuild
+from shared.runtime.eventstore import NO_STREAM, EventStore
+from shared.ops.rebuild import rebuild
 from tests import days
 
 from . import test_lookup

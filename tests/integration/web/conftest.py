@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from services.web.service import WebService
-from shared.config import service_config
+from shared.runtime.config import service_config
 from tests import days
 from tests.clock import Clock
 from tests.conftest import unused_port

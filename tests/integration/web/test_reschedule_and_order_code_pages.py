@@ -10,7 +10,7 @@ import psycopg
 import pytest
 import requests
 
-from shared.dates import day_text
+from shared.vocabulary.dates import day_text
 from tests.integration.kiosk.conftest import start_stack  # noqa: F401 (a fixture)
 
 from .test_counter_and_board_pages import csrf_of

@@ -16,10 +16,10 @@ from services.booking.events import (CATALOG, BookingRequested, BookingReschedul
                                      CodeConfirmed, OrderCodeReissued)
 from services.booking.reference import ReferenceData
 from services.booking.settings import BookingSettings
-from shared.config import service_config
-from shared.errors import Conflict, Reason, Refusal
-from shared.eventstore import ConcurrencyError
-from shared.identity import canonical_id_card
+from shared.runtime.config import service_config
+from shared.vocabulary.errors import Conflict, Reason, Refusal
+from shared.runtime.eventstore import ConcurrencyError
+from shared.vocabulary.identity import canonical_id_card
 
 REFERENCE = ReferenceData.load()
 # Booking's settings as shipped (config.yaml), its caps on: the rules' numbers the
@@ -168,7 +168,7 @@ class InMemoryQueries:
 
 
 class FakeUnitOfWork:
-    """The part of ``shared.eventstore.UnitOfWork`` booking's handlers use, on
+    """The part of ``shared.runtime.eventstore.UnitOfWork`` booking's handlers use, on
     :class:`Tables`: events wait in ``pending`` until :func:`run` commits them."""
 
     def __init__(self, tables):

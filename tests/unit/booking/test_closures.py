@@ -6,8 +6,8 @@ import pytest
 
 from services.booking import domain, events
 from services.booking.reference import ReferenceData
-from shared.clock import BAKU
-from shared.errors import Conflict, ValidationFailed
+from shared.vocabulary.clock import BAKU
+from shared.vocabulary.errors import Conflict, ValidationFailed
 
 REF = ReferenceData.load()
 # Monday 23 November 2026, 10:00 in Baku; baku-1 works 09:00-18:00 on weekdays

@@ -6,9 +6,9 @@ import pytest
 
 from services.booking import domain
 from services.booking.reference import ReferenceData
-from shared.clock import BAKU
-from shared.errors import Conflict, NotFound
-from shared.identity import canonical_order_code
+from shared.vocabulary.clock import BAKU
+from shared.vocabulary.errors import Conflict, NotFound
+from shared.vocabulary.identity import canonical_order_code
 from tests.unit.booking.fakes import SHIPPED
 
 REF = ReferenceData.load()

@@ -14,8 +14,8 @@ import pytest
 from services.booking import domain, handlers
 from services.booking.reference import slot_start
 from services.booking.service import ACTIVATION_REFUSALS, activation_answer
-from shared.errors import Conflict, NotFound, TooManyRequests
-from shared.identity import canonical_order_code
+from shared.vocabulary.errors import Conflict, NotFound, TooManyRequests
+from shared.vocabulary.identity import canonical_order_code
 from tests import days
 from tests.unit.booking.fakes import REFERENCE, SHIPPED, Tables, run
 

@@ -9,8 +9,8 @@ import pytest
 from services.booking import domain
 from services.booking.events import BookingActivated, BookingCancelled, BookingLapsed
 from services.booking.reference import ReferenceData
-from shared.clock import BAKU
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.vocabulary.clock import BAKU
+from shared.vocabulary.errors import Conflict, NotFound, ValidationFailed
 from tests.unit.booking.fakes import SHIPPED
 
 REF = ReferenceData.load()

@@ -8,8 +8,8 @@ from services.complaints import domain
 from services.complaints.events import (ComplaintAcknowledged, ComplaintAnswered,
                                         ComplaintAssigned, ComplaintDeadlineApproaching,
                                         ComplaintFiled, ComplaintOverdue, ComplaintWithdrawn)
-from shared.clock import BAKU
-from shared.errors import Conflict, ValidationFailed
+from shared.vocabulary.clock import BAKU
+from shared.vocabulary.errors import Conflict, ValidationFailed
 
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=BAKU)
 BODY = {"service": "queue_booking", "text": "Kiosk bileti çap etmədi.", "name": "Leyla",

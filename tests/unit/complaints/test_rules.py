@@ -54,7 +54,7 @@ def test_c3_a_warning_before_the_deadline_and_a_breach_after_it_once_each():
 def test_an_answered_complaint_is_never_overdue_and_cannot_be_answered_twice():
     from datetime import datetime, timezone
 
-    from shared.errors import Conflict
+    from shared.vocabulary.errors import Conflict
 
     state = filed()
     now = datetime(2026, 12, 1, tzinfo=timezone.utc)

@@ -8,7 +8,7 @@ import pytest
 from services.kiosk_gateway import domain
 from services.kiosk_gateway.events import (
     CounterRegistered, CounterRevoked, CounterSignedIn, TicketIssued)
-from shared.clock import BAKU
+from shared.vocabulary.clock import BAKU
 
 NOW = datetime(2026, 11, 24, 10, 5, tzinfo=BAKU)
 LATER = datetime(2026, 11, 24, 10, 12, tzinfo=BAKU)

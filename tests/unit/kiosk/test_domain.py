@@ -7,9 +7,9 @@ import pytest
 from services.kiosk_gateway import domain
 from services.kiosk_gateway.events import ActivationRefused, KioskRegistered, KioskRevoked
 from services.kiosk_gateway.handlers import booking_answer
-from shared.clock import BAKU
-from shared.dates import day_text
-from shared.http import status_of
+from shared.vocabulary.clock import BAKU
+from shared.vocabulary.dates import day_text
+from shared.edge.http import status_of
 
 POLICY = domain.Policy(repeat_window=timedelta(minutes=10), free_failures=3,
                        base_delay=timedelta(seconds=2), max_delay=timedelta(seconds=10))

@@ -5,7 +5,7 @@ import re
 from datetime import date, datetime, time
 
 from services.kiosk_gateway.tickets import Ticket, escpos
-from shared.clock import BAKU
+from shared.vocabulary.clock import BAKU
 
 ESC, GS = b"\x1b", b"\x1d"
 CENTRE = "Bakı 1 nömrəli ASAN xidmət mərkəzi"

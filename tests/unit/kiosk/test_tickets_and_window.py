@@ -6,7 +6,7 @@ import pytest
 
 from services.booking import domain
 from services.booking.service import ACTIVATION_REFUSALS, activation_answer
-from shared.clock import BAKU
+from shared.vocabulary.clock import BAKU
 from services.kiosk_gateway.tickets import Ticket, call_order, layout, ticket_number
 
 WINDOW = domain.Window(early=timedelta(minutes=30), grace=timedelta(minutes=10))

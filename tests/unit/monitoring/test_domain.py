@@ -6,7 +6,7 @@ import pytest
 
 from services.monitoring import domain
 from services.monitoring.events import CATALOG
-from shared.clock import BAKU
+from shared.vocabulary.clock import BAKU
 
 DAY = date(2026, 11, 23)
 AS_OF = datetime(2026, 11, 24, 0, 45, tzinfo=BAKU)

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 from services.monitoring import read_model
-from shared.config import SERVICES
-from shared.envelope import Envelope
+from shared.runtime.config import SERVICES
+from shared.vocabulary.envelope import Envelope
 
 
 def test_m1_monitoring_reads_every_service_that_publishes_but_itself():

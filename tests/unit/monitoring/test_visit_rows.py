@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime, timezone
 
 from services.monitoring import read_model
-from shared.envelope import Envelope
+from shared.vocabulary.envelope import Envelope
 
 TICKET = {"ticket_id": str(uuid.uuid4()), "centre": "baku-1", "date": "2026-11-24",
           "number": "CW-007"}

@@ -11,7 +11,7 @@ from services.notification import domain
 from services.notification.events import (EmailCreated, EmailDelivered, EmailPermanentFailure,
                                           EmailTechnicalFailure, EmailTemporaryFailure)
 from services.notification.settings import NotificationSettings
-from shared.config import service_config
+from shared.runtime.config import service_config
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 SCHEDULE = NotificationSettings.from_config(service_config("notification")).retry_schedule

@@ -8,7 +8,7 @@ import pytest
 
 from services.notification.schedule import RetrySchedule
 from services.notification.settings import NotificationSettings
-from shared.config import service_config
+from shared.runtime.config import service_config
 
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
 # The schedule config.yaml ships (EMAIL_RETRY_SCHEDULE_SECONDS, EVENT_RETRY_DELAYS_MS).

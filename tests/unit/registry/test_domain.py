@@ -6,7 +6,7 @@ import pytest
 
 from services.registry import domain
 from services.registry.events import CATALOG
-from shared.errors import Conflict, NotFound, TooManyRequests
+from shared.vocabulary.errors import Conflict, NotFound, TooManyRequests
 
 FIN = "5AB2C7D"
 PERSON = {"fin": FIN, "name": "İlham", "surname": "Məmmədov", "patronymic": "Əli oğlu",

@@ -5,8 +5,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from services.registry import names
-from shared.config import service_config
-from shared import ratelimit
+from shared.runtime.config import service_config
+from shared.edge import ratelimit
 
 
 def test_f2_azerbaijani_case_rules_not_pythons():
@@ -36,7 +36,7 @@ def test_f2_the_key_is_exact_not_a_prefix():
 
 
 def test_f5_the_throttle_refills_by_itself_and_never_locks_out():
-    """The registry's limit, by the shared limiter's rule (shared.ratelimit)."""
+    """The registry's limit, by the shared limiter's rule (shared.edge.ratelimit)."""
     limit = ratelimit.parse("fin_lookup", "60 per minute, burst 2")
     start = datetime(2026, 11, 23, 8, tzinfo=timezone.utc)
     tat = None

@@ -82,7 +82,7 @@ def test_q5_every_reason_goes_to_the_panel_and_next_to_its_field():
 def test_f5_the_citizen_address_is_the_peer_or_what_our_own_proxies_appended():
     from types import SimpleNamespace
 
-    from shared.clients import peer_address
+    from shared.edge.clients import peer_address
 
     request = SimpleNamespace(remote_addr="127.0.0.1",
                               headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.7"})
