@@ -88,12 +88,16 @@ def start_stack(container_factory, rabbit_config, make_database):
         booking_db = make_database(ROOT / "booking" / "migrations")
         gateway_db = make_database(ROOT / "kiosk_gateway" / "migrations")
         booking_port, gateway_port = unused_port(), unused_port()
+        shipped = service_config("booking")
+        overrides = dict(booking_config or {})
+        # a test names only the rate limits it changes; the others stay as shipped
+        overrides["RATE_LIMITS"] = shipped["RATE_LIMITS"] | overrides.get("RATE_LIMITS", {})
         booking = container_factory(BookingService, dict(
-            service_config("booking"), **rabbit_config,
+            shipped, **rabbit_config,
             DATABASE_URL=booking_db, BOOKING_CODE_KEY="test-key",
             WEB_SERVER_ADDRESS=f"127.0.0.1:{booking_port}", HOLD_SWEEP_SECONDS=3600,
             LAPSE_SWEEP_SECONDS=3600, FRONTEND_TOKEN_SHA256=[PAGES_TOKEN_SHA256],
-            **(booking_config or {})))
+            **overrides))
         # The gateway's settings are one object: it starts from its config.yaml.
         gateway = container_factory(KioskGatewayService, service_config("kiosk_gateway") | dict(
             rabbit_config, DATABASE_URL=gateway_db, WEB_SERVER_ADDRESS=f"127.0.0.1:{gateway_port}",
