@@ -371,18 +371,14 @@ class CodeRefused(Rejected):
     before the refusal is sent (``UnitOfWork.decide``)."""
 
     error = "code_refused"
-    keeps_record = True
 
 
 class FormRefused(ValidationFailed):
     """Q-5, M-2: a refused booking form (400, every reason); it carries its
     ``BookingRefused``, recorded all the same (:func:`refuse_form`)."""
 
-    keeps_record = True
-
     def __init__(self, reasons, events=()):
-        super().__init__(reasons)
-        self.events = list(events)
+        super().__init__(reasons, events=events)
 
 
 # The annex form's fields: a reason about anything else (a key a client made up) is

@@ -135,40 +135,53 @@ class Answer:
 
 class QueryNotFound(NotFound):
     """F-4: no person matches (one message whichever field was wrong). Registered all
-    the same: the query's ``FinQueried`` commits before it is sent (``keeps_record``)."""
-    keeps_record = True
+    the same (F-6): it carries the query's ``FinQueried``, committed before it is sent."""
 
 
 class QueryAmbiguous(Conflict):
     """F-2: more than one person matches; search by ID card. Registered (F-6)."""
-    keeps_record = True
 
 
 class QueryInvalid(ValidationFailed):
     """A query that is not one (every wrong field named). Registered (F-6)."""
-    keeps_record = True
 
 
 class QueryThrottled(TooManyRequests):
     """F-5: wait a moment. Registered (F-6)."""
-    keeps_record = True
 
 
-def refusal(answer):
+def decide_lookup(answer, events):
+    """F-1, F-2, F-4, F-6: a lookup's ``answer`` with its audit ``events`` (the query's
+    ``FinQueried``, :func:`decide_query`): the events when found; otherwise the
+    answer's refusal (:func:`refusal`) raised carrying them — registered all the same."""
+    if answer.outcome == "found":
+        return events
+    raise refusal(answer, events)
+
+
+def refusal(answer, events=()):
     """F-4: the refusal of an answer that is not ``found``: one message whichever
-    field was wrong; ``ambiguous`` (409) asks for the ID card instead."""
+    field was wrong; ``ambiguous`` (409) asks for the ID card instead. ``events``: the
+    query's audit, which the refusal keeps."""
     if answer.outcome == "ambiguous":
-        return QueryAmbiguous(AMBIGUOUS, error="ambiguous")
-    return QueryNotFound(NOT_FOUND, error="not_found")
+        return QueryAmbiguous(AMBIGUOUS, error="ambiguous", events=events)
+    return QueryNotFound(NOT_FOUND, error="not_found", events=events)
 
 
-def throttled(wait):
+def throttled(wait, events=()):
     """F-5: a short wait (``wait`` seconds), never a lock-out (the shared limiter,
-    ``fin_lookup``)."""
+    ``fin_lookup``). ``events``: the query's audit, which the refusal keeps."""
     refused = slow_down("fin_lookup", wait,
                         az="Çox sayda sorğu; {wait} sonra yenidən cəhd edin.",
                         en="Too many queries; please try again in {wait}.")
-    return QueryThrottled(refused.message, refused.retry_after, refused.reasons, refused.limit)
+    return QueryThrottled(refused.message, refused.retry_after, refused.reasons, refused.limit,
+                          events=events)
+
+
+def refused(make_refusal, events):
+    """F-6: an invalid or throttled query, registered: raises ``make_refusal(events)``
+    (:func:`throttled`, :class:`QueryInvalid`), carrying the query's audit."""
+    raise make_refusal(events)
 
 
 def asked_as_given(raw):

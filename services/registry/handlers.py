@@ -13,34 +13,35 @@ from . import domain, read_model
 def find(uow, method, query, client, today, asked_at, started):
     """Look up (``method`` id_card | name, ``query`` as ``schemas`` loaded it) and
     audit (F-6). Returns the ``domain.Answer`` when found; otherwise raises its
-    refusal (F-4), which keeps its record: the audit commits all the same
-    (``ServiceDatabase.run``)."""
+    refusal (F-4), which carries the audit: it commits all the same
+    (``UnitOfWork.decide``, ``ServiceDatabase.run``)."""
     if method == "id_card":
         answer = read_model.by_id_card(uow.conn, query["id_card"], today)
     else:
         answer = read_model.by_name(uow.conn, query["name"], query["surname"],
                                     query["patronymic"], query["birth_date"])
     audit(uow, method, query, client, query.get("channel", "api"), answer.outcome,
-          answer.fin, started, asked_at)
-    if answer.outcome != "found":
-        raise domain.refusal(answer)
+          answer.fin, started, asked_at, lambda events: domain.decide_lookup(answer, events))
     return answer
 
 
-def refuse(uow, method, raw, client, outcome, asked_at, started, refusal):
+def refuse(uow, method, raw, client, outcome, asked_at, started, make_refusal):
     """Invalid (``raw``: the body as sent) or throttled queries are registered too
-    (F-6): audited, then ``refusal`` (one that ``keeps_record``) raised."""
+    (F-6): ``make_refusal(events)`` (``domain.throttled``, ``domain.QueryInvalid``)
+    raised carrying the query's audit."""
     asked, channel = domain.asked_as_given(raw)
-    audit(uow, method, asked, client, channel, outcome, None, started, asked_at)
-    raise refusal
+    audit(uow, method, asked, client, channel, outcome, None, started, asked_at,
+          lambda events: domain.refused(make_refusal, events))
 
 
-def audit(uow, method, asked, client, channel, outcome, fin, started, asked_at):
+def audit(uow, method, asked, client, channel, outcome, fin, started, asked_at, decision):
     """F-6: every query registered, durably, in the transaction that answers it: one
     ``FinQueried`` (``domain.decide_query``) on a stream of its own,
     ``finquery-<query_id>``, appended at version 1; its projection is the full record
-    in ``fin_queries``. Returns the query id. ``started``: ``time.perf_counter()`` at
-    the query's arrival.
+    in ``fin_queries``. ``decision(events)``: the domain's decision on the query given
+    those events — returns them, or raises a refusal carrying them — recorded by
+    ``uow.decide`` (the one way a "no" keeps its record). ``started``:
+    ``time.perf_counter()`` at the query's arrival.
 
     A stream per query, not one per day: a shared stream's next version is a point every
     lookup of the day must pass one at a time (each reads ``max(version)`` and the next
@@ -51,9 +52,9 @@ def audit(uow, method, asked, client, channel, outcome, fin, started, asked_at):
     """
     query_id = str(uuid.uuid4())
     latency_ms = round((time.perf_counter() - started) * 1000, 3)
-    uow.record(f"finquery-{query_id}", NO_STREAM, domain.decide_query(
-        query_id, method, asked, client, channel, outcome, fin, latency_ms, asked_at))
-    return query_id
+    events = domain.decide_query(query_id, method, asked, client, channel, outcome, fin,
+                                 latency_ms, asked_at)
+    uow.decide(f"finquery-{query_id}", NO_STREAM, lambda: decision(events))
 
 
 def register_person(uow, person, card):

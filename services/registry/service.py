@@ -60,16 +60,17 @@ class RegistryService(PlatformService):
             FIN_QUERIES.labels(method, "throttled").inc()
             self.db.run(lambda uow: handlers.refuse(  # F-6: registered, then refused
                 uow, method, {}, str(client), "throttled", asked_at, started,
-                domain.throttled(wait)))
+                lambda events: domain.throttled(wait, events)))
         raw = read_json(request)
         try:
             with validating_on(baku_today(asked_at)):  # a birth date of today is plausible
                 query = schema.load(raw)
         except ValidationError as error:
             FIN_QUERIES.labels(method, "invalid").inc()
-            invalid = domain.QueryInvalid(reasons_from_marshmallow(error.messages))
+            reasons = reasons_from_marshmallow(error.messages)
             self.db.run(lambda uow: handlers.refuse(
-                uow, method, raw, str(client), "invalid", asked_at, started, invalid))
+                uow, method, raw, str(client), "invalid", asked_at, started,
+                lambda events: domain.QueryInvalid(reasons, events=events)))
         try:
             answer = self.db.run(lambda uow: handlers.find(
                 uow, method, query, str(client), baku_today(asked_at), asked_at, started))

@@ -99,9 +99,9 @@ class ValidationFailed(Refusal):
     """The data sent is wrong; ``reasons`` name every wrong field (Q-5)."""
     error = "validation_failed"
 
-    def __init__(self, reasons):
+    def __init__(self, reasons, events=()):
         super().__init__(Text("validation_failed", "Məlumatlarda səhvlər var.",
-                              "The data contains errors."), reasons)
+                              "The data contains errors."), reasons, events=events)
 
 
 class NotFound(Refusal):
@@ -132,9 +132,10 @@ class TooManyRequests(Refusal):
     (F-5)."""
     error = "too_many_requests"
 
-    def __init__(self, message, retry_after, reasons=(), limit=None):
+    def __init__(self, message, retry_after, reasons=(), limit=None, events=()):
         seconds = max(1, int(retry_after + 0.999))
-        super().__init__(message, reasons, headers={"Retry-After": str(seconds)})
+        super().__init__(message, reasons, headers={"Retry-After": str(seconds)},
+                         events=events)
         self.retry_after = seconds
         self.limit = limit  # which limit or cap refused (asan_rate_limited_total's label)
 

@@ -94,22 +94,34 @@ def test_f1_only_a_valid_card_can_be_invalidated(card):
 # --- the lookups' refusals and audit ----------------------------------------------------
 
 def test_f4_not_found_says_no_more_than_that_and_is_registered_all_the_same():
-    refusal = domain.refusal(domain.Answer("not_found"))
+    audit = [("FinQueried", {})]
+    with pytest.raises(domain.QueryNotFound) as raised:
+        domain.decide_lookup(domain.Answer("not_found"), audit)
+    refusal = raised.value
     assert isinstance(refusal, NotFound) and refusal.error == "not_found"
-    assert refusal.keeps_record  # F-6: its FinQueried commits before it is sent
+    # F-6: it carries its FinQueried, which commits before it is sent
+    assert refusal.keeps_record and refusal.events == audit
 
 
 def test_f2_more_than_one_person_asks_for_the_id_card():
-    refusal = domain.refusal(domain.Answer("ambiguous"))
+    audit = [("FinQueried", {})]
+    with pytest.raises(domain.QueryAmbiguous) as raised:
+        domain.decide_lookup(domain.Answer("ambiguous"), audit)
+    refusal = raised.value
     assert isinstance(refusal, Conflict) and refusal.error == "ambiguous"
-    assert refusal.keeps_record
+    assert refusal.keeps_record and refusal.events == audit  # F-6: registered all the same
+    assert domain.decide_lookup(domain.Answer("found", "5ZJBKQG"), audit) == audit
 
 
 def test_f5_a_throttled_query_is_asked_to_wait_a_moment_and_registered():
-    refusal = domain.throttled(2)
+    audit = [("FinQueried", {})]
+    refusal = domain.throttled(2, audit)
     assert isinstance(refusal, TooManyRequests) and refusal.headers == {"Retry-After": "2"}
     assert refusal.error == "too_many_requests" and refusal.keeps_record
-    assert domain.QueryInvalid([]).keeps_record
+    assert refusal.events == audit
+    invalid = domain.QueryInvalid([], events=audit)
+    assert invalid.keeps_record and invalid.events == audit
+    assert not domain.QueryInvalid([]).keeps_record  # nothing to keep, nothing kept
 
 
 def test_f6_every_query_is_one_event_with_the_full_record():
